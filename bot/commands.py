@@ -1,0 +1,424 @@
+"""One command language for `/okr` in Slack, `@okrbot` in Teams and the sandbox.
+
+`parse` turns the text after the prefix into a typed command or a `UsageError`; it never raises for
+any input (a hypothesis test holds it to that). Looking things up (which key result "2" is, which
+team "rd" is) is the services' job: the grammar only checks shape.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+MAX_TEXT = 500
+MAX_WIN = 2000
+CONFIDENCE_MIN, CONFIDENCE_MAX = 1, 10
+COLOURS = ("green", "yellow", "red")
+RITUALS = ("monday", "friday", "wrapup", "report", "nudge")
+
+
+# ------------------------------------------------------------------ commands
+
+
+@dataclass(frozen=True)
+class Help:
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class Mine:
+    pass
+
+
+@dataclass(frozen=True)
+class Confidence:
+    kr: str
+    confidence: int
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    kr: str
+    value: float
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckinForm:
+    pass
+
+
+@dataclass(frozen=True)
+class PrioritiesForm:
+    pass
+
+
+@dataclass(frozen=True)
+class PriorityAdd:
+    level: str  # P1 | P2
+    text: str
+
+
+@dataclass(frozen=True)
+class PriorityDone:
+    number: int
+
+
+@dataclass(frozen=True)
+class PriorityDrop:
+    number: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class PlanAdd:
+    text: str
+
+
+@dataclass(frozen=True)
+class Health:
+    name: str
+    status: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class WinAdd:
+    text: str
+
+
+@dataclass(frozen=True)
+class Wins:
+    pass
+
+
+@dataclass(frozen=True)
+class Report:
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class Okrs:
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class Align:
+    pass
+
+
+@dataclass(frozen=True)
+class Lint:
+    pass
+
+
+@dataclass(frozen=True)
+class Bind:
+    team: str
+
+
+@dataclass(frozen=True)
+class Schedule:
+    ritual: str
+    weekday: int | None = None  # None keeps the current day
+    time: str | None = None  # HH:MM; None with enabled=False turns it off
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Skip:
+    week: str
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    pass
+
+
+Command = (
+    Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
+    | PriorityDrop | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
+    | Skip | Dashboard
+)
+
+
+@dataclass(frozen=True)
+class UsageError:
+    """Input that does not fit the grammar: `error` names a macro in prompts/errors.j2."""
+
+    error: str
+    usage: str  # the key of USAGE that shows the right form
+    details: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def context(self) -> dict[str, str]:
+        return dict(self.details)
+
+
+# What each command looks like; shown with every error (prefix "/okr" or "@okrbot" is added).
+USAGE: dict[str, str] = {
+    "help": "help",
+    "mine": "mine",
+    "confidence": "confidence KR 1-10 [note]",
+    "progress": "progress KR VALUE [note]",
+    "checkin": "checkin",
+    "priorities": "priorities",
+    "priority": "priority add P1|P2 TEXT  ·  priority done N  ·  priority drop N REASON",
+    "plan": "plan TEXT",
+    "health": "health NAME green|yellow|red [note]",
+    "win": "win TEXT",
+    "wins": "wins",
+    "report": "report [TEAM]",
+    "okrs": "okrs [TEAM]",
+    "align": "align",
+    "lint": "lint",
+    "bind": "bind TEAM",
+    "schedule": "schedule monday|friday|wrapup|report|nudge [DAY] HH:MM|off",
+    "skip": "skip YYYY-Www",
+    "dashboard": "dashboard",
+}
+
+ALIASES = {
+    "conf": "confidence",
+    "c": "confidence",
+    "p": "progress",
+    "prio": "priority",
+    "?": "help",
+    "my": "mine",
+    "okr": "okrs",
+    "status": "report",
+}
+
+WEEKDAYS = {
+    name: index
+    for index, names in enumerate(
+        [("mon", "monday"), ("tue", "tuesday"), ("wed", "wednesday"), ("thu", "thursday"),
+         ("fri", "friday"), ("sat", "saturday"), ("sun", "sunday")]
+    )
+    for name in names
+}
+TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3])[:.h]([0-5]\d)$")
+NUMBER_PATTERN = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?%?$|^[+-]?\.\d+%?$")
+
+
+def _err(error: str, usage: str, **details: object) -> UsageError:
+    return UsageError(error, usage, tuple((k, str(v)) for k, v in details.items()))
+
+
+def _rest(words: list[str], start: int) -> str | None:
+    text = " ".join(words[start:]).strip()
+    return text or None
+
+
+def parse_confidence(token: str) -> int | None:
+    """1-10, also written "7/10"; anything else is None."""
+    token = token.strip()
+    if token.endswith("/10"):
+        token = token[:-3]
+    if not token.isascii() or not token.isdigit():
+        return None
+    value = int(token)
+    return value if CONFIDENCE_MIN <= value <= CONFIDENCE_MAX else None
+
+
+def parse_number(token: str) -> float | None:
+    """A plain decimal number ("62", "62.5", "62%", "1,200"); None for anything else."""
+    token = token.strip()
+    if not token.isascii() or not NUMBER_PATTERN.match(token):
+        return None
+    value = float(token.rstrip("%").replace(",", ""))
+    return value if math.isfinite(value) else None
+
+
+def parse_time(token: str) -> str | None:
+    match = TIME_PATTERN.match(token.strip().lower())
+    if not match:
+        return None
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def _text_arg(words: list[str], start: int, usage: str, what: str, limit: int = MAX_TEXT):
+    text = _rest(words, start)
+    if text is None:
+        return _err("missing", usage, what=what)
+    if len(text) > limit:
+        return _err("too_long", usage, what=what, limit=limit, length=len(text))
+    return text
+
+
+def _note(words: list[str], start: int, usage: str) -> str | None | UsageError:
+    note = _rest(words, start)
+    if note is not None and len(note) > MAX_TEXT:
+        return _err("too_long", usage, what="note", limit=MAX_TEXT, length=len(note))
+    return note
+
+
+def parse(text: str) -> Command | UsageError:
+    words = (text or "").split()
+    if words and words[0].lower() in ("/okr", "@okrbot", "okrbot"):
+        words = words[1:]
+    if not words:
+        return Help()
+    name = words[0].lower()
+    name = ALIASES.get(name, name)
+    parser = _PARSERS.get(name)
+    if parser is None:
+        return _err("unknown_command", "help", given=words[0][:40])
+    return parser(words)
+
+
+def _help(words: list[str]) -> Command | UsageError:
+    topic = words[1].lower() if len(words) > 1 else None
+    topic = ALIASES.get(topic, topic) if topic else None
+    return Help(topic if topic in USAGE else None)
+
+
+def _confidence(words: list[str]) -> Command | UsageError:
+    if len(words) < 3:
+        return _err("missing", "confidence", what="a key result and a confidence from 1 to 10")
+    value = parse_confidence(words[2])
+    if value is None:
+        return _err("bad_confidence", "confidence", given=words[2][:20])
+    note = _note(words, 3, "confidence")
+    if isinstance(note, UsageError):
+        return note
+    return Confidence(words[1], value, note)
+
+
+def _progress(words: list[str]) -> Command | UsageError:
+    if len(words) < 3:
+        return _err("missing", "progress", what="a key result and its new value")
+    value = parse_number(words[2])
+    if value is None:
+        return _err("bad_number", "progress", given=words[2][:20])
+    note = _note(words, 3, "progress")
+    if isinstance(note, UsageError):
+        return note
+    return Progress(words[1], value, note)
+
+
+def _position(token: str) -> int | None:
+    token = token.lstrip("#")
+    return int(token) if token.isascii() and token.isdigit() and 0 < int(token) < 1000 else None
+
+
+def _priority(words: list[str]) -> Command | UsageError:
+    if len(words) < 2:
+        return PrioritiesForm()
+    action = words[1].lower()
+    if action in ("p1", "p2"):  # "/okr priority P1 ship it" reads naturally too
+        words = [words[0], "add", *words[1:]]
+        action = "add"
+    if action == "add":
+        if len(words) < 3 or words[2].upper() not in ("P1", "P2"):
+            given = words[2] if len(words) > 2 else ""
+            return _err("bad_priority_level", "priority", given=given[:20])
+        text = _text_arg(words, 3, "priority", "the priority's text")
+        return text if isinstance(text, UsageError) else PriorityAdd(words[2].upper(), text)
+    if action in ("done", "drop"):
+        number = _position(words[2]) if len(words) > 2 else None
+        if number is None:
+            return _err("bad_position", "priority", given=(words[2] if len(words) > 2 else "")[:20])
+        if action == "done":
+            return PriorityDone(number)
+        reason = _text_arg(words, 3, "priority", "a reason for dropping it")
+        return reason if isinstance(reason, UsageError) else PriorityDrop(number, reason)
+    return _err("unknown_subcommand", "priority", given=words[1][:40])
+
+
+def _plan(words: list[str]) -> Command | UsageError:
+    text = _text_arg(words, 1, "plan", "what the plan is")
+    return text if isinstance(text, UsageError) else PlanAdd(text)
+
+
+def _health(words: list[str]) -> Command | UsageError:
+    colour_at = next((i for i, w in enumerate(words) if i > 1 and w.lower() in COLOURS), None)
+    if colour_at is None:
+        if len(words) < 2:
+            return _err("missing", "health", what="a metric name and a colour")
+        return _err("bad_colour", "health")
+    name = " ".join(words[1:colour_at])
+    if len(name) > 100:
+        return _err("too_long", "health", what="metric name", limit=100, length=len(name))
+    note = _note(words, colour_at + 1, "health")
+    if isinstance(note, UsageError):
+        return note
+    return Health(name, words[colour_at].lower(), note)
+
+
+def _win(words: list[str]) -> Command | UsageError:
+    text = _text_arg(words, 1, "win", "what you won", limit=MAX_WIN)
+    return text if isinstance(text, UsageError) else WinAdd(text)
+
+
+def _team_arg(cls):
+    def parse_team(words: list[str]) -> Command | UsageError:
+        return cls(words[1][:64] if len(words) > 1 else None)
+
+    return parse_team
+
+
+def _bind(words: list[str]) -> Command | UsageError:
+    if len(words) < 2:
+        return _err("missing", "bind", what="the key of the team to bind this channel to")
+    return Bind(words[1][:64])
+
+
+def _schedule(words: list[str]) -> Command | UsageError:
+    if len(words) < 3 or words[1].lower() not in RITUALS:
+        given = words[1] if len(words) > 1 else ""
+        return _err("bad_ritual", "schedule", given=given[:20])
+    ritual = words[1].lower()
+    args = [w.lower() for w in words[2:]]
+    if args == ["off"]:
+        return Schedule(ritual, enabled=False)
+    weekday = None
+    if len(args) == 2:
+        weekday = WEEKDAYS.get(args[0])
+        if weekday is None:
+            return _err("bad_weekday", "schedule", given=args[0][:20])
+        args = args[1:]
+    if len(args) == 1 and args[0] == "on":
+        return Schedule(ritual, enabled=True)
+    time = parse_time(args[0]) if len(args) == 1 else None
+    if time is None:
+        return _err("bad_time", "schedule", given=" ".join(args)[:20])
+    return Schedule(ritual, weekday, time, True)
+
+
+def _skip(words: list[str]) -> Command | UsageError:
+    from bot.weeks import parse_week
+
+    week = parse_week(words[1]) if len(words) > 1 else None
+    if week is None:
+        return _err("bad_week", "skip", given=(words[1] if len(words) > 1 else "")[:20])
+    return Skip(week)
+
+
+def _simple(cls):
+    return lambda words: cls()
+
+
+_PARSERS = {
+    "help": _help,
+    "mine": _simple(Mine),
+    "confidence": _confidence,
+    "progress": _progress,
+    "checkin": _simple(CheckinForm),
+    "priorities": _simple(PrioritiesForm),
+    "priority": _priority,
+    "plan": _plan,
+    "health": _health,
+    "win": _win,
+    "wins": _simple(Wins),
+    "report": _team_arg(Report),
+    "okrs": _team_arg(Okrs),
+    "align": _simple(Align),
+    "lint": _simple(Lint),
+    "bind": _bind,
+    "schedule": _schedule,
+    "skip": _skip,
+    "dashboard": _simple(Dashboard),
+}

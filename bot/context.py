@@ -1,0 +1,179 @@
+"""Who is asking, in which organization and team: resolved once per interaction.
+
+Every lookup here is scoped by the organization the interaction came from, so a workspace can
+never reach another's rows, whatever ids or keys someone types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.errors import Refusal
+from bot.weeks import local_week
+from storage.models import ChannelBinding, Cycle, Organization, Person, PlatformAccount, Team, TeamMember
+
+PREFIX = {"slack": "/okr", "teams": "@okrbot", "sandbox": "/okr"}
+
+
+def resolve_organization(session: Session, platform: str, workspace: str, now: datetime) -> Organization:
+    """The organization a workspace is.
+
+    A workspace seen for the first time claims the one organization that no workspace of its
+    platform has claimed yet (the single-workspace install: import, then install the app);
+    otherwise it gets an organization of its own, empty, so it can never see anyone else's data.
+    """
+    if platform == "sandbox":
+        org = session.get(Organization, int(workspace)) if workspace.isdigit() else None
+        if org is None:
+            raise Refusal("unknown_organization")
+        return org
+    column = Organization.slack_team_id if platform == "slack" else Organization.teams_tenant_id
+    org = session.scalar(select(Organization).where(column == workspace))
+    if org is not None:
+        return org
+    unclaimed = session.scalars(select(Organization).where(column.is_(None)).limit(2)).all()
+    if len(unclaimed) == 1 and session.scalar(select(func.count()).select_from(Organization)) == 1:
+        org = unclaimed[0]
+    else:
+        org = Organization(name=f"{platform} workspace {workspace}", created_at=now)
+        session.add(org)
+    setattr(org, column.key, workspace)
+    session.flush()
+    return org
+
+
+def resolve_person(
+    session: Session, org: Organization, platform: str, account_id: str, email: str | None
+) -> Person | None:
+    """The person behind a platform account: by stored account id, else by email (then remembered)."""
+    person = session.scalar(
+        select(Person)
+        .join(PlatformAccount, PlatformAccount.person_id == Person.id)
+        .where(
+            PlatformAccount.org_id == org.id,
+            PlatformAccount.platform == platform,
+            PlatformAccount.account_id == account_id,
+        )
+    )
+    if person is not None or not email:
+        return person
+    person = session.scalar(
+        select(Person).where(Person.org_id == org.id, func.lower(Person.email) == email.strip().lower())
+    )
+    if person is not None:
+        session.add(PlatformAccount(org_id=org.id, person_id=person.id, platform=platform, account_id=account_id))
+        session.flush()
+    return person
+
+
+def current_cycle(session: Session, org: Organization, now: datetime) -> Cycle | None:
+    """The cycle running today in the organization's zone, else the most recent one that started."""
+    today = now.astimezone(ZoneInfo(org.timezone)).date()
+    running = session.scalar(
+        select(Cycle).where(Cycle.org_id == org.id, Cycle.start <= today, Cycle.end >= today).order_by(Cycle.start.desc())
+    )
+    if running is not None:
+        return running
+    return session.scalar(
+        select(Cycle).where(Cycle.org_id == org.id).order_by((Cycle.start > today).asc(), Cycle.start.desc())
+    )
+
+
+def team_timezone(session: Session, team: Team, org: Organization) -> str:
+    """A team's zone: its own, else its nearest ancestor's, else the organization's."""
+    node: Team | None = team
+    while node is not None:
+        if node.timezone:
+            return node.timezone
+        node = session.get(Team, node.parent_id) if node.parent_id else None
+    return org.timezone
+
+
+@dataclass
+class Ctx:
+    """Everything a handler needs about one interaction."""
+
+    session: Session
+    org: Organization
+    person: Person
+    platform: str
+    conversation: str | None
+    now: datetime
+    dashboard_url: str | None = None
+    _team: Team | None = field(default=None, repr=False)
+
+    @property
+    def prefix(self) -> str:
+        return PREFIX.get(self.platform, "/okr")
+
+    def channel_team(self) -> Team | None:
+        if not self.conversation:
+            return None
+        return self.session.scalar(
+            select(Team)
+            .join(ChannelBinding, ChannelBinding.team_id == Team.id)
+            .where(
+                ChannelBinding.org_id == self.org.id,
+                ChannelBinding.platform == self.platform,
+                ChannelBinding.channel_id == self.conversation,
+            )
+        )
+
+    def my_teams(self) -> list[Team]:
+        """Teams the person belongs to, the lowest level first (a team before its department)."""
+        rows = self.session.scalars(
+            select(Team)
+            .join(TeamMember, TeamMember.team_id == Team.id)
+            .where(TeamMember.org_id == self.org.id, TeamMember.person_id == self.person.id)
+            .order_by(TeamMember.role.desc(), Team.id)
+        ).all()
+        order = {"team": 0, "department": 1, "company": 2}
+        return sorted(rows, key=lambda t: order.get(t.level, 3))
+
+    def team(self) -> Team:
+        """The team a team-scoped command is about: the channel's team, else the person's own."""
+        if self._team is None:
+            team = self.channel_team()
+            if team is None:
+                mine = self.my_teams()
+                team = mine[0] if mine else None
+            if team is None:
+                raise Refusal("no_team", prefix=self.prefix)
+            self._team = team
+        return self._team
+
+    def find_team(self, key: str) -> Team:
+        team = self.session.scalar(
+            select(Team).where(Team.org_id == self.org.id, func.lower(Team.key) == key.lower())
+        )
+        if team is None:
+            keys = self.session.scalars(select(Team.key).where(Team.org_id == self.org.id).order_by(Team.key).limit(20)).all()
+            raise Refusal("unknown_team", given=key, keys=", ".join(keys))
+        return team
+
+    def is_lead(self, team: Team) -> bool:
+        return (
+            self.session.scalar(
+                select(TeamMember.role).where(TeamMember.team_id == team.id, TeamMember.person_id == self.person.id)
+            )
+            == "lead"
+        )
+
+    def week(self, team: Team | None = None) -> str:
+        zone = team_timezone(self.session, team, self.org) if team else self.org.timezone
+        return local_week(self.now, zone)
+
+    def leads_of(self, team: Team) -> list[Person]:
+        return list(
+            self.session.scalars(
+                select(Person)
+                .join(TeamMember, TeamMember.person_id == Person.id)
+                .where(TeamMember.team_id == team.id, TeamMember.role == "lead")
+                .order_by(Person.name)
+            )
+        )

@@ -1,0 +1,86 @@
+"""The platform-neutral entry point: one Interaction in, one Reply out, one transaction.
+
+Adapters call `Core.handle` (from a worker thread: it does blocking SQL). Bad input never escapes as
+an exception: a `Refusal` rolls the transaction back and becomes a friendly card; anything
+unexpected is logged with its stack trace and the person gets an apology, never the trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+# Importing the service modules registers their handlers.
+from bot import handlers
+from bot import services as _services  # noqa: F401
+from bot.commands import USAGE, UsageError, parse
+from bot.context import PREFIX, Ctx, resolve_organization, resolve_person
+from bot.errors import Refusal
+from bot.model import Card, Context, Interaction, Reply, Text
+from bot.render import render_error
+from bot.timesource import Clock, SystemClock
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Core:
+    sessions: sessionmaker[Session]
+    clock: Clock = SystemClock()
+    dashboard_url: str | None = None  # base URL for sign-in links, when the dashboard is public
+
+    def handle(self, interaction: Interaction) -> Reply:
+        prefix = PREFIX.get(interaction.platform, "/okr")
+        try:
+            with transaction(self.sessions) as session:
+                return self._dispatch(session, interaction)
+        except Refusal as refusal:
+            return refusal_reply(refusal, prefix, interaction.kind == "submit")
+        except Exception:
+            log.exception("failed to handle %s %s", interaction.kind, interaction.name or interaction.text[:40])
+            return Reply(card=Card(None, (Text(render_error("internal")),), fallback="Something went wrong"))
+
+    def _dispatch(self, session: Session, interaction: Interaction) -> Reply:
+        now = self.clock.now()
+        org = resolve_organization(session, interaction.platform, interaction.workspace, now)
+        person = resolve_person(session, org, interaction.platform, interaction.actor, interaction.actor_email)
+        if person is None:
+            if interaction.kind.startswith("message"):
+                return Reply()  # a stranger's thread reply is not a command: ignore it quietly
+            raise Refusal("unknown_person", organization=org.name)
+        ctx = Ctx(session, org, person, interaction.platform, interaction.conversation, now, self.dashboard_url)
+        if interaction.kind == "command":
+            command = parse(interaction.text)
+            if isinstance(command, UsageError):
+                raise Refusal(command.error, command.usage, **command.context)
+            handler = handlers.COMMANDS.get(type(command))
+            if handler is None:
+                raise Refusal("not_available", given=interaction.text.split()[0] if interaction.text else "")
+            return handler(ctx, command)
+        if interaction.kind == "action":
+            handler = handlers.ACTIONS.get(interaction.name.split(":", 1)[0])
+        elif interaction.kind == "submit":
+            handler = handlers.SUBMITS.get(interaction.name)
+        else:
+            for on_message in handlers.MESSAGES:
+                reply = on_message(ctx, interaction)
+                if reply != Reply():
+                    return reply
+            return Reply()
+        if handler is None:
+            raise Refusal("stale_action")
+        return handler(ctx, interaction)
+
+
+def refusal_reply(refusal: Refusal, prefix: str, in_form: bool) -> Reply:
+    """A refused form goes back with the error by its field; anything else becomes a card."""
+    message = render_error(refusal.error, prefix=prefix, **refusal.details)
+    if in_form and refusal.field:
+        return Reply(errors={refusal.field: message})
+    elements: list = [Text(message)]
+    if refusal.usage:
+        elements.append(Context(render_error("usage", prefix=prefix, usage=USAGE[refusal.usage])))
+    return Reply(card=Card(None, tuple(elements), fallback=message))

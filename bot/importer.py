@@ -1,0 +1,497 @@
+"""`okrbot import`: the YAML format of ../shared/examples/okrs.yaml into SQL, all or nothing.
+
+The file is validated completely before anything is written, and every problem is reported with
+the line and the key it is about, so an admin fixes the whole file in one go. Importing the same
+file again updates in place (people by email, teams, objectives and key results by key); a changed
+confidence is appended as a check-in, so history is never rewritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.commands import WEEKDAYS, parse_time
+from bot.services.checkins import record_checkin
+from storage.models import (
+    ChannelBinding,
+    Cycle,
+    HealthMetric,
+    KeyResult,
+    Objective,
+    Organization,
+    Person,
+    PlatformAccount,
+    RitualSetting,
+    SkippedWeek,
+    Team,
+    TeamMember,
+)
+
+LEVELS = ("company", "department", "team")
+OBJECTIVE_TYPES = ("business", "capability")
+SOURCES = ("aligned", "self-driven", "external-support")
+STATUSES = ("draft", "active", "closed")
+PLATFORMS = ("slack", "teams")
+DEFAULT_RITUALS = {"monday": "MON 09:00", "friday": "FRI 16:00", "wrapup": "FRI 18:00", "report": "FRI 17:00"}
+OPTIONAL_RITUALS = {"nudge": "TUE 10:00"}  # off unless the file or a lead turns it on
+
+
+class ImportFailed(Exception):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class ImportResult:
+    organization_id: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ reading with line numbers
+
+
+def _lines(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+    """Map every path in the document (("teams", 2, "parent")) to its 1-based line."""
+    out = {} if out is None else out
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                out[(*path, key.value)] = key.start_mark.line + 1
+                _lines(value, (*path, key.value), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _lines(item, (*path, index), out)
+    return out
+
+
+def load(text: str) -> tuple[Any, dict[tuple, int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise ImportFailed([f"{where}this is not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    return data, (_lines(node) if node is not None else {})
+
+
+class Checker:
+    """Collects every problem with its line; the import proceeds only when there are none."""
+
+    def __init__(self, lines: dict[tuple, int]) -> None:
+        self.lines = lines
+        self.errors: list[str] = []
+
+    def error(self, path: tuple, message: str) -> None:
+        line = None
+        for cut in range(len(path), -1, -1):
+            line = self.lines.get(path[:cut])
+            if line is not None:
+                break
+        key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in path).replace(".[", "[")
+        self.errors.append(f"line {line or '?'}: {key or 'file'}: {message}")
+
+    def mapping(self, value: Any, path: tuple, required: bool = True) -> dict:
+        if value is None and not required:
+            return {}
+        if not isinstance(value, dict):
+            self.error(path, "expected a mapping (key: value lines)")
+            return {}
+        return value
+
+    def sequence(self, value: Any, path: tuple) -> list:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.error(path, "expected a list (lines starting with -)")
+            return []
+        return value
+
+    def text(self, item: dict, key: str, path: tuple, required: bool = True, limit: int = 300) -> str | None:
+        value = item.get(key)
+        if value is None:
+            if required:
+                self.error((*path, key), "is required")
+            return None
+        if not isinstance(value, str | int | float) or isinstance(value, bool) or not str(value).strip():
+            self.error((*path, key), "expected text")
+            return None
+        value = str(value).strip()
+        if len(value) > limit:
+            self.error((*path, key), f"is longer than {limit} characters")
+        return value
+
+    def choice(self, item: dict, key: str, path: tuple, options: tuple, default: str | None) -> str | None:
+        value = item.get(key, default)
+        if value is None:
+            return None
+        if value not in options:
+            self.error((*path, key), f"is {value!r}; expected one of {', '.join(options)}")
+            return default
+        return value
+
+    def number(self, item: dict, key: str, path: tuple) -> float | None:
+        value = item.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.error((*path, key), f"is {value!r}; expected a number")
+            return None
+        return float(value)
+
+    def zone(self, item: dict, key: str, path: tuple) -> str | None:
+        value = item.get(key)
+        if value is None:
+            return None
+        try:
+            ZoneInfo(str(value))
+        except (ZoneInfoNotFoundError, ValueError):
+            self.error((*path, key), f"{value!r} is not an IANA time zone (like Europe/Berlin)")
+            return None
+        return str(value)
+
+    def day(self, item: dict, key: str, path: tuple) -> date | None:
+        value = item.get(key)
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.error((*path, key), f"is {value!r}; expected a date like 2026-10-01")
+        return None
+
+
+def parse_ritual_time(text: str) -> tuple[int, str] | None:
+    """ "MON 09:00" -> (0, "09:00") """
+    parts = str(text).split()
+    if len(parts) != 2 or parts[0].lower() not in WEEKDAYS:
+        return None
+    time = parse_time(parts[1])
+    return (WEEKDAYS[parts[0].lower()], time) if time else None
+
+
+# ------------------------------------------------------------------ the import
+
+
+def import_text(session: Session, text: str, now: datetime, organization_id: int | None = None) -> ImportResult:
+    """Validate, then write everything in the caller's transaction; raise ImportFailed with all problems."""
+    data, lines = load(text)
+    check = Checker(lines)
+    doc = check.mapping(data, ())
+    if check.errors:
+        raise ImportFailed(check.errors)
+    if doc.get("version") != 1:
+        check.error(("version",), f"is {doc.get('version')!r}; this okrbot reads version 1")
+    spec = _validate(doc, check)
+    if check.errors:
+        raise ImportFailed(check.errors)
+    return _write(session, spec, now, organization_id)
+
+
+def _validate(doc: dict, check: Checker) -> dict:
+    org = check.mapping(doc.get("organization"), ("organization",))
+    org_spec = {
+        "name": check.text(org, "name", ("organization",), limit=200),
+        "timezone": check.zone(org, "timezone", ("organization",)) or "UTC",
+        "multiple_business_lines": bool(org.get("multiple_business_lines", False)),
+        "red_max": 3,
+        "green_min": 8,
+    }
+    colours = check.mapping(org.get("confidence_colors"), ("organization", "confidence_colors"), required=False)
+    for key in ("red_max", "green_min"):
+        if key in colours:
+            value = colours[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
+                check.error(("organization", "confidence_colors", key), f"is {value!r}; expected 1-10")
+            else:
+                org_spec[key] = value
+    if org_spec["red_max"] >= org_spec["green_min"]:
+        check.error(("organization", "confidence_colors"), "red_max must be below green_min")
+
+    cycles_raw = doc.get("cycles") or ([doc["cycle"]] if doc.get("cycle") is not None else [])
+    cycles_path = "cycles" if doc.get("cycles") else "cycle"
+    cycles = []
+    for index, raw in enumerate(check.sequence(cycles_raw, (cycles_path,))):
+        path = (cycles_path,) if cycles_path == "cycle" else (cycles_path, index)
+        item = check.mapping(raw, path)
+        start, end = check.day(item, "start", path), check.day(item, "end", path)
+        if start and end and end <= start:
+            check.error((*path, "end"), "must be after start")
+        cycles.append({"name": check.text(item, "name", path, limit=64), "start": start, "end": end})
+    if not cycles:
+        check.error(("cycle",), "is required (name, start, end)")
+
+    people, emails = [], set()
+    for index, raw in enumerate(check.sequence(doc.get("people"), ("people",))):
+        path = ("people", index)
+        item = check.mapping(raw, path)
+        email = check.text(item, "email", path, limit=254)
+        if email and "@" not in email:
+            check.error((*path, "email"), f"{email!r} is not an email address")
+        if email and email.lower() in emails:
+            check.error((*path, "email"), f"{email} appears twice")
+        if email:
+            emails.add(email.lower())
+        people.append({
+            "email": email, "name": check.text(item, "name", path, limit=200),
+            "manager": item.get("manager"), "timezone": check.zone(item, "timezone", path),
+            "accounts": {p: str(item[p]) for p in PLATFORMS if item.get(p)}, "path": path,
+        })
+    for person in people:
+        if person["manager"] is not None and str(person["manager"]).lower() not in emails:
+            check.error((*person["path"], "manager"), f"{person['manager']!r} is not in people")
+
+    teams, keys = [], set()
+    for index, raw in enumerate(check.sequence(doc.get("teams"), ("teams",))):
+        path = ("teams", index)
+        item = check.mapping(raw, path)
+        key = check.text(item, "key", path, limit=64)
+        if key in keys:
+            check.error((*path, "key"), f"{key} appears twice")
+        keys.add(key)
+        for role in ("leads", "members"):
+            for i, email in enumerate(check.sequence(item.get(role), (*path, role))):
+                if str(email).lower() not in emails:
+                    check.error((*path, role, i), f"{email!r} is not in people")
+        channels = check.mapping(item.get("channels"), (*path, "channels"), required=False)
+        for platform in channels:
+            if platform not in PLATFORMS:
+                check.error((*path, "channels", platform), f"expected {' or '.join(PLATFORMS)}")
+        rituals = check.mapping(item.get("rituals"), (*path, "rituals"), required=False)
+        ritual_spec = {}
+        for name, when in rituals.items():
+            if name == "skip":
+                from bot.weeks import parse_week
+
+                weeks = [parse_week(str(w)) for w in check.sequence(when, (*path, "rituals", "skip"))]
+                if None in weeks:
+                    check.error((*path, "rituals", "skip"), "expected ISO weeks like 2026-W52")
+                ritual_spec["skip"] = [w for w in weeks if w]
+                continue
+            if name not in {**DEFAULT_RITUALS, **OPTIONAL_RITUALS}:
+                check.error((*path, "rituals", name), "expected monday, friday, wrapup, report, nudge or skip")
+            elif when in (False, "off", None):
+                ritual_spec[name] = None
+            elif parse_ritual_time(when) is None:
+                check.error((*path, "rituals", name), f"{when!r}: expected a day and a time, like \"MON 09:00\", or off")
+            else:
+                ritual_spec[name] = parse_ritual_time(when)
+        teams.append({
+            "key": key, "name": check.text(item, "name", path, limit=200),
+            "level": check.choice(item, "level", path, LEVELS, "team"), "parent": item.get("parent"),
+            "timezone": check.zone(item, "timezone", path),
+            "leads": [str(e).lower() for e in item.get("leads") or []],
+            "members": [str(e).lower() for e in item.get("members") or []],
+            "channels": {p: str(c) for p, c in channels.items() if p in PLATFORMS},
+            "health_metrics": [str(m) for m in check.sequence(item.get("health_metrics"), (*path, "health_metrics"))],
+            "rituals": ritual_spec, "path": path,
+        })
+    for team in teams:
+        if team["parent"] is not None and team["parent"] not in keys:
+            check.error((*team["path"], "parent"), f"{team['parent']!r} is not a team key")
+    _check_tree(teams, check)
+
+    objectives, okeys, krkeys = [], set(), set()
+    cycle_names = {c["name"] for c in cycles}
+    for index, raw in enumerate(check.sequence(doc.get("objectives"), ("objectives",))):
+        path = ("objectives", index)
+        item = check.mapping(raw, path)
+        key = check.text(item, "key", path, limit=64)
+        if key in okeys:
+            check.error((*path, "key"), f"{key} appears twice")
+        okeys.add(key)
+        owner = check.mapping(item.get("owner"), (*path, "owner"))
+        owner_team, owner_person = owner.get("team"), owner.get("person")
+        if (owner_team is None) == (owner_person is None):
+            check.error((*path, "owner"), "name exactly one of team: KEY or person: EMAIL")
+        elif owner_team is not None and owner_team not in keys:
+            check.error((*path, "owner", "team"), f"{owner_team!r} is not a team key")
+        elif owner_person is not None and str(owner_person).lower() not in emails:
+            check.error((*path, "owner", "person"), f"{owner_person!r} is not in people")
+        cycle = item.get("cycle", cycles[0]["name"] if cycles else None)
+        if cycle not in cycle_names:
+            check.error((*path, "cycle"), f"{cycle!r} is not a cycle of this file")
+        krs = []
+        for k, kr_raw in enumerate(check.sequence(item.get("key_results"), (*path, "key_results"))):
+            kpath = (*path, "key_results", k)
+            kr = check.mapping(kr_raw, kpath)
+            kr_key = check.text(kr, "key", kpath, limit=64)
+            if kr_key in krkeys or kr_key in okeys:
+                check.error((*kpath, "key"), f"{kr_key} appears twice")
+            krkeys.add(kr_key)
+            confidence = kr.get("confidence", 5)
+            if isinstance(confidence, bool) or not isinstance(confidence, int) or not 1 <= confidence <= 10:
+                check.error((*kpath, "confidence"), f"is {confidence!r}; expected a whole number from 1 to 10")
+                confidence = 5
+            kr_owner = kr.get("owner")
+            if kr_owner is not None and str(kr_owner).lower() not in emails:
+                check.error((*kpath, "owner"), f"{kr_owner!r} is not in people")
+            krs.append({
+                "key": kr_key, "title": check.text(kr, "title", kpath),
+                "start": check.number(kr, "start", kpath), "target": check.number(kr, "target", kpath),
+                "current": check.number(kr, "current", kpath),
+                "unit": check.text(kr, "unit", kpath, required=False, limit=32),
+                "milestone": check.text(kr, "milestone", kpath, required=False),
+                "owner": str(kr_owner).lower() if kr_owner else None, "confidence": confidence,
+            })
+        level = "individual" if owner_person is not None else next(
+            (t["level"] for t in teams if t["key"] == owner_team), "team")
+        source = check.choice(item, "source", path, SOURCES, "aligned" if level == "individual" else None)
+        objectives.append({
+            "key": key, "title": check.text(item, "title", path), "level": level,
+            "type": check.choice(item, "type", path, OBJECTIVE_TYPES, "business"),
+            "source": source if level == "individual" else None,
+            "owner_team": owner_team, "owner_person": str(owner_person).lower() if owner_person else None,
+            "aligns_to": item.get("aligns_to"), "status": check.choice(item, "status", path, STATUSES, "active"),
+            "score": check.number(item, "score", path), "cycle": cycle, "key_results": krs, "path": path,
+        })
+    for objective in objectives:
+        target = objective["aligns_to"]
+        if target is not None and target not in okeys and target not in krkeys:
+            check.error((*objective["path"], "aligns_to"), f"{target!r} is neither an objective nor a key result key")
+        if target == objective["key"]:
+            check.error((*objective["path"], "aligns_to"), "an objective cannot align to itself")
+    return {"organization": org_spec, "cycles": cycles, "people": people, "teams": teams, "objectives": objectives}
+
+
+def _check_tree(teams: list[dict], check: Checker) -> None:
+    parents = {t["key"]: t["parent"] for t in teams}
+    for team in teams:
+        seen, node = set(), team["key"]
+        while node is not None and node in parents:
+            if node in seen:
+                check.error((*team["path"], "parent"), "the team tree has a cycle here")
+                break
+            seen.add(node)
+            node = parents[node]
+
+
+def _write(session: Session, spec: dict, now: datetime, organization_id: int | None) -> ImportResult:
+    o = spec["organization"]
+    org = session.get(Organization, organization_id) if organization_id else session.scalar(
+        select(Organization).where(Organization.name == o["name"]).order_by(Organization.id))
+    if org is None:
+        org = Organization(created_at=now)
+        session.add(org)
+    for key in ("name", "timezone", "multiple_business_lines", "red_max", "green_min"):
+        setattr(org, key, o[key])
+    session.flush()
+
+    def upsert(model, lookup: dict, **values):
+        row = session.scalar(select(model).filter_by(org_id=org.id, **lookup))
+        if row is None:
+            row = model(org_id=org.id, **lookup, **values)
+            session.add(row)
+        else:
+            for k, v in values.items():
+                setattr(row, k, v)
+        return row
+
+    cycles = {c["name"]: upsert(Cycle, {"name": c["name"]}, start=c["start"], end=c["end"]) for c in spec["cycles"]}
+    people = {}
+    for p in spec["people"]:
+        people[p["email"].lower()] = upsert(Person, {"email": p["email"]}, name=p["name"], timezone=p["timezone"])
+    session.flush()
+    for p in spec["people"]:
+        row = people[p["email"].lower()]
+        row.manager_id = people[str(p["manager"]).lower()].id if p["manager"] else None
+        for platform, account in p["accounts"].items():
+            upsert(PlatformAccount, {"platform": platform, "account_id": account}, person_id=row.id)
+
+    teams = {}
+    for t in spec["teams"]:
+        teams[t["key"]] = upsert(Team, {"key": t["key"]}, name=t["name"], level=t["level"], timezone=t["timezone"])
+    session.flush()
+    for t in spec["teams"]:
+        team = teams[t["key"]]
+        team.parent_id = teams[t["parent"]].id if t["parent"] else None
+        roles = {email: "member" for email in t["members"]} | {email: "lead" for email in t["leads"]}
+        existing = {m.person_id: m for m in session.scalars(select(TeamMember).where(TeamMember.team_id == team.id))}
+        for email, role in roles.items():
+            person = people[email]
+            if person.id in existing:
+                existing[person.id].role = role
+            else:
+                session.add(TeamMember(team_id=team.id, person_id=person.id, org_id=org.id, role=role))
+        for platform, channel in t["channels"].items():
+            upsert(ChannelBinding, {"platform": platform, "channel_id": channel}, team_id=team.id)
+        for position, name in enumerate(t["health_metrics"]):
+            metric = session.scalar(select(HealthMetric).where(HealthMetric.team_id == team.id, HealthMetric.name == name))
+            if metric is None:
+                session.add(HealthMetric(org_id=org.id, team_id=team.id, name=name, position=position))
+            else:
+                metric.position = position
+        apply_rituals(session, team, t["rituals"])
+
+    objectives, krs = {}, {}
+    for position, ob in enumerate(spec["objectives"]):
+        objectives[ob["key"]] = upsert(
+            Objective, {"key": ob["key"]}, cycle_id=cycles[ob["cycle"]].id, title=ob["title"], level=ob["level"],
+            type=ob["type"], source=ob["source"], status=ob["status"], score=ob["score"], position=position,
+            owner_team_id=teams[ob["owner_team"]].id if ob["owner_team"] else None,
+            owner_person_id=people[ob["owner_person"]].id if ob["owner_person"] else None,
+        )
+    session.flush()
+    checkins = 0
+    for ob in spec["objectives"]:
+        objective = objectives[ob["key"]]
+        for position, k in enumerate(ob["key_results"]):
+            row = session.scalar(select(KeyResult).where(KeyResult.org_id == org.id, KeyResult.key == k["key"]))
+            values = dict(objective_id=objective.id, title=k["title"], start_value=k["start"],
+                          target_value=k["target"], unit=k["unit"], milestone=k["milestone"], position=position,
+                          owner_person_id=people[k["owner"]].id if k["owner"] else None)
+            if row is None:
+                row = KeyResult(org_id=org.id, key=k["key"], confidence=k["confidence"],
+                                current_value=k["current"], **values)
+                session.add(row)
+                session.flush()
+                record_checkin(session, row, person_id=None, at=now, source="import",
+                               confidence=k["confidence"], value=k["current"], note="imported")
+                checkins += 1
+            else:
+                for name, value in values.items():
+                    setattr(row, name, value)
+                if k["confidence"] != row.confidence or (k["current"] is not None and k["current"] != row.current_value):
+                    record_checkin(session, row, person_id=None, at=now, source="import", confidence=k["confidence"],
+                                   value=k["current"], note="changed by import")
+                    checkins += 1
+            krs[k["key"]] = row
+    for ob in spec["objectives"]:
+        objective, target = objectives[ob["key"]], ob["aligns_to"]
+        objective.aligns_to_objective_id = objectives[target].id if target in objectives else None
+        objective.aligns_to_kr_id = krs[target].id if target in krs else None
+    session.flush()
+    return ImportResult(org.id, {
+        "people": len(people), "teams": len(teams), "objectives": len(objectives),
+        "key_results": len(krs), "check-ins": checkins,
+    })
+
+
+def apply_rituals(session: Session, team: Team, rituals: dict) -> None:
+    """Ritual settings of a team: the defaults, overridden by the file (None turns one off)."""
+    for name, default in {**DEFAULT_RITUALS, **OPTIONAL_RITUALS}.items():
+        row = session.get(RitualSetting, (team.id, name))
+        chosen = rituals.get(name, ...)
+        if row is not None and chosen is ...:
+            continue
+        weekday, time = parse_ritual_time(default) if chosen in (..., None) else chosen
+        enabled = chosen is not None and (chosen is not ... or name in DEFAULT_RITUALS)
+        if row is None:
+            session.add(RitualSetting(team_id=team.id, ritual=name, org_id=team.org_id, weekday=weekday,
+                                      time=time, enabled=enabled))
+        else:
+            row.weekday, row.time, row.enabled = weekday, time, enabled
+    for week in rituals.get("skip", []):
+        if session.get(SkippedWeek, (team.id, week)) is None:
+            session.add(SkippedWeek(team_id=team.id, week=week, org_id=team.org_id))

@@ -1,0 +1,216 @@
+"""The neutral vocabulary between the core and the adapters.
+
+Adapters turn whatever arrived (a slash command, a button click, a modal submit, a thread reply, a
+Teams activity, a sandbox form) into one frozen `Interaction`; the core answers with a `Reply`.
+Outbound, the core and the rituals see one port, `Messenger`. Nothing here knows Slack or Teams:
+each adapter draws `Card` and `Form` natively with a pure renderer.
+
+Text in cards is a small markdown subset that every platform can draw: `*bold*`, `_italic_`,
+line breaks and "• " bullets. It never contains raw markup (`<`, `>`, `&` are plain characters):
+each renderer escapes for its platform, so user text can never ping a channel or inject HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Platform = Literal["slack", "teams", "sandbox"]
+Colour = Literal["red", "yellow", "green"]
+
+
+# ---------------------------------------------------------------- inbound
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """Something a person did in a chat, in platform-neutral terms.
+
+    kind:
+      - "command": `text` is what followed `/okr` or `@okrbot` ("confidence 2 7 vendor signed").
+      - "action": a button; `name` is its action id, `value` its value.
+      - "submit": a form; `name` is the form id, `form` the submitted values, `value` the form's
+        metadata as it was handed out in `Form.metadata`.
+      - "message", "message_edited", "message_deleted": a message in a thread the bot opened
+        (wins); `message_id` identifies it, `thread_id` the thread root.
+    """
+
+    platform: Platform
+    workspace: str  # Slack team id, Teams tenant id, sandbox organization id
+    actor: str  # the person's user id on that platform
+    kind: Literal["command", "action", "submit", "message", "message_edited", "message_deleted"]
+    name: str = ""
+    text: str = ""
+    value: str = ""
+    form: Mapping[str, str] = field(default_factory=dict)
+    conversation: str | None = None  # channel / conversation id where it happened
+    message_id: str | None = None
+    thread_id: str | None = None
+    actor_email: str | None = None  # when the adapter knows it; used to link unknown accounts
+    actor_name: str | None = None
+
+
+# ---------------------------------------------------------------- cards
+
+
+@dataclass(frozen=True)
+class Text:
+    markdown: str
+
+
+@dataclass(frozen=True)
+class Fields:
+    items: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class KeyResultLine:
+    """One key result with its confidence badge; colour is never the only signal (number too)."""
+
+    code: str
+    title: str
+    confidence: int
+    colour: Colour
+    delta: int | None = None  # change since last week
+    trend: tuple[int, ...] = ()  # weekly confidence, oldest first
+    flagged: bool = False  # dropped by 2 or more: "talk about this"
+    progress: str | None = None  # "62 / 80 %" or the milestone
+    owner: str | None = None
+    level: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action_id: str
+    value: str = ""
+    style: Literal["primary", "danger"] | None = None
+    url: str | None = None  # a link button; action_id is still set for platforms that need one
+
+
+@dataclass(frozen=True)
+class Actions:
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Divider:
+    pass
+
+
+@dataclass(frozen=True)
+class Context:
+    """Small print under a card: who, when, hints."""
+
+    markdown: str
+
+
+Element = Text | Fields | KeyResultLine | Actions | Divider | Context
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str | None
+    elements: tuple[Element, ...] = ()
+    # Plain text for notifications and screen readers.
+    fallback: str = ""
+
+
+# ---------------------------------------------------------------- forms
+
+
+@dataclass(frozen=True)
+class Option:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    kind: Literal["text", "multiline", "number", "select"] = "text"
+    options: tuple[Option, ...] = ()
+    initial: str | None = None
+    optional: bool = False
+    hint: str | None = None
+    max_length: int | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    form_id: str  # comes back as Interaction.name on submit
+    title: str
+    fields: tuple[FormField, ...]
+    submit_label: str = "Save"
+    intro: str | None = None
+    metadata: str = ""  # comes back as Interaction.value on submit
+
+
+# ---------------------------------------------------------------- replies
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the core answers to an Interaction.
+
+    - `card` with visibility "ephemeral" is shown to the actor only; "channel" is posted for all.
+    - `form` asks the adapter to open a form (a Slack modal, a Teams dialog).
+    - `errors` (field name -> message) sends a submitted form back with the errors by the fields.
+    - nothing set: acknowledge silently (e.g. a thread reply that was recorded as a win).
+    """
+
+    card: Card | None = None
+    visibility: Literal["ephemeral", "channel"] = "ephemeral"
+    form: Form | None = None
+    errors: Mapping[str, str] | None = None
+
+
+# ---------------------------------------------------------------- outbound
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where to post: a workspace (Slack team, Teams tenant, sandbox org) and a channel in it."""
+
+    platform: Platform
+    workspace: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """A posted message, serialisable into SQL (ritual_runs.message_ref / thread_ref)."""
+
+    channel_id: str
+    message_id: str
+    thread_id: str | None = None  # Teams reply chain id; Slack threads hang off message_id
+
+
+class DeliveryError(Exception):
+    """A post that did not get through.
+
+    permanent: retrying will not help (channel gone, bot removed, token revoked); the lead is told.
+    retry_after: seconds the platform asked us to wait (HTTP 429), if any.
+    """
+
+    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Messenger(Protocol):
+    """The one outbound port; each adapter implements it."""
+
+    platform: Platform
+
+    async def post(self, to: Conversation, card: Card) -> MessageRef: ...
+
+    async def reply(self, to: Conversation, thread: MessageRef, card: Card) -> MessageRef: ...
+
+    async def update(self, to: Conversation, message: MessageRef, card: Card) -> None: ...
+
+    async def send_direct(self, platform_user_id: str, workspace: str, card: Card) -> MessageRef: ...

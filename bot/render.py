@@ -1,0 +1,51 @@
+"""Human wording lives in prompts/*.j2; this is the one Jinja2 environment over it.
+
+Templates produce text in the card markdown subset, never platform JSON. StrictUndefined turns a
+misspelt variable into an error in the golden tests instead of a silent blank in a chat.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+
+def _signed(value: int | float | None) -> str:
+    if value is None:
+        return ""
+    return f"+{value:g}" if value > 0 else f"{value:g}"
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("prompts", "."),
+        undefined=StrictUndefined,
+        autoescape=False,  # text for chat renderers, which escape for their platform
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["signed"] = _signed
+    env.filters["number"] = _number
+    return env
+
+
+def render(template: str, **context: object) -> str:
+    """Render prompts/<template>.j2 to text, trimmed."""
+    return environment().get_template(f"{template}.j2").render(**context).strip()
+
+
+def render_error(error: str, **context: object) -> str:
+    """Render one macro of prompts/errors.j2: every error message people can see is there."""
+    module = environment().get_template("errors.j2").make_module()
+    macro = getattr(module, error)
+    wanted = {name: value for name, value in context.items() if name in macro.arguments}
+    return str(macro(**wanted)).strip()

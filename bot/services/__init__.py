@@ -1,0 +1,3 @@
+"""Use cases over the storage. Importing this package registers every handler."""
+
+from bot.services import checkins, general, weekly  # noqa: F401

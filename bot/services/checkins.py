@@ -1,0 +1,175 @@
+"""Check-ins: confidence (1-10) and progress values, appended to history, never overwritten."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot import commands as c
+from bot.cards import kr_line
+from bot.context import Ctx
+from bot.errors import Refusal
+from bot.handlers import action, command, submit
+from bot.model import Actions, Button, Card, Form, FormField, Interaction, Option, Reply, Text
+from bot.render import render
+from bot.services.keyresults import find_key_result, may_check_in, my_key_results, owner_name
+from storage.models import CheckIn, KeyResult, Objective
+
+CHECKIN_FORM = "checkin"
+
+
+def record_checkin(
+    session: Session,
+    kr: KeyResult,
+    *,
+    person_id: int | None,
+    at: datetime,
+    source: str,
+    confidence: int | None = None,
+    value: float | None = None,
+    note: str | None = None,
+) -> CheckIn:
+    """Append a check-in and refresh the key result's cached current state, in the caller's transaction."""
+    if confidence is not None and not c.CONFIDENCE_MIN <= confidence <= c.CONFIDENCE_MAX:
+        raise Refusal("bad_confidence", "confidence", given=confidence)
+    row = CheckIn(
+        org_id=kr.org_id,
+        key_result_id=kr.id,
+        person_id=person_id,
+        at=at,
+        confidence=confidence if confidence is not None else kr.confidence,
+        value=value,
+        note=note,
+        source=source,
+    )
+    session.add(row)
+    if confidence is not None:
+        kr.confidence = confidence
+    if value is not None:
+        kr.current_value = value
+    kr.updated_at = at
+    session.flush()
+    return row
+
+
+def _guard(ctx: Ctx, kr: KeyResult, objective: Objective, usage: str) -> None:
+    if not may_check_in(ctx, kr, objective):
+        raise Refusal("not_yours", usage, code=kr.key, owner=owner_name(ctx, kr.owner_person_id))
+
+
+def _done_card(ctx: Ctx, kr: KeyResult, before: int, before_value: float | None, note: str | None) -> Reply:
+    text = render(
+        "checkin_done",
+        code=kr.key,
+        title=kr.title,
+        confidence=kr.confidence,
+        before=before,
+        value=kr.current_value if kr.current_value != before_value else None,
+        unit=kr.unit or "",
+        note=note,
+    )
+    line = kr_line(kr, ctx.org, delta=kr.confidence - before, owner=owner_name(ctx, kr.owner_person_id))
+    return Reply(card=Card(None, (Text(text), line), fallback=text))
+
+
+@command(c.Confidence)
+def set_confidence(ctx: Ctx, cmd: c.Confidence) -> Reply:
+    kr, objective = find_key_result(ctx, cmd.kr, "confidence")
+    _guard(ctx, kr, objective, "confidence")
+    before = kr.confidence
+    record_checkin(
+        ctx.session, kr, person_id=ctx.person.id, at=ctx.now, source=ctx.platform,
+        confidence=cmd.confidence, note=cmd.note,
+    )
+    return _done_card(ctx, kr, before, kr.current_value, cmd.note)
+
+
+@command(c.Progress)
+def set_progress(ctx: Ctx, cmd: c.Progress) -> Reply:
+    kr, objective = find_key_result(ctx, cmd.kr, "progress")
+    _guard(ctx, kr, objective, "progress")
+    if kr.target_value is None:
+        raise Refusal("milestone_no_value", "confidence", code=kr.key)
+    before, before_value = kr.confidence, kr.current_value
+    record_checkin(
+        ctx.session, kr, person_id=ctx.person.id, at=ctx.now, source=ctx.platform, value=cmd.value, note=cmd.note
+    )
+    return _done_card(ctx, kr, before, before_value, cmd.note)
+
+
+@command(c.Mine)
+def mine(ctx: Ctx, _cmd: c.Mine) -> Reply:
+    rows = my_key_results(ctx)
+    if not rows:
+        text = render("mine_empty", name=ctx.person.name, prefix=ctx.prefix)
+        return Reply(card=Card(None, (Text(text),), fallback=text))
+    elements: list = [Text(render("mine_intro", name=ctx.person.name, count=len(rows), prefix=ctx.prefix))]
+    for index, (kr, objective) in enumerate(rows, start=1):
+        elements.append(Text(f"*{index}.* _{objective.title}_"))
+        elements.append(kr_line(kr, ctx.org, level=objective.level))
+    elements.append(Actions((Button("Check in", "checkin_open", style="primary"),)))
+    return Reply(card=Card("My key results", tuple(elements), fallback=f"{len(rows)} key results"))
+
+
+def checkin_form(ctx: Ctx) -> Form:
+    rows = my_key_results(ctx)
+    if not rows:
+        raise Refusal("no_key_results", prefix=ctx.prefix)
+    levels = tuple(Option(str(n), str(n)) for n in range(c.CONFIDENCE_MAX, c.CONFIDENCE_MIN - 1, -1))
+    fields: list[FormField] = []
+    for kr, _objective in rows[:30]:  # 3 inputs each stays inside Slack's 100-block modal
+        fields.append(FormField(f"confidence:{kr.id}", f"{kr.key} · {kr.title}", "select", levels, str(kr.confidence)))
+        if kr.target_value is not None:
+            unit = f" ({kr.unit})" if kr.unit else ""
+            fields.append(FormField(
+                f"value:{kr.id}", f"New value{unit}", "number", optional=True,
+                hint=f"now {kr.current_value if kr.current_value is not None else kr.start_value}, "
+                f"target {kr.target_value:g}",
+            ))
+        fields.append(FormField(f"note:{kr.id}", "What changed?", "text", optional=True, max_length=c.MAX_TEXT))
+    return Form(CHECKIN_FORM, "Weekly check-in", tuple(fields), "Save check-in", intro=render("checkin_intro"))
+
+
+@command(c.CheckinForm)
+def open_checkin(ctx: Ctx, _cmd: c.CheckinForm) -> Reply:
+    return Reply(form=checkin_form(ctx))
+
+
+@action("checkin_open")
+def checkin_button(ctx: Ctx, _interaction: Interaction) -> Reply:
+    return Reply(form=checkin_form(ctx))
+
+
+@submit(CHECKIN_FORM)
+def submit_checkin(ctx: Ctx, interaction: Interaction) -> Reply:
+    """Validate every field first, then write: a form with one bad field writes nothing."""
+    mine = {kr.id: (kr, objective) for kr, objective in my_key_results(ctx)}
+    changes: list[tuple[KeyResult, int | None, float | None, str | None]] = []
+    errors: dict[str, str] = {}
+    for kr_id, (kr, _objective) in mine.items():
+        raw_conf = (interaction.form.get(f"confidence:{kr_id}") or "").strip()
+        raw_value = (interaction.form.get(f"value:{kr_id}") or "").strip()
+        note = (interaction.form.get(f"note:{kr_id}") or "").strip() or None
+        confidence = c.parse_confidence(raw_conf) if raw_conf else None
+        if raw_conf and confidence is None:
+            errors[f"confidence:{kr_id}"] = render("field_confidence", given=raw_conf[:20])
+        value = c.parse_number(raw_value) if raw_value else None
+        if raw_value and value is None:
+            errors[f"value:{kr_id}"] = render("field_number", given=raw_value[:20])
+        if note and len(note) > c.MAX_TEXT:
+            errors[f"note:{kr_id}"] = render("field_too_long", limit=c.MAX_TEXT)
+        if confidence == kr.confidence:
+            confidence = None if value is None and not note else confidence
+        if confidence is not None or value is not None or note:
+            changes.append((kr, confidence, value, note))
+    if errors:
+        return Reply(errors=errors)
+    for kr, confidence, value, note in changes:
+        record_checkin(
+            ctx.session, kr, person_id=ctx.person.id, at=ctx.now, source=ctx.platform,
+            confidence=confidence, value=value, note=note,
+        )
+    lines = tuple(kr_line(kr, ctx.org) for kr, *_ in changes)
+    text = render("checkin_saved", count=len(changes))
+    return Reply(card=Card(None, (Text(text), *lines), fallback=text))

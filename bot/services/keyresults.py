@@ -1,0 +1,94 @@
+"""Finding key results the way people refer to them: position in `mine`, short code, title fragment."""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func, select
+
+from bot.context import Ctx, current_cycle
+from bot.errors import Refusal
+from storage.models import KeyResult, Objective, Person, Team
+
+LEVEL_ORDER = case(
+    {"company": 0, "department": 1, "team": 2, "individual": 3}, value=Objective.level, else_=4
+)
+
+
+def colour(confidence: int, red_max: int, green_min: int) -> str:
+    """The method's colours: red at 3 or below, green above 7 (thresholds per organization)."""
+    if confidence <= red_max:
+        return "red"
+    if confidence >= green_min:
+        return "green"
+    return "yellow"
+
+
+def _cycle_krs(ctx: Ctx):
+    cycle = current_cycle(ctx.session, ctx.org, ctx.now)
+    query = (
+        select(KeyResult, Objective)
+        .join(Objective, Objective.id == KeyResult.objective_id)
+        .where(KeyResult.org_id == ctx.org.id, Objective.status != "closed")
+    )
+    if cycle is not None:
+        query = query.where(Objective.cycle_id == cycle.id)
+    return query.order_by(LEVEL_ORDER, Objective.position, Objective.id, KeyResult.position, KeyResult.id)
+
+
+def my_key_results(ctx: Ctx) -> list[tuple[KeyResult, Objective]]:
+    """The person's key results in this cycle, in the stable order `mine` numbers them."""
+    rows = ctx.session.execute(_cycle_krs(ctx).where(KeyResult.owner_person_id == ctx.person.id)).all()
+    return [(kr, obj) for kr, obj in rows]
+
+
+def find_key_result(ctx: Ctx, ref: str, usage: str) -> tuple[KeyResult, Objective]:
+    ref = ref.strip()
+    mine = my_key_results(ctx)
+    if ref.isascii() and ref.isdigit():
+        index = int(ref)
+        if 1 <= index <= len(mine):
+            return mine[index - 1]
+        raise Refusal("kr_position", usage, given=ref, count=len(mine))
+    by_code = ctx.session.execute(
+        _cycle_krs(ctx).where(func.lower(KeyResult.key) == ref.lower())
+    ).first() or ctx.session.execute(
+        select(KeyResult, Objective)
+        .join(Objective, Objective.id == KeyResult.objective_id)
+        .where(KeyResult.org_id == ctx.org.id, func.lower(KeyResult.key) == ref.lower())
+    ).first()
+    if by_code is not None:
+        return by_code[0], by_code[1]
+    needle = ref.lower()
+    candidates = [(kr, obj) for kr, obj in mine if needle in kr.title.lower()]
+    if not candidates:
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = ctx.session.execute(
+            _cycle_krs(ctx).where(func.lower(KeyResult.title).like(f"%{escaped}%", escape="\\")).limit(6)
+        ).all()
+        candidates = [(kr, obj) for kr, obj in rows]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise Refusal("kr_unknown", usage, given=ref[:60])
+    raise Refusal(
+        "kr_ambiguous", usage, given=ref[:60], options=", ".join(kr.key for kr, _ in candidates[:5])
+    )
+
+
+def may_check_in(ctx: Ctx, kr: KeyResult, objective: Objective) -> bool:
+    """The owner, anyone in the owning team, or the owner's manager may update a key result."""
+    if kr.owner_person_id in (None, ctx.person.id):
+        return True
+    if objective.owner_team_id is not None and any(t.id == objective.owner_team_id for t in ctx.my_teams()):
+        return True
+    owner = ctx.session.get(Person, kr.owner_person_id)
+    return owner is not None and owner.manager_id == ctx.person.id
+
+
+def owner_name(ctx: Ctx, person_id: int | None) -> str:
+    person = ctx.session.get(Person, person_id) if person_id else None
+    return person.name if person else "nobody"
+
+
+def team_name(ctx: Ctx, team_id: int | None) -> str:
+    team = ctx.session.get(Team, team_id) if team_id else None
+    return team.name if team else ""

@@ -1,0 +1,252 @@
+"""The week's commitments of a team: P1/P2 priorities, plans, health metrics and wins."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from bot import commands as c
+from bot.context import Ctx
+from bot.errors import Refusal
+from bot.handlers import action, command, message, submit
+from bot.model import Card, Form, FormField, Interaction, Option, Reply, Text
+from bot.render import render
+from bot.weeks import shift
+from storage.models import HealthMetric, HealthUpdate, Plan, Priority, RitualRun, Team, Win
+
+MAX_PRIORITIES = 4  # the method: "3 to 4 most important things, up to 4 things"
+PRIORITIES_FORM = "priorities"
+
+
+def week_priorities(session: Session, team: Team, week: str, now) -> list[Priority]:
+    """This week's priorities, P1 first; the first look at a new week carries last week's open ones over."""
+    rows = _priorities(session, team.id, week)
+    if rows:
+        return rows
+    for old in _priorities(session, team.id, shift(week, -1)):
+        if old.status == "open":
+            session.add(Priority(
+                org_id=team.org_id, team_id=team.id, week=week, level=old.level, text=old.text,
+                owner_person_id=old.owner_person_id, status="open", carried_from_id=old.id, created_at=now,
+            ))
+    session.flush()
+    return _priorities(session, team.id, week)
+
+
+def _priorities(session: Session, team_id: int, week: str) -> list[Priority]:
+    return list(session.scalars(
+        select(Priority).where(Priority.team_id == team_id, Priority.week == week)
+        .order_by(Priority.level, Priority.created_at, Priority.id)
+    ))
+
+
+def _listing(ctx: Ctx, team: Team, week: str, headline: str) -> Reply:
+    rows = week_priorities(ctx.session, team, week, ctx.now)
+    text = render("priorities", headline=headline, team=team.name, week=week, priorities=rows)
+    return Reply(card=Card(None, (Text(text),), fallback=headline))
+
+
+def add_priority(ctx: Ctx, team: Team, level: str, text: str) -> Priority:
+    week = ctx.week(team)
+    live = [p for p in week_priorities(ctx.session, team, week, ctx.now) if p.status != "dropped"]
+    if len(live) >= MAX_PRIORITIES:
+        raise Refusal("too_many_priorities", "priority", team=team.name, limit=MAX_PRIORITIES, field="text")
+    row = Priority(org_id=ctx.org.id, team_id=team.id, week=week, level=level, text=text,
+                   owner_person_id=ctx.person.id, status="open", created_at=ctx.now)
+    ctx.session.add(row)
+    ctx.session.flush()
+    return row
+
+
+def _numbered(ctx: Ctx, team: Team, number: int) -> Priority:
+    rows = week_priorities(ctx.session, team, ctx.week(team), ctx.now)
+    if not 1 <= number <= len(rows):
+        raise Refusal("priority_position", "priority", given=number, count=len(rows), team=team.name)
+    return rows[number - 1]
+
+
+@command(c.PriorityAdd)
+def priority_add(ctx: Ctx, cmd: c.PriorityAdd) -> Reply:
+    team = ctx.team()
+    row = add_priority(ctx, team, cmd.level, cmd.text)
+    return _listing(ctx, team, row.week, render("priority_added", level=row.level, text=row.text))
+
+
+@command(c.PriorityDone)
+def priority_done(ctx: Ctx, cmd: c.PriorityDone) -> Reply:
+    team = ctx.team()
+    row = _numbered(ctx, team, cmd.number)
+    row.status, row.reason = "done", None
+    return _listing(ctx, team, row.week, render("priority_done", level=row.level, text=row.text))
+
+
+@action("priority_done")
+def priority_done_button(ctx: Ctx, interaction: Interaction) -> Reply:
+    row = ctx.session.get(Priority, int(interaction.value)) if interaction.value.isdigit() else None
+    if row is None or row.org_id != ctx.org.id:
+        raise Refusal("stale_action")
+    row.status, row.reason = "done", None
+    team = ctx.session.get(Team, row.team_id)
+    return _listing(ctx, team, row.week, render("priority_done", level=row.level, text=row.text))
+
+
+@command(c.PriorityDrop)
+def priority_drop(ctx: Ctx, cmd: c.PriorityDrop) -> Reply:
+    team = ctx.team()
+    row = _numbered(ctx, team, cmd.number)
+    row.status, row.reason = "dropped", cmd.reason
+    return _listing(ctx, team, row.week, render("priority_dropped", level=row.level, text=row.text))
+
+
+def priorities_form(ctx: Ctx) -> Form:
+    team = ctx.team()
+    week = ctx.week(team)
+    live = [p for p in week_priorities(ctx.session, team, week, ctx.now) if p.status != "dropped"]
+    free = MAX_PRIORITIES - len(live)
+    if free <= 0:
+        raise Refusal("too_many_priorities", "priority", team=team.name, limit=MAX_PRIORITIES)
+    levels = (Option("P1: must happen this week", "P1"), Option("P2: should happen", "P2"))
+    fields: list[FormField] = []
+    for n in range(1, free + 1):
+        fields.append(FormField(f"level:{n}", f"Priority {len(live) + n}", "select", levels, "P1"))
+        fields.append(FormField(f"text:{n}", "What will be done", "text", optional=n > 1, max_length=c.MAX_TEXT))
+    intro = render("priorities_intro", team=team.name, week=week, priorities=live)
+    return Form(PRIORITIES_FORM, "This week's priorities", tuple(fields), "Save priorities", intro, str(team.id))
+
+
+@command(c.PrioritiesForm)
+def open_priorities(ctx: Ctx, _cmd: c.PrioritiesForm) -> Reply:
+    return Reply(form=priorities_form(ctx))
+
+
+@action("priorities_open")
+def priorities_button(ctx: Ctx, interaction: Interaction) -> Reply:
+    if interaction.value.isdigit():
+        team = ctx.session.get(Team, int(interaction.value))
+        if team is not None and team.org_id == ctx.org.id:
+            ctx._team = team
+    return Reply(form=priorities_form(ctx))
+
+
+@submit(PRIORITIES_FORM)
+def submit_priorities(ctx: Ctx, interaction: Interaction) -> Reply:
+    if interaction.value.isdigit():
+        team = ctx.session.get(Team, int(interaction.value))
+        if team is not None and team.org_id == ctx.org.id:
+            ctx._team = team
+    team = ctx.team()
+    entries, errors = [], {}
+    for key, text in sorted(interaction.form.items()):
+        if not key.startswith("text:") or not text.strip():
+            continue
+        n = key.split(":", 1)[1]
+        level = (interaction.form.get(f"level:{n}") or "P1").upper()
+        if level not in ("P1", "P2"):
+            errors[f"level:{n}"] = render("field_priority_level")
+        elif len(text.strip()) > c.MAX_TEXT:
+            errors[key] = render("field_too_long", limit=c.MAX_TEXT)
+        else:
+            entries.append((level, text.strip()))
+    if not entries and not errors:
+        errors["text:1"] = render("field_required")
+    if errors:
+        return Reply(errors=errors)
+    for level, text in entries:
+        add_priority(ctx, team, level, text)
+    return _listing(ctx, team, ctx.week(team), render("priorities_saved", count=len(entries)))
+
+
+@command(c.PlanAdd)
+def plan_add(ctx: Ctx, cmd: c.PlanAdd) -> Reply:
+    team = ctx.team()
+    week = ctx.week(team)
+    ctx.session.add(Plan(org_id=ctx.org.id, team_id=team.id, week=week, text=cmd.text,
+                         author_person_id=ctx.person.id, created_at=ctx.now))
+    text = render("plan_added", team=team.name, text=cmd.text)
+    return Reply(card=Card(None, (Text(text),), fallback=text))
+
+
+@command(c.Health)
+def health(ctx: Ctx, cmd: c.Health) -> Reply:
+    team = ctx.team()
+    metrics = list(ctx.session.scalars(
+        select(HealthMetric).where(HealthMetric.team_id == team.id).order_by(HealthMetric.position)
+    ))
+    metric = next((m for m in metrics if m.name.lower() == cmd.name.lower()), None)
+    if metric is None:
+        matches = [m for m in metrics if cmd.name.lower() in m.name.lower()] if cmd.name else []
+        if len(matches) == 1:
+            metric = matches[0]
+        elif cmd.name and ctx.is_lead(team):
+            metric = HealthMetric(org_id=ctx.org.id, team_id=team.id, name=cmd.name, position=len(metrics))
+            ctx.session.add(metric)
+            ctx.session.flush()
+        else:
+            raise Refusal("unknown_metric", "health", given=cmd.name, team=team.name,
+                          names=", ".join(m.name for m in metrics))
+    ctx.session.add(HealthUpdate(org_id=ctx.org.id, metric_id=metric.id, week=ctx.week(team), status=cmd.status,
+                                 note=cmd.note, person_id=ctx.person.id, at=ctx.now))
+    text = render("health_set", team=team.name, name=metric.name, status=cmd.status, note=cmd.note)
+    return Reply(card=Card(None, (Text(text),), fallback=text))
+
+
+def add_win(ctx: Ctx, team: Team, week: str, text: str, message_id: str | None) -> Win | None:
+    """Store a win once: a redelivered message (same platform message id) changes nothing."""
+    if message_id is not None:
+        existing = ctx.session.scalar(select(Win).where(
+            Win.org_id == ctx.org.id, Win.platform == ctx.platform, Win.message_id == message_id))
+        if existing is not None:
+            return None
+    row = Win(org_id=ctx.org.id, team_id=team.id, week=week, author_person_id=ctx.person.id, text=text,
+              platform=ctx.platform, message_id=message_id, at=ctx.now)
+    ctx.session.add(row)
+    ctx.session.flush()
+    return row
+
+
+@command(c.WinAdd)
+def win_add(ctx: Ctx, cmd: c.WinAdd) -> Reply:
+    team = ctx.team()
+    add_win(ctx, team, ctx.week(team), cmd.text, None)
+    text = render("win_posted", name=ctx.person.name, team=team.name, text=cmd.text)
+    return Reply(card=Card(None, (Text(text),), fallback=text), visibility="channel")
+
+
+def _wins_thread(ctx: Ctx, interaction: Interaction) -> RitualRun | None:
+    if not interaction.thread_id:
+        return None
+    return ctx.session.scalar(select(RitualRun).where(
+        RitualRun.org_id == ctx.org.id, RitualRun.ritual == "friday", RitualRun.platform == ctx.platform,
+        RitualRun.message_ref == interaction.thread_id,
+    ))
+
+
+@message
+def wins_thread_reply(ctx: Ctx, interaction: Interaction) -> Reply:
+    """A reply in a Friday wins thread is a win of that team and of the week the thread opened."""
+    run = _wins_thread(ctx, interaction)
+    if run is None or not interaction.message_id:
+        return Reply()
+    team = ctx.session.get(Team, run.team_id)
+    text = interaction.text.strip()[: c.MAX_WIN]
+    existing = ctx.session.scalar(select(Win).where(
+        Win.org_id == ctx.org.id, Win.platform == ctx.platform, Win.message_id == interaction.message_id))
+    if interaction.kind == "message_deleted":
+        if existing is not None:
+            ctx.session.execute(delete(Win).where(Win.id == existing.id))
+        return Reply()
+    if interaction.kind == "message_edited" and existing is not None:
+        if text:
+            existing.text = text
+        return Reply()
+    if text and existing is None:
+        add_win(ctx, team, run.period, text, interaction.message_id)
+    return Reply()
+
+
+def wins_of_week(session: Session, team_id: int, week: str) -> list[Win]:
+    return list(session.scalars(select(Win).where(Win.team_id == team_id, Win.week == week).order_by(Win.at, Win.id)))
+
+
+def count_wins(session: Session, team_id: int, week: str) -> int:
+    return session.scalar(select(func.count()).select_from(Win).where(Win.team_id == team_id, Win.week == week)) or 0

@@ -1,0 +1,1 @@
+"""SQL storage of okrbot: the schema, the engine and the migrations."""

@@ -1,0 +1,320 @@
+"""Relational schema of okrbot.
+
+Every table except `organizations` carries `org_id`, so every query can (and must) be scoped by
+organization: a Slack workspace or a Teams tenant never sees another's rows. History tables
+(`checkins`, `health_updates`) are append-only; the current value on `key_results` is a cache of
+the latest check-in, kept in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _org_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    multiple_business_lines: Mapped[bool] = mapped_column(Boolean, default=False)
+    red_max: Mapped[int] = mapped_column(Integer, default=3)
+    green_min: Mapped[int] = mapped_column(Integer, default=8)
+    # The chat workspace this organization is: a Slack team id or a Teams tenant id.
+    slack_team_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    teams_tenant_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("org_id", "email"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+
+
+class PlatformAccount(Base):
+    """A person's user id on one platform (Slack user id, Teams AAD object id, sandbox)."""
+
+    __tablename__ = "platform_accounts"
+    __table_args__ = (UniqueConstraint("org_id", "platform", "account_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    account_id: Mapped[str] = mapped_column(String(128))
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("org_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(16))  # company | department | team
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    org_id: Mapped[int] = _org_fk()
+    role: Mapped[str] = mapped_column(String(8))  # lead | member
+
+
+class ChannelBinding(Base):
+    """A chat channel where a team's rituals are posted."""
+
+    __tablename__ = "channel_bindings"
+    __table_args__ = (UniqueConstraint("org_id", "platform", "channel_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(256))
+
+
+class RitualSetting(Base):
+    """When a team's ritual happens, in the team's own time zone."""
+
+    __tablename__ = "ritual_settings"
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    ritual: Mapped[str] = mapped_column(String(16), primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday, ISO order
+    time: Mapped[str] = mapped_column(String(5))  # HH:MM local
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SkippedWeek(Base):
+    __tablename__ = "skipped_weeks"
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)  # ISO week, 2026-W52
+    org_id: Mapped[int] = _org_fk()
+
+
+class Cycle(Base):
+    __tablename__ = "cycles"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    name: Mapped[str] = mapped_column(String(64))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+
+
+class Objective(Base):
+    __tablename__ = "objectives"
+    __table_args__ = (UniqueConstraint("org_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    level: Mapped[str] = mapped_column(String(16))  # company | department | team | individual
+    type: Mapped[str] = mapped_column(String(16), default="business")  # business | capability
+    source: Mapped[str | None] = mapped_column(String(24))  # aligned | self-driven | external-support
+    owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    owner_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    aligns_to_objective_id: Mapped[int | None] = mapped_column(
+        ForeignKey("objectives.id", ondelete="SET NULL")
+    )
+    aligns_to_kr_id: Mapped[int | None] = mapped_column(
+        ForeignKey("key_results.id", ondelete="SET NULL", use_alter=True)
+    )
+    status: Mapped[str] = mapped_column(String(8), default="active")  # draft | active | closed
+    score: Mapped[float | None] = mapped_column(Float)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KeyResult(Base):
+    __tablename__ = "key_results"
+    __table_args__ = (UniqueConstraint("org_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    objective_id: Mapped[int] = mapped_column(ForeignKey("objectives.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))  # the short code people type
+    title: Mapped[str] = mapped_column(String(300))
+    owner_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    start_value: Mapped[float | None] = mapped_column(Float)
+    target_value: Mapped[float | None] = mapped_column(Float)
+    current_value: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(32))
+    milestone: Mapped[str | None] = mapped_column(String(300))  # a KR measured by a milestone, not a number
+    confidence: Mapped[int] = mapped_column(Integer, default=5)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CheckIn(Base):
+    """One confidence and/or value change. Appended, never updated."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (Index("ix_checkins_kr_at", "key_result_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    key_result_id: Mapped[int] = mapped_column(ForeignKey("key_results.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    confidence: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))  # slack | teams | sandbox | import | cli
+
+
+class Priority(Base):
+    __tablename__ = "priorities"
+    __table_args__ = (Index("ix_priorities_team_week", "team_id", "week"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(8))
+    level: Mapped[str] = mapped_column(String(2))  # P1 | P2
+    text: Mapped[str] = mapped_column(String(500))
+    owner_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(8), default="open")  # open | done | dropped
+    reason: Mapped[str | None] = mapped_column(String(500))
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("priorities.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Plan(Base):
+    """An item for the four-square's "next four weeks" quadrant."""
+
+    __tablename__ = "plans"
+    __table_args__ = (Index("ix_plans_team_week", "team_id", "week"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(String(500))
+    author_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HealthMetric(Base):
+    __tablename__ = "health_metrics"
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HealthUpdate(Base):
+    """A health metric's colour at one moment; the latest one in a week is that week's status."""
+
+    __tablename__ = "health_updates"
+    __table_args__ = (Index("ix_health_updates_metric_at", "metric_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    metric_id: Mapped[int] = mapped_column(ForeignKey("health_metrics.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(8))  # green | yellow | red
+    note: Mapped[str | None] = mapped_column(String(500))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Win(Base):
+    __tablename__ = "wins"
+    __table_args__ = (
+        UniqueConstraint("org_id", "platform", "message_id"),
+        Index("ix_wins_team_week", "team_id", "week"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(8))
+    author_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(String(2000))
+    platform: Mapped[str] = mapped_column(String(16))
+    # The platform's id of the message that carried the win; a redelivered message is stored once.
+    message_id: Mapped[str | None] = mapped_column(String(256))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RitualRun(Base):
+    """One ritual for one team and period; the unique key is what makes posting exactly-once."""
+
+    __tablename__ = "ritual_runs"
+    __table_args__ = (
+        UniqueConstraint("team_id", "ritual", "period"),
+        Index("ix_ritual_runs_state", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    ritual: Mapped[str] = mapped_column(String(16))  # monday | friday | wrapup | report | nudge
+    period: Mapped[str] = mapped_column(String(16))  # ISO week, 2026-W47
+    state: Mapped[str] = mapped_column(String(12))  # claimed | posted | failed | skipped
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    lead_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    platform: Mapped[str | None] = mapped_column(String(16))
+    channel_id: Mapped[str | None] = mapped_column(String(256))
+    message_ref: Mapped[str | None] = mapped_column(String(512))  # Slack ts, Teams activity id
+    thread_ref: Mapped[str | None] = mapped_column(String(512))  # Teams reply chain id
+
+
+class ConversationRef(Base):
+    """A serialised way back to a channel or a person (Teams ConversationReference, sandbox...)."""
+
+    __tablename__ = "conversation_refs"
+    __table_args__ = (UniqueConstraint("org_id", "platform", "kind", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    platform: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(8))  # channel | person
+    key: Mapped[str] = mapped_column(String(256))
+    reference: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

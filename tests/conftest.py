@@ -1,0 +1,162 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when reachable), a manual clock, the core.
+
+PostgreSQL: set OKRBOT_TEST_POSTGRES to a server URL (CI does); otherwise a server on
+127.0.0.1:5432 is tried, and the PostgreSQL variants are skipped with the reason when none answers.
+Each test gets an empty, migrated database: SQLite copies a file migrated once per session,
+PostgreSQL truncates the tables of a database migrated once per session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.core import Core
+from bot.importer import import_text
+from bot.model import Interaction
+from bot.timesource import ManualClock
+from storage.db import make_engine, make_sessionmaker, transaction
+from storage.migrate import upgrade
+from storage.models import Base
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "bot" / "demo" / "example.yaml"
+# Wednesday of ISO week 2026-W47, noon in Shanghai: inside the example's 2026-Q4 cycle.
+START = datetime(2026, 11, 18, 4, 0, tzinfo=UTC)
+
+
+def _postgres_server() -> str | None:
+    url = os.environ.get("OKRBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    try:
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), connect_args={"connect_timeout": 2})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return url
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+        _postgres_server.reason = f"PostgreSQL not reachable ({type(exc).__name__}); set OKRBOT_TEST_POSTGRES"
+        return None
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "okrbot.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    server = _postgres_server()
+    if server is None:
+        if os.environ.get("CI"):
+            pytest.fail(_postgres_server.reason)
+        pytest.skip(_postgres_server.reason)
+    name = f"okrbot_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.rsplit("/", 1)[0] + "/" + name
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path, sqlite_template) -> str:
+    """An empty migrated database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "okrbot.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine):
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def org_id(sessions, clock) -> int:
+    """The example organization of ../shared/examples/okrs.yaml, imported."""
+    with transaction(sessions) as session:
+        return import_text(session, EXAMPLE.read_text(), clock.now()).organization_id
+
+
+@pytest.fixture
+def core(sessions, clock) -> Core:
+    return Core(sessions, clock)
+
+
+class Chat:
+    """Talk to the core the way an adapter does: `chat.say("mine")` returns the Reply."""
+
+    def __init__(self, core: Core, org_id: int, platform: str = "sandbox") -> None:
+        self.core, self.org_id, self.platform = core, org_id, platform
+
+    def interaction(self, kind: str, actor: str = "engineer@example.com", **fields) -> Interaction:
+        return Interaction(platform=self.platform, workspace=str(self.org_id), actor=actor, actor_email=actor,
+                           kind=kind, **fields)
+
+    def say(self, text: str, actor: str = "engineer@example.com", conversation: str | None = None):
+        return self.core.handle(self.interaction("command", actor, text=text, conversation=conversation))
+
+    def click(self, action_id: str, value: str = "", actor: str = "engineer@example.com", conversation=None):
+        return self.core.handle(self.interaction("action", actor, name=action_id, value=value,
+                                                 conversation=conversation))
+
+    def submit(self, form_id: str, values: dict, metadata: str = "", actor: str = "engineer@example.com"):
+        return self.core.handle(self.interaction("submit", actor, name=form_id, form=values, value=metadata))
+
+
+@pytest.fixture
+def chat(core, org_id) -> Chat:
+    return Chat(core, org_id)
+
+
+def card_text(reply) -> str:
+    """All the words of a reply's card, for assertions."""
+    from bot.model import Context, Fields, KeyResultLine, Text
+
+    if reply.card is None:
+        return ""
+    parts = [reply.card.title or ""]
+    for element in reply.card.elements:
+        if isinstance(element, Text | Context):
+            parts.append(element.markdown)
+        elif isinstance(element, Fields):
+            parts.extend(f"{k}: {v}" for k, v in element.items)
+        elif isinstance(element, KeyResultLine):
+            parts.append(f"{element.code} {element.title} {element.confidence}/10 {element.colour}")
+    return "\n".join(parts)
