@@ -318,3 +318,20 @@ class ConversationRef(Base):
     key: Mapped[str] = mapped_column(String(256))
     reference: Mapped[dict] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SandboxMessage(Base):
+    """A message in the local sandbox's pretend chat, so the sandbox survives restarts like a platform."""
+
+    __tablename__ = "sandbox_messages"
+    __table_args__ = (Index("ix_sandbox_messages_channel", "org_id", "channel_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    channel_id: Mapped[str] = mapped_column(String(256))  # a team channel, or "dm:<person id>"
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("sandbox_messages.id", ondelete="CASCADE"))
+    author_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    visible_to_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    card: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from bot.core import Core
 from bot.importer import import_text
@@ -23,7 +23,6 @@ from bot.model import Interaction
 from bot.timesource import ManualClock
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.migrate import upgrade
-from storage.models import Base
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "bot" / "demo" / "example.yaml"
@@ -83,7 +82,8 @@ def database_url(request, tmp_path, sqlite_template) -> str:
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_url")
     engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    names = [n for n in inspect(engine).get_table_names() if n != "alembic_version"]
+    tables = ", ".join(f'"{n}"' for n in names)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()

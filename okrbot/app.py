@@ -1,0 +1,37 @@
+"""The objects one okrbot process shares: settings, database, core, clock and messengers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core import Core
+from bot.model import Messenger
+from bot.timesource import Clock, SystemClock
+from okrbot.settings import Settings
+from storage.db import is_sqlite, make_engine, make_sessionmaker
+from storage.migrate import upgrade
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    core: Core
+    clock: Clock
+    # One Messenger per platform, registered by each adapter's setup; the rituals post through them.
+    messengers: dict[str, Messenger] = field(default_factory=dict)
+
+
+def build_context(settings: Settings, clock: Clock | None = None, migrate: bool | None = None) -> AppContext:
+    """Open the database; a SQLite database is migrated on start (PostgreSQL via `release:`)."""
+    clock = clock or SystemClock()
+    engine = make_engine(settings.database_url)
+    if migrate if migrate is not None else is_sqlite(settings.database_url):
+        upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    core = Core(sessions, clock, settings.base_url)
+    return AppContext(settings, engine, sessions, core, clock)

@@ -1,0 +1,108 @@
+"""`okrbot`: the command line. Every subcommand has --help; configuration comes from the environment."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from pathlib import Path
+
+from okrbot.settings import Settings
+
+
+def _context(args: argparse.Namespace, migrate: bool | None = None):
+    from okrbot.app import build_context
+
+    return build_context(Settings.from_env(), migrate=migrate)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from okrbot.server import build_app
+
+    settings = Settings.from_env()
+    ctx = _context(args)
+    app = build_app(ctx)
+    print(f"okrbot is serving on {settings.base_url}/", flush=True)
+    if settings.sandbox_enabled:
+        print(f"Sandbox: {settings.base_url}/sandbox", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    settings = Settings.from_env()
+    upgrade(make_engine(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from bot.importer import ImportFailed, import_text
+    from storage.db import transaction
+
+    ctx = _context(args)
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        with transaction(ctx.sessions) as session:
+            result = import_text(session, text, ctx.clock.now())
+    except ImportFailed as failed:
+        print(f"{path}: nothing was imported; fix these and run again:", file=sys.stderr)
+        for error in failed.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
+    print(f"imported {path} into organization {result.organization_id}: {counts}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="okrbot", description="Run the weekly OKR rituals in Slack and Microsoft Teams."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the web server (Slack, Teams, sandbox, dashboard)")
+    p.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    p = db_sub.add_parser("upgrade", help="apply the migrations to DATABASE_URL")
+    p.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("import", help="import an organization's OKRs from a YAML file")
+    p.add_argument("file", help="path to the YAML file (see README, 'Import format')")
+    p.set_defaults(func=cmd_import)
+
+    for module in EXTENSIONS:
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+# Modules that add subcommand groups, each with register(subparsers): one module, one job.
+EXTENSIONS = [
+    "okrbot.cli_data",  # export, demo-data, report, lint, align
+    "okrbot.cli_rituals",  # clock, ritual run, ritual status
+    "okrbot.cli_manifest",  # manifest slack, manifest teams
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

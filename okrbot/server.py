@@ -1,0 +1,48 @@
+"""`okrbot serve`: one aiohttp application for Slack, Teams, the sandbox and the dashboard."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from okrbot.app import AppContext
+from storage.db import ping
+
+log = logging.getLogger(__name__)
+CONTEXT = web.AppKey("okrbot", AppContext)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when the database answers; load balancers and `make run` poll it."""
+    ctx = request.app[CONTEXT]
+    try:
+        await asyncio.to_thread(ping, ctx.engine)
+    except Exception as exc:  # noqa: BLE001 - any database failure is "unhealthy", never a 500 trace
+        log.warning("health check failed: %s", exc)
+        return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})
+
+
+def build_app(ctx: AppContext) -> web.Application:
+    app = web.Application(client_max_size=1024**2)
+    app[CONTEXT] = ctx
+    app.router.add_get("/healthz", healthz)
+    settings = ctx.settings
+    if settings.slack_enabled:
+        from adapters.slack import setup as setup_slack
+
+        setup_slack(app, ctx)
+    if settings.teams_enabled:
+        from adapters.teams import setup as setup_teams
+
+        setup_teams(app, ctx)
+    if settings.sandbox_enabled:
+        from adapters.sandbox import setup as setup_sandbox
+
+        setup_sandbox(app, ctx)
+    from adapters.web import setup as setup_dashboard
+
+    setup_dashboard(app, ctx)
+    return app
