@@ -105,6 +105,7 @@ class Ctx:
     conversation: str | None
     now: datetime
     dashboard_url: str | None = None
+    signin_key: str | None = None
     _team: Team | None = field(default=None, repr=False)
 
     @property

@@ -31,6 +31,7 @@ class Core:
     sessions: sessionmaker[Session]
     clock: Clock = SystemClock()
     dashboard_url: str | None = None  # base URL for sign-in links, when the dashboard is public
+    signin_key: str | None = None  # SECRET_KEY: signs dashboard sign-in links (bot.signin)
 
     def handle(self, interaction: Interaction) -> Reply:
         prefix = PREFIX.get(interaction.platform, "/okr")
@@ -51,7 +52,8 @@ class Core:
             if interaction.kind.startswith("message"):
                 return Reply()  # a stranger's thread reply is not a command: ignore it quietly
             raise Refusal("unknown_person", organization=org.name)
-        ctx = Ctx(session, org, person, interaction.platform, interaction.conversation, now, self.dashboard_url)
+        ctx = Ctx(session, org, person, interaction.platform, interaction.conversation, now, self.dashboard_url,
+                  self.signin_key)
         if interaction.kind == "command":
             command = parse(interaction.text)
             if isinstance(command, UsageError):

@@ -33,5 +33,5 @@ def build_context(settings: Settings, clock: Clock | None = None, migrate: bool 
     if migrate if migrate is not None else is_sqlite(settings.database_url):
         upgrade(engine)
     sessions = make_sessionmaker(engine)
-    core = Core(sessions, clock, settings.base_url)
+    core = Core(sessions, clock, settings.base_url, settings.secret_key)
     return AppContext(settings, engine, sessions, core, clock)

@@ -1,0 +1,75 @@
+"""Cards and Forms as plain dicts, so they can be stored as JSON (the sandbox keeps every message in SQL).
+
+Lossless both ways: `card_from_dict(card_to_dict(card)) == card`. Each element carries its type
+name, so a stored card can be drawn again after a restart by any renderer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from typing import Any
+
+from bot.model import (
+    Actions,
+    Button,
+    Card,
+    Context,
+    Divider,
+    Element,
+    Fields,
+    Form,
+    FormField,
+    KeyResultLine,
+    Option,
+    Text,
+)
+
+ELEMENTS: dict[str, type] = {cls.__name__: cls for cls in (Text, Fields, KeyResultLine, Actions, Divider, Context)}
+
+
+def element_to_dict(element: Element) -> dict[str, Any]:
+    return {"type": type(element).__name__, **asdict(element)}
+
+
+def element_from_dict(data: dict[str, Any]) -> Element:
+    kind = data.get("type")
+    cls = ELEMENTS.get(kind)  # type: ignore[arg-type]
+    if cls is None:
+        raise ValueError(f"unknown card element type {kind!r}")
+    values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+    if cls is Fields:
+        values["items"] = tuple((str(k), str(v)) for k, v in values.get("items", ()))
+    elif cls is Actions:
+        values["buttons"] = tuple(Button(**b) for b in values.get("buttons", ()))
+    elif cls is KeyResultLine:
+        values["trend"] = tuple(values.get("trend", ()))
+    return cls(**values)
+
+
+def card_to_dict(card: Card) -> dict[str, Any]:
+    return {
+        "title": card.title,
+        "elements": [element_to_dict(e) for e in card.elements],
+        "fallback": card.fallback,
+    }
+
+
+def card_from_dict(data: dict[str, Any]) -> Card:
+    return Card(
+        title=data.get("title"),
+        elements=tuple(element_from_dict(e) for e in data.get("elements", ())),
+        fallback=data.get("fallback", ""),
+    )
+
+
+def form_to_dict(form: Form) -> dict[str, Any]:
+    return asdict(form)
+
+
+def form_from_dict(data: dict[str, Any]) -> Form:
+    values = {f.name: data[f.name] for f in fields(Form) if f.name in data}
+    values["fields"] = tuple(
+        FormField(**{**field, "options": tuple(Option(**o) for o in field.get("options", ()))})
+        for field in data.get("fields", ())
+    )
+    return Form(**values)
