@@ -304,6 +304,8 @@ class RitualRun(Base):
     channel_id: Mapped[str | None] = mapped_column(String(256))
     message_ref: Mapped[str | None] = mapped_column(String(512))  # Slack ts, Teams activity id
     thread_ref: Mapped[str | None] = mapped_column(String(512))  # Teams reply chain id
+    # Message key ("channel", "dm:<person id>") -> its reference once sent, or "sending" while in flight.
+    delivered: Mapped[dict | None] = mapped_column(JSON)
 
 
 class ConversationRef(Base):
