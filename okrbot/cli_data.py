@@ -1,7 +1,179 @@
-"""Subcommands (being built)."""
+"""Subcommands about an organization's data: export, demo-data, and the core's views as plain text."""
 
 from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from okrbot.settings import Settings
+
+
+def _context():
+    from okrbot.app import build_context
+
+    return build_context(Settings.from_env())
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.exporter import ExportFailed, choose_organization, export_csv, export_yaml
+    from storage.db import transaction
+
+    ctx = _context()
+    try:
+        with transaction(ctx.sessions) as session:
+            org = choose_organization(session, args.org)
+            text = export_csv(session, org) if args.format == "csv" else export_yaml(session, org)
+    except ExportFailed as failed:
+        print(f"nothing was exported: {failed}", file=sys.stderr)
+        return 1
+    if args.out in (None, "-"):
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"exported {org.name} to {args.out} ({args.format})", file=sys.stderr)
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from bot.demo.seed import seed_demo
+    from storage.db import transaction
+
+    ctx = _context()
+    with transaction(ctx.sessions) as session:
+        summary = seed_demo(session, ctx.clock.now(), weeks=args.weeks)
+    print(summary.describe())
+    return 0
+
+
+def _view(args: argparse.Namespace, build) -> int:
+    """Run one read model for the organization and print its cards as plain text."""
+    from bot.exporter import ExportFailed, choose_organization
+    from okrbot.textcard import render_cards
+    from storage.db import transaction
+
+    ctx = _context()
+    try:
+        with transaction(ctx.sessions) as session:
+            org = choose_organization(session, args.org)
+            cards = build(session, org, ctx.clock.now())
+            text = render_cards(cards)
+    except (ExportFailed, ViewRefused) as failed:
+        print(str(failed), file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
+    return 0
+
+
+class ViewRefused(Exception):
+    """A view cannot be built as asked (unknown team, no cycle); the message says why."""
+
+
+def _cycle(session, org, now):
+    from bot.context import current_cycle
+
+    cycle = current_cycle(session, org, now)
+    if cycle is None:
+        raise ViewRefused(f"{org.name} has no OKR cycle yet; import one with `okrbot import FILE`")
+    return cycle
+
+
+def _team(session, org, key: str | None):
+    from sqlalchemy import func, select
+
+    from storage.models import Team
+
+    query = select(Team).where(Team.org_id == org.id)
+    if key is None:
+        team = session.scalar(query.where(Team.parent_id.is_(None)).order_by(Team.id))
+    else:
+        team = session.scalar(query.where(func.lower(Team.key) == key.lower()))
+    if team is None:
+        keys = session.scalars(select(Team.key).where(Team.org_id == org.id).order_by(Team.key).limit(30)).all()
+        raise ViewRefused(f"there is no team {key!r} in {org.name}; teams: {', '.join(keys) or 'none'}")
+    return team
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    def build(session, org, now):
+        from sqlalchemy import select
+
+        from bot.context import team_timezone
+        from bot.services.status_report import status_report
+        from bot.weeks import local_week
+        from storage.models import Person, TeamMember
+
+        team = _team(session, org, args.team)
+        lead = session.scalar(
+            select(Person).join(TeamMember, TeamMember.person_id == Person.id)
+            .where(TeamMember.team_id == team.id, TeamMember.role == "lead").order_by(Person.id)
+        )
+        if lead is None:
+            raise ViewRefused(f"team {team.key} has no lead; the status report is written for a lead")
+        week = local_week(now, team_timezone(session, team, org))
+        return [status_report(session, org, lead, week, now)]
+
+    return _view(args, build)
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    def build(session, org, now):
+        from bot.services.advice import lint
+
+        return _as_cards(lint(session, org, _cycle(session, org, now), now))
+
+    return _view(args, build)
+
+
+def cmd_align(args: argparse.Namespace) -> int:
+    def build(session, org, now):
+        from bot.services.advice import alignment_report
+
+        return _as_cards(alignment_report(session, org, _cycle(session, org, now)))
+
+    return _view(args, build)
+
+
+def _as_cards(result) -> list:
+    """The read models return a Card or a list of them; printing wants a list."""
+    return list(result) if isinstance(result, list | tuple) else [result]
 
 
 def register(sub) -> None:
     """Add this module's subcommands to the `okrbot` parser."""
+    p = sub.add_parser(
+        "export",
+        help="write an organization as an import file (YAML) or a key-result sheet (CSV)",
+        description="Export an organization. YAML is the `okrbot import` format, so export then import "
+        "reproduces the same data; CSV has one row per key result (columns in the README).",
+    )
+    p.add_argument("--format", choices=("yaml", "csv"), default="yaml", help="yaml (default) or csv")
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--org", type=int, metavar="ID", help="organization id (needed when there are several)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "demo-data",
+        help="load the example organization with weeks of check-ins, priorities, health and wins",
+        description="Load bot/demo/example.yaml plus recent weeks of ritual data, relative to today. "
+        "Running it again changes nothing.",
+    )
+    p.add_argument("--weeks", type=int, default=6, help="weeks of history to create (default 6)")
+    p.set_defaults(func=cmd_demo_data)
+
+    p = sub.add_parser("report", help="print the weekly status report as text")
+    p.add_argument("--team", metavar="KEY", help="team key (default: the top of the team tree, rolled up)")
+    p.add_argument("--org", type=int, metavar="ID", help="organization id (needed when there are several)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("lint", help="print the method's advice about this cycle's OKRs")
+    p.add_argument("--org", type=int, metavar="ID", help="organization id (needed when there are several)")
+    p.set_defaults(func=cmd_lint)
+
+    p = sub.add_parser("align", help="print the alignment report: business objectives aligned to nothing above")
+    p.add_argument("--org", type=int, metavar="ID", help="organization id (needed when there are several)")
+    p.set_defaults(func=cmd_align)

@@ -1,0 +1,318 @@
+"""`okrbot export`: an organization back out of SQL, as the import format or as a CSV sheet.
+
+The YAML is the exact format `okrbot import` reads (../shared/examples/okrs.yaml), so an export is
+also a backup and a way to move an organization between databases: export, then import into a
+fresh database, gives the same people, teams, objectives and key results with their current
+confidence and value. Check-in history, priorities, plans, health updates and wins are weekly
+ritual data, not set-up, and are not part of the format.
+
+Every table is read with one query, so exporting 30,000 key results is a handful of statements.
+The output is deterministic (no timestamps), so two exports of the same data diff cleanly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.importer import DEFAULT_RITUALS, OPTIONAL_RITUALS, PLATFORMS
+from bot.services.keyresults import colour
+from storage.models import (
+    ChannelBinding,
+    Cycle,
+    HealthMetric,
+    KeyResult,
+    Objective,
+    Organization,
+    Person,
+    PlatformAccount,
+    RitualSetting,
+    SkippedWeek,
+    Team,
+    TeamMember,
+)
+
+FORMAT_VERSION = 1
+DAY_NAMES = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+# The CSV sheet: one row per key result. README "CLI reference" documents each column.
+CSV_COLUMNS = (
+    "cycle",
+    "objective_key",
+    "objective",
+    "level",
+    "type",
+    "status",
+    "team",
+    "objective_owner",
+    "kr_key",
+    "key_result",
+    "kr_owner",
+    "confidence",
+    "colour",
+    "start",
+    "current",
+    "target",
+    "unit",
+    "milestone",
+    "updated_at",
+)
+
+
+class ExportFailed(Exception):
+    """The organization to export cannot be chosen; the message says how to choose."""
+
+
+def choose_organization(session: Session, org_id: int | None) -> Organization:
+    """The organization asked for, or the only one there is."""
+    if org_id is not None:
+        org = session.get(Organization, org_id)
+        if org is None:
+            raise ExportFailed(f"there is no organization {org_id}; {_listing(session)}")
+        return org
+    orgs = session.scalars(select(Organization).order_by(Organization.id).limit(2)).all()
+    if not orgs:
+        raise ExportFailed("the database has no organization yet; import one with `okrbot import FILE`")
+    if len(orgs) > 1:
+        raise ExportFailed(f"the database has several organizations; choose one with --org ID ({_listing(session)})")
+    return orgs[0]
+
+
+def _listing(session: Session) -> str:
+    rows = session.execute(select(Organization.id, Organization.name).order_by(Organization.id).limit(20)).all()
+    return "organizations: " + (", ".join(f"{i} {name}" for i, name in rows) or "none")
+
+
+# ------------------------------------------------------------------ YAML
+
+
+class _Flow(dict):
+    """A mapping written on one line, like `{email: a@b, name: A}` in the example file."""
+
+
+class _FlowList(list):
+    """A list written on one line, like `[a@b, c@d]`."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(_Flow, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v.items(), flow_style=True))
+_Dumper.add_representer(_FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
+
+
+def _number(value: float | None) -> int | float | None:
+    """Whole numbers as integers (180000, not 180000.0), as a person would write them."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def _compact(**items: Any) -> dict:
+    """Leave out keys whose value is None: optional keys are simply absent in the format."""
+    return {k: v for k, v in items.items() if v is not None}
+
+
+def organization_document(session: Session, org: Organization) -> dict:
+    """The organization as the import format's data structure (plain dicts and lists)."""
+    oid = org.id
+    people = session.scalars(select(Person).where(Person.org_id == oid).order_by(Person.id)).all()
+    email = {p.id: p.email for p in people}
+    accounts: dict[int, dict[str, str]] = defaultdict(dict)
+    for a in session.scalars(
+        select(PlatformAccount).where(PlatformAccount.org_id == oid).order_by(PlatformAccount.id)
+    ):
+        if a.platform in PLATFORMS:  # sandbox accounts are made on the fly, not set up
+            accounts[a.person_id].setdefault(a.platform, a.account_id)
+
+    teams = session.scalars(select(Team).where(Team.org_id == oid).order_by(Team.id)).all()
+    team_key = {t.id: t.key for t in teams}
+    roles: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"lead": [], "member": []})
+    for m in session.scalars(
+        select(TeamMember).where(TeamMember.org_id == oid).order_by(TeamMember.team_id, TeamMember.person_id)
+    ):
+        roles[m.team_id][m.role].append(email[m.person_id])
+    channels: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for c in session.scalars(select(ChannelBinding).where(ChannelBinding.org_id == oid).order_by(ChannelBinding.id)):
+        channels[c.team_id][c.platform].append(c.channel_id)
+    metrics: dict[int, list[str]] = defaultdict(list)
+    for m in session.scalars(
+        select(HealthMetric).where(HealthMetric.org_id == oid).order_by(HealthMetric.position, HealthMetric.id)
+    ):
+        metrics[m.team_id].append(m.name)
+    rituals: dict[int, dict[str, Any]] = defaultdict(dict)
+    for r in session.scalars(select(RitualSetting).where(RitualSetting.org_id == oid)):
+        rituals[r.team_id][r.ritual] = r
+    skips: dict[int, list[str]] = defaultdict(list)
+    for s in session.scalars(select(SkippedWeek).where(SkippedWeek.org_id == oid).order_by(SkippedWeek.week)):
+        skips[s.team_id].append(s.week)
+
+    cycles = session.scalars(select(Cycle).where(Cycle.org_id == oid).order_by(Cycle.start, Cycle.id)).all()
+    cycle_name = {c.id: c.name for c in cycles}
+    objectives = session.scalars(
+        select(Objective).where(Objective.org_id == oid).order_by(Objective.position, Objective.id)
+    ).all()
+    krs_by_objective: dict[int, list[KeyResult]] = defaultdict(list)
+    kr_key: dict[int, str] = {}
+    for kr in session.scalars(
+        select(KeyResult).where(KeyResult.org_id == oid).order_by(KeyResult.position, KeyResult.id)
+    ):
+        krs_by_objective[kr.objective_id].append(kr)
+        kr_key[kr.id] = kr.key
+    objective_key = {o.id: o.key for o in objectives}
+
+    doc: dict[str, Any] = {"version": FORMAT_VERSION}
+    doc["organization"] = _compact(
+        name=org.name,
+        timezone=org.timezone,
+        multiple_business_lines=bool(org.multiple_business_lines),
+        confidence_colors=_Flow(red_max=org.red_max, green_min=org.green_min),
+    )
+    cycle_items = [{"name": c.name, "start": c.start, "end": c.end} for c in cycles]
+    if len(cycle_items) == 1:
+        doc["cycle"] = cycle_items[0]
+    else:
+        doc["cycles"] = cycle_items
+    doc["people"] = [
+        _Flow(_compact(
+            email=p.email,
+            name=p.name,
+            manager=email.get(p.manager_id) if p.manager_id else None,
+            timezone=p.timezone,
+            **accounts.get(p.id, {}),
+        ))
+        for p in people
+    ]
+    doc["teams"] = [_team(t, team_key, roles, channels, metrics, rituals, skips) for t in teams]
+    first_cycle = cycles[0].id if cycles else None
+    doc["objectives"] = []
+    for o in objectives:
+        aligns_to = objective_key.get(o.aligns_to_objective_id) or kr_key.get(o.aligns_to_kr_id)
+        owner = _Flow(team=team_key[o.owner_team_id]) if o.owner_team_id else _Flow(person=email.get(o.owner_person_id))
+        doc["objectives"].append(_compact(
+            key=o.key,
+            owner=owner,
+            type=o.type,
+            source=o.source if o.level == "individual" else None,
+            status=o.status if o.status != "active" else None,
+            score=_number(o.score),
+            cycle=cycle_name[o.cycle_id] if o.cycle_id != first_cycle else None,
+            aligns_to=aligns_to,
+            title=o.title,
+            key_results=[_key_result(kr, email) for kr in krs_by_objective.get(o.id, [])] or None,
+        ))
+    return doc
+
+
+def _team(t: Team, team_key, roles, channels, metrics, rituals, skips) -> dict:
+    bound = {platform: ids[0] if len(ids) == 1 else _FlowList(ids) for platform, ids in channels.get(t.id, {}).items()}
+    return _compact(
+        key=t.key,
+        name=t.name,
+        level=t.level,
+        parent=team_key.get(t.parent_id) if t.parent_id else None,
+        timezone=t.timezone,
+        leads=_FlowList(roles[t.id]["lead"]) if roles.get(t.id, {}).get("lead") else None,
+        members=_FlowList(roles[t.id]["member"]) if roles.get(t.id, {}).get("member") else None,
+        channels=_Flow(bound) if bound else None,
+        health_metrics=_FlowList(metrics[t.id]) if metrics.get(t.id) else None,
+        rituals=_rituals(rituals.get(t.id, {}), skips.get(t.id, [])) or None,
+    )
+
+
+def _rituals(settings: dict[str, RitualSetting], skipped: list[str]) -> dict:
+    """Only what differs from the defaults, so an untouched team has no `rituals:` at all."""
+    out: dict[str, Any] = {}
+    for name, default in {**DEFAULT_RITUALS, **OPTIONAL_RITUALS}.items():
+        row = settings.get(name)
+        if row is None:
+            continue
+        when = f"{DAY_NAMES[row.weekday]} {row.time}"
+        if row.enabled and (when != default or name in OPTIONAL_RITUALS):
+            out[name] = when
+        elif not row.enabled and name in DEFAULT_RITUALS:
+            out[name] = "off"
+    if skipped:
+        out["skip"] = _FlowList(skipped)
+    return out
+
+
+def _key_result(kr: KeyResult, email: dict[int, str]) -> _Flow:
+    return _Flow(_compact(
+        key=kr.key,
+        title=kr.title,
+        start=_number(kr.start_value),
+        target=_number(kr.target_value),
+        current=_number(kr.current_value),
+        unit=kr.unit,
+        milestone=kr.milestone,
+        owner=email.get(kr.owner_person_id) if kr.owner_person_id else None,
+        confidence=kr.confidence,
+    ))
+
+
+def export_yaml(session: Session, org: Organization) -> str:
+    doc = organization_document(session, org)
+    header = (
+        f"# {org.name}: exported by okrbot in its import format (version {FORMAT_VERSION}).\n"
+        "# Import it with `okrbot import FILE`; the README's \"Import format\" section explains every key.\n"
+    )
+    body = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100_000, default_flow_style=False)
+    return header + body
+
+
+# ------------------------------------------------------------------ CSV
+
+
+def export_csv(session: Session, org: Organization) -> str:
+    """One row per key result, for a spreadsheet; the order is the one people see in reports."""
+    oid = org.id
+    email = dict(session.execute(select(Person.id, Person.email).where(Person.org_id == oid)).all())
+    team_key = dict(session.execute(select(Team.id, Team.key).where(Team.org_id == oid)).all())
+    cycle_name = dict(session.execute(select(Cycle.id, Cycle.name).where(Cycle.org_id == oid)).all())
+    level_order = {"company": 0, "department": 1, "team": 2, "individual": 3}
+    rows = session.execute(
+        select(KeyResult, Objective)
+        .join(Objective, Objective.id == KeyResult.objective_id)
+        .where(KeyResult.org_id == oid)
+        .order_by(Objective.position, Objective.id, KeyResult.position, KeyResult.id)
+    ).all()
+    rows = sorted(rows, key=lambda r: level_order.get(r[1].level, 4))  # stable: keeps the file order within a level
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for kr, o in rows:
+        writer.writerow([
+            cycle_name.get(o.cycle_id, ""),
+            o.key,
+            o.title,
+            o.level,
+            o.type,
+            o.status,
+            team_key.get(o.owner_team_id, ""),
+            team_key[o.owner_team_id] if o.owner_team_id else email.get(o.owner_person_id, ""),
+            kr.key,
+            kr.title,
+            email.get(kr.owner_person_id, ""),
+            kr.confidence,
+            colour(kr.confidence, org.red_max, org.green_min),
+            _cell(kr.start_value),
+            _cell(kr.current_value),
+            _cell(kr.target_value),
+            kr.unit or "",
+            kr.milestone or "",
+            kr.updated_at.isoformat() if kr.updated_at else "",
+        ])
+    return out.getvalue()
+
+
+def _cell(value: float | None) -> str:
+    number = _number(value)
+    return "" if number is None else str(number)
