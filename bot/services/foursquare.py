@@ -1,0 +1,283 @@
+"""The Monday four-square of a team: the method's four quadrants as one read model and one card.
+
+The method: "Tasks to focus on this week" (P1/P2, up to 4), "Plans for the next four weeks",
+"Current status of OKRs" ("Is it getting higher or lower? Because what happened?") and "Status
+indicators" (green is good, yellow is alert, red is bad). Company OKRs come first, then the
+department's, then the team's; personal OKRs are never shown in a channel ("Personal OKRs only need
+to be communicated one-on-one").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from bot import commands as c
+from bot.cards import progress_text
+from bot.context import Ctx, current_cycle, team_timezone
+from bot.handlers import command
+from bot.model import Actions, Button, Card, Context, Divider, Fields, KeyResultLine, Reply, Text
+from bot.render import render
+from bot.services.keyresults import colour
+from bot.services.trends import confidence_trends
+from bot.services.weekly import week_priorities
+from bot.weeks import shift
+from storage.models import HealthMetric, HealthUpdate, KeyResult, Objective, Organization, Person, Plan, Team
+
+TREND_WEEKS = 6  # weeks of confidence history drawn next to each key result
+PLAN_WEEKS = 4  # "plans for the next four weeks": a plan stays on the board four weeks from the week it was added
+LEVEL_RANK = {"company": 0, "department": 1, "team": 2, "individual": 3}
+
+
+@dataclass(frozen=True)
+class PriorityItem:
+    id: int
+    level: str
+    text: str
+    status: str  # open | done | dropped
+    reason: str | None
+    owner: str | None
+    carried: bool  # carried over from last week, still open
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    text: str
+    week: str  # the week it was added
+    author: str | None
+
+
+@dataclass(frozen=True)
+class OkrStatus:
+    """One key result on the board: this week's confidence against last week's."""
+
+    kr_id: int
+    code: str
+    title: str
+    objective: str
+    level: str  # the owning objective's level: company | department | team
+    team_id: int  # the owning team
+    team: str  # the owning team's name
+    owner: str | None
+    confidence: int
+    colour: str
+    previous: int | None  # confidence at the end of last week; None before the first check-in
+    delta: int | None
+    flagged: bool  # dropped by 2 or more since last week: talk about this
+    progress: str | None
+    trend: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class HealthStatus:
+    name: str
+    status: str | None  # this week's latest: green | yellow | red; None when nobody set it yet
+    note: str | None
+    previous: str | None  # last week's latest
+
+
+@dataclass(frozen=True)
+class FourSquare:
+    team_id: int
+    team_key: str
+    team_name: str
+    week: str
+    timezone: str
+    cycle: str | None
+    priorities: tuple[PriorityItem, ...]
+    plans: tuple[PlanItem, ...]
+    okrs: tuple[OkrStatus, ...]
+    health: tuple[HealthStatus, ...]
+
+    @property
+    def flagged(self) -> tuple[OkrStatus, ...]:
+        return tuple(o for o in self.okrs if o.flagged)
+
+
+def team_chain(session: Session, team: Team) -> list[Team]:
+    """The team and its ancestors, the root (company) first. Guards against a cycle in bad data."""
+    chain: list[Team] = []
+    node: Team | None = team
+    seen: set[int] = set()
+    while node is not None and node.id not in seen:
+        seen.add(node.id)
+        chain.append(node)
+        node = session.get(Team, node.parent_id) if node.parent_id else None
+    return list(reversed(chain))
+
+
+def okr_status(
+    session: Session, org: Organization, teams: list[Team], week: str, now: datetime, timezone: str
+) -> list[OkrStatus]:
+    """Key results of the current cycle owned by `teams` (never individual objectives), in the order given.
+
+    Two fixed queries plus the trend's: the number of key results changes nothing but the row count.
+    """
+    cycle = current_cycle(session, org, now)
+    if cycle is None or not teams:
+        return []
+    order = {t.id: i for i, t in enumerate(teams)}
+    names = {t.id: t.name for t in teams}
+    owner = aliased(Person)
+    rows = session.execute(
+        select(KeyResult, Objective, owner.name)
+        .join(Objective, Objective.id == KeyResult.objective_id)
+        .outerjoin(owner, owner.id == KeyResult.owner_person_id)
+        .where(
+            KeyResult.org_id == org.id,
+            Objective.cycle_id == cycle.id,
+            Objective.owner_team_id.in_(list(order)),
+            Objective.level != "individual",
+            Objective.status != "closed",
+        )
+    ).all()
+    rows.sort(key=lambda r: (order[r[1].owner_team_id], LEVEL_RANK.get(r[1].level, 9), r[1].position, r[1].id,
+                             r[0].position, r[0].id))
+    weeks = [shift(week, -n) for n in range(TREND_WEEKS - 1, -1, -1)]
+    trends = confidence_trends(session, [kr.id for kr, _, _ in rows], weeks, timezone)
+    statuses = []
+    for kr, objective, owner_name in rows:
+        trend = trends[kr.id]
+        confidence = trend[-1] if trend else kr.confidence
+        previous = trend[-2] if len(trend) >= 2 else None
+        delta = confidence - previous if previous is not None else None
+        statuses.append(OkrStatus(
+            kr_id=kr.id, code=kr.key, title=kr.title, objective=objective.title, level=objective.level,
+            team_id=objective.owner_team_id, team=names[objective.owner_team_id], owner=owner_name,
+            confidence=confidence,
+            colour=colour(confidence, org.red_max, org.green_min), previous=previous, delta=delta,
+            flagged=delta is not None and delta <= -2, progress=progress_text(kr), trend=trend,
+        ))
+    return statuses
+
+
+def health_status(session: Session, team_ids: list[int], week: str) -> dict[int, list[HealthStatus]]:
+    """Each team's health metrics with this week's and last week's latest colour, in two queries."""
+    if not team_ids:
+        return {}
+    metrics = list(session.scalars(
+        select(HealthMetric).where(HealthMetric.team_id.in_(team_ids))
+        .order_by(HealthMetric.team_id, HealthMetric.position, HealthMetric.id)
+    ))
+    last_week = shift(week, -1)
+    latest: dict[tuple[int, str], HealthUpdate] = {}
+    if metrics:
+        for update in session.scalars(
+            select(HealthUpdate)
+            .where(HealthUpdate.metric_id.in_([m.id for m in metrics]), HealthUpdate.week.in_([week, last_week]))
+            .order_by(HealthUpdate.at, HealthUpdate.id)
+        ):
+            latest[(update.metric_id, update.week)] = update  # later rows win
+    result: dict[int, list[HealthStatus]] = {team_id: [] for team_id in team_ids}
+    for metric in metrics:
+        now_, before = latest.get((metric.id, week)), latest.get((metric.id, last_week))
+        result[metric.team_id].append(HealthStatus(
+            name=metric.name,
+            status=now_.status if now_ else None,
+            note=now_.note if now_ else None,
+            previous=before.status if before else None,
+        ))
+    return result
+
+
+def plans_on_board(session: Session, team_ids: list[int], week: str) -> dict[int, list[PlanItem]]:
+    """Plans still on the board in `week`: those added in this week or the three before it.
+
+    A plan is written for "the next four weeks", so it stays relevant for four weeks from the week it
+    was added and then drops off by itself; nothing has to be closed by hand.
+    """
+    if not team_ids:
+        return {}
+    weeks = [shift(week, -n) for n in range(PLAN_WEEKS)]
+    author = aliased(Person)
+    result: dict[int, list[PlanItem]] = {team_id: [] for team_id in team_ids}
+    for plan, author_name in session.execute(
+        select(Plan, author.name)
+        .outerjoin(author, author.id == Plan.author_person_id)
+        .where(Plan.team_id.in_(team_ids), Plan.week.in_(weeks))
+        .order_by(Plan.week, Plan.created_at, Plan.id)
+    ):
+        result[plan.team_id].append(PlanItem(plan.text, plan.week, author_name))
+    return result
+
+
+def four_square(session: Session, org: Organization, team: Team, week: str, now: datetime) -> FourSquare:
+    """Everything the team's Monday meeting looks at, for ISO `week` in the team's zone.
+
+    Priorities come from `week_priorities`, which carries last week's open ones over the first time a
+    new week is looked at (so this may write those carried rows, in the caller's transaction).
+    """
+    zone = team_timezone(session, team, org)
+    chain = team_chain(session, team)
+    priorities = week_priorities(session, team, week, now)
+    people = {p.id: p.name for p in session.scalars(
+        select(Person).where(Person.id.in_({p.owner_person_id for p in priorities if p.owner_person_id}))
+    )} if any(p.owner_person_id for p in priorities) else {}
+    cycle = current_cycle(session, org, now)
+    return FourSquare(
+        team_id=team.id,
+        team_key=team.key,
+        team_name=team.name,
+        week=week,
+        timezone=zone,
+        cycle=cycle.name if cycle else None,
+        priorities=tuple(
+            PriorityItem(p.id, p.level, p.text, p.status, p.reason, people.get(p.owner_person_id),
+                         p.carried_from_id is not None)
+            for p in priorities
+        ),
+        plans=tuple(plans_on_board(session, [team.id], week)[team.id]),
+        okrs=tuple(okr_status(session, org, chain, week, now, zone)),
+        health=tuple(health_status(session, [team.id], week)[team.id]),
+    )
+
+
+def okr_line(status: OkrStatus) -> KeyResultLine:
+    return KeyResultLine(
+        code=status.code, title=status.title, confidence=status.confidence, colour=status.colour,  # type: ignore[arg-type]
+        delta=status.delta, trend=status.trend, flagged=status.flagged, progress=status.progress,
+        owner=status.owner, level=status.level,
+    )
+
+
+def four_square_card(fs: FourSquare, org: Organization) -> Card:
+    """The four quadrants as a neutral card. Colour is never the only signal: numbers and words too."""
+    elements: list = [
+        Text(render("foursquare_priorities", priorities=fs.priorities)),
+        Text(render("foursquare_plans", plans=fs.plans)),
+        Divider(),
+        Text(render("foursquare_okrs", okrs=fs.okrs, cycle=fs.cycle)),
+    ]
+    level = None
+    for status in fs.okrs:
+        if status.level != level:
+            level = status.level
+            elements.append(Context(render("foursquare_level", level=level, team=status.team)))
+        elements.append(okr_line(status))
+    if fs.flagged:
+        elements.append(Context(render("foursquare_flagged", flagged=fs.flagged)))
+    elements.append(Divider())
+    elements.append(Text(render("foursquare_health", health=fs.health)))
+    if fs.health:
+        elements.append(Fields(tuple(
+            (h.name, render("foursquare_health_value", status=h.status, note=h.note, previous=h.previous))
+            for h in fs.health
+        )))
+    elements.append(Actions((
+        Button("Update my confidence", "checkin_open", style="primary"),
+        Button("Set priorities", "priorities_open", value=str(fs.team_id)),
+    )))
+    title = render("foursquare_title", team=fs.team_name, week=fs.week)
+    fallback = render("foursquare_fallback", team=fs.team_name, week=fs.week, priorities=len(fs.priorities),
+                      okrs=len(fs.okrs), flagged=len(fs.flagged))
+    return Card(title, tuple(elements), fallback=fallback)
+
+
+@command(c.Okrs)
+def okrs(ctx: Ctx, cmd: c.Okrs) -> Reply:
+    team = ctx.find_team(cmd.team) if cmd.team else ctx.team()
+    fs = four_square(ctx.session, ctx.org, team, ctx.week(team), ctx.now)
+    return Reply(card=four_square_card(fs, ctx.org))

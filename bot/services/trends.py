@@ -1,0 +1,102 @@
+"""Weekly confidence per key result, read from the append-only check-in history.
+
+The method asks every Monday: "Is confidence getting higher or lower? Because what happened?" A week's
+confidence is the last check-in at or before the end of that ISO week in the team's own time zone.
+Two statements answer it for any number of key results (no N+1): the latest check-in before the first
+week, and every check-in inside the weeks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.weeks import monday_of
+from storage.models import CheckIn
+
+# SQLite and PostgreSQL both cap bound parameters; chunk long id lists so the roll-up stays one shape.
+ID_CHUNK = 900
+
+
+def week_start(week: str, timezone: str) -> datetime:
+    """Monday 00:00 of `week` in `timezone`, as an aware UTC datetime."""
+    local = datetime.combine(monday_of(week), time(), tzinfo=ZoneInfo(timezone))
+    return local.astimezone(UTC)
+
+
+def week_end(week: str, timezone: str) -> datetime:
+    """The first instant after `week` in `timezone` (the next Monday 00:00), in UTC.
+
+    Computed from the next Monday's local midnight rather than start + 7 days, so a week that
+    contains a DST change still ends at local midnight.
+    """
+    local = datetime.combine(monday_of(week) + timedelta(days=7), time(), tzinfo=ZoneInfo(timezone))
+    return local.astimezone(UTC)
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), ID_CHUNK):
+        yield ids[start : start + ID_CHUNK]
+
+
+def confidence_trends(
+    session: Session, kr_ids: Iterable[int], weeks: list[str], timezone: str
+) -> dict[int, tuple[int, ...]]:
+    """Confidence at the end of each of `weeks` (oldest first) for every key result in `kr_ids`.
+
+    The tuples are right-aligned with `weeks`: weeks before a key result's first check-in have no
+    value and are left out, so `trend[-1]` is always the last week and `trend[-2]` the one before it
+    when it exists. A key result with no check-in by the last week maps to an empty tuple.
+    """
+    ids = sorted(set(kr_ids))
+    result: dict[int, tuple[int, ...]] = {kr_id: () for kr_id in ids}
+    if not ids or not weeks:
+        return result
+    ends = [week_end(week, timezone) for week in weeks]
+    first_start, last_end = week_start(weeks[0], timezone), ends[-1]
+    history: dict[int, list[tuple[datetime, int]]] = {kr_id: [] for kr_id in ids}
+    for chunk in _chunks(ids):
+        latest_before = (
+            select(
+                CheckIn.key_result_id,
+                CheckIn.at,
+                CheckIn.confidence,
+                func.row_number()
+                .over(partition_by=CheckIn.key_result_id, order_by=(CheckIn.at.desc(), CheckIn.id.desc()))
+                .label("rank"),
+            )
+            .where(CheckIn.key_result_id.in_(chunk), CheckIn.at < first_start)
+            .subquery()
+        )
+        for kr_id, at, confidence in session.execute(
+            select(latest_before.c.key_result_id, latest_before.c.at, latest_before.c.confidence).where(
+                latest_before.c.rank == 1
+            )
+        ):
+            history[kr_id].append((_utc(at), confidence))
+        for kr_id, at, confidence in session.execute(
+            select(CheckIn.key_result_id, CheckIn.at, CheckIn.confidence)
+            .where(CheckIn.key_result_id.in_(chunk), CheckIn.at >= first_start, CheckIn.at < last_end)
+            .order_by(CheckIn.key_result_id, CheckIn.at, CheckIn.id)
+        ):
+            history[kr_id].append((_utc(at), confidence))
+    for kr_id, rows in history.items():
+        values: list[int] = []
+        index, current = 0, None
+        for end in ends:
+            while index < len(rows) and rows[index][0] < end:
+                current = rows[index][1]
+                index += 1
+            if current is not None:
+                values.append(current)
+        result[kr_id] = tuple(values)
+    return result
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands stored UTC datetimes back naive; PostgreSQL hands them back aware."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
