@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 # Importing the service modules registers their handlers.
@@ -20,8 +21,10 @@ from bot.context import PREFIX, Ctx, resolve_organization, resolve_person
 from bot.errors import Refusal
 from bot.model import Card, Context, Interaction, Reply, Text
 from bot.render import render_error
+from bot.services.home import home_card
 from bot.timesource import Clock, SystemClock
 from storage.db import transaction
+from storage.models import Organization, PlatformAccount
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,35 @@ class Core:
         except Exception:
             log.exception("failed to handle %s %s", interaction.kind, interaction.name or interaction.text[:40])
             return Reply(card=Card(None, (Text(render_error("internal")),), fallback="Something went wrong"))
+
+    def knows_account(self, platform: str, workspace: str, account_id: str) -> bool:
+        """Whether a platform account is linked to a person already: adapters look up an email only if not."""
+        column = Organization.slack_team_id if platform == "slack" else Organization.teams_tenant_id
+        with self.sessions() as session:
+            return session.scalar(
+                select(PlatformAccount.id)
+                .join(Organization, Organization.id == PlatformAccount.org_id)
+                .where(column == workspace, PlatformAccount.platform == platform,
+                       PlatformAccount.account_id == account_id)
+                .limit(1)
+            ) is not None
+
+    def home(self, platform: str, workspace: str, actor: str, email: str | None = None) -> Card:
+        """A person's home card (Slack's App Home tab); a stranger gets the "how to get added" message."""
+        try:
+            with transaction(self.sessions) as session:
+                now = self.clock.now()
+                org = resolve_organization(session, platform, workspace, now)
+                person = resolve_person(session, org, platform, actor, email)
+                if person is None:
+                    raise Refusal("unknown_person", organization=org.name)
+                ctx = Ctx(session, org, person, platform, None, now, self.dashboard_url, self.signin_key)
+                return home_card(ctx)
+        except Refusal as refusal:
+            return refusal_reply(refusal, PREFIX.get(platform, "/okr"), False).card  # type: ignore[return-value]
+        except Exception:
+            log.exception("failed to build the home card of %s", actor)
+            return Card(None, (Text(render_error("internal")),), fallback="Something went wrong")
 
     def _dispatch(self, session: Session, interaction: Interaction) -> Reply:
         now = self.clock.now()

@@ -1,0 +1,51 @@
+"""A person's home page in a chat app (the Slack App Home tab): my key results, my team's week.
+
+Registered nowhere: adapters ask for it through `Core.home` when the person opens the tab, and
+draw the card natively. Reading a new week's priorities carries last week's open ones over, exactly
+as `/okr priorities` does, so the tab and the command always show the same list.
+"""
+
+from __future__ import annotations
+
+from bot.cards import kr_line
+from bot.context import Ctx
+from bot.model import Actions, Button, Card, Divider, Element, Text
+from bot.render import render
+from bot.services.keyresults import my_key_results
+from bot.services.trends import confidence_trends
+from bot.services.weekly import week_priorities
+from bot.weeks import shift
+
+TREND_WEEKS = 6  # as on the Monday four-square
+
+
+def home_card(ctx: Ctx) -> Card:
+    rows = my_key_results(ctx)
+    week = ctx.week()
+    elements: list[Element] = [
+        Text(render("home_intro", name=ctx.person.name, week=week, count=len(rows), prefix=ctx.prefix))
+    ]
+    weeks = [shift(week, -n) for n in range(TREND_WEEKS - 1, -1, -1)]
+    trends = confidence_trends(ctx.session, [kr.id for kr, _ in rows], weeks, ctx.org.timezone)
+    for kr, objective in rows:
+        trend = trends.get(kr.id, ())
+        delta = trend[-1] - trend[-2] if len(trend) >= 2 else None
+        elements.append(kr_line(kr, ctx.org, delta=delta, trend=trend, level=objective.level))
+    buttons: list[Button] = []
+    if rows:
+        buttons.append(Button("Check in", "checkin_open", style="primary"))
+    teams = ctx.my_teams()
+    if teams:
+        team = teams[0]
+        team_week = ctx.week(team)
+        priorities = week_priorities(ctx.session, team, team_week, ctx.now)
+        elements.append(Divider())
+        elements.append(Text(render("priorities", headline="", team=team.name, week=team_week, priorities=priorities)))
+        buttons.append(Button("Set priorities", "priorities_open", str(team.id)))
+        buttons.extend(
+            Button(f"Done: {p.level} {p.text}", "priority_done", str(p.id)) for p in priorities if p.status == "open"
+        )
+    if buttons:
+        elements.append(Actions(tuple(buttons)))
+    return Card("Your OKR week", tuple(elements), fallback=f"{ctx.person.name}: {len(rows)} key results")
+
