@@ -1,0 +1,82 @@
+from datetime import UTC, datetime
+
+from bot.services.trends import confidence_trends, week_end, week_start
+from storage.db import transaction
+from tests.core import builders as b
+
+WEEKS = ["2026-W45", "2026-W46", "2026-W47"]
+
+
+def _team_with_krs(session, count: int, prefix: str):
+    o = b.org(session, timezone="Asia/Shanghai", name=f"org {prefix}")
+    c = b.cycle(session, o)
+    t = b.team(session, o, f"{prefix}-team")
+    ob = b.objective(session, o, c, f"{prefix}-o1", owner=t)
+    krs = [b.key_result(session, o, ob, f"{prefix}-kr{n}", position=n) for n in range(count)]
+    for n, kr in enumerate(krs):
+        b.checkin(session, kr, datetime(2026, 11, 3, 1, tzinfo=UTC), 5)
+        b.checkin(session, kr, datetime(2026, 11, 10, 1, tzinfo=UTC), 6 + n % 3)
+        b.checkin(session, kr, datetime(2026, 11, 17, 1, tzinfo=UTC), 4)
+    return krs
+
+
+def test_week_boundaries_are_local_midnights():
+    assert week_start("2026-W47", "Asia/Shanghai") == datetime(2026, 11, 15, 16, tzinfo=UTC)
+    assert week_end("2026-W47", "Asia/Shanghai") == datetime(2026, 11, 22, 16, tzinfo=UTC)
+    # The week of the European DST change (Sunday 2026-10-25) ends at local midnight, 23 UTC, not 22.
+    assert week_end("2026-W43", "Europe/Berlin") == datetime(2026, 10, 25, 23, tzinfo=UTC)
+
+
+def test_a_week_is_the_last_checkin_before_its_local_end(sessions):
+    with transaction(sessions) as s:
+        o = b.org(s, timezone="Asia/Shanghai")
+        c = b.cycle(s, o)
+        t = b.team(s, o, "t")
+        kr = b.key_result(s, o, b.objective(s, o, c, "o1", owner=t), "kr1")
+        b.checkin(s, kr, datetime(2026, 11, 2, 3, tzinfo=UTC), 5)  # W45
+        b.checkin(s, kr, datetime(2026, 11, 4, 3, tzinfo=UTC), 6)  # W45, later: wins
+        # Sunday 23:30 in Shanghai is still W46 there (15:30 UTC).
+        b.checkin(s, kr, datetime(2026, 11, 15, 15, 30, tzinfo=UTC), 8)
+        # Monday 00:30 in Shanghai is W47 there, though still Sunday in UTC.
+        b.checkin(s, kr, datetime(2026, 11, 15, 16, 30, tzinfo=UTC), 3)
+        kr_id = kr.id
+    with sessions() as s:
+        assert confidence_trends(s, [kr_id], WEEKS, "Asia/Shanghai") == {kr_id: (6, 8, 3)}
+        # The same moments read in UTC put both late check-ins in W46.
+        assert confidence_trends(s, [kr_id], WEEKS, "UTC") == {kr_id: (6, 3, 3)}
+
+
+def test_trends_carry_the_value_before_the_first_week_and_are_right_aligned(sessions):
+    with transaction(sessions) as s:
+        o = b.org(s)
+        c = b.cycle(s, o)
+        ob = b.objective(s, o, c, "o1", owner=b.team(s, o, "t"))
+        old, late, silent = (b.key_result(s, o, ob, k) for k in ("old", "late", "silent"))
+        b.checkin(s, old, datetime(2026, 10, 1, tzinfo=UTC), 7)  # weeks before W45: carried into it
+        b.checkin(s, late, datetime(2026, 11, 12, tzinfo=UTC), 2)  # first check-in in W46
+        ids = old.id, late.id, silent.id
+    with sessions() as s:
+        trends = confidence_trends(s, ids, WEEKS, "UTC")
+    assert trends == {ids[0]: (7, 7, 7), ids[1]: (2, 2), ids[2]: ()}
+
+
+def test_nothing_asked_nothing_read(sessions, statements):
+    with sessions() as s, statements.counting() as seen:
+        assert confidence_trends(s, [], WEEKS, "UTC") == {}
+        assert confidence_trends(s, [1, 2], [], "UTC") == {1: (), 2: ()}
+    assert seen == []
+
+
+def test_statement_count_does_not_grow_with_key_results(sessions, statements):
+    """No N+1: 2 key results and 40 key results cost the same number of statements."""
+    with transaction(sessions) as s:
+        few = [kr.id for kr in _team_with_krs(s, 2, "few")]
+        many = [kr.id for kr in _team_with_krs(s, 40, "many")]
+    counts = []
+    for ids in (few, many):
+        with sessions() as s, statements.counting() as seen:
+            trends = confidence_trends(s, ids, WEEKS, "Asia/Shanghai")
+        counts.append(len(seen))
+        assert all(len(trend) == 3 for trend in trends.values())
+    assert counts[0] == counts[1], counts
+    assert counts[0] <= 3  # the latest before, the rows inside (plus BEGIN on SQLite)
