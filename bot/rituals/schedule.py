@@ -71,18 +71,23 @@ def end_of_local_day(day: date, zone: ZoneInfo) -> datetime:
 
 
 def occurrence(ritual: str, weekday: int, at: str, week: str, timezone: str) -> Due:
-    """The ritual's due instant in ISO week `week` of the team's zone, with its late window.
+    """The ritual's due instant in ISO week `week` of the team's zone, with its late window."""
+    day = monday_of(week) + timedelta(days=weekday)
+    due = resolve_local(day, parse_hhmm(at), ZoneInfo(timezone))
+    return Due(ritual, week, due, window_end(ritual, due, timezone), timezone)
 
-    Windows: channel posts (monday, friday, wrapup) and the nudge may run late until the end of
-    their local day, a Monday post on Tuesday would be noise; the weekly report until the end of
-    its week (Sunday 24:00 local), it still describes that week.
+
+def window_end(ritual: str, due: datetime, timezone: str) -> datetime:
+    """Until when a missed run may still be posted late.
+
+    Channel posts (monday, friday, wrapup) and the nudge: until the end of their local day (a Monday
+    post on Tuesday would be noise). The weekly report: until the end of its week (Sunday 24:00
+    local), since it still describes that week.
     """
     zone = ZoneInfo(timezone)
-    day = monday_of(week) + timedelta(days=weekday)
-    due = resolve_local(day, parse_hhmm(at), zone)
-    last_day = monday_of(week) + timedelta(days=6) if ritual == "report" else day
-    window_end = max(end_of_local_day(last_day, zone), due + timedelta(minutes=1))
-    return Due(ritual, week, due, window_end, timezone)
+    day = due.astimezone(zone).date()
+    last_day = day + timedelta(days=6 - day.weekday()) if ritual == "report" else day
+    return max(end_of_local_day(last_day, zone), due + timedelta(minutes=1))
 
 
 def latest_due(ritual: str, weekday: int, at: str, timezone: str, now: datetime) -> Due:

@@ -1,0 +1,169 @@
+"""What each ritual says, as neutral cards, and to whom.
+
+A ritual run is one or more messages, each with a stable key so a resumed run sends only what is
+missing: "channel" (the post in the team's channel), "thread" (the wrap-up reply in the Friday
+thread) and "dm:<person id>" (a direct message). Individual objectives are personal: they only ever
+go to their owner directly, never into a channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import bot.services  # noqa: F401 - first: bot.cards and bot.services import each other
+from bot.cards import kr_line
+from bot.context import current_cycle
+from bot.model import Actions, Button, Card, Context, Text
+from bot.render import render
+from bot.services.foursquare import four_square, four_square_card
+from bot.services.status_report import led_teams, status_report, wins_summary_card
+from bot.services.weekly import week_priorities
+from storage.models import CheckIn, KeyResult, Objective, Organization, Person, Team, TeamMember
+
+LEVEL_ORDER = {"team": 0, "department": 1, "company": 2}
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One message of a run. `person_id` is set for direct messages."""
+
+    key: str
+    card: Card
+    person_id: int | None = None
+
+    @property
+    def direct(self) -> bool:
+        return self.person_id is not None
+
+
+def channel_card(session: Session, org: Organization, team: Team, ritual: str, week: str, now: datetime) -> Card:
+    """The channel post of monday and friday, and the wrap-up reply."""
+    if ritual == "monday":
+        return four_square_card(four_square(session, org, team, week, now), org)
+    if ritual == "friday":
+        return friday_card(session, team, week, now)
+    return wins_summary_card(session, org, team, week)
+
+
+def friday_card(session: Session, team: Team, week: str, now: datetime) -> Card:
+    """Opens the week's wins thread: the P1s, each with a "done?" button, and a call for replies."""
+    p1s = [p for p in week_priorities(session, team, week, now) if p.level == "P1" and p.status != "dropped"]
+    elements: list = [Text(render("ritual_friday", team=team.name, week=week, count=len(p1s)))]
+    for priority in p1s:
+        elements.append(Text(render("ritual_friday_p1", text=priority.text, done=priority.status == "done")))
+        if priority.status != "done":
+            elements.append(Actions((Button("Done?", "priority_done", value=str(priority.id)),)))
+    elements.append(Context(render("ritual_friday_invite")))
+    title = render("ritual_friday_title", team=team.name, week=week)
+    return Card(title, tuple(elements), fallback=title)
+
+
+def primary_team_id(session: Session, person_id: int) -> int | None:
+    """The one team whose rituals speak to a person directly: their lowest-level team, then the oldest."""
+    rows = session.execute(
+        select(Team.id, Team.level).join(TeamMember, TeamMember.team_id == Team.id)
+        .where(TeamMember.person_id == person_id)
+    ).all()
+    if not rows:
+        return None
+    return min(rows, key=lambda row: (LEVEL_ORDER.get(row.level, 3), row.id)).id
+
+
+def _members(session: Session, team: Team) -> list[Person]:
+    return list(session.scalars(
+        select(Person).join(TeamMember, TeamMember.person_id == Person.id)
+        .where(TeamMember.team_id == team.id).order_by(Person.name, Person.id)
+    ))
+
+
+def objectives_messages(session: Session, org: Organization, team: Team, week: str, now: datetime) -> list[Outbound]:
+    """Each member's individual objectives, sent to them alone (from their primary team only)."""
+    cycle = current_cycle(session, org, now)
+    if cycle is None:
+        return []
+    messages = []
+    for person in _members(session, team):
+        if primary_team_id(session, person.id) != team.id:
+            continue
+        objectives = list(session.scalars(
+            select(Objective).where(
+                Objective.org_id == org.id, Objective.cycle_id == cycle.id, Objective.level == "individual",
+                Objective.owner_person_id == person.id, Objective.status == "active",
+            ).order_by(Objective.position, Objective.id)
+        ))
+        if not objectives:
+            continue
+        elements: list = [Text(render("ritual_objectives", name=person.name, week=week, count=len(objectives)))]
+        for objective in objectives:
+            elements.append(Text(f"*{objective.title}*"))
+            krs = session.scalars(select(KeyResult).where(KeyResult.objective_id == objective.id)
+                                  .order_by(KeyResult.position, KeyResult.id))
+            elements.extend(kr_line(kr, org) for kr in krs)
+        elements.append(Actions((Button("Update my confidence", "checkin_open", style="primary"),)))
+        title = render("ritual_objectives_title", week=week)
+        messages.append(Outbound(f"dm:{person.id}", Card(title, tuple(elements), fallback=title), person.id))
+    return messages
+
+
+def report_messages(session: Session, org: Organization, team: Team, week: str, now: datetime) -> list[Outbound]:
+    """The weekly status report, rolled up, to each lead for whom this is the first team they lead.
+
+    `status_report` already rolls up everything a lead leads, so a lead of several teams gets one
+    report: from the run of the first of their top teams (`led_teams` order).
+    """
+    leads = session.scalars(
+        select(Person).join(TeamMember, TeamMember.person_id == Person.id)
+        .where(TeamMember.team_id == team.id, TeamMember.role == "lead").order_by(Person.name, Person.id)
+    ).all()
+    messages = []
+    for lead in leads:
+        tops = led_teams(session, org, lead)
+        if not tops or tops[0].id != team.id:
+            continue
+        messages.append(Outbound(f"dm:{lead.id}", status_report(session, org, lead, week, now), lead.id))
+    return messages
+
+
+def nudge_messages(session: Session, org: Organization, team: Team, week: str, now: datetime,
+                   since: datetime) -> list[Outbound]:
+    """A reminder to each owner of the team's key results who has not checked in since the Monday post."""
+    cycle = current_cycle(session, org, now)
+    if cycle is None:
+        return []
+    krs = list(session.scalars(
+        select(KeyResult).join(Objective, Objective.id == KeyResult.objective_id).where(
+            Objective.org_id == org.id, Objective.cycle_id == cycle.id, Objective.owner_team_id == team.id,
+            Objective.status == "active", KeyResult.owner_person_id.is_not(None),
+        ).order_by(KeyResult.position, KeyResult.id)
+    ))
+    owners: dict[int, list[KeyResult]] = {}
+    for kr in krs:
+        owners.setdefault(kr.owner_person_id, []).append(kr)
+    checked_in = set(session.scalars(
+        select(CheckIn.person_id).where(
+            CheckIn.org_id == org.id, CheckIn.person_id.in_(owners), CheckIn.at >= since, CheckIn.source != "import"
+        ).group_by(CheckIn.person_id).having(func.count() > 0)
+    )) if owners else set()
+    messages = []
+    for person_id, owned in owners.items():
+        if person_id in checked_in:
+            continue
+        person = session.get(Person, person_id)
+        elements: list = [Text(render("ritual_nudge", name=person.name, team=team.name, week=week, count=len(owned)))]
+        elements.extend(kr_line(kr, org) for kr in owned)
+        elements.append(Actions((Button("Check in", "checkin_open", style="primary"),)))
+        title = render("ritual_nudge_title", week=week)
+        messages.append(Outbound(f"dm:{person_id}", Card(title, tuple(elements), fallback=title), person_id))
+    return messages
+
+
+def lead_alert_card(team_name: str, team_key: str, ritual: str, week: str, channel: str, reason: str,
+                    prefix: str) -> Card:
+    """Told once to a team's leads when a ritual could not be posted and retrying will not help."""
+    text = render("ritual_lead_alert", team=team_name, ritual=ritual, week=week, channel=channel, reason=reason,
+                  prefix=prefix, key=team_key)
+    return Card(None, (Text(text),), fallback=text)

@@ -1,0 +1,104 @@
+"""Sending with manners: bounded concurrency, the platform's Retry-After, backoff, and a clear verdict.
+
+- At most `concurrency` sends are in flight at once (an asyncio.Semaphore), so a thousand teams due
+  at 09:00 queue up instead of stampeding.
+- A 429 pauses every send to that workspace for Retry-After seconds (the workspace-wide limit is
+  shared, so hammering on would only earn more 429s); the send is then tried again.
+- Any other transient failure is retried with exponential backoff and jitter, then reported as
+  failed. Nothing is dropped silently: the caller records every verdict on the run.
+- A permanent failure (channel gone, bot not in the channel, token revoked) is not retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.model import DeliveryError, MessageRef
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    transient_attempts: int = 4  # tries for a failure that is neither permanent nor a 429
+    backoff: float = 1.0  # seconds before the second try, doubled each time
+    max_backoff: float = 30.0
+    rate_limited_attempts: int = 20  # 429s one message may take before it counts as failed
+    default_retry_after: float = 1.0
+
+
+class Failed(Exception):
+    """A message that will not go out: `permanent` when retrying cannot help."""
+
+    def __init__(self, reason: str, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason, self.permanent = reason, permanent
+
+
+class Deliverer:
+    def __init__(self, concurrency: int = 16, sleep: Sleep = asyncio.sleep, policy: RetryPolicy = RetryPolicy(),
+                 jitter: Callable[[], float] = random.random) -> None:
+        self.semaphore = asyncio.Semaphore(concurrency)
+        self.sleep, self.policy, self.jitter = sleep, policy, jitter
+        self._pauses: dict[tuple[str, str], asyncio.Future] = {}
+        self.rate_limited = 0  # 429s seen, for the sweep's summary
+        self.retried = 0
+
+    async def _paused(self, workspace: tuple[str, str]) -> None:
+        pause = self._pauses.get(workspace)
+        while pause is not None:
+            await asyncio.shield(pause)
+            pause = self._pauses.get(workspace)
+
+    def _pause(self, workspace: tuple[str, str], seconds: float) -> None:
+        if workspace in self._pauses:
+            return
+
+        async def wait() -> None:
+            try:
+                await self.sleep(seconds)
+            finally:
+                self._pauses.pop(workspace, None)
+
+        self._pauses[workspace] = asyncio.ensure_future(wait())
+
+    async def send(self, workspace: tuple[str, str], call: Callable[[], Awaitable[MessageRef]],
+                   before_attempt: Callable[[], Awaitable[bool]] | None = None) -> MessageRef | None:
+        """Send one message; returns its reference, None when `before_attempt` says the run is no longer
+        ours, or raises Failed."""
+        transient = rate_limited = 0
+        while True:
+            await self._paused(workspace)
+            async with self.semaphore:
+                if before_attempt is not None and not await before_attempt():
+                    return None
+                try:
+                    return await call()
+                except DeliveryError as error:
+                    failure = error
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - a network error, a timeout: transient
+                    failure = DeliveryError(f"{type(error).__name__}: {error}"[:300], permanent=False)
+            if failure.permanent:
+                raise Failed(failure.reason, permanent=True)
+            if failure.retry_after is not None:
+                rate_limited += 1
+                self.rate_limited += 1
+                if rate_limited >= self.policy.rate_limited_attempts:
+                    raise Failed(f"rate limited {rate_limited} times: {failure.reason}", permanent=False)
+                self._pause(workspace, max(failure.retry_after, 0.0) or self.policy.default_retry_after)
+                continue
+            transient += 1
+            if transient >= self.policy.transient_attempts:
+                raise Failed(f"{failure.reason} (after {transient} tries)", permanent=False)
+            self.retried += 1
+            delay = min(self.policy.backoff * 2 ** (transient - 1), self.policy.max_backoff)
+            log.info("retrying in %.1fs after %s", delay, failure.reason)
+            await self.sleep(delay * (0.5 + self.jitter() / 2))

@@ -1,0 +1,191 @@
+"""Claiming ritual runs in the database: the one place that makes posting exactly-once.
+
+A run is the row (team, ritual, period), unique. A clock owns a run by inserting it in state
+`claimed` (INSERT ... ON CONFLICT DO NOTHING: of two clocks, one gets the row, the other nothing),
+or by taking over a `claimed` row whose claimer died. A claimer is alive while it keeps its lease:
+every send renews `claimed_at`, and a row claimed longer ago than the lease is stale. A claimer on
+this host whose process is gone is stale at once, so a restarted clock resumes without waiting.
+On PostgreSQL the takeover reads with `FOR UPDATE SKIP LOCKED`, so two clocks never take the same
+row and never wait on each other; SQLite serialises writers (BEGIN IMMEDIATE) to the same effect.
+
+Every write after the claim is fenced by `claimed_by`: a clock that lost its lease (and so its run)
+finds its update matching no row and stops before sending anything.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import RitualRun
+
+LEASE = timedelta(minutes=5)
+SENDING = "sending"
+
+
+def new_claimer() -> str:
+    """host:pid:token, unique per clock process start."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claimer_is_dead(claimed_by: str | None) -> bool:
+    """True when the claimer was a process on this host that no longer exists."""
+    host, _, rest = (claimed_by or "").partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@dataclass
+class Claim:
+    """A run this process owns now."""
+
+    run_id: int
+    org_id: int
+    team_id: int
+    ritual: str
+    period: str
+    due_at: datetime | None
+    claimer: str
+    delivered: dict[str, str] = field(default_factory=dict)
+    message_ref: str | None = None
+    thread_ref: str | None = None
+    platform: str | None = None
+    channel_id: str | None = None
+    resumed: bool = False
+
+    @classmethod
+    def of(cls, run: RitualRun, claimer: str, resumed: bool = False) -> Claim:
+        return cls(run.id, run.org_id, run.team_id, run.ritual, run.period, run.due_at, claimer,
+                   dict(run.delivered or {}), run.message_ref, run.thread_ref, run.platform, run.channel_id, resumed)
+
+
+def _insert(session: Session):
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(RitualRun)
+
+
+def insert_runs(session: Session, rows: list[dict]) -> list[int]:
+    """Insert the rows that do not exist yet; returns the ids of those this call created."""
+    if not rows:
+        return []
+    statement = (
+        _insert(session).values(rows)
+        .on_conflict_do_nothing(index_elements=["team_id", "ritual", "period"])
+        .returning(RitualRun.id)
+    )
+    return list(session.scalars(statement))
+
+
+def claim_new(session: Session, dues: list[dict], claimer: str, now: datetime) -> list[Claim]:
+    """Claim runs that have no row yet. `dues`: org_id, team_id, ritual, period, due_at."""
+    rows = [{**due, "state": "claimed", "claimed_at": now, "claimed_by": claimer, "attempts": 0,
+             "lead_notified": False, "delivered": {}} for due in dues]
+    ids = insert_runs(session, rows)
+    if not ids:
+        return []
+    runs = session.scalars(select(RitualRun).where(RitualRun.id.in_(ids)).order_by(RitualRun.due_at, RitualRun.id))
+    return [Claim.of(run, claimer) for run in runs]
+
+
+def record_skipped(session: Session, dues: list[dict], now: datetime) -> int:
+    """Write down runs that will not happen (skipped week, missed window, no channel), once each."""
+    rows = [{**due, "state": "skipped", "claimed_at": now, "attempts": 0, "lead_notified": False} for due in dues]
+    return len(insert_runs(session, rows))
+
+
+def is_stale(run: RitualRun, now: datetime, lease: timedelta = LEASE) -> bool:
+    return run.claimed_at is None or _aware(run.claimed_at) <= now - lease or claimer_is_dead(run.claimed_by)
+
+
+def take_over_stale(session: Session, claimer: str, now: datetime, lease: timedelta = LEASE) -> list[Claim]:
+    """Take the claimed runs whose claimer died (lease expired, or its process on this host is gone)."""
+    rows = session.scalars(
+        select(RitualRun).where(RitualRun.state == "claimed", RitualRun.claimed_by != claimer)
+        .order_by(RitualRun.due_at, RitualRun.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    taken = []
+    for run in rows:
+        if is_stale(run, now, lease):
+            run.claimed_by, run.claimed_at = claimer, now
+            taken.append(Claim.of(run, claimer, resumed=True))
+    session.flush()
+    return taken
+
+
+def _fenced(claim: Claim):
+    return update(RitualRun).where(
+        RitualRun.id == claim.run_id, RitualRun.state == "claimed", RitualRun.claimed_by == claim.claimer
+    )
+
+
+def start_sending(session: Session, claim: Claim, key: str, now: datetime) -> bool:
+    """Mark one message as in flight and renew the lease; False when the run is no longer ours."""
+    delivered = {**claim.delivered, key: SENDING}
+    result = session.execute(
+        _fenced(claim).values(attempts=RitualRun.attempts + 1, claimed_at=now, delivered=delivered)
+    )
+    if result.rowcount != 1:
+        return False
+    claim.delivered = delivered
+    return True
+
+
+def renew(session: Session, claim: Claim, now: datetime) -> bool:
+    return session.execute(_fenced(claim).values(claimed_at=now)).rowcount == 1
+
+
+def record_sent(session: Session, claim: Claim, key: str, reference: str, now: datetime,
+                primary: dict | None = None) -> bool:
+    """One message went out: remember it (and, for the run's main post, where it is)."""
+    delivered = {**claim.delivered, key: reference}
+    values: dict = {"delivered": delivered, "claimed_at": now}
+    if primary:
+        values.update(primary)
+    if session.execute(_fenced(claim).values(**values)).rowcount != 1:
+        return False
+    claim.delivered = delivered
+    for name, value in (primary or {}).items():
+        setattr(claim, name, value)
+    return True
+
+
+def record_unsent(session: Session, claim: Claim, key: str, reason: str) -> bool:
+    """A message that will not go out (its reason kept), so a resumed run does not try it again."""
+    delivered = {**claim.delivered, key: f"failed: {reason}"}
+    if session.execute(_fenced(claim).values(delivered=delivered)).rowcount != 1:
+        return False
+    claim.delivered = delivered
+    return True
+
+
+def finish(session: Session, claim: Claim, state: str, now: datetime, reason: str | None = None) -> bool:
+    """Close the run: posted, failed or skipped, with the reason people will read."""
+    values: dict = {"state": state, "reason": reason[:500] if reason else None}
+    if state == "posted":
+        values["posted_at"] = now
+    return session.execute(_fenced(claim).values(**values)).rowcount == 1
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

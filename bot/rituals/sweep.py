@@ -1,0 +1,155 @@
+"""The clock's one job, run every few seconds: find due runs, claim them, carry them out.
+
+No per-team cron jobs (APScheduler cannot share a job store between processes, and cron triggers
+misbehave across DST): each sweep computes, for every enabled ritual setting, its latest due time
+in the team's zone, and claims the ones without a run row. The row is the lock, so any number of
+clocks may sweep the same database; a claim whose clock died is taken over and resumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.rituals import runs
+from bot.rituals.delivery import Deliverer
+from bot.rituals.schedule import Due, describe, latest_due
+from bot.rituals.worker import Verdict, Worker
+from storage.db import transaction
+from storage.models import Organization, RitualRun, RitualSetting, SkippedWeek, Team
+
+log = logging.getLogger(__name__)
+CLAIMER = runs.new_claimer()  # this process's identity as a claimer
+
+
+@dataclass
+class SweepResult:
+    due: int = 0  # runs claimed new this sweep
+    resumed: int = 0  # stale claims taken over
+    skipped: int = 0  # recorded as skipped without running (skipped week, missed window)
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    def count(self, state: str) -> int:
+        return sum(1 for v in self.verdicts if v.state == state)
+
+    @property
+    def posted(self) -> int:
+        return self.count("posted")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    def __str__(self) -> str:
+        return (f"claimed {self.due}, resumed {self.resumed}, posted {self.posted}, failed {self.failed}, "
+                f"skipped {self.skipped + self.count('skipped')}")
+
+
+def zones(session: Session, org_ids: set[int]) -> dict[int, str]:
+    """Every team's zone (its own, else its nearest ancestor's, else the organization's), in one query."""
+    orgs = {o.id: o.timezone for o in session.scalars(select(Organization).where(Organization.id.in_(org_ids)))}
+    teams = {t.id: t for t in session.scalars(select(Team).where(Team.org_id.in_(org_ids)))}
+    result: dict[int, str] = {}
+
+    def zone(team_id: int) -> str:
+        if team_id not in result:
+            team, seen = teams[team_id], set()
+            node = team
+            while node is not None and not node.timezone and node.parent_id and node.parent_id not in seen:
+                seen.add(node.id)
+                node = teams.get(node.parent_id)
+            result[team_id] = node.timezone if node is not None and node.timezone else orgs[team.org_id]
+        return result[team_id]
+
+    for team_id in teams:
+        zone(team_id)
+    return result
+
+
+def due_runs(session: Session, now: datetime) -> tuple[list[dict], list[dict]]:
+    """(runs to claim, runs to record as skipped), each a dict of RitualRun columns."""
+    settings = session.scalars(select(RitualSetting).where(RitualSetting.enabled.is_(True))).all()
+    if not settings:
+        return [], []
+    zone_of = zones(session, {s.org_id for s in settings})
+    candidates: list[tuple[RitualSetting, Due]] = []
+    for setting in settings:
+        try:
+            due = latest_due(setting.ritual, setting.weekday, setting.time, zone_of[setting.team_id], now)
+        except (ValueError, KeyError):
+            log.warning("team %s: cannot schedule %s at %s", setting.team_id, setting.ritual, setting.time)
+            continue
+        candidates.append((setting, due))
+    keys = {(s.team_id, s.ritual, d.period) for s, d in candidates}
+    periods = {d.period for _, d in candidates}
+    existing = set(session.execute(
+        select(RitualRun.team_id, RitualRun.ritual, RitualRun.period).where(RitualRun.period.in_(periods))
+    ).tuples()) & keys
+    skipped_weeks = set(session.execute(
+        select(SkippedWeek.team_id, SkippedWeek.week).where(SkippedWeek.week.in_(periods))
+    ).tuples())
+    claim, skip = [], []
+    for setting, due in candidates:
+        if (setting.team_id, setting.ritual, due.period) in existing:
+            continue
+        row = {"org_id": setting.org_id, "team_id": setting.team_id, "ritual": setting.ritual,
+               "period": due.period, "due_at": due.at}
+        if (setting.team_id, due.period) in skipped_weeks:
+            skip.append({**row, "reason": f"week {due.period} skipped by a lead"})
+        elif now > due.window_end:
+            skip.append({**row, "reason": f"missed: due {describe(due)}, the clock was not running until its "
+                                          f"window closed"})
+        else:
+            claim.append(row)
+    return claim, skip
+
+
+def claim_due(session: Session, now: datetime, claimer: str, lease: timedelta) -> tuple[list[runs.Claim], int, int]:
+    resumed = runs.take_over_stale(session, claimer, now, lease)
+    to_claim, to_skip = due_runs(session, now)
+    skipped = runs.record_skipped(session, to_skip, now)
+    return resumed + runs.claim_new(session, to_claim, claimer, now), len(resumed), skipped
+
+
+async def sweep(app_ctx, now: datetime, *, claimer: str | None = None, deliverer: Deliverer | None = None,
+                lease: timedelta = runs.LEASE) -> SweepResult:
+    """One pass: claim what is due at `now` (and what dead clocks left), then carry it all out.
+
+    A team's runs go in due order (the Friday post before its wrap-up); teams go concurrently,
+    bounded by the Deliverer.
+    """
+    claimer = claimer or CLAIMER
+
+    def claim() -> tuple[list[runs.Claim], int, int]:
+        with transaction(app_ctx.sessions) as session:
+            return claim_due(session, now, claimer, lease)
+
+    claims, resumed, skipped = await asyncio.to_thread(claim)
+    result = SweepResult(due=len(claims) - resumed, resumed=resumed, skipped=skipped)
+    if not claims:
+        return result
+    worker = Worker(app_ctx.sessions, app_ctx.messengers, app_ctx.clock.now, deliverer or Deliverer())
+    by_team: dict[int, list[runs.Claim]] = defaultdict(list)
+    for c in claims:
+        by_team[c.team_id].append(c)
+
+    async def team_runs(team_claims: list[runs.Claim]) -> list[Verdict]:
+        verdicts = []
+        for c in sorted(team_claims, key=lambda c: (runs._aware(c.due_at) if c.due_at else now, c.run_id)):
+            try:
+                verdicts.append(await worker.execute(c))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - one broken run must not stop the others; it stays claimed
+                log.exception("run %s (%s %s) failed unexpectedly; it will be resumed", c.run_id, c.ritual, c.period)
+        return verdicts
+
+    for verdicts in await asyncio.gather(*(team_runs(cs) for cs in by_team.values())):
+        result.verdicts.extend(verdicts)
+    return result

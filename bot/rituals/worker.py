@@ -1,0 +1,250 @@
+"""Carrying out one claimed run: build its messages, send what is missing, record the verdict.
+
+Used by the sweep and by `run_ritual` alike. Database work runs in worker threads (blocking SQL,
+short transactions); sending runs on the event loop through the Deliverer. Each message is marked
+"sending" before it goes and recorded with its reference right after, so a run resumed after a
+crash sends only what is missing; only a crash during the send itself leaves a message in doubt,
+and that one is sent again (a Monday post missing is worse than one seen twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.context import PREFIX, team_timezone
+from bot.model import Conversation, MessageRef, Messenger
+from bot.rituals import runs
+from bot.rituals.content import (
+    Outbound,
+    channel_card,
+    lead_alert_card,
+    nudge_messages,
+    objectives_messages,
+    report_messages,
+)
+from bot.rituals.delivery import Deliverer, Failed
+from bot.rituals.routes import channel_of, person_of
+from bot.rituals.schedule import CHANNEL_RITUALS, occurrence, window_end
+from storage.db import transaction
+from storage.models import Organization, Person, RitualRun, RitualSetting, Team, TeamMember
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Item:
+    """An Outbound with its address resolved: a conversation to post in, or a person's account."""
+
+    outbound: Outbound
+    platform: str
+    workspace: str
+    conversation: Conversation | None = None  # channel posts and thread replies
+    user_id: str | None = None  # direct messages
+    thread: MessageRef | None = None  # the Friday post the wrap-up replies to
+
+
+@dataclass
+class Prepared:
+    items: list[Item] = field(default_factory=list)
+    skip: str | None = None  # the run will not happen, and why
+    unreachable: dict[str, str] = field(default_factory=dict)  # message key -> why it cannot be sent
+    team_key: str = ""
+    team_name: str = ""
+    conversation: Conversation | None = None
+    window_end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    run_id: int
+    team_id: int
+    ritual: str
+    period: str
+    state: str  # posted | failed | skipped | lost (another clock took it over)
+    reason: str | None = None
+    platform: str | None = None
+    channel_id: str | None = None
+
+
+def prepare(session: Session, claim: runs.Claim, platforms: set[str], now: datetime) -> Prepared:
+    team = session.get(Team, claim.team_id)
+    org = session.get(Organization, claim.org_id)
+    zone = team_timezone(session, team, org)
+    prepared = Prepared(team_key=team.key, team_name=team.name)
+    if claim.due_at is not None:
+        prepared.window_end = window_end(claim.ritual, runs._aware(claim.due_at), zone)
+    conversation = channel_of(session, org, team, platforms)
+    prepared.conversation = conversation
+    if claim.ritual in CHANNEL_RITUALS:
+        if conversation is None:
+            prepared.skip = f"no channel: bind one with /okr bind {team.key} (running: {', '.join(sorted(platforms))})"
+            return prepared
+        card = channel_card(session, org, team, claim.ritual, claim.period, now)
+        thread = _friday_thread(session, claim, conversation) if claim.ritual == "wrapup" else None
+        key = "thread" if thread else "channel"
+        prepared.items.append(Item(Outbound(key, card), conversation.platform, conversation.workspace,
+                                   conversation, thread=thread))
+    outbounds: list[Outbound] = []
+    if claim.ritual == "monday":
+        outbounds = objectives_messages(session, org, team, claim.period, now)
+    elif claim.ritual == "report":
+        outbounds = report_messages(session, org, team, claim.period, now)
+    elif claim.ritual == "nudge":
+        outbounds = nudge_messages(session, org, team, claim.period, now, _monday_post(session, team, claim, zone))
+    if claim.ritual not in CHANNEL_RITUALS and not outbounds:
+        prepared.skip = "nobody to send it to" if claim.ritual == "report" else "everyone has checked in"
+        return prepared
+    prefer = conversation.platform if conversation else None
+    for outbound in outbounds:
+        person = session.get(Person, outbound.person_id)
+        route = person_of(session, org, person, platforms, prefer)
+        if route is None:
+            prepared.unreachable[outbound.key] = f"{person.name} has no account on a running platform"
+            continue
+        platform, user_id, workspace = route
+        prepared.items.append(Item(outbound, platform, workspace, user_id=user_id))
+    return prepared
+
+
+def _friday_thread(session: Session, claim: runs.Claim, conversation: Conversation) -> MessageRef | None:
+    friday = session.scalar(select(RitualRun).where(
+        RitualRun.team_id == claim.team_id, RitualRun.ritual == "friday", RitualRun.period == claim.period))
+    if friday is None or not friday.message_ref or friday.platform != conversation.platform:
+        return None
+    return MessageRef(friday.channel_id or conversation.channel_id, friday.message_ref, friday.thread_ref)
+
+
+def _monday_post(session: Session, team: Team, claim: runs.Claim, zone: str) -> datetime:
+    """When this week's Monday post went out, else when it was due: the nudge counts check-ins since."""
+    monday = session.scalar(select(RitualRun).where(
+        RitualRun.team_id == team.id, RitualRun.ritual == "monday", RitualRun.period == claim.period))
+    if monday is not None and monday.posted_at is not None:
+        return runs._aware(monday.posted_at)
+    setting = session.get(RitualSetting, (team.id, "monday"))
+    weekday, at = (setting.weekday, setting.time) if setting else (0, "09:00")
+    return occurrence("monday", weekday, at, claim.period, zone).at
+
+
+class Worker:
+    """Executes claims against one set of messengers and one database."""
+
+    def __init__(self, sessions: sessionmaker[Session], messengers: Mapping[str, Messenger],
+                 now: Callable[[], datetime], deliverer: Deliverer) -> None:
+        self.sessions, self.messengers, self.now, self.deliverer = sessions, messengers, now, deliverer
+
+    async def _db(self, fn, *args):
+        def work():
+            with transaction(self.sessions) as session:
+                return fn(session, *args)
+
+        return await asyncio.to_thread(work)
+
+    async def execute(self, claim: runs.Claim, enforce_window: bool = True) -> Verdict:
+        def verdict(state: str, reason: str | None = None, conversation: Conversation | None = None) -> Verdict:
+            return Verdict(claim.run_id, claim.team_id, claim.ritual, claim.period, state, reason,
+                           conversation.platform if conversation else claim.platform,
+                           conversation.channel_id if conversation else claim.channel_id)
+
+        now = self.now()
+        prepared = await self._db(prepare, claim, set(self.messengers), now)
+        primary_sent = any(key in claim.delivered and _sent(claim.delivered[key]) for key in ("channel", "thread"))
+        if enforce_window and prepared.window_end and now > prepared.window_end and not primary_sent:
+            prepared.skip = f"missed: its window closed at {prepared.window_end:%Y-%m-%d %H:%M} UTC (clock stopped)"
+        if prepared.skip:
+            await self._db(runs.finish, claim, "skipped", now, prepared.skip)
+            return verdict("skipped", prepared.skip, prepared.conversation)
+        problems = []
+        for key, why in prepared.unreachable.items():
+            if key not in claim.delivered:
+                await self._db(runs.record_unsent, claim, key, why)
+            problems.append(why)
+        for item in prepared.items:
+            key = item.outbound.key
+            if key in claim.delivered and claim.delivered[key] != runs.SENDING:
+                continue  # sent (or given up on) before a restart
+            if claim.delivered.get(key) == runs.SENDING:
+                log.warning("run %s: %s was being sent when its clock stopped; sending it again", claim.run_id, key)
+            try:
+                ref = await self.deliverer.send((item.platform, item.workspace), self._call(item),
+                                                self._before(claim, key))
+            except Failed as failure:
+                primary = key in ("channel", "thread")
+                if not primary:
+                    await self._db(runs.record_unsent, claim, key, failure.reason)
+                    problems.append(f"{key}: {failure.reason}")
+                    continue
+                reason = f"{'permanent' if failure.permanent else 'gave up'}: {failure.reason}"
+                if not await self._db(runs.finish, claim, "failed", self.now(), reason):
+                    return verdict("lost", "taken over by another clock")
+                if failure.permanent:
+                    await self._alert_leads(claim, prepared, failure.reason)
+                return verdict("failed", reason, item.conversation)
+            if ref is None:
+                return verdict("lost", "taken over by another clock")
+            primary = None
+            if key in ("channel", "thread") and item.conversation is not None:
+                primary = {"platform": item.platform, "channel_id": ref.channel_id or item.conversation.channel_id}
+                if key == "channel":
+                    primary.update(message_ref=ref.message_id, thread_ref=ref.thread_id)
+            if not await self._db(runs.record_sent, claim, key, _reference(ref), self.now(), primary):
+                return verdict("lost", "taken over by another clock")
+        reason = "; ".join(problems) or None
+        if not await self._db(runs.finish, claim, "posted", self.now(), reason):
+            return verdict("lost", "taken over by another clock")
+        return verdict("posted", reason, prepared.conversation if claim.ritual in CHANNEL_RITUALS else None)
+
+    def _before(self, claim: runs.Claim, key: str):
+        async def before() -> bool:
+            return await self._db(runs.start_sending, claim, key, self.now())
+
+        return before
+
+    def _call(self, item: Item):
+        messenger = self.messengers[item.platform]
+        card = item.outbound.card
+        if item.user_id is not None:
+            return lambda: messenger.send_direct(item.user_id, item.workspace, card)
+        if item.thread is not None:
+            return lambda: messenger.reply(item.conversation, item.thread, card)
+        return lambda: messenger.post(item.conversation, card)
+
+    async def _alert_leads(self, claim: runs.Claim, prepared: Prepared, reason: str) -> None:
+        """Tell the team's leads once per run; `lead_notified` is set before sending, so never twice."""
+
+        def leads(session: Session) -> list[tuple[str, str, str]]:
+            run = session.get(RitualRun, claim.run_id, with_for_update=True)
+            if run is None or run.lead_notified:
+                return []
+            run.lead_notified = True
+            org = session.get(Organization, claim.org_id)
+            people = session.scalars(select(Person).join(TeamMember, TeamMember.person_id == Person.id)
+                                     .where(TeamMember.team_id == claim.team_id, TeamMember.role == "lead"))
+            prefer = prepared.conversation.platform if prepared.conversation else None
+            return [route for p in people if (route := person_of(session, org, p, set(self.messengers), prefer))]
+
+        routes = await self._db(leads)
+        channel = prepared.conversation.channel_id if prepared.conversation else "its channel"
+        for platform, user_id, workspace in routes:
+            card = lead_alert_card(prepared.team_name, prepared.team_key, claim.ritual, claim.period, channel, reason,
+                                   PREFIX.get(platform, "/okr"))
+            messenger = self.messengers[platform]
+            try:
+                await self.deliverer.send((platform, workspace), lambda m=messenger, u=user_id, w=workspace, c=card:
+                                          m.send_direct(u, w, c))
+            except Failed as failure:
+                log.warning("could not tell a lead of %s about %s: %s", prepared.team_key, reason, failure.reason)
+
+
+def _sent(value: str) -> bool:
+    return value != runs.SENDING and not value.startswith("failed")
+
+
+def _reference(ref: MessageRef) -> str:
+    return ref.message_id if not ref.thread_id else f"{ref.message_id}|{ref.thread_id}"
