@@ -30,7 +30,7 @@ from bot.weeks import shift
 from storage.models import Organization, Person, Priority, Team, TeamMember, Win
 
 MAX_TEAMS = 5  # teams listed per part; the rest are counted
-MAX_LINES = 4  # lines per team per part
+MAX_LINES = 5  # lines per team per part
 TOP = 3  # "Just list three important items"
 MAX_TITLE = 80  # long titles are cut in the report (the dashboard has them whole)
 MAX_WINS = 30
@@ -173,7 +173,8 @@ def _okr_lines(tw: TeamWeek) -> list[str]:
     if not tw.okrs:
         return []
     lines = [render("report_okr_summary", okrs=tw.okrs)]
-    ranked = sorted(tw.okrs, key=lambda o: (o.confidence, o.code))  # the weakest first: they need the talk
+    # Those that need the talk first (red or dropped by 2+), then the weakest.
+    ranked = sorted(tw.okrs, key=lambda o: (o.colour != "red" and not o.flagged, o.confidence, o.code))
     lines += [render("report_okr", o=o, title=_cut(o.title)) for o in ranked]
     return lines
 
