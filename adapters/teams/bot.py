@@ -1,0 +1,295 @@
+"""The Teams activity handler: activities in, `Interaction`s to the core, Adaptive Cards out.
+
+- Messages: `@okrbot <command>` in channels and group chats, plain commands in a personal chat.
+  A reply in a channel thread that is not a command is a thread message (a win, if the thread is a
+  Friday wins thread; the core decides). With the RSC permission ChannelMessage.Read.Group Teams
+  also sends replies that do not mention the bot: they are thread messages too, never commands.
+- Buttons are task/fetch invokes: the core's answer opens a dialog (a Form) or shows a card.
+- Forms: submitted from a dialog (task/submit) or from a card in the chat (a message whose value
+  carries the form); a refused value comes back in the same form with the error by its field.
+- installationUpdate / conversationUpdate / every message: the conversation's reference is stored
+  in SQL (channel and person), so rituals and direct messages reach it after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from typing import Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+from botbuilder.schema.teams import (
+    ChannelInfo,
+    TaskModuleContinueResponse,
+    TaskModuleRequest,
+    TaskModuleResponse,
+    TaskModuleTaskInfo,
+    TeamInfo,
+)
+
+from adapters.teams import activities as act
+from adapters.teams import references
+from adapters.teams.cards import CONTENT_TYPE, DATA_KEY, render_card, render_form
+from adapters.teams.delivery import Delivery
+from bot.commands import UsageError, parse
+from bot.core import Core
+from bot.model import Card, Form, Interaction, Reply
+from bot.render import render_error
+from bot.serialize import form_from_dict
+from bot.timesource import Clock
+
+log = logging.getLogger(__name__)
+EMAILS_CACHED = 10_000
+
+
+def card_activity(card: Card) -> Activity:
+    activity = MessageFactory.attachment(Attachment(content_type=CONTENT_TYPE, content=render_card(card)))
+    activity.summary = card.fallback or None
+    return activity
+
+
+def _form_values(data: dict[str, Any]) -> dict[str, str]:
+    """What the person typed: every key of the submit data except Teams' and ours, as text."""
+    values = {}
+    for key, value in data.items():
+        if key in (DATA_KEY, "msteams"):
+            continue
+        values[key] = "" if value is None else str(value)
+    return values
+
+
+class OkrTeamsBot(TeamsActivityHandler):
+    def __init__(self, core: Core, clock: Clock, delivery: Delivery) -> None:
+        self.core = core
+        self.sessions = core.sessions
+        self.clock = clock
+        self.delivery = delivery
+        self._emails: OrderedDict[tuple[str, str], str | None] = OrderedDict()  # a cache; SQL holds the links
+        self._seen: set[tuple[str, str, str]] = set()  # references stored by this process already
+
+    # ------------------------------------------------------------ plumbing
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        """Nothing escapes: an unexpected failure is logged and the person gets an apology, never a trace."""
+        try:
+            await super().on_turn(turn_context)
+        except Exception:
+            log.exception("Teams %s activity failed", turn_context.activity.type)
+            if turn_context.activity.type == ActivityTypes.message:
+                apology = render_error("internal")
+                try:
+                    await turn_context.send_activity(MessageFactory.text(apology))
+                except Exception:  # noqa: BLE001 - the connector is down too; the log has it
+                    log.warning("could not send the apology either")
+
+    async def _send(self, turn_context: TurnContext, activity: Activity) -> None:
+        conversation = turn_context.activity.conversation.id
+        await self.delivery.send(lambda: turn_context.send_activity(activity), where=f"reply in {conversation}")
+
+    async def _update(self, turn_context: TurnContext, activity_id: str | None, activity: Activity) -> None:
+        if not activity_id:
+            await self._send(turn_context, activity)
+            return
+        activity.id = activity_id
+        conversation = turn_context.activity.conversation.id
+        await self.delivery.send(lambda: turn_context.update_activity(activity), where=f"update in {conversation}")
+
+    async def _remember(self, activity: Activity, kind: references.Kind, key: str | None,
+                        conversation: str | None = None) -> None:
+        """Store the reference the first time this process sees it (SQL is the truth; this skips rewrites)."""
+        tenant = act.tenant_id(activity)
+        if not key or not tenant or (tenant, kind, key) in self._seen:
+            return
+        reference = act.reference_to(activity, conversation)
+        await asyncio.to_thread(references.save, self.sessions, tenant, kind, key, reference, self.clock.now())
+        self._seen.add((tenant, kind, key))
+
+    async def _remember_conversation(self, activity: Activity) -> None:
+        if act.conversation_type(activity) == "personal":
+            await self._remember(activity, "person", act.actor_id(activity))
+        else:
+            channel = act.channel_id(activity)
+            await self._remember(activity, "channel", channel, channel)
+
+    async def _email(self, turn_context: TurnContext) -> str | None:
+        """The sender's email, so an account the core has not linked yet is found by address (cached)."""
+        activity = turn_context.activity
+        key = (act.tenant_id(activity), act.actor_id(activity))
+        if key in self._emails:
+            return self._emails[key]
+        email = None
+        try:
+            member = await TeamsInfo.get_member(turn_context, activity.from_property.id)
+            email = member.email or member.user_principal_name
+        except Exception as exc:  # noqa: BLE001 - no email just means the core asks who they are
+            log.info("could not read the Teams member %s: %s", activity.from_property.id, exc)
+        self._emails[key] = email
+        while len(self._emails) > EMAILS_CACHED:
+            self._emails.popitem(last=False)
+        return email
+
+    async def _interaction(self, turn_context: TurnContext, kind: str, **fields: Any) -> Interaction:
+        activity = turn_context.activity
+        return Interaction(
+            platform="teams",
+            workspace=act.tenant_id(activity),
+            actor=act.actor_id(activity),
+            actor_name=activity.from_property.name if activity.from_property else None,
+            actor_email=await self._email(turn_context),
+            kind=kind,  # type: ignore[arg-type]
+            conversation=act.channel_id(activity),
+            **fields,
+        )
+
+    async def _ask(self, interaction: Interaction) -> Reply:
+        return await asyncio.to_thread(self.core.handle, interaction)
+
+    # ------------------------------------------------------------ messages
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if not act.tenant_id(activity):
+            return  # not from a Teams tenant (e.g. the Web Chat test pane): nothing to resolve against
+        await self._remember_conversation(activity)
+        if isinstance(activity.value, dict) and isinstance(activity.value.get(DATA_KEY), dict):
+            await self._card_submit(turn_context, activity.value)
+            return
+        in_channel = act.conversation_type(activity) != "personal"
+        mentioned = act.mentions_bot(activity)
+        root = act.thread_root(activity) if act.conversation_type(activity) == "channel" else None
+        text = act.command_text(activity)
+        if root and not (mentioned and not isinstance(parse(text), UsageError)):
+            interaction = await self._interaction(
+                turn_context, "message", text=act.message_text(activity), thread_id=root, message_id=activity.id
+            )
+            await self._answer(turn_context, await self._ask(interaction))
+            return
+        if in_channel and not mentioned:
+            return  # RSC delivers every channel message; only @mentions are commands
+        interaction = await self._interaction(turn_context, "command", text=text, message_id=activity.id)
+        await self._answer(turn_context, await self._ask(interaction))
+
+    async def on_teams_message_edit(self, turn_context: TurnContext) -> None:
+        await self._thread_change(turn_context, "message_edited")
+
+    async def on_teams_message_soft_delete(self, turn_context: TurnContext) -> None:
+        await self._thread_change(turn_context, "message_deleted")
+
+    async def _thread_change(self, turn_context: TurnContext, kind: str) -> None:
+        activity = turn_context.activity
+        root = act.thread_root(activity)
+        if root and act.tenant_id(activity):
+            text = act.message_text(activity) if activity.text else ""
+            await self._ask(await self._interaction(turn_context, kind, text=text, thread_id=root,
+                                                    message_id=activity.id))
+
+    async def _answer(self, turn_context: TurnContext, reply: Reply) -> None:
+        if reply.form is not None:
+            await self._send(turn_context, _form_activity(reply.form))
+        elif reply.card is not None:
+            await self._send(turn_context, card_activity(reply.card))
+
+    async def _card_submit(self, turn_context: TurnContext, data: dict[str, Any]) -> None:
+        """A form drawn in the chat was submitted: errors redraw it in place, success replaces it."""
+        form = _form_of(data)
+        if form is None:
+            return
+        values = _form_values(data)
+        reply = await self._ask(await self._interaction(
+            turn_context, "submit", name=form.form_id, form=values, value=form.metadata))
+        card_id = turn_context.activity.reply_to_id
+        if reply.errors:
+            await self._update(turn_context, card_id, _form_activity(form, values, reply.errors))
+        elif reply.form is not None:
+            await self._update(turn_context, card_id, _form_activity(reply.form))
+        elif reply.card is not None:
+            await self._update(turn_context, card_id, card_activity(reply.card))
+
+    # ------------------------------------------------------------ dialogs
+
+    async def on_teams_task_module_fetch(
+        self, turn_context: TurnContext, task_module_request: TaskModuleRequest
+    ) -> TaskModuleResponse:
+        await self._remember_conversation(turn_context.activity)
+        data = task_module_request.data if isinstance(task_module_request.data, dict) else {}
+        ours = data.get(DATA_KEY) if isinstance(data.get(DATA_KEY), dict) else {}
+        interaction = await self._interaction(
+            turn_context, "action", name=str(ours.get("action") or ""), value=str(ours.get("value") or "")
+        )
+        return await self._dialog(turn_context, await self._ask(interaction))
+
+    async def on_teams_task_module_submit(
+        self, turn_context: TurnContext, task_module_request: TaskModuleRequest
+    ) -> TaskModuleResponse | None:
+        data = task_module_request.data if isinstance(task_module_request.data, dict) else {}
+        form = _form_of(data)
+        if form is None:
+            return _dialog_card(render_card(Card(None, fallback=render_error("stale_action"))), "okrbot")
+        values = _form_values(data)
+        reply = await self._ask(await self._interaction(
+            turn_context, "submit", name=form.form_id, form=values, value=form.metadata))
+        if reply.errors:
+            return _dialog_card(render_form(form, values, reply.errors), form.title)
+        return await self._dialog(turn_context, reply)
+
+    async def _dialog(self, turn_context: TurnContext, reply: Reply) -> TaskModuleResponse | None:
+        """A form opens (or stays) in the dialog; a card for everyone is posted and the dialog closes."""
+        if reply.form is not None:
+            return _dialog_card(render_form(reply.form), reply.form.title)
+        if reply.card is None:
+            return None
+        if reply.visibility == "channel":
+            await self._send(turn_context, card_activity(reply.card))
+            return None
+        return _dialog_card(render_card(reply.card), reply.card.title or "okrbot")
+
+    # ------------------------------------------------------------ installation and membership
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._remember_conversation(turn_context.activity)
+
+    async def on_teams_members_added(
+        self, teams_members_added: list, team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if act.conversation_type(activity) == "personal":
+            await self._remember(activity, "person", act.actor_id(activity))
+            return
+        if any(getattr(member, "id", None) == bot_id for member in teams_members_added):
+            channel = act.channel_id(activity) or (team_info.id if team_info else None)
+            await self._remember(activity, "channel", channel, channel)
+
+    async def on_teams_channel_created(
+        self, channel_info: ChannelInfo, team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        """A bot installed in a team may post in every channel of it: remember the new one at once."""
+        if channel_info and channel_info.id:
+            await self._remember(turn_context.activity, "channel", channel_info.id, channel_info.id)
+
+
+def _form_of(data: dict[str, Any]) -> Form | None:
+    ours = data.get(DATA_KEY)
+    raw = ours.get("form") if isinstance(ours, dict) else None
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return form_from_dict(raw)
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+def _form_activity(form: Form, values=None, errors=None) -> Activity:
+    activity = MessageFactory.attachment(
+        Attachment(content_type=CONTENT_TYPE, content=render_form(form, values, errors)))
+    activity.summary = form.title
+    return activity
+
+
+def _dialog_card(card: dict[str, Any], title: str) -> TaskModuleResponse:
+    info = TaskModuleTaskInfo(title=title, card=Attachment(content_type=CONTENT_TYPE, content=card),
+                              width="medium", height="large")
+    return TaskModuleResponse(task=TaskModuleContinueResponse(value=info))

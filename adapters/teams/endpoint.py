@@ -1,0 +1,62 @@
+"""POST /api/messages: authenticate first, then run the bot.
+
+CloudAdapter.process raises (an HTTP 500) on a malformed bearer token and on a missing
+Content-Type, so this handler does the steps itself: parse the activity (400 when it is not one),
+authenticate it with the SDK's BotFrameworkAuthentication (any failure at all is 401, and nothing
+runs or is stored), then hand the authenticated request to `process_activity`; an invoke's
+response (a dialog) goes back in the HTTP body.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+from botbuilder.core import serializer_helper
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+
+from adapters.teams.bot import OkrTeamsBot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TeamsEndpoint:
+    adapter: CloudAdapter
+    bot: OkrTeamsBot
+
+
+TEAMS = web.AppKey("teams", TeamsEndpoint)
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def messages(request: web.Request) -> web.Response:
+    endpoint = request.app[TEAMS]
+    if "application/json" not in request.headers.get("Content-Type", ""):
+        return _problem(415, "expected an Activity as application/json")
+    try:
+        body = await request.json()
+        activity = Activity().deserialize(body) if isinstance(body, dict) else None
+    except Exception:  # noqa: BLE001 - any unreadable body is the sender's mistake
+        activity = None
+    if activity is None or not activity.type:
+        return _problem(400, "the body is not a Bot Framework Activity")
+    header = request.headers.get("Authorization", "")
+    try:
+        authenticated = await endpoint.adapter.bot_framework_authentication.authenticate_request(activity, header)
+    except Exception as exc:  # noqa: BLE001 - missing, malformed, expired, forged: all the same to us
+        log.info("rejected a Teams activity: %s: %s", type(exc).__name__, exc)
+        return _problem(401, "unauthorized")
+    try:
+        invoke = await endpoint.adapter.process_activity(authenticated, activity, endpoint.bot.on_turn)
+    except Exception:
+        log.exception("could not process a Teams %s activity", activity.type)
+        return _problem(503, "okrbot could not process this activity; try again")
+    if invoke is None:
+        return web.Response(status=201)
+    return web.json_response(serializer_helper(invoke.body), status=invoke.status)

@@ -1,0 +1,53 @@
+"""The cards' markdown subset, redrawn as Adaptive Card TextBlock markdown.
+
+The core writes `*bold*`, `_italic_`, `` `code` ``, "• " bullets and line breaks; Adaptive Cards
+read `**bold**`, `_italic_` and need a blank line ("\\n\\n") for a line break outside lists. Every
+other character is literal text: markdown punctuation is backslash-escaped so a win that says
+"[click](http://x)" or "# 1 priority" shows exactly that, never a link or a heading.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Same shape as Slack's: a marker opens after a non-word character and closes before one.
+_SPAN = re.compile(
+    r"(?<![\w*])\*(?P<bold>[^*\n]+?)\*(?![\w*])"
+    r"|(?<![\w_])_(?P<italic>[^_\n]+?)_(?![\w_])"
+    r"|`(?P<code>[^`\n]+)`"
+)
+_PUNCTUATION = re.compile(r"([\\`*_\[\]()~>#|{}!<])")
+_LIST_START = re.compile(r"^(\s*)([-+]|\d+\.)(\s)")
+
+
+def escape(text: str) -> str:
+    """Plain text that renders literally in an Adaptive Card TextBlock."""
+    escaped = _PUNCTUATION.sub(r"\\\1", text)
+    return "\n".join(_LIST_START.sub(_escape_list_marker, line) for line in escaped.split("\n"))
+
+
+def _escape_list_marker(match: re.Match[str]) -> str:
+    marker = match.group(2)
+    marker = "\\" + marker if not marker[0].isdigit() else marker[:-1] + "\\."
+    return f"{match.group(1)}{marker}{match.group(3)}"
+
+
+def _line(line: str) -> str:
+    out: list[str] = []
+    position = 0
+    for match in _SPAN.finditer(line):
+        out.append(escape(line[position : match.start()]))
+        if match.group("bold") is not None:
+            out.append(f"**{escape(match.group('bold'))}**")
+        elif match.group("italic") is not None:
+            out.append(f"_{escape(match.group('italic'))}_")
+        else:
+            out.append(f"`{match.group('code')}`")
+        position = match.end()
+    out.append(escape(line[position:]))
+    return "".join(out)
+
+
+def to_teams(markdown: str) -> str:
+    """Card subset -> TextBlock markdown; each line break becomes a paragraph break."""
+    return "\n\n".join(_line(line) for line in markdown.strip("\n").split("\n") if line.strip())

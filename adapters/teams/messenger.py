@@ -1,0 +1,133 @@
+"""The Messenger port for Teams: new threads in channels, thread replies, updates, direct messages.
+
+Everything goes through a ConversationReference stored in SQL (adapters.teams.references), so a
+restarted process posts exactly where the last one did. A new channel thread is
+`adapter.create_conversation(..., ConversationParameters(is_group=True, channel_data={"channel":
+{"id": CHANNEL}}, activity=...), "msteams", service_url, None)`: TeamsInfo's
+send_message_to_teams_channel fails on CloudAdapter 4.17.1 ("service_url is required"). Teams
+answers with the reply chain id "CHANNEL;messageid=ROOT" and the root activity id; MessageRef keeps
+both (message_id = ROOT, thread_id = the chain id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import ConversationParameters, ConversationReference, ResourceResponse
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.teams import references
+from adapters.teams.activities import THREAD_MARK, reference_from
+from adapters.teams.bot import card_activity
+from adapters.teams.delivery import Delivery
+from bot.model import Card, Conversation, DeliveryError, MessageRef, Platform
+
+CHANNEL_ID = "msteams"
+
+
+class TeamsMessenger:
+    platform: Platform = "teams"
+
+    def __init__(self, adapter: CloudAdapter, app_id: str, sessions: sessionmaker[Session], delivery: Delivery):
+        self.adapter = adapter
+        self.app_id = app_id
+        self.sessions = sessions
+        self.delivery = delivery
+
+    async def _reference(self, workspace: str, kind: references.Kind, key: str) -> ConversationReference:
+        data = await asyncio.to_thread(references.load, self.sessions, workspace, kind, key)
+        if data is None:
+            where = "channel or chat" if kind == "channel" else "person"
+            hint = "add okrbot to it" if kind == "channel" else "they need to open a chat with okrbot once"
+            raise DeliveryError(f"okrbot has never been in this Teams {where} ({key}): {hint}", permanent=True)
+        return reference_from(data)
+
+    @staticmethod
+    def _tenant(reference: ConversationReference, workspace: str) -> str:
+        return getattr(reference.conversation, "tenant_id", None) or workspace
+
+    async def _continue(self, reference: ConversationReference, act, *, thread: str, tenant: str, where: str):
+        """Run `act(turn_context)` in the referenced conversation, within the limits, with retries."""
+        result: dict[str, Any] = {}
+
+        async def callback(turn_context: TurnContext) -> None:
+            result["value"] = await act(turn_context)
+
+        async def call() -> None:
+            await self.adapter.continue_conversation(reference, callback, self.app_id)
+
+        await self.delivery.send(call, thread=thread, tenant=tenant, where=where)
+        return result.get("value")
+
+    async def post(self, to: Conversation, card: Card) -> MessageRef:
+        reference = await self._reference(to.workspace, "channel", to.channel_id)
+        tenant = self._tenant(reference, to.workspace)
+        if (reference.conversation.conversation_type or "channel") != "channel":
+            return await self._send(reference, to.channel_id, to.channel_id, card, tenant, where=f"post to {to}")
+        made: dict[str, str] = {}
+
+        async def callback(turn_context: TurnContext) -> None:
+            made["thread"] = turn_context.activity.conversation.id
+            made["root"] = turn_context.activity.id
+
+        parameters = ConversationParameters(
+            is_group=True,
+            bot=reference.bot,
+            channel_data={"channel": {"id": to.channel_id}, "tenant": {"id": tenant}},
+            tenant_id=tenant,
+            activity=card_activity(card),
+        )
+
+        async def call() -> None:
+            await self.adapter.create_conversation(
+                self.app_id, callback, parameters, CHANNEL_ID, reference.service_url, None
+            )
+
+        await self.delivery.send(call, thread=to.channel_id, tenant=tenant, where=f"new thread in {to.channel_id}")
+        thread = made.get("thread") or f"{to.channel_id}{THREAD_MARK}{made.get('root', '')}"
+        root = made.get("root") or thread.split(THREAD_MARK, 1)[-1]
+        return MessageRef(channel_id=to.channel_id, message_id=root, thread_id=thread)
+
+    async def _send(self, reference: ConversationReference, conversation: str, channel: str, card: Card,
+                    tenant: str, *, where: str) -> MessageRef:
+        reference.conversation.id = conversation
+        reference.activity_id = None
+
+        async def act(turn_context: TurnContext) -> ResourceResponse:
+            return await turn_context.send_activity(card_activity(card))
+
+        response = await self._continue(reference, act, thread=conversation, tenant=tenant, where=where)
+        message_id = getattr(response, "id", None) or ""
+        thread = conversation if THREAD_MARK in conversation else None
+        return MessageRef(channel_id=channel, message_id=message_id, thread_id=thread)
+
+    async def reply(self, to: Conversation, thread: MessageRef, card: Card) -> MessageRef:
+        reference = await self._reference(to.workspace, "channel", to.channel_id)
+        tenant = self._tenant(reference, to.workspace)
+        chain = thread.thread_id or f"{to.channel_id}{THREAD_MARK}{thread.message_id}"
+        return await self._send(reference, chain, to.channel_id, card, tenant, where=f"reply in {chain}")
+
+    async def update(self, to: Conversation, message: MessageRef, card: Card) -> None:
+        reference = await self._reference(to.workspace, "channel", to.channel_id)
+        tenant = self._tenant(reference, to.workspace)
+        conversation = message.thread_id or to.channel_id
+        reference.conversation.id = conversation
+        reference.activity_id = None
+
+        async def act(turn_context: TurnContext) -> None:
+            activity = card_activity(card)
+            activity.id = message.message_id
+            await turn_context.update_activity(activity)
+
+        await self._continue(reference, act, thread=conversation, tenant=tenant,
+                             where=f"update {message.message_id} in {conversation}")
+
+    async def send_direct(self, platform_user_id: str, workspace: str, card: Card) -> MessageRef:
+        reference = await self._reference(workspace, "person", platform_user_id)
+        tenant = self._tenant(reference, workspace)
+        conversation = reference.conversation.id
+        return await self._send(reference, conversation, conversation, card, tenant,
+                                where=f"direct message to {platform_user_id}")

@@ -1,0 +1,168 @@
+"""A fake Bot Connector (the Teams service side of /v3/conversations) on a random local port.
+
+It speaks the wire format the SDK's ConnectorClient uses and records every call, so tests assert on
+exactly what okrbot sent: new conversations (channel threads), sends, replies, updates, and member
+look-ups. It answers like the service: a new channel thread gets the id "CHANNEL;messageid=ROOT"
+and the root activity id; each sent activity gets a fresh id. `fail_next` makes the next calls
+answer an error (429 with Retry-After, 412, 502, 403...) to exercise backoff and permanent failures.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+THREAD_MARK = ";messageid="
+
+
+@dataclass
+class Call:
+    kind: str  # create | send | reply | update | member
+    conversation: str | None
+    activity_id: str | None
+    body: dict[str, Any]
+    answer_status: int = 200
+
+    @property
+    def card(self) -> dict[str, Any] | None:
+        """The Adaptive Card of the activity sent, if any."""
+        activity = self.body.get("activity", self.body) if self.kind == "create" else self.body
+        for attachment in activity.get("attachments") or ():
+            if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
+                return attachment["content"]
+        return None
+
+    @property
+    def text(self) -> str:
+        """Every text of the card (or the activity's text), for assertions."""
+        card = self.card
+        if card is None:
+            activity = self.body.get("activity", self.body)
+            return activity.get("text") or ""
+        return "\n".join(_texts(card))
+
+
+def _texts(node: Any) -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("text", "title", "value", "label") and isinstance(value, str):
+                found.append(value)
+            elif key != "data":
+                found.extend(_texts(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_texts(item))
+    return found
+
+
+@dataclass
+class FakeBotConnector:
+    url: str = ""
+    calls: list[Call] = field(default_factory=list)
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> TeamsChannelAccount JSON
+    _failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1_700_000_000_001))
+
+    def fail_next(self, count: int, status: int = 429, retry_after: str | None = "0") -> None:
+        """The next `count` write calls answer `status` (with Retry-After when given)."""
+        headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        self._failures.extend([(status, headers)] * count)
+
+    def add_member(self, user_id: str, aad_object_id: str, email: str, name: str) -> None:
+        self.members[user_id] = {"id": user_id, "aadObjectId": aad_object_id, "email": email,
+                                 "userPrincipalName": email, "name": name, "givenName": name.split()[0]}
+
+    def of(self, kind: str) -> list[Call]:
+        return [call for call in self.calls if call.kind == kind and call.answer_status < 300]
+
+    def delivered(self) -> list[Call]:
+        """Every activity that reached the 'service' (created, sent, replied or updated), in order."""
+        return [call for call in self.calls if call.kind != "member" and call.answer_status < 300]
+
+    def _next_id(self) -> str:
+        return str(next(self._ids))
+
+    def _failure(self, call: Call) -> web.Response | None:
+        self.calls.append(call)
+        if not self._failures:
+            return None
+        status, headers = self._failures.pop(0)
+        call.answer_status = status
+        error = {"error": {"code": "Throttled" if status == 429 else "Failed", "message": f"fake {status}"}}
+        return web.json_response(error, status=status, headers=headers)
+
+    # ------------------------------------------------------------ routes
+
+    async def create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        call = Call("create", None, None, body)
+        if (failed := self._failure(call)) is not None:
+            return failed
+        root = self._next_id()
+        channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
+        conversation = f"{channel}{THREAD_MARK}{root}" if channel else f"a:{root}"
+        call.conversation, call.activity_id = conversation, root
+        return web.json_response({"id": conversation, "activityId": root, "serviceUrl": self.url})
+
+    async def send(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        call = Call("send", request.match_info["conversation"], None, body)
+        if (failed := self._failure(call)) is not None:
+            return failed
+        call.activity_id = self._next_id()
+        return web.json_response({"id": call.activity_id})
+
+    async def reply(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        call = Call("reply", request.match_info["conversation"], request.match_info["activity"], body)
+        if (failed := self._failure(call)) is not None:
+            return failed
+        return web.json_response({"id": self._next_id()})
+
+    async def update(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        call = Call("update", request.match_info["conversation"], request.match_info["activity"], body)
+        if (failed := self._failure(call)) is not None:
+            return failed
+        return web.json_response({"id": request.match_info["activity"]})
+
+    async def member(self, request: web.Request) -> web.Response:
+        user = request.match_info["member"]
+        self.calls.append(Call("member", request.match_info["conversation"], None, {"member": user}))
+        if user not in self.members:
+            return web.json_response({"error": {"code": "NotFound", "message": "member not found"}}, status=404)
+        return web.json_response(self.members[user])
+
+    def application(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self.create)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self.send)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self.reply)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self.update)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self.member)
+        return app
+
+
+async def start_bot_connector() -> tuple[FakeBotConnector, web.AppRunner]:
+    fake = FakeBotConnector()
+    runner = web.AppRunner(fake.application(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    fake.url = f"http://127.0.0.1:{port}/"
+    return fake, runner
+
+
+@pytest.fixture
+async def bot_connector() -> AsyncIterator[FakeBotConnector]:
+    """A fresh fake Bot Connector per test; activities point their serviceUrl at `bot_connector.url`."""
+    fake, runner = await start_bot_connector()
+    yield fake
+    await runner.cleanup()
