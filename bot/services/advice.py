@@ -39,6 +39,7 @@ MIN_KRS, MAX_KRS = 2, 5
 MIN_CYCLE_WEEKS = 6
 STALE_AFTER = timedelta(weeks=2)
 MAX_LISTED = 25  # items per card; the CLI lists all of them
+MAX_CHARS = 2800
 Severity = Literal["warning", "info"]
 
 
@@ -201,8 +202,14 @@ def _cycle(ctx: Ctx) -> Cycle:
 def _listing(title: str, intro: str, lines: list[str], fallback: str) -> Card:
     shown = lines[:MAX_LISTED]
     elements: list = [Text(intro)]
-    for start in range(0, len(shown), 10):  # ten per text keeps each block under the platforms' limits
-        elements.append(Text("\n".join(shown[start : start + 10])))
+    chunk: list[str] = []
+    for line in shown:  # texts of at most MAX_CHARS each: Slack draws at most 3,000 characters per section
+        if chunk and sum(len(x) + 1 for x in chunk) + len(line) > MAX_CHARS:
+            elements.append(Text("\n".join(chunk)))
+            chunk = []
+        chunk.append(line[:MAX_CHARS])
+    if chunk:
+        elements.append(Text("\n".join(chunk)))
     if len(lines) > len(shown):
         elements.append(Context(advice_text("more", count=len(lines) - len(shown))))
     return Card(title, tuple(elements), fallback=fallback)
