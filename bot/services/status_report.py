@@ -180,7 +180,8 @@ def _okr_lines(tw: TeamWeek) -> list[str]:
 
 
 def _last_week_lines(tw: TeamWeek) -> list[str]:
-    return [render("report_priority", p=p, text=_cut(p.text, 200)) for p in tw.priorities]
+    return [render("report_priority", p=p, text=_cut(p.text, 200), reason=_cut(p.reason or "", 200))
+            for p in tw.priorities]
 
 
 def _top_lines(tw: TeamWeek) -> list[str]:
@@ -188,13 +189,15 @@ def _top_lines(tw: TeamWeek) -> list[str]:
 
 
 def _risk_lines(tw: TeamWeek) -> list[str]:
-    lines = [render("report_risk_health", h=h) for h in sorted(tw.risky_health, key=lambda h: h.status != "red")]
+    lines = [render("report_risk_health", h=h, note=_cut(h.note or "", 200))
+             for h in sorted(tw.risky_health, key=lambda h: h.status != "red")]
     lines += [render("report_risk_okr", o=o, title=_cut(o.title)) for o in tw.risky_okrs]
     return lines
 
 
 def _note_lines(tw: TeamWeek) -> list[str]:
-    lines = [render("report_note_dropped", p=p, text=_cut(p.text, 120)) for p in tw.dropped]
+    lines = [render("report_note_dropped", p=p, text=_cut(p.text, 120), reason=_cut(p.reason or "", 200))
+             for p in tw.dropped]
     lines += [render("report_note_plan", plan=p, text=_cut(p.text, 200)) for p in tw.plans]
     return lines
 

@@ -97,10 +97,10 @@ def _big_tree(session, teams: int, prefix: str) -> tuple[int, int]:
             kr = b.key_result(session, o, ob, f"{prefix}-o{n}-kr{k}", position=k)
             b.checkin(session, kr, datetime(2026, 11, 10, tzinfo=UTC), 8)
             b.checkin(session, kr, datetime(2026, 11, 17, tzinfo=UTC), 2 + k)
-        b.health(session, b.metric(session, t, "Morale"), W47, "red", datetime(2026, 11, 17, tzinfo=UTC), "x" * 400)
+        b.health(session, b.metric(session, t, "Morale"), W47, "red", datetime(2026, 11, 17, tzinfo=UTC), "x" * 500)
         for p in range(4):
             b.priority(session, t, W47, "P1", f"priority {p} " + "y" * 400, status=("open", "dropped")[p % 2],
-                       reason="z" * 400)
+                       reason="z" * 500)
         b.plan(session, t, W47, "a plan " + "w" * 400)
     return o.id, boss.id
 
