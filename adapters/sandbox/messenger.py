@@ -1,0 +1,86 @@
+"""The sandbox's Messenger: the rituals post here exactly as they post to Slack or Teams, into SQL.
+
+Conversation.workspace is the organization id and channel_id a team key; a direct message goes to
+channel "dm:<person id>" and only that person sees it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.sandbox.store import add_message, dm_channel
+from bot.model import Card, Conversation, DeliveryError, MessageRef
+from bot.serialize import card_to_dict
+from bot.timesource import Clock
+from storage.db import transaction
+from storage.models import Organization, Person, PlatformAccount, SandboxMessage
+
+
+class SandboxMessenger:
+    platform = "sandbox"
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self.sessions, self.clock = sessions, clock
+
+    async def post(self, to: Conversation, card: Card) -> MessageRef:
+        return await asyncio.to_thread(self._add, to.workspace, to.channel_id, card, None, None)
+
+    async def reply(self, to: Conversation, thread: MessageRef, card: Card) -> MessageRef:
+        root = int(thread.message_id) if str(thread.message_id).isdigit() else None
+        if root is None:
+            raise DeliveryError(f"no sandbox thread {thread.message_id!r}", permanent=True)
+        return await asyncio.to_thread(self._add, to.workspace, to.channel_id, card, root, None)
+
+    async def update(self, to: Conversation, message: MessageRef, card: Card) -> None:
+        await asyncio.to_thread(self._update, to.workspace, message, card)
+
+    async def send_direct(self, platform_user_id: str, workspace: str, card: Card) -> MessageRef:
+        return await asyncio.to_thread(self._direct, platform_user_id, workspace, card)
+
+    # ------------------------------------------------------------ blocking SQL, off the event loop
+
+    def _org(self, session: Session, workspace: str) -> int:
+        org_id = int(workspace) if str(workspace).isdigit() else None
+        if org_id is None or session.get(Organization, org_id) is None:
+            raise DeliveryError(f"no sandbox organization {workspace!r}", permanent=True)
+        return org_id
+
+    def _add(self, workspace: str, channel: str, card: Card, thread: int | None, person: int | None) -> MessageRef:
+        with transaction(self.sessions) as session:
+            org_id = self._org(session, workspace)
+            if thread is not None:
+                root = session.get(SandboxMessage, thread)
+                if root is None or root.org_id != org_id:
+                    raise DeliveryError(f"no sandbox thread {thread}", permanent=True)
+            row = add_message(session, org_id, channel, self.clock.now(), text=card.fallback, card=card_to_dict(card),
+                              visible_to=person, thread_id=thread)
+            return MessageRef(channel_id=channel, message_id=str(row.id), thread_id=str(thread) if thread else None)
+
+    def _update(self, workspace: str, message: MessageRef, card: Card) -> None:
+        with transaction(self.sessions) as session:
+            org_id = self._org(session, workspace)
+            row = session.get(SandboxMessage, int(message.message_id)) if message.message_id.isdigit() else None
+            if row is None or row.org_id != org_id:
+                raise DeliveryError(f"no sandbox message {message.message_id!r}", permanent=True)
+            row.card, row.text, row.updated_at = card_to_dict(card), card.fallback, self.clock.now()
+
+    def _direct(self, platform_user_id: str, workspace: str, card: Card) -> MessageRef:
+        """Accepts "dm:<person id>", a person id, or the sandbox account id (the person's email)."""
+        with transaction(self.sessions) as session:
+            org_id = self._org(session, workspace)
+            person_id = _person(session, org_id, platform_user_id)
+        if person_id is None:
+            raise DeliveryError(f"nobody {platform_user_id!r} in sandbox organization {org_id}", permanent=True)
+        return self._add(workspace, dm_channel(person_id), card, None, person_id)
+
+
+def _person(session: Session, org_id: int, who: str) -> int | None:
+    key = who.removeprefix("dm:")
+    if key.isdigit():
+        return session.scalar(select(Person.id).where(Person.org_id == org_id, Person.id == int(key)))
+    return session.scalar(select(Person.id).where(Person.org_id == org_id, func.lower(Person.email) == key.lower())) or (
+        session.scalar(select(PlatformAccount.person_id).where(
+            PlatformAccount.org_id == org_id, PlatformAccount.platform == "sandbox", PlatformAccount.account_id == key)))

@@ -1,0 +1,344 @@
+"""The sandbox's pages: a pretend chat in the browser that goes through the same core as Slack and Teams.
+
+Every action is a plain HTML form POST followed by a redirect, so it all works without JavaScript.
+What the person typed or clicked becomes one `Interaction` (platform "sandbox", workspace = the
+organization id, actor = the person's email); the `Reply` is stored as messages: ephemeral ones
+for that person only, channel ones for everyone, a `Form` as a dialog on the channel page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import quote
+
+from aiohttp import web
+from sqlalchemy import func, or_, select
+
+from adapters.sandbox import store
+from adapters.web.access import ACCESS, APP_CONTEXT, Viewer, chrome, see_other, session_identity, set_session, viewer
+from adapters.web.html import page
+from bot.model import Interaction, Reply
+from bot.serialize import card_to_dict, form_to_dict
+from storage.db import transaction
+from storage.models import Organization, Person, SandboxMessage, Team, TeamMember
+
+log = logging.getLogger(__name__)
+RITUALS = {"monday": "Monday four-square", "friday": "Friday wins", "wrapup": "Friday wrap-up",
+           "report": "Weekly status report"}
+PEOPLE_SHOWN = 200
+TEAMS_SHOWN = 60
+MAX_MESSAGE = 4000
+
+
+def _html(body: str, status: int = 200) -> web.Response:
+    return web.Response(text=body, status=status, content_type="text/html")
+
+
+def channel_url(channel: str, **query: str | int) -> str:
+    url = "/sandbox/c/" + quote("dm" if channel.startswith("dm:") else channel, safe="")
+    return url + ("?" + "&".join(f"{k}={quote(str(v))}" for k, v in query.items()) if query else "")
+
+
+def _channel(who: Viewer, name: str) -> str:
+    """The stored channel id for a URL name: a team key, or "dm" for the viewer's own direct messages."""
+    return store.dm_channel(who.person.id) if name == "dm" else name
+
+
+# ------------------------------------------------------------------ choosing who you are
+
+
+async def pick(request: web.Request) -> web.Response:
+    """Local demo only: choose an organization and a person to be (no password: only this machine gets here)."""
+    ctx = request.app[APP_CONTEXT]
+    who = None
+    org_hint = request.query.get("org", "")
+    search = request.query.get("q", "").strip()[:100]
+
+    def build() -> str:
+        with ctx.sessions() as session:
+            orgs = list(session.scalars(select(Organization).order_by(Organization.id).limit(50)))
+            org = next((o for o in orgs if str(o.id) == org_hint), orgs[0] if orgs else None)
+            people = []
+            if org is not None:
+                query = select(Person).where(Person.org_id == org.id)
+                if search:
+                    needle = f"%{search.lower()}%"
+                    query = query.where(or_(func.lower(Person.name).like(needle), func.lower(Person.email).like(needle)))
+                people = list(session.scalars(query.order_by(Person.name, Person.id).limit(PEOPLE_SHOWN)))
+            return page("pick.html.j2", chrome=chrome(request, who), orgs=orgs, org=org, people=people, q=search,
+                        limit=PEOPLE_SHOWN)
+
+    return _html(await asyncio.to_thread(build))
+
+
+async def pick_submit(request: web.Request) -> web.Response:
+    access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
+    if not access.open:
+        raise web.HTTPForbidden(text="Choosing who you are is for a sandbox on this machine only.")
+    data = await request.post()
+    raw = str(data.get("person", ""))
+
+    def load() -> tuple[int, int, str] | None:
+        with ctx.sessions() as session:
+            person = session.get(Person, int(raw)) if raw.isdigit() else None
+            if person is None:
+                return None
+            team = session.scalar(select(Team.key).join(TeamMember, TeamMember.team_id == Team.id)
+                                  .where(TeamMember.person_id == person.id).order_by(Team.id).limit(1))
+            return person.org_id, person.id, team or "dm"
+
+    found = await asyncio.to_thread(load)
+    if found is None:
+        raise web.HTTPSeeOther("/sandbox")
+    org_id, person_id, first = found
+    response = see_other(channel_url(first))
+    set_session(request, response, org_id, person_id)
+    return response
+
+
+async def home(request: web.Request) -> web.Response:
+    """/sandbox: on this machine, pick who you are (again with ?switch=1); with a session, your first channel."""
+    access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
+    if access.open and (session_identity(request) is None or "switch" in request.query):
+        return await pick(request)
+    who = await viewer(request, need_person=True)
+
+    def first() -> str:
+        with ctx.sessions() as session:
+            return session.scalar(select(Team.key).join(TeamMember, TeamMember.team_id == Team.id)
+                                  .where(TeamMember.person_id == who.person.id).order_by(Team.id).limit(1)) or "dm"
+
+    raise web.HTTPSeeOther(channel_url(await asyncio.to_thread(first)))
+
+
+# ------------------------------------------------------------------ a channel
+
+
+async def channel(request: web.Request) -> web.Response:
+    who = await viewer(request, need_person=True)
+    ctx = request.app[APP_CONTEXT]
+    name = request.match_info["channel"]
+    chan = _channel(who, name)
+    form_id = request.query.get("form", "")
+
+    def build() -> tuple[str, int]:
+        with ctx.sessions() as session:
+            team = None if chan.startswith("dm:") else store.channel_team(session, who.org.id, chan)
+            if team is None and not chan.startswith("dm:"):
+                return _render(session, who, chan, None, request, missing=name), 404
+            dialog = None
+            if form_id.isdigit():
+                dialog = _dialog(session, who, int(form_id), {}, {})
+            return _render(session, who, chan, team, request, dialog=dialog), 200
+
+    body, status = await asyncio.to_thread(build)
+    return _html(body, status)
+
+
+def _dialog(session, who: Viewer, message_id: int, values: dict, errors: dict) -> dict | None:
+    row = store.find_message(session, who.org.id, who.person.id, message_id)
+    form = (row.card or {}).get(store.FORM_KEY) if row is not None else None
+    if row is None or form is None or row.visible_to_person_id != who.person.id:
+        return None
+    return {"id": row.id, "form": form, "values": values, "errors": errors,
+            "action": f"/sandbox/forms/{row.id}", "cancel": channel_url(row.channel_id)}
+
+
+def _render(session, who: Viewer, chan: str, team: Team | None, request: web.Request, *, dialog=None,
+            missing: str | None = None, notice: str | None = None) -> str:
+    mine = list(session.scalars(select(Team).join(TeamMember, TeamMember.team_id == Team.id)
+                                .where(TeamMember.person_id == who.person.id).order_by(Team.name)))
+    others = list(session.scalars(select(Team).where(Team.org_id == who.org.id, Team.id.not_in([t.id for t in mine]))
+                                  .order_by(Team.level, Team.name).limit(TEAMS_SHOWN)))
+    messages = store.channel_messages(session, who.org.id, chan, who.person.id) if missing is None else []
+    return page(
+        "sandbox.html.j2", chrome=chrome(request, who), org=who.org, me=who.person, channel=chan, team=team,
+        title=team.name if team else "Direct messages with okrbot", mine=mine, others=others, messages=messages,
+        channel_url=channel_url, dialog=dialog, missing=missing, rituals=RITUALS,
+        notice=notice or request.query.get("notice", ""), open=request.app[ACCESS].open,
+    )
+
+
+# ------------------------------------------------------------------ talking to the core
+
+
+def _interaction(who: Viewer, chan: str, kind: str, **fields) -> Interaction:
+    return Interaction(platform="sandbox", workspace=str(who.org.id), actor=who.person.email,
+                       actor_email=who.person.email, actor_name=who.person.name, kind=kind, conversation=chan, **fields)
+
+
+def _store_reply(ctx, who: Viewer, chan: str, reply: Reply, thread: int | None = None) -> int | None:
+    """Keep the core's answer as messages; returns the id of a form to open, if the reply is one."""
+    with transaction(ctx.sessions) as session:
+        now = ctx.clock.now()
+        if reply.card is not None:
+            ephemeral = reply.visibility == "ephemeral"
+            store.add_message(session, who.org.id, chan, now, text=reply.card.fallback, card=card_to_dict(reply.card),
+                              visible_to=who.person.id if ephemeral else None, thread_id=thread)
+        if reply.form is not None:
+            row = store.add_message(session, who.org.id, chan, now, text=reply.form.title,
+                                    card={store.FORM_KEY: form_to_dict(reply.form)}, visible_to=who.person.id)
+            return row.id
+    return None
+
+
+def _handle(ctx, interaction: Interaction) -> Reply:
+    return ctx.core.handle(interaction)
+
+
+def _command_text(text: str) -> str | None:
+    """The command in what was typed: "/okr mine" or "@okrbot mine" -> "mine"; plain chat -> None."""
+    words = text.split(maxsplit=1)
+    if words and words[0].lower() in ("/okr", "@okrbot"):
+        return words[1] if len(words) > 1 else ""
+    return None
+
+
+async def say(request: web.Request) -> web.Response:
+    who = await viewer(request, need_person=True)
+    ctx = request.app[APP_CONTEXT]
+    chan = _channel(who, request.match_info["channel"])
+    text = str((await request.post()).get("text", "")).strip()[:MAX_MESSAGE]
+    if not text:
+        raise web.HTTPSeeOther(channel_url(chan))
+    command = _command_text(text)
+
+    def keep() -> bool:
+        with transaction(ctx.sessions) as session:
+            team = None if chan.startswith("dm:") else store.channel_team(session, who.org.id, chan)
+            if team is None and not chan.startswith("dm:"):
+                return False
+            if team is not None:
+                store.bind_channel(session, team)
+            store.add_message(session, who.org.id, chan, ctx.clock.now(), text=text, author_id=who.person.id,
+                              visible_to=who.person.id if command is not None else None)
+            return True
+
+    if not await asyncio.to_thread(keep):
+        raise web.HTTPNotFound(text="No such channel.")
+    form = None
+    if command is not None:
+        reply = await asyncio.to_thread(_handle, ctx, _interaction(who, chan, "command", text=command))
+        form = await asyncio.to_thread(_store_reply, ctx, who, chan, reply)
+    return _after(chan, form)
+
+
+def _after(chan: str, form: int | None) -> web.Response:
+    url = channel_url(chan, form=form) + "#dialog" if form else channel_url(chan) + "#latest"
+    return see_other(url)
+
+
+async def click(request: web.Request) -> web.Response:
+    """A card's button: the same action id and value a Slack or Teams button would carry."""
+    who = await viewer(request, need_person=True)
+    ctx = request.app[APP_CONTEXT]
+    chan = _channel(who, request.match_info["channel"])
+    data = await request.post()
+    message = str(data.get("message_id", ""))
+
+    def check() -> int | None:
+        with ctx.sessions() as session:
+            row = store.find_message(session, who.org.id, who.person.id, int(message)) if message.isdigit() else None
+            return row.thread_id if row is not None and row.channel_id == chan else -1
+
+    thread = await asyncio.to_thread(check)
+    if thread == -1:
+        raise web.HTTPNotFound(text="That message is not in this channel.")
+    interaction = _interaction(who, chan, "action", name=str(data.get("action_id", ""))[:200],
+                               value=str(data.get("value", ""))[:2000], message_id=message)
+    reply = await asyncio.to_thread(_handle, ctx, interaction)
+    form = await asyncio.to_thread(_store_reply, ctx, who, chan, reply, thread)
+    return _after(chan, form)
+
+
+async def submit(request: web.Request) -> web.Response:
+    """A form: errors come back by their fields with what was typed kept; nothing is saved until all are right."""
+    who = await viewer(request, need_person=True)
+    ctx = request.app[APP_CONTEXT]
+    message_id = request.match_info["message"]
+    data = await request.post()
+
+    def load() -> tuple[dict, str, bool] | None:
+        with ctx.sessions() as session:
+            found = _dialog(session, who, int(message_id), {}, {}) if message_id.isdigit() else None
+            row = session.get(SandboxMessage, int(message_id)) if found else None
+            return (found, row.channel_id, bool(row.card.get("done"))) if found else None
+
+    loaded = await asyncio.to_thread(load)
+    if loaded is None:
+        raise web.HTTPNotFound(text="That form is not yours or no longer exists.")
+    dialog, chan, already = loaded
+    if already:
+        return see_other(channel_url(chan, notice="That form was already sent; nothing was saved twice.") + "#latest")
+    form = dialog["form"]
+    values = {f["name"]: str(data.get(f["name"], ""))[:MAX_MESSAGE] for f in form["fields"]}
+    interaction = _interaction(who, chan, "submit", name=form["form_id"], form=values, value=form.get("metadata", ""))
+    reply = await asyncio.to_thread(_handle, ctx, interaction)
+    if reply.errors:
+        def again() -> str:
+            with ctx.sessions() as session:
+                team = None if chan.startswith("dm:") else store.channel_team(session, who.org.id, chan)
+                shown = _dialog(session, who, int(message_id), values, dict(reply.errors))
+                return _render(session, who, chan, team, request, dialog=shown)
+
+        return _html(await asyncio.to_thread(again), status=422)
+
+    def done() -> None:
+        with transaction(ctx.sessions) as session:
+            row = session.get(SandboxMessage, int(message_id))
+            row.card = {**(row.card or {}), "done": True}
+
+    await asyncio.to_thread(done)
+    opened = await asyncio.to_thread(_store_reply, ctx, who, chan, reply)
+    return _after(chan, opened)
+
+
+async def reply_in_thread(request: web.Request) -> web.Response:
+    """A reply under a message; under a Friday wins post it is a win (the core decides)."""
+    who = await viewer(request, need_person=True)
+    ctx = request.app[APP_CONTEXT]
+    chan = _channel(who, request.match_info["channel"])
+    root = request.match_info["root"]
+    text = str((await request.post()).get("text", "")).strip()[:MAX_MESSAGE]
+
+    def keep() -> int | None:
+        with transaction(ctx.sessions) as session:
+            row = store.find_message(session, who.org.id, who.person.id, int(root)) if root.isdigit() else None
+            if row is None or row.channel_id != chan or row.thread_id is not None:
+                return None
+            return store.add_message(session, who.org.id, chan, ctx.clock.now(), text=text, author_id=who.person.id,
+                                     thread_id=row.id).id
+
+    if not text:
+        raise web.HTTPSeeOther(channel_url(chan))
+    reply_id = await asyncio.to_thread(keep)
+    if reply_id is None:
+        raise web.HTTPNotFound(text="That thread is not in this channel.")
+    command = _command_text(text)
+    if command is not None:
+        interaction = _interaction(who, chan, "command", text=command, thread_id=root, message_id=str(reply_id))
+    else:
+        interaction = _interaction(who, chan, "message", text=text, thread_id=root, message_id=str(reply_id))
+    reply = await asyncio.to_thread(_handle, ctx, interaction)
+    form = await asyncio.to_thread(_store_reply, ctx, who, chan, reply, int(root))
+    return see_other(channel_url(chan, form=form) + "#dialog" if form else channel_url(chan) + f"#m{root}")
+
+
+async def run_ritual(request: web.Request) -> web.Response:
+    """Demo: post a team's ritual now, through the rituals and the sandbox Messenger, as the clock would."""
+    who = await viewer(request, need_person=True)
+    ctx = request.app[APP_CONTEXT]
+    chan = _channel(who, request.match_info["channel"])
+    ritual = str((await request.post()).get("ritual", ""))
+    if ritual not in RITUALS or chan.startswith("dm:"):
+        raise web.HTTPSeeOther(channel_url(chan))
+    from bot.rituals import run_ritual as run
+
+    try:
+        await run(ctx, chan, ritual, at=ctx.clock.now(), force=True, org_id=who.org.id)
+        notice = f"{RITUALS[ritual]} posted."
+    except Exception as exc:  # noqa: BLE001 - the demo says what failed instead of a 500
+        log.exception("sandbox ritual %s for %s failed", ritual, chan)
+        notice = f"{RITUALS[ritual]} could not be posted: {exc}"
+    return see_other(channel_url(chan, notice=notice) + "#latest")

@@ -1,0 +1,150 @@
+"""Who may see the dashboard (and use the sandbox), and as whom.
+
+Served on the loopback interface (the default), pages are open: only someone at this machine can
+reach them. Served on any other interface, every page needs a session: `/okr dashboard` in a chat
+hands out a signed, expiring sign-in link (bot.signin) and `/signin` turns it into a signed session
+cookie (HttpOnly, SameSite=Lax). A session names one person of one organization and shows nothing
+else. Without SECRET_KEY nothing can be signed that outlives the process, so a public dashboard
+stays locked and says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+
+from aiohttp import web
+from sqlalchemy import select
+
+from adapters.web.html import page
+from bot.signin import SESSION_LIFETIME, Identity, session_token, verify
+from okrbot.app import AppContext
+from storage.models import Organization, Person
+
+COOKIE = "okrbot_session"
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+@dataclass(frozen=True)
+class Access:
+    key: str  # SECRET_KEY, or a key of this process only (local use, sessions end with the process)
+    open: bool  # loopback: no sign-in needed
+    signed_links: bool  # SECRET_KEY is set, so `/okr dashboard` can hand out sign-in links
+    secure_cookie: bool
+    sandbox: bool
+
+
+ACCESS = web.AppKey("okrbot_access", Access)
+APP_CONTEXT = web.AppKey("okrbot_web_context", AppContext)
+
+
+def install(app: web.Application, ctx: AppContext) -> None:
+    """Shared by the dashboard and the sandbox, whichever is set up first."""
+    if APP_CONTEXT not in app:
+        app[APP_CONTEXT] = ctx
+        app[ACCESS] = make_access(ctx)
+
+
+def make_access(ctx: AppContext) -> Access:
+    settings = ctx.settings
+    host = settings.host.strip().lower()
+    return Access(
+        key=settings.secret_key or secrets.token_urlsafe(32),
+        open=host in LOOPBACK or host.startswith("127."),
+        signed_links=bool(settings.secret_key),
+        secure_cookie=(settings.public_url or "").startswith("https://"),
+        sandbox=settings.sandbox_enabled,
+    )
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The organization a page is about and the person looking (None: an anonymous local visitor)."""
+
+    org: Organization
+    person: Person | None
+
+
+def session_identity(request: web.Request) -> Identity | None:
+    access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
+    return verify(access.key, "session", request.cookies.get(COOKIE, ""), ctx.clock.now())
+
+
+def _load(ctx: AppContext, identity: Identity | None, org_hint: str | None) -> Viewer | None:
+    with ctx.sessions() as session:
+        if identity is not None:
+            person = session.scalar(select(Person).where(
+                Person.id == identity.person_id, Person.org_id == identity.org_id))
+            org = session.get(Organization, identity.org_id) if person else None
+            return Viewer(org, person) if org and person else None
+        query = select(Organization).order_by(Organization.id).limit(1)
+        if org_hint and org_hint.isdigit():
+            query = select(Organization).where(Organization.id == int(org_hint))
+        org = session.scalar(query)
+        return Viewer(org, None) if org else None
+
+
+async def viewer(request: web.Request, *, need_person: bool = False) -> Viewer:
+    """The viewer of this request, or an HTTP 401 page that says how to get in.
+
+    A session always wins and pins the organization; the `org` query parameter only chooses among
+    organizations for an anonymous local visitor.
+    """
+    access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
+    identity = session_identity(request)
+    if identity is None and not access.open:
+        raise unauthorized(request, "no_session")
+    found = await asyncio.to_thread(_load, ctx, identity, request.query.get("org"))
+    if found is None and identity is not None:
+        raise unauthorized(request, "no_session")
+    if found is None:
+        raise web.HTTPNotFound(text=page("message.html.j2", chrome=chrome(request, None), title="No organization yet",
+                                         reason="empty"), content_type="text/html")
+    if need_person and found.person is None:
+        raise web.HTTPSeeOther("/sandbox")
+    return found
+
+
+def chrome(request: web.Request, who: Viewer | None) -> dict:
+    """What every page's header needs."""
+    access = request.app[ACCESS]
+    person = who.person if who else None
+    return {"sandbox": access.sandbox, "me": person.name if person else None, "org": who.org.name if who else ""}
+
+
+def unauthorized(request: web.Request, reason: str) -> web.HTTPUnauthorized:
+    access = request.app[ACCESS]
+    body = page("message.html.j2", chrome=chrome(request, None), title="Sign in to see the OKR dashboard",
+                reason=reason if access.signed_links else "no_secret_key")
+    return web.HTTPUnauthorized(text=body, content_type="text/html")
+
+
+def see_other(location: str) -> web.Response:
+    """A redirect after a POST, as a plain response so cookies can be set on it."""
+    return web.Response(status=303, headers={"Location": location})
+
+
+def set_session(request: web.Request, response: web.StreamResponse, org_id: int, person_id: int) -> None:
+    access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
+    response.set_cookie(
+        COOKIE, session_token(access.key, org_id, person_id, ctx.clock.now()), max_age=int(
+            SESSION_LIFETIME.total_seconds()), httponly=True, samesite="Lax", secure=access.secure_cookie, path="/")
+
+
+async def signin(request: web.Request) -> web.StreamResponse:
+    """Turn a signed link from `/okr dashboard` into a session; a forged or stale link gets 401."""
+    access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
+    identity = verify(access.key, "link", request.query.get("t", ""), ctx.clock.now()) if access.signed_links else None
+    found = await asyncio.to_thread(_load, ctx, identity, None) if identity else None
+    if found is None or found.person is None:
+        raise unauthorized(request, "bad_link")
+    response = see_other("/")
+    set_session(request, response, found.org.id, found.person.id)
+    return response
+
+
+async def signout(request: web.Request) -> web.StreamResponse:
+    response = see_other("/sandbox" if request.app[ACCESS].sandbox and request.app[ACCESS].open else "/")
+    response.del_cookie(COOKIE, path="/")
+    return response

@@ -1,0 +1,61 @@
+"""The one Jinja2 environment for the browser: dashboard pages and sandbox chat, autoescaped.
+
+Card and form templates live in adapters/sandbox/templates (the sandbox draws every Card and Form
+the core returns); the dashboard reuses them to draw a team's four-square card. Card text is the
+core's markdown subset: it is escaped first and only then given its few tags, so a key result titled
+`<script>` shows as text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from adapters.web.svg import trend_points
+from bot.render import _number
+
+CODE = re.compile(r"`([^`\n]+)`")
+BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+ITALIC = re.compile(r"(?<![\w])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w])")
+URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def markdown(text: str | None) -> Markup:
+    """The card markdown subset (*bold*, _italic_, `code`, links, line breaks) as safe HTML."""
+    html = str(escape(text or ""))
+    html = URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', html)
+    html = CODE.sub(r"<code>\1</code>", html)
+    html = BOLD.sub(r"<strong>\1</strong>", html)
+    html = ITALIC.sub(r"<em>\1</em>", html)
+    return Markup(html.replace("\n", "<br>\n"))
+
+
+def whole_numbers(options: list[dict]) -> bool:
+    return bool(options) and all(str(o["value"]).isdigit() for o in options)
+
+
+COLOUR_WORDS = {"green": "on track", "yellow": "at risk", "red": "off track"}
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([PackageLoader("adapters.web", "templates"), PackageLoader("adapters.sandbox", "templates")]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["md"] = markdown
+    env.filters["number"] = _number
+    env.filters["trend_points"] = trend_points
+    env.globals["colour_word"] = COLOUR_WORDS.get
+    env.tests["whole_numbers"] = whole_numbers
+    return env
+
+
+def page(template: str, **context: object) -> str:
+    return environment().get_template(template).render(**context)

@@ -1,0 +1,70 @@
+"""The dashboard's pages: the organization's tree at /, one team at /?team=KEY, the method's advice at /advice."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from adapters.web.access import ACCESS, APP_CONTEXT, Viewer, chrome, viewer
+from adapters.web.dashboard import company_page, cycles_of, find_team, pick_cycle, team_page
+from adapters.web.html import page
+from bot.services.advice import alignment_report, lint
+from storage.db import transaction
+from storage.models import Organization, Person
+
+ADVICE_SHOWN = 200
+
+
+def _html(body: str, status: int = 200) -> web.Response:
+    return web.Response(text=body, status=status, content_type="text/html")
+
+
+def _page_number(request: web.Request) -> int:
+    raw = request.query.get("page", "1")
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 6 else 1
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    who = await viewer(request)
+    ctx = request.app[APP_CONTEXT]
+    key = request.query.get("team", "").strip()[:64]
+    cycle = request.query.get("cycle") or None
+
+    def build() -> tuple[str, int]:
+        with transaction(ctx.sessions) as session:
+            org = session.get(Organization, who.org.id)
+            person = session.get(Person, who.person.id) if who.person else None
+            now = ctx.clock.now()
+            common = {"chrome": chrome(request, who), "anonymous": person is None, "open": request.app[ACCESS].open}
+            if key:
+                team = find_team(session, org, key)
+                if team is None:
+                    return page("message.html.j2", title="No such team", reason="no_team", given=key,
+                                chrome=common["chrome"]), 404
+                return page("team.html.j2", view=team_page(session, org, team, person, now, cycle), **common), 200
+            view = company_page(session, org, person, now, cycle, _page_number(request))
+            return page("company.html.j2", view=view, **common), 200
+
+    body, status = await asyncio.to_thread(build)
+    return _html(body, status)
+
+
+async def advice(request: web.Request) -> web.Response:
+    """The alignment report and the OKR lint for one cycle: org-wide, so on their own page."""
+    who: Viewer = await viewer(request)
+    ctx = request.app[APP_CONTEXT]
+
+    def build() -> str:
+        with ctx.sessions() as session:
+            org = session.get(Organization, who.org.id)
+            now = ctx.clock.now()
+            cycles = cycles_of(session, org)
+            cycle = pick_cycle(session, org, cycles, request.query.get("cycle") or None, now)
+            misaligned = alignment_report(session, org, cycle) if cycle else []
+            advised = lint(session, org, cycle, now) if cycle else []
+            return page("advice.html.j2", chrome=chrome(request, who), org=org, cycle=cycle, cycles=cycles,
+                        misaligned=misaligned[:ADVICE_SHOWN], misaligned_total=len(misaligned),
+                        advice=advised[:ADVICE_SHOWN], advice_total=len(advised))
+
+    return _html(await asyncio.to_thread(build))
