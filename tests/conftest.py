@@ -24,6 +24,7 @@ from bot.timesource import ManualClock
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.migrate import upgrade
 from tests.fakes.bot_connector import bot_connector  # noqa: F401 - the fake Bot Connector fixture
+from tests.fakes.slack_api import fake_slack  # noqa: F401 - the fake Slack Web API fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "bot" / "demo" / "example.yaml"

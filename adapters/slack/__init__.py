@@ -1,9 +1,119 @@
-"""slack adapter (being built)."""
+"""The Slack adapter: a slack-bolt AsyncApp on okrbot's aiohttp server, and the Slack Messenger.
+
+Modes, from the environment (okrbot.settings):
+- one workspace: SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET;
+- many workspaces: SLACK_CLIENT_ID + SLACK_CLIENT_SECRET + SLACK_SIGNING_SECRET; installations and
+  OAuth states live in okrbot's database (slack_sdk's SQLAlchemy stores), /slack/install starts an
+  install, and each workspace is an organization of its own (bot.context.resolve_organization);
+- Socket Mode besides either, when SLACK_APP_TOKEN is set, for hosts with no public URL.
+Every request arrives at POST /slack/events; bolt checks its signature before anything else.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+
+from adapters.slack.client import web_client
+from adapters.slack.listeners import ACK_BUDGET_SECONDS, Bridge
+from adapters.slack.manifest import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
+from adapters.slack.messenger import SlackMessenger, TokenSource
+from adapters.slack.stores import InstallationStore, OAuthStateStore
+from okrbot.app import AppContext
+
+log = logging.getLogger(__name__)
+INSTALL_PATH = "/slack/install"
+BOLT = web.AppKey("slack_bolt", AsyncApp)
+BRIDGE = web.AppKey("slack_bridge", Bridge)
 
 
-def setup(app: web.Application, ctx) -> None:
-    """Register routes and the Messenger of this adapter on the shared web application."""
+def build_bolt(ctx: AppContext) -> tuple[AsyncApp, TokenSource]:
+    """The bolt app for the configured mode, and where the Messenger gets each workspace's token."""
+    settings = ctx.settings
+    if settings.slack_client_id and settings.slack_client_secret:
+        installations = InstallationStore(settings.slack_client_id, ctx.engine)
+        oauth = AsyncOAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret,
+            scopes=list(BOT_SCOPES),
+            user_scopes=[],
+            redirect_uri=settings.public_url + REDIRECT_PATH if settings.public_url else None,
+            install_path=INSTALL_PATH,
+            redirect_uri_path=REDIRECT_PATH,
+            installation_store=installations,
+            state_store=OAuthStateStore(ctx.engine),
+        )
+        bolt = AsyncApp(
+            name="okrbot", client=web_client(settings), signing_secret=settings.slack_signing_secret,
+            oauth_settings=oauth, installation_store=installations, process_before_response=True,
+        )
+
+        async def installed_token(workspace: str) -> str | None:
+            bot = await installations.async_find_bot(enterprise_id=None, team_id=workspace)
+            return bot.bot_token if bot else None
+
+        return bolt, installed_token
+    token = settings.slack_bot_token
+    bolt = AsyncApp(
+        name="okrbot", client=web_client(settings, token), signing_secret=settings.slack_signing_secret,
+        process_before_response=True,
+    )
+
+    async def single_token(_workspace: str) -> str | None:
+        return token
+
+    return bolt, single_token
+
+
+def setup(app: web.Application, ctx: AppContext) -> None:
+    """Mount /slack/events (and the OAuth pages), register the Messenger, start Socket Mode if asked."""
+    bolt, tokens = build_bolt(ctx)
+    bridge = Bridge(ctx.core, float(ctx.settings.extra.get("slack_ack_budget", ACK_BUDGET_SECONDS)))
+    bridge.register(bolt)
+    app[BOLT] = bolt
+    app[BRIDGE] = bridge
+    ctx.messengers["slack"] = SlackMessenger(ctx.settings, tokens)
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    app.router.add_post(EVENTS_PATH, events)
+    flow = bolt.oauth_flow
+    if flow is not None:
+
+        async def install(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
+
+        async def redirect(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+
+        app.router.add_get(INSTALL_PATH, install)
+        app.router.add_get(REDIRECT_PATH, redirect)
+
+    async def finish_replies(_app: web.Application) -> None:
+        await bridge.drain()
+
+    app.on_shutdown.append(finish_replies)
+    if ctx.settings.slack_app_token:
+        _socket_mode(app, bolt, ctx.settings.slack_app_token)
+
+
+def _socket_mode(app: web.Application, bolt: AsyncApp, app_token: str) -> None:
+    """Slack opens a WebSocket to us instead of calling /slack/events: no public URL needed."""
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(bolt, app_token)
+
+    async def connect(_app: web.Application) -> None:
+        await handler.connect_async()
+        log.info("Slack Socket Mode connected")
+
+    async def disconnect(_app: web.Application) -> None:
+        await handler.close_async()
+
+    app.on_startup.append(connect)
+    app.on_cleanup.append(disconnect)

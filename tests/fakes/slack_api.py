@@ -1,0 +1,224 @@
+"""A fake Slack Web API: a real aiohttp server on a random free port that answers like Slack.
+
+Point the app at it with SLACK_API_URL=fake.api_url. It records every call (method, body, token) so a
+test asserts on exactly what was posted; it fails or rate-limits a method on demand:
+
+    fake.fail("chat.postMessage", "channel_not_found", times=1)
+    fake.rate_limit("chat.postMessage", retry_after=0, times=1)
+    fake.server_error("chat.postMessage", status=503, times=2)
+
+Response URLs (slash commands, buttons) are served too: `fake.response_url("c1")` makes one, and
+what the app sends there is recorded as method "response_url".
+
+Use the `fake_slack` fixture (registered in tests/conftest.py), or `async with FakeSlack() as fake`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+from aiohttp import web
+
+JSON_FIELDS = ("blocks", "view", "attachments", "metadata")
+
+
+@dataclass
+class Call:
+    method: str
+    body: dict[str, Any]
+    token: str | None
+    path: str = ""
+
+
+@dataclass
+class _Failure:
+    status: int
+    error: str | None
+    retry_after: int | None = None
+
+
+@dataclass
+class FakeSlack:
+    team_id: str = "T0TEAM"
+    bot_user_id: str = "U0BOT"
+    bot_id: str = "B0BOT"
+    calls: list[Call] = field(default_factory=list)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # OAuth: what oauth.v2.access hands out for a code (team id -> installation)
+    installs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response_url)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeSlack:
+        return await self.start()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.url}/response/{name}"
+
+    # ------------------------------------------------------------ set-up
+
+    def add_user(self, user_id: str, email: str | None, name: str = "", team_id: str | None = None) -> None:
+        profile = {"real_name": name or user_id, "display_name": name or user_id}
+        if email:
+            profile["email"] = email
+        self.users[user_id] = {"id": user_id, "team_id": team_id or self.team_id, "name": name or user_id,
+                               "real_name": name or user_id, "is_bot": False, "profile": profile}
+
+    def fail(self, method: str, error: str, times: int = 1, status: int = 200) -> None:
+        """The next `times` calls of `method` answer {"ok": false, "error": error}."""
+        self._failures[method].extend(_Failure(status, error) for _ in range(times))
+
+    def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        """The next `times` calls answer HTTP 429 with Retry-After, as Slack does."""
+        self._failures[method].extend(_Failure(429, "ratelimited", retry_after) for _ in range(times))
+
+    def server_error(self, method: str, status: int = 500, times: int = 1) -> None:
+        self._failures[method].extend(_Failure(status, None) for _ in range(times))
+
+    # ------------------------------------------------------------ assertions
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def bodies(self, method: str) -> list[dict[str, Any]]:
+        return [call.body for call in self.calls_to(method)]
+
+    def methods(self) -> list[str]:
+        return [call.method for call in self.calls]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait (on an event, not a sleep) until `method` was called `count` times."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.calls_to(method)) >= count), timeout)
+        return self.calls_to(method)
+
+    # ------------------------------------------------------------ the server
+
+    async def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        async with self._changed:
+            self._changed.notify_all()
+
+    @staticmethod
+    async def _body(request: web.Request) -> dict[str, Any]:
+        raw = await request.text()
+        if request.content_type == "application/json":
+            body = json.loads(raw) if raw else {}
+        else:
+            body = dict(parse_qsl(raw, keep_blank_values=True))
+        for name in JSON_FIELDS:
+            if isinstance(body.get(name), str) and body[name][:1] in "[{":
+                body[name] = json.loads(body[name])
+        return body
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        await self._record(Call("response_url", await self._body(request), None, request.path))
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await self._body(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth else body.get("token")
+        await self._record(Call(method, body, token, request.path))
+        if self._failures[method]:
+            failure = self._failures[method].popleft()
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            if failure.error is None:
+                return web.Response(status=failure.status, text="upstream trouble", headers=headers)
+            return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
+        answer = getattr(self, "_" + method.replace(".", "_"), None)
+        if answer is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        return web.json_response({"ok": True, **answer(body, token)})  # an answer may say "ok": False
+
+    def _next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    def _auth_test(self, body, token) -> dict[str, Any]:
+        team = next((t for t, i in self.installs.items() if i["access_token"] == token), self.team_id)
+        return {"url": "https://fake.slack.com/", "team": "Fake", "user": "okrbot", "team_id": team,
+                "user_id": self.bot_user_id, "bot_id": self.bot_id, "is_enterprise_install": False}
+
+    def _users_info(self, body, token) -> dict[str, Any]:
+        user = self.users.get(body.get("user", ""))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"user": user}
+
+    def _chat_postMessage(self, body, token) -> dict[str, Any]:
+        ts = self._next_ts()
+        message = {"type": "message", "text": body.get("text", ""), "ts": ts, "bot_id": self.bot_id}
+        if body.get("thread_ts"):
+            message["thread_ts"] = body["thread_ts"]
+        return {"channel": body.get("channel"), "ts": ts, "message": message}
+
+    def _chat_postEphemeral(self, body, token) -> dict[str, Any]:
+        return {"message_ts": self._next_ts()}
+
+    def _chat_update(self, body, token) -> dict[str, Any]:
+        return {"channel": body.get("channel"), "ts": body.get("ts"), "text": body.get("text", "")}
+
+    def _views_open(self, body, token) -> dict[str, Any]:
+        return {"view": {"id": f"V{next(self._ts):08d}", **(body.get("view") or {})}}
+
+    _views_push = _views_update = _views_publish = _views_open
+
+    def _conversations_open(self, body, token) -> dict[str, Any]:
+        users = str(body.get("users", ""))
+        return {"channel": {"id": "D" + users.split(",")[0].lstrip("U")}}
+
+    def _oauth_v2_access(self, body, token) -> dict[str, Any]:
+        team_id = body.get("code", "")
+        install = self.installs.get(team_id)
+        if install is None:
+            return {"ok": False, "error": "invalid_code"}
+        return {
+            "access_token": install["access_token"], "token_type": "bot", "scope": install.get("scope", ""),
+            "bot_user_id": self.bot_user_id, "app_id": "A0APP", "team": {"id": team_id, "name": team_id},
+            "enterprise": None, "is_enterprise_install": False, "authed_user": {"id": install.get("user", "U0ADMIN")},
+        }
+
+
+@pytest.fixture
+async def fake_slack():
+    """A running fake Slack Web API; `fake_slack.api_url` is what SLACK_API_URL should be."""
+    async with FakeSlack() as fake:
+        yield fake
