@@ -8,6 +8,7 @@ pure, with the person's values kept and each error right under its field.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -210,6 +211,6 @@ def render_form(
         "type": "Action.Submit",
         "title": form.submit_label,
         "style": "positive",
-        "data": {DATA_KEY: {"form": form_to_dict(form)}},
+        "data": {DATA_KEY: {"form": json.loads(json.dumps(form_to_dict(form)))}},  # JSON types only
     }
     return _card(body, form.title, [submit])

@@ -59,4 +59,7 @@ async def messages(request: web.Request) -> web.Response:
         return _problem(503, "okrbot could not process this activity; try again")
     if invoke is None:
         return web.Response(status=201)
-    return web.json_response(serializer_helper(invoke.body), status=invoke.status)
+    body = invoke.body
+    if body is not None and not isinstance(body, dict | list | str | int | float | bool):
+        body = serializer_helper(body)  # a model the handler returned as is; TeamsActivityHandler serialises
+    return web.json_response(body, status=invoke.status)

@@ -97,7 +97,12 @@ class TeamsMessenger:
         reference.activity_id = None
 
         async def act(turn_context: TurnContext) -> ResourceResponse:
-            return await turn_context.send_activity(card_activity(card))
+            # send_to_conversation, not TurnContext.send_activity: that would reply to the synthetic
+            # continuation activity's id, which Teams never saw.
+            activity = TurnContext.apply_conversation_reference(card_activity(card), reference)
+            activity.reply_to_id = None
+            connector = turn_context.turn_state[self.adapter.BOT_CONNECTOR_CLIENT_KEY]
+            return await connector.conversations.send_to_conversation(conversation, activity)
 
         response = await self._continue(reference, act, thread=conversation, tenant=tenant, where=where)
         message_id = getattr(response, "id", None) or ""
