@@ -58,18 +58,25 @@ class ImportResult:
 # ------------------------------------------------------------------ reading with line numbers
 
 
-def _lines(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
-    """Map every path in the document (("teams", 2, "parent")) to its 1-based line."""
+def _lines(node: yaml.Node, path: tuple = (), out: dict | None = None, seen: set | None = None) -> dict[tuple, int]:
+    """Map every path in the document (("teams", 2, "parent")) to its 1-based line.
+
+    A node reached again through a YAML alias is walked once: aliases may refer to themselves.
+    """
     out = {} if out is None else out
+    seen = set() if seen is None else seen
     out[path] = node.start_mark.line + 1
+    if id(node) in seen:
+        return out
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode):
                 out[(*path, key.value)] = key.start_mark.line + 1
-                _lines(value, (*path, key.value), out)
+                _lines(value, (*path, key.value), out, seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _lines(item, (*path, index), out)
+            _lines(item, (*path, index), out, seen)
     return out
 
 
@@ -77,21 +84,25 @@ def _lines(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[t
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _duplicate_keys(node: yaml.Node, out: list[str]) -> list[str]:
+def _duplicate_keys(node: yaml.Node, out: list[str], seen: set | None = None) -> list[str]:
     """YAML keeps the last of two equal keys silently; an import file with one is almost always a mistake."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return out
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
+        first_line: dict[str, int] = {}
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode):
                 line = key.start_mark.line + 1
-                if key.value in seen:
+                if key.value in first_line:
                     out.append(f"line {line}: {key.value}: appears twice in the same mapping "
-                               f"(first on line {seen[key.value]}); keep one")
-                seen.setdefault(key.value, line)
-            _duplicate_keys(value, out)
+                               f"(first on line {first_line[key.value]}); keep one")
+                first_line.setdefault(key.value, line)
+            _duplicate_keys(value, out, seen)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            _duplicate_keys(item, out)
+            _duplicate_keys(item, out, seen)
     return out
 
 
@@ -165,9 +176,9 @@ class Checker:
         return value
 
     def choice(self, item: dict, key: str, path: tuple, options: tuple, default: str | None) -> str | None:
-        value = item.get(key, default)
-        if value is None:
-            return None
+        value = item.get(key)
+        if value is None:  # absent or written as `key:` with nothing: the default
+            return default
         if value not in options:
             self.error((*path, key), f"is {value!r}; expected one of {', '.join(options)}")
             return default
@@ -300,10 +311,14 @@ def _validate(doc: dict, check: Checker) -> dict:
         if key in keys:
             check.error((*path, "key"), f"{key} appears twice")
         keys.add(key)
+        roles: dict[str, list[str]] = {}
         for role in ("leads", "members"):
+            roles[role] = []
             for i, email in enumerate(check.sequence(item.get(role), (*path, role))):
                 if isinstance(email, dict | list) or str(email).lower() not in emails:
                     check.error((*path, role, i), f"{email!r} is not in people")
+                else:
+                    roles[role].append(str(email).lower())
         channels = check.mapping(item.get("channels"), (*path, "channels"), required=False)
         bound: dict[str, list[str]] = {}
         for platform, ids in channels.items():
@@ -348,8 +363,7 @@ def _validate(doc: dict, check: Checker) -> dict:
             "key": key, "name": check.text(item, "name", path, limit=200),
             "level": check.choice(item, "level", path, LEVELS, "team"), "parent": check.ref(item, "parent", path),
             "timezone": check.zone(item, "timezone", path),
-            "leads": [str(e).lower() for e in item.get("leads") or []],
-            "members": [str(e).lower() for e in item.get("members") or []],
+            "leads": roles["leads"], "members": roles["members"],
             "channels": bound, "health_metrics": metric_names,
             "rituals": ritual_spec, "path": path,
         })
