@@ -88,12 +88,12 @@ def due_runs(session: Session, now: datetime) -> tuple[list[dict], list[dict]]:
         candidates.append((setting, due))
     keys = {(s.team_id, s.ritual, d.period) for s, d in candidates}
     periods = {d.period for _, d in candidates}
-    existing = set(session.execute(
+    existing = set(tuple(row) for row in session.execute(
         select(RitualRun.team_id, RitualRun.ritual, RitualRun.period).where(RitualRun.period.in_(periods))
-    ).tuples()) & keys
-    skipped_weeks = set(session.execute(
+    ).all()) & keys
+    skipped_weeks = set(tuple(row) for row in session.execute(
         select(SkippedWeek.team_id, SkippedWeek.week).where(SkippedWeek.week.in_(periods))
-    ).tuples())
+    ).all())
     claim, skip = [], []
     for setting, due in candidates:
         if (setting.team_id, setting.ritual, due.period) in existing:
