@@ -169,7 +169,7 @@ class Bridge:
             else:
                 await client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
-            log.warning("could not open the %s form: %s", form.form_id, exc.response.get("error"))
+            log.warning("could not open the %s form: %s", form.form_id, exc.response.data)
 
     async def tell(self, client: AsyncWebClient, user: str, origin: Origin, reply: Reply) -> None:
         """A card after the ack: through the response_url when there is one, else as a direct message."""
@@ -277,4 +277,4 @@ class Bridge:
         try:
             await client.views_publish(user_id=user, view=blocks.home_view(card))
         except SlackApiError as exc:
-            log.warning("could not publish the App Home of %s: %s", user, exc.response.get("error"))
+            log.warning("could not publish the App Home of %s: %s", user, exc.response.data)

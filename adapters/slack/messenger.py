@@ -38,7 +38,8 @@ def delivery_error(exc: Exception) -> DeliveryError:
     if isinstance(exc, SlackApiError):
         response = exc.response
         status = getattr(response, "status_code", 200)
-        reason = (response.get("error") if hasattr(response, "get") else None) or f"http_{status}"
+        data = response.data if isinstance(response.data, dict) else {}  # a 5xx may not be JSON
+        reason = data.get("error") or f"http_{status}"
         if status == 429:
             return DeliveryError("ratelimited", permanent=False, retry_after=_retry_after(response.headers))
         if status >= 500 or reason in TRANSIENT:

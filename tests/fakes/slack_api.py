@@ -65,7 +65,7 @@ class FakeSlack:
 
     async def start(self) -> FakeSlack:
         app = web.Application()
-        app.router.add_post("/api/{method}", self._api)
+        app.router.add_route("*", "/api/{method}", self._api)  # slack_sdk GETs some methods (users.info)
         app.router.add_post("/response/{name}", self._response_url)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -138,6 +138,8 @@ class FakeSlack:
 
     @staticmethod
     async def _body(request: web.Request) -> dict[str, Any]:
+        if request.method == "GET":
+            return dict(request.query)
         raw = await request.text()
         if request.content_type == "application/json":
             body = json.loads(raw) if raw else {}
