@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from storage.models import RitualRun, Team, Win
 from storage.db import transaction
+from storage.models import RitualRun, Team, Win
 from tests.slack.conftest import ENGINEER, RD_CHANNEL
 
 ROOT_TS = "1700000100.000100"
