@@ -239,12 +239,13 @@ def parse_time(token: str) -> str | None:
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
-def _text_arg(words: list[str], start: int, usage: str, what: str, limit: int = MAX_TEXT):
+def _text_arg(words: list[str], start: int, usage: str, what: str, noun: str, limit: int = MAX_TEXT):
+    """`what` finishes "Something is missing: ..."; `noun` names the thing in "The ... is too long"."""
     text = _rest(words, start)
     if text is None:
         return _err("missing", usage, what=what)
     if len(text) > limit:
-        return _err("too_long", usage, what=what, limit=limit, length=len(text))
+        return _err("too_long", usage, what=noun, limit=limit, length=len(text))
     return text
 
 
@@ -315,7 +316,7 @@ def _priority(words: list[str]) -> Command | UsageError:
         if len(words) < 3 or words[2].upper() not in ("P1", "P2"):
             given = words[2] if len(words) > 2 else ""
             return _err("bad_priority_level", "priority", given=given[:20])
-        text = _text_arg(words, 3, "priority", "the priority's text")
+        text = _text_arg(words, 3, "priority", "the priority's text", "priority's text")
         return text if isinstance(text, UsageError) else PriorityAdd(words[2].upper(), text)
     if action in ("done", "drop"):
         number = _position(words[2]) if len(words) > 2 else None
@@ -323,13 +324,13 @@ def _priority(words: list[str]) -> Command | UsageError:
             return _err("bad_position", "priority", given=(words[2] if len(words) > 2 else "")[:20])
         if action == "done":
             return PriorityDone(number)
-        reason = _text_arg(words, 3, "priority", "a reason for dropping it")
+        reason = _text_arg(words, 3, "priority", "a reason for dropping it", "reason")
         return reason if isinstance(reason, UsageError) else PriorityDrop(number, reason)
     return _err("unknown_subcommand", "priority", given=words[1][:40])
 
 
 def _plan(words: list[str]) -> Command | UsageError:
-    text = _text_arg(words, 1, "plan", "what the plan is")
+    text = _text_arg(words, 1, "plan", "what the plan is", "plan")
     return text if isinstance(text, UsageError) else PlanAdd(text)
 
 
@@ -349,7 +350,7 @@ def _health(words: list[str]) -> Command | UsageError:
 
 
 def _win(words: list[str]) -> Command | UsageError:
-    text = _text_arg(words, 1, "win", "what you won", limit=MAX_WIN)
+    text = _text_arg(words, 1, "win", "what you won", "win", limit=MAX_WIN)
     return text if isinstance(text, UsageError) else WinAdd(text)
 
 
