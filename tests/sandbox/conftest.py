@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 
 import pytest
@@ -56,4 +57,4 @@ def visible_text(html: str) -> str:
     """The page's words without tags, whitespace squeezed, for readable assertions."""
     text = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     text = re.sub(r"<[^>]+>", " ", text)
-    return re.sub(r"\s+", " ", text).replace("&#39;", "'").replace("&amp;", "&")
+    return html_lib.unescape(re.sub(r"\s+", " ", text))

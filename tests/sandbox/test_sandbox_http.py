@@ -1,0 +1,160 @@
+"""The sandbox over HTTP, as a browser without JavaScript uses it: forms, redirects, cookies."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from adapters.sandbox.messenger import SandboxMessenger
+from bot.model import Card, Conversation, DeliveryError, Text
+from storage.models import CheckIn, KeyResult, SandboxMessage, Win
+from tests.sandbox.conftest import person_id, say, sign_in_as, visible_text
+
+
+def _checkins(sessions, code: str) -> list[CheckIn]:
+    with sessions() as s:
+        return list(s.scalars(select(CheckIn).join(KeyResult, KeyResult.id == CheckIn.key_result_id)
+                              .where(KeyResult.key == code, CheckIn.source == "sandbox")))
+
+
+async def test_first_page_asks_who_you_are(client):
+    response = await client.get("/sandbox")
+    text = visible_text(await response.text())
+    assert response.status == 200
+    assert "Sign in as" in text and "Zhou Qiang · engineer@example.com" in text
+
+
+async def test_typed_command_goes_through_the_core_and_the_reply_is_only_for_me(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    response = await say(client, "rd-efficiency", "/okr confidence 1 7 vendor signed")
+    text = visible_text(await response.text())
+    assert response.status == 200 and str(response.url).endswith("/sandbox/c/rd-efficiency")
+    assert "Confidence 5 → 7 /10" in text and "Only visible to you" in text
+    [checkin] = _checkins(sessions, "rd-o1-kr3")
+    assert (checkin.confidence, checkin.note) == (7, "vendor signed")
+
+    await sign_in_as(client, sessions, "liu.liu@example.com")
+    other = visible_text(await (await client.get("/sandbox/c/rd-efficiency")).text())
+    assert "vendor signed" not in other and "Confidence 5 → 7" not in other
+
+
+async def test_bad_command_gets_the_usage_and_writes_nothing(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    text = visible_text(await (await say(client, "rd-efficiency", "/okr confidence 1 11")).text())
+    assert "`11` is not a confidence" in text or "11 is not a confidence" in text
+    assert "Usage" in text
+    assert _checkins(sessions, "rd-o1-kr3") == []
+
+
+async def test_button_opens_the_form_and_errors_come_back_by_the_field(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    await say(client, "rd-efficiency", "/okr mine")
+    with sessions() as s:
+        card = s.scalar(select(SandboxMessage).where(SandboxMessage.card.is_not(None))
+                        .order_by(SandboxMessage.id.desc()))
+    response = await client.post("/sandbox/c/rd-efficiency/actions",
+                                 data={"action_id": "checkin_open", "value": "", "message_id": str(card.id)})
+    html = await response.text()
+    assert response.status == 200 and "<dialog" in html and "Weekly check-in" in html
+    action = re.search(r'<form method="post" action="(/sandbox/forms/\d+)"', html).group(1)
+    field = re.search(r'name="(confidence:\d+)"', html).group(1)
+
+    response = await client.post(action, data={field: "11"})
+    html = await response.text()
+    assert response.status == 422
+    error = re.search(r'<p class="field-error" id="(f-\d+)-error">(.*?)</p>', html)
+    assert "11 is not a confidence" in visible_text(error.group(2))
+    assert re.search(rf'id="{error.group(1)}" name="{field}"[^>]*aria-invalid="true"', html)
+    assert 'value="11"' in html  # what was typed is kept
+    assert _checkins(sessions, "rd-o1-kr3") == []
+
+    response = await client.post(action, data={field: "8"})
+    assert response.status == 200
+    assert [c.confidence for c in _checkins(sessions, "rd-o1-kr3")] == [8]
+    again = await client.post(action, data={field: "3"})  # a form is sent once
+    assert "already sent" in visible_text(await again.text())
+    assert [c.confidence for c in _checkins(sessions, "rd-o1-kr3")] == [8]
+
+
+async def test_someone_elses_form_cannot_be_sent(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    html = await (await say(client, "rd-efficiency", "/okr checkin")).text()
+    action = re.search(r'action="(/sandbox/forms/\d+)"', html).group(1)
+    await sign_in_as(client, sessions, "director.rd@example.com")
+    response = await client.post(action, data={"confidence:1": "9"})
+    assert response.status == 404
+
+
+async def test_monday_ritual_posts_the_four_square_in_the_team_channel(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    response = await client.post("/sandbox/c/rd-efficiency/rituals", data={"ritual": "monday"})
+    text = visible_text(await response.text())
+    assert response.status == 200
+    assert "four-square of 2026-W47" in text and "Only visible to you" not in text.split("four-square")[0][-60:]
+    assert "Update my confidence" in text  # the four-square's buttons
+
+
+async def test_reply_in_friday_thread_is_a_win_once(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    await client.post("/sandbox/c/rd-efficiency/rituals", data={"ritual": "friday"})
+    with sessions() as s:
+        root = s.scalar(select(SandboxMessage.id).where(SandboxMessage.channel_id == "rd-efficiency",
+                                                         SandboxMessage.thread_id.is_(None)))
+    response = await client.post(f"/sandbox/c/rd-efficiency/threads/{root}", data={"text": "Shipped the <b>API</b>"})
+    assert response.status == 200
+    assert "Shipped the &lt;b&gt;API&lt;/b&gt;" in await response.text()
+    with sessions() as s:
+        wins = s.scalars(select(Win)).all()
+        assert [(w.text, w.platform) for w in wins] == [("Shipped the <b>API</b>", "sandbox")]
+        reply = s.scalar(select(SandboxMessage).where(SandboxMessage.thread_id == root))
+        assert wins[0].message_id == str(reply.id)
+    dashboard = visible_text(await (await client.get("/?team=rd-efficiency")).text())
+    assert "Wins this week (1)" in dashboard and "Shipped the <b>API</b>" in dashboard
+
+
+async def test_plain_reply_outside_a_wins_thread_is_just_a_message(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    await client.post("/sandbox/c/rd-efficiency/rituals", data={"ritual": "monday"})
+    with sessions() as s:
+        root = s.scalar(select(SandboxMessage.id).where(SandboxMessage.thread_id.is_(None)))
+    await client.post(f"/sandbox/c/rd-efficiency/threads/{root}", data={"text": "looks good"})
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Win)) == 0
+
+
+async def test_unknown_channel_is_a_friendly_404(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    response = await client.get("/sandbox/c/no-such-team")
+    assert response.status == 404
+    assert "There is no team channel no-such-team" in visible_text(await response.text())
+
+
+async def test_messenger_posts_replies_updates_and_sends_direct(app, sessions, org_id):
+    ctx, client = app
+    messenger: SandboxMessenger = ctx.messengers["sandbox"]
+    where = Conversation("sandbox", str(org_id), "rd-efficiency")
+    root = await messenger.post(where, Card("Hello", (Text("first"),), fallback="hello"))
+    reply = await messenger.reply(where, root, Card(None, (Text("a reply: *bold* <script>"),)))
+    await messenger.update(where, root, Card("Hello again", (Text("updated"),)))
+    engineer = person_id(sessions, "engineer@example.com")
+    dm = await messenger.send_direct("engineer@example.com", str(org_id), Card(None, (Text("just for you"),)))
+    assert dm.channel_id == f"dm:{engineer}"
+    with sessions() as s:
+        row = s.get(SandboxMessage, int(dm.message_id))
+        assert row.visible_to_person_id == engineer
+        assert s.get(SandboxMessage, int(reply.message_id)).thread_id == int(root.message_id)
+    await sign_in_as(client, sessions, "engineer@example.com")
+    html = await (await client.get("/sandbox/c/rd-efficiency")).text()
+    assert "Hello again" in html and "updated" in html and "first" not in html
+    assert "a reply: <strong>bold</strong> &lt;script&gt;" in html
+    assert "just for you" in await (await client.get("/sandbox/c/dm")).text()
+    await sign_in_as(client, sessions, "liu.liu@example.com")
+    assert "just for you" not in await (await client.get("/sandbox/c/dm")).text()
+    for bad in (Conversation("sandbox", "999999", "x"), Conversation("sandbox", "nope", "x")):
+        try:
+            await messenger.post(bad, Card(None))
+        except DeliveryError as error:
+            assert error.permanent
+        else:
+            raise AssertionError("posting to a missing organization must fail permanently")
