@@ -1,0 +1,71 @@
+"""Leads set their team's ritual times and holidays: `schedule monday 09:30`, `schedule friday off`,
+`skip 2026-W52`. Times are wall-clock times in the team's own zone, and the reply says so."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import commands as c
+from bot.context import Ctx, team_timezone
+from bot.errors import Refusal
+from bot.handlers import command
+from bot.importer import DEFAULT_RITUALS, OPTIONAL_RITUALS, parse_ritual_time
+from bot.model import Card, Reply, Text
+from bot.render import render
+from bot.rituals.schedule import describe, next_due
+from bot.weeks import monday_of
+from storage.models import RitualSetting, SkippedWeek, Team
+
+NAMES = {"monday": "Monday four-square", "friday": "Friday wins", "wrapup": "Friday wrap-up",
+         "report": "weekly status report", "nudge": "Tuesday check-in nudge"}
+
+
+def _lead_team(ctx: Ctx, usage: str) -> Team:
+    team = ctx.team()
+    if not ctx.is_lead(team):
+        leads = ", ".join(p.name for p in ctx.leads_of(team)) or "nobody yet"
+        raise Refusal("leads_only", usage, team=team.name, leads=leads)
+    return team
+
+
+def _reply(text: str) -> Reply:
+    return Reply(card=Card(None, (Text(text),), fallback=text), visibility="channel")
+
+
+@command(c.Schedule)
+def schedule(ctx: Ctx, cmd: c.Schedule) -> Reply:
+    team = _lead_team(ctx, "schedule")
+    setting = ctx.session.get(RitualSetting, (team.id, cmd.ritual))
+    if setting is None:
+        weekday, time = parse_ritual_time({**DEFAULT_RITUALS, **OPTIONAL_RITUALS}[cmd.ritual])
+        setting = RitualSetting(team_id=team.id, ritual=cmd.ritual, org_id=team.org_id, weekday=weekday, time=time,
+                                enabled=False)
+        ctx.session.add(setting)
+    if cmd.weekday is not None:
+        setting.weekday = cmd.weekday
+    if cmd.time is not None:
+        setting.time = cmd.time
+    setting.enabled = cmd.enabled
+    ctx.session.flush()
+    zone = team_timezone(ctx.session, team, ctx.org)
+    upcoming = describe(next_due(cmd.ritual, setting.weekday, setting.time, zone, ctx.now)) if cmd.enabled else None
+    text = render("schedule_set", name=NAMES[cmd.ritual], team=team.name, enabled=cmd.enabled,
+                  weekday=("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays",
+                           "Sundays")[setting.weekday],
+                  time=setting.time, zone=zone, upcoming=upcoming, prefix=ctx.prefix, ritual=cmd.ritual)
+    return _reply(text)
+
+
+@command(c.Skip)
+def skip(ctx: Ctx, cmd: c.Skip) -> Reply:
+    team = _lead_team(ctx, "skip")
+    zone = team_timezone(ctx.session, team, ctx.org)
+    current = ctx.week(team)
+    if cmd.week < current:
+        raise Refusal("week_past", "skip", given=cmd.week, current=current)
+    if ctx.session.get(SkippedWeek, (team.id, cmd.week)) is None:
+        ctx.session.add(SkippedWeek(team_id=team.id, week=cmd.week, org_id=team.org_id))
+    monday = monday_of(cmd.week)
+    text = render("skip_set", team=team.name, week=cmd.week, first=f"{monday:%a %d %b}",
+                  last=f"{monday + timedelta(days=6):%a %d %b %Y}", zone=zone)
+    return _reply(text)
