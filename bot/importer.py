@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.commands import WEEKDAYS, parse_time
-from bot.services.checkins import record_checkin
 from storage.models import (
     ChannelBinding,
     Cycle,
@@ -450,6 +449,9 @@ def _check_tree(teams: list[dict], check: Checker) -> None:
 
 
 def _write(session: Session, spec: dict, now: datetime, organization_id: int | None) -> ImportResult:
+    # Imported here: bot.services modules read this module's ritual defaults, so a top-level import is a cycle.
+    from bot.services.checkins import record_checkin
+
     o = spec["organization"]
     org = session.get(Organization, organization_id) if organization_id else session.scalar(
         select(Organization).where(Organization.name == o["name"]).order_by(Organization.id))

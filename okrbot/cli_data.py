@@ -100,47 +100,35 @@ def _team(session, org, key: str | None):
 
 def cmd_report(args: argparse.Namespace) -> int:
     def build(session, org, now):
-        from sqlalchemy import select
-
         from bot.context import team_timezone
-        from bot.services.status_report import status_report
+        from bot.services.status_report import team_status_report
         from bot.weeks import local_week
-        from storage.models import Person, TeamMember
 
         team = _team(session, org, args.team)
-        lead = session.scalar(
-            select(Person).join(TeamMember, TeamMember.person_id == Person.id)
-            .where(TeamMember.team_id == team.id, TeamMember.role == "lead").order_by(Person.id)
-        )
-        if lead is None:
-            raise ViewRefused(f"team {team.key} has no lead; the status report is written for a lead")
         week = local_week(now, team_timezone(session, team, org))
-        return [status_report(session, org, lead, week, now)]
+        return [team_status_report(session, org, team, week, now)]
 
     return _view(args, build)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
     def build(session, org, now):
-        from bot.services.advice import lint
+        from bot.services.advice import lint, lint_card
 
-        return _as_cards(lint(session, org, _cycle(session, org, now), now))
+        cycle = _cycle(session, org, now)
+        return [lint_card(lint(session, org, cycle, now), cycle)]
 
     return _view(args, build)
 
 
 def cmd_align(args: argparse.Namespace) -> int:
     def build(session, org, now):
-        from bot.services.advice import alignment_report
+        from bot.services.advice import alignment_card, alignment_report
 
-        return _as_cards(alignment_report(session, org, _cycle(session, org, now)))
+        cycle = _cycle(session, org, now)
+        return [alignment_card(alignment_report(session, org, cycle), cycle)]
 
     return _view(args, build)
-
-
-def _as_cards(result) -> list:
-    """The read models return a Card or a list of them; printing wants a list."""
-    return list(result) if isinstance(result, list | tuple) else [result]
 
 
 def register(sub) -> None:

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from importlib import resources
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.context import team_timezone
@@ -32,6 +32,7 @@ from storage.models import (
     KeyResult,
     Objective,
     Organization,
+    Person,
     Plan,
     Priority,
     Team,
@@ -65,6 +66,14 @@ KR_PATHS = {
     "liu-o2-kr2": "slide",
     "liu-o3-kr1": "rise",
     "liu-o3-kr2": "green",
+    "rd-o2-kr1": "wobble",
+    "rd-o2-kr2": "dip",
+}
+UNALIGNED = {
+    "key": "rd-o2", "team": "rd-efficiency", "owner": "engineer@example.com", "title": "Cut build times in half",
+    "key_results": [("rd-o2-kr1", "Median CI build time", 24.0, 12.0, "minutes", None),
+                    ("rd-o2-kr2", "Flaky tests quarantined automatically", None, None, None,
+                     "Quarantine job running in CI")],
 }
 STALE = {"hr-o1-kr1": 3}  # not updated in the last 3 weeks: the advice's "confidence never updated"
 NOTES = {
@@ -147,6 +156,7 @@ def seed_demo(session: Session, now: datetime, weeks: int = 6) -> SeedSummary:
     start = now - timedelta(weeks=weeks, days=1)  # the import's own check-ins come before the history
     org = session.get(Organization, import_text(session, text, start).organization_id)
     _cover_today(session, org, now)
+    _unaligned_objective(session, org)
     summary = SeedSummary(org.id)
     summary.counts["check-ins"] = _checkins(session, org, now, weeks)
     teams = session.scalars(select(Team).where(Team.org_id == org.id).order_by(Team.id)).all()
@@ -184,6 +194,25 @@ def _cover_today(session: Session, org: Organization, now: datetime) -> None:
     end = date(today.year + (after > 12), (after - 1) % 12 + 1, 1) - timedelta(days=1)
     cycle = cycles[0]
     cycle.name, cycle.start, cycle.end = f"{today.year}-Q{(first_month - 1) // 3 + 1}", start, end
+
+
+def _unaligned_objective(session: Session, org: Organization) -> None:
+    """A team objective aligned to nothing above it, so the alignment report has a finding to discuss."""
+    team = session.scalar(select(Team).where(Team.org_id == org.id, Team.key == UNALIGNED["team"]))
+    owner = session.scalar(select(Person.id).where(Person.org_id == org.id, Person.email == UNALIGNED["owner"]))
+    cycle = session.scalar(select(Objective.cycle_id).where(Objective.org_id == org.id).limit(1))
+    last = session.scalar(select(func.max(Objective.position)).where(Objective.org_id == org.id)) or 0
+    objective = Objective(org_id=org.id, cycle_id=cycle, key=UNALIGNED["key"], title=UNALIGNED["title"],
+                          level=team.level, type="business", owner_team_id=team.id, status="active",
+                          position=last + 1)
+    session.add(objective)
+    session.flush()
+    for position, (key, title, start, target, unit, milestone) in enumerate(UNALIGNED["key_results"]):
+        kr = KeyResult(org_id=org.id, objective_id=objective.id, key=key, title=title, owner_person_id=owner,
+                       start_value=start, target_value=target, unit=unit, milestone=milestone, confidence=5,
+                       position=position)
+        session.add(kr)
+    session.flush()
 
 
 def _checkins(session: Session, org: Organization, now: datetime, weeks: int) -> int:
@@ -243,7 +272,8 @@ def _priorities(session: Session, team: Team, week: str, back: int, members, at:
             continue
         owner = members[(n + back) % len(members)] if members else None
         if back == 0:
-            status, reason = ("done", None) if n == 0 else ("open", None)
+            status, reason = {0: ("done", None), 2: ("dropped", DROP_REASONS[n % len(DROP_REASONS)])}.get(
+                n, ("open", None))
         elif (n + back) % 4 == 3:
             status, reason = "dropped", DROP_REASONS[(n + back) % len(DROP_REASONS)]
         elif (n + back) % 5 == 4:
@@ -259,8 +289,7 @@ def _priorities(session: Session, team: Team, week: str, back: int, members, at:
 
 
 def _plans(session: Session, team: Team, week: str, back: int, members, at: datetime) -> int:
-    texts = PLANS.get(team.key, [])
-    chosen = texts if back == 0 else texts[back % max(1, len(texts)):][:1]
+    chosen = PLANS.get(team.key, []) if back == 0 else []  # the next four weeks, as planned this week
     for n, text in enumerate(chosen):
         session.add(Plan(org_id=team.org_id, team_id=team.id, week=week, text=text,
                          author_person_id=members[0] if members else None, created_at=at - timedelta(minutes=n)))

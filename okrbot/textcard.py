@@ -1,0 +1,60 @@
+"""Card -> plain text, for the terminal (`okrbot report`, `lint`, `align`).
+
+The fourth renderer beside Block Kit, Adaptive Cards and HTML, and the simplest: the markdown
+subset's emphasis markers are dropped, a key result's colour is spelled out next to its number
+(colour is never the only signal), and buttons are left out because a terminal cannot click.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bot.model import Actions, Card, Context, Divider, Fields, KeyResultLine, Text
+
+WIDTH = 72
+_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+
+
+def plain(markdown: str) -> str:
+    """`*bold*` and `_italic_` without their markers; everything else as written."""
+    return _EMPHASIS.sub(r"\2", markdown)
+
+
+def key_result_line(line: KeyResultLine) -> str:
+    badge = f"{line.confidence:>2}/10 {line.colour:<6}"
+    delta = f" ({line.delta:+d})" if line.delta else ""
+    flag = "  ! dropped by 2 or more: talk about it" if line.flagged else ""
+    parts = [f"{badge}{delta}  {line.code}  {line.title}"]
+    details = [d for d in (line.progress, line.owner) if d]
+    if line.trend:
+        details.append("trend " + " ".join(str(n) for n in line.trend))
+    if details:
+        parts.append("      " + " · ".join(details))
+    return "\n".join(parts) + flag
+
+
+def render_card(card: Card) -> str:
+    out: list[str] = []
+    if card.title:
+        title = plain(card.title)
+        out += [title, "=" * min(len(title), WIDTH)]
+    for element in card.elements:
+        if isinstance(element, Text):
+            out.append(plain(element.markdown))
+        elif isinstance(element, Context):
+            out.append("\n".join(f"  {line}" for line in plain(element.markdown).splitlines()))
+        elif isinstance(element, Fields):
+            width = max((len(label) for label, _ in element.items), default=0)
+            out += [f"{plain(label):<{width}}  {plain(value)}" for label, value in element.items]
+        elif isinstance(element, KeyResultLine):
+            out.append(key_result_line(element))
+        elif isinstance(element, Divider):
+            out.append("-" * WIDTH)
+        elif isinstance(element, Actions):
+            continue
+    return "\n".join(out).rstrip() + "\n"
+
+
+def render_cards(cards: Iterable[Card]) -> str:
+    return "\n".join(render_card(card) for card in cards)

@@ -1,0 +1,110 @@
+"""`okrbot demo-data` gives every view something real; `report`, `lint`, `align` print the core's cards."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from bot.demo.seed import seed_demo
+from bot.model import Actions, Button, Card, Context, Divider, Fields, KeyResultLine, Text
+from bot.services.foursquare import four_square
+from bot.weeks import local_week, shift
+from okrbot.textcard import render_card
+from storage.db import transaction
+from storage.models import CheckIn, Cycle, Organization, Priority, Team, Win
+from tests.cli.helpers import okrbot
+
+
+def _seed(sessions, now):
+    with transaction(sessions) as session:
+        return seed_demo(session, now)
+
+
+def test_the_demo_gives_the_monday_board_every_quadrant(sessions, clock):
+    summary = _seed(sessions, clock.now())
+    assert summary.counts["check-ins"] >= 6 * 14
+    with transaction(sessions) as session:
+        org = session.get(Organization, summary.organization_id)
+        team = session.scalar(select(Team).where(Team.key == "rd-efficiency"))
+        week = local_week(clock.now(), "Asia/Shanghai")
+        board = four_square(session, org, team, week, clock.now())
+        statuses = {p.status for p in board.priorities}
+        last_week_wins = session.scalar(select(func.count()).select_from(Win).where(
+            Win.team_id == team.id, Win.week == shift(week, -1)))
+        reasons = session.scalars(select(Priority.reason).where(Priority.status == "dropped")).all()
+    assert statuses == {"open", "done", "dropped"} and any(p.carried for p in board.priorities)
+    assert all(reasons)  # every dropped priority says why
+    assert board.plans and last_week_wins >= 1
+    assert {h.status for h in board.health} >= {"yellow"} and all(h.previous for h in board.health)
+    drop = next(o for o in board.okrs if o.code == "rd-o1-kr3")
+    assert (drop.previous, drop.confidence, drop.flagged) == (7, 4, True)
+    assert len(drop.trend) == 6
+    assert {o.level for o in board.okrs} == {"company", "department", "team"}
+
+
+def test_the_demo_never_writes_the_future_and_follows_the_clock(sessions):
+    now = datetime(2027, 3, 10, 2, 0, tzinfo=UTC)  # after the example's 2026-Q4
+    _seed(sessions, now)
+    with transaction(sessions) as session:
+        (cycle,) = session.scalars(select(Cycle)).all()
+        latest = session.scalar(select(func.max(CheckIn.at)))
+        earliest = session.scalar(select(func.min(CheckIn.at)).where(CheckIn.source == "demo"))
+    assert (cycle.name, str(cycle.start), str(cycle.end)) == ("2027-Q1", "2027-01-01", "2027-03-31")
+    latest = latest if latest.tzinfo else latest.replace(tzinfo=UTC)
+    earliest = earliest if earliest.tzinfo else earliest.replace(tzinfo=UTC)
+    assert latest <= now and (now - earliest).days == 35  # six weekly check-ins: this week and five before
+
+
+def test_report_lint_and_align_print_the_demo(monkeypatch, capsys, database_url):
+    assert okrbot(monkeypatch, capsys, database_url, "demo-data")[0] == 0
+    code, out, err = okrbot(monkeypatch, capsys, database_url, "report")
+    assert code == 0, err
+    assert out.startswith("Weekly status report · ")
+    for part in ("1. OKRs", "2. This week's priorities", "3. Next week's top three", "4. Risks and blockers",
+                 "5. Notes"):
+        assert part in out
+    assert "R&D Efficiency" in out and "Platform Ecology Department" in out  # rolled up the tree
+    assert "*" not in out  # emphasis markers are gone
+    code, out, _ = okrbot(monkeypatch, capsys, database_url, "report", "--team", "RD-EFFICIENCY")
+    assert code == 0 and "Platform Ecology Department" not in out and "rd-o1-kr3" in out
+    code, out, _ = okrbot(monkeypatch, capsys, database_url, "lint")
+    assert code == 0 and "hr-o1-kr1" in out  # the stale key result
+    code, out, _ = okrbot(monkeypatch, capsys, database_url, "align")
+    assert code == 0 and "rd-o2" in out and "ecology-o6" not in out
+
+
+def test_views_explain_what_is_missing(monkeypatch, capsys, database_url):
+    code, _, err = okrbot(monkeypatch, capsys, database_url, "lint")
+    assert code == 1 and "no organization yet" in err
+    okrbot(monkeypatch, capsys, database_url, "demo-data")
+    code, out, err = okrbot(monkeypatch, capsys, database_url, "report", "--team", "nope")
+    assert code == 1 and out == ""
+    assert "there is no team 'nope' in JD Retail; teams: ecology, ecology-hr, rd-efficiency, retail" in err
+
+
+def test_a_card_as_text():
+    card = Card("*Weekly* report", (
+        Text("Hello _team_, *well done*\n• snake_case_name stays"),
+        Fields((("Team", "R&D"), ("Week", "2026-W47"))),
+        KeyResultLine("rd-1", "Lead time", 4, "yellow", delta=-3, trend=(7, 7, 4), flagged=True,
+                      progress="38 / 32 days", owner="Zhou Qiang"),
+        KeyResultLine("rd-2", "Coverage", 9, "green"),
+        Actions((Button("Check in", "checkin_open"),)),
+        Divider(),
+        Context("small print\nsecond line"),
+    ))
+    assert render_card(card) == (
+        "Weekly report\n"
+        "=============\n"
+        "Hello team, well done\n"
+        "• snake_case_name stays\n"
+        "Team  R&D\n"
+        "Week  2026-W47\n"
+        " 4/10 yellow (-3)  rd-1  Lead time\n"
+        "      38 / 32 days · Zhou Qiang · trend 7 7 4  ! dropped by 2 or more: talk about it\n"
+        " 9/10 green   rd-2  Coverage\n"
+        + "-" * 72 + "\n"
+        "  small print\n"
+        "  second line\n"
+    )
