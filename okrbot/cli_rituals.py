@@ -1,7 +1,111 @@
-"""Subcommands (being built)."""
+"""`okrbot clock`, `okrbot ritual run ...` and `okrbot ritual status`."""
 
 from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime
+
+from sqlalchemy import select
+
+RITUALS = ("monday", "friday", "wrapup", "report", "nudge")
+
+
+def _context():
+    from okrbot.app import build_context
+    from okrbot.settings import Settings
+
+    return build_context(Settings.from_env())
+
+
+def cmd_clock(args: argparse.Namespace) -> int:
+    from okrbot.clock import main
+
+    return main(_context())
+
+
+def _parse_at(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise SystemExit(f"--at {text!r} is not an ISO date-time; use e.g. 2026-11-23T09:00+08:00") from None
+    if moment.tzinfo is None:
+        raise SystemExit(f"--at {text!r} has no time zone offset; use e.g. 2026-11-23T09:00+08:00")
+    return moment
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.rituals.runner import run_ritual
+    from okrbot.clock import register_messengers
+
+    at = _parse_at(args.at)
+    ctx = _context()
+    register_messengers(ctx)
+    outcome = asyncio.run(run_ritual(ctx, args.team, args.ritual, at=at, force=args.force, org_id=args.org))
+    stream = sys.stdout if outcome.state in ("posted", "already") else sys.stderr
+    print(outcome.message, file=stream)
+    return {"posted": 0, "already": 0, "refused": 2}.get(outcome.state, 1)
+
+
+def status_lines(session, now: datetime, recent: int = 3) -> list[str]:
+    """Per team: each enabled ritual's next due time, then its latest runs with state and reason."""
+    from bot.rituals.schedule import describe, next_due
+    from bot.rituals.sweep import zones
+    from storage.models import Organization, RitualRun, RitualSetting, Team
+
+    lines: list[str] = []
+    orgs = session.scalars(select(Organization).order_by(Organization.id)).all()
+    zone_of = zones(session, {o.id for o in orgs}) if orgs else {}
+    for org in orgs:
+        lines.append(f"{org.name} (organization {org.id})")
+        for team in session.scalars(select(Team).where(Team.org_id == org.id).order_by(Team.key)):
+            lines.append(f"  {team.key} ({zone_of[team.id]})")
+            settings = {s.ritual: s for s in session.scalars(select(RitualSetting).where(RitualSetting.team_id == team.id))}
+            for ritual in RITUALS:
+                setting = settings.get(ritual)
+                if setting is None or not setting.enabled:
+                    lines.append(f"    {ritual:<7} off")
+                    continue
+                upcoming = describe(next_due(ritual, setting.weekday, setting.time, zone_of[team.id], now))
+                lines.append(f"    {ritual:<7} next {upcoming}")
+                for run in session.scalars(
+                    select(RitualRun).where(RitualRun.team_id == team.id, RitualRun.ritual == ritual)
+                    .order_by(RitualRun.period.desc()).limit(recent)
+                ):
+                    where = f" in {run.platform} {run.channel_id}" if run.channel_id else ""
+                    when = f" at {run.posted_at:%Y-%m-%d %H:%M} UTC" if run.posted_at else ""
+                    reason = f": {run.reason}" if run.reason else ""
+                    lines.append(f"      {run.period} {run.state}{when}{where}{reason}")
+    return lines
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from storage.db import transaction
+
+    ctx = _context()
+    with transaction(ctx.sessions) as session:
+        lines = status_lines(session, ctx.clock.now(), args.recent)
+    print("\n".join(lines) if lines else "no organization yet: import one with `okrbot import FILE`")
+    return 0
 
 
 def register(sub) -> None:
     """Add this module's subcommands to the `okrbot` parser."""
+    p = sub.add_parser("clock", help="run the scheduler that posts every team's rituals on time")
+    p.set_defaults(func=cmd_clock)
+
+    ritual = sub.add_parser("ritual", help="run a ritual now, or see what ran and what is next")
+    actions = ritual.add_subparsers(dest="ritual_command", required=True, metavar="ACTION")
+    p = actions.add_parser("run", help="post one ritual of one team now (once per week unless --force)")
+    p.add_argument("ritual", choices=RITUALS)
+    p.add_argument("--team", required=True, help="the team's key (or id)")
+    p.add_argument("--at", help="a moment in the week to run for, ISO with offset (default: now)")
+    p.add_argument("--force", action="store_true", help="post again even if this week's was already posted")
+    p.add_argument("--org", type=int, help="organization id, when several have a team with this key")
+    p.set_defaults(func=cmd_run)
+    p = actions.add_parser("status", help="upcoming and recent runs per team, with state and reason")
+    p.add_argument("--recent", type=int, default=3, help="runs shown per ritual (default 3)")
+    p.set_defaults(func=cmd_status)

@@ -94,9 +94,9 @@ def _claim(session: Session, team_key_or_id, ritual: str, at: datetime, force: b
                                     **where)
         run = session.get(RitualRun, ids[0])
     else:
-        run.state, run.claimed_by, run.claimed_at, run.reason = "claimed", claimer, now, None
-        if force and run.state != "failed":
+        if force:  # everything again; otherwise a failed or skipped run sends only what is missing
             run.delivered, run.lead_notified = {}, False
+        run.state, run.claimed_by, run.claimed_at, run.reason = "claimed", claimer, now, None
         session.flush()
     return runs.Claim.of(run, claimer), None
 
