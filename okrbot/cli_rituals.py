@@ -63,7 +63,8 @@ def status_lines(session, now: datetime, recent: int = 3) -> list[str]:
         lines.append(f"{org.name} (organization {org.id})")
         for team in session.scalars(select(Team).where(Team.org_id == org.id).order_by(Team.key)):
             lines.append(f"  {team.key} ({zone_of[team.id]})")
-            settings = {s.ritual: s for s in session.scalars(select(RitualSetting).where(RitualSetting.team_id == team.id))}
+            query = select(RitualSetting).where(RitualSetting.team_id == team.id)
+            settings = {s.ritual: s for s in session.scalars(query)}
             for ritual in RITUALS:
                 setting = settings.get(ritual)
                 if setting is None or not setting.enabled:

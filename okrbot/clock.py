@@ -14,6 +14,7 @@ whatever it had claimed but not sent is resumed by the next clock (at once on th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from datetime import timedelta
@@ -69,10 +70,8 @@ class RitualClock:
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or Windows
                 loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError):
-                pass
         scheduler = self.scheduler()
         scheduler.start()
         log.info("clock %s sweeping every %ss", self.claimer, self.interval)
