@@ -40,11 +40,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
     from bot.demo.seed import seed_demo
     from storage.db import transaction
+    from storage.models import Organization
 
     ctx = _context()
     with transaction(ctx.sessions) as session:
+        if args.if_empty and session.scalar(select(Organization.id).limit(1)) is not None:
+            print("the database already holds an organization; demo data not loaded (--if-empty)")
+            return 0
         summary = seed_demo(session, ctx.clock.now(), weeks=args.weeks)
     print(summary.describe())
     return 0
@@ -151,6 +157,7 @@ def register(sub) -> None:
         "Running it again changes nothing.",
     )
     p.add_argument("--weeks", type=int, default=6, help="weeks of history to create (default 6)")
+    p.add_argument("--if-empty", action="store_true", help="load only into a database with no organization yet")
     p.set_defaults(func=cmd_demo_data)
 
     p = sub.add_parser("report", help="print the weekly status report as text")
