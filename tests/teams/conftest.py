@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from jsonschema import Draft6Validator
 
 from adapters.teams.delivery import Delivery, Limiter
 from okrbot.app import AppContext, build_context
 from okrbot.server import build_app
 from okrbot.settings import Settings
 from tests.fakes.bot_connector import FakeBotConnector
+
+HERE = Path(__file__).parent
+# The element definitions okrbot uses, as published in Adaptive Cards' schemas/1.5.0/adaptive-card.json.
+VALIDATOR = Draft6Validator(json.loads((HERE / "schema" / "adaptive-card-1.5-subset.json").read_text()))
+
+
+def assert_valid(card: dict) -> None:
+    """The card is valid Adaptive Card 1.5, and says so."""
+    errors = sorted(VALIDATOR.iter_errors(card), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message[:200]}" for e in errors)
+    assert card["version"] == "1.5"
 
 TENANT = "tenant-jd"
 TEAM = "19:team-general@thread.tacv2"
@@ -124,6 +138,9 @@ async def teams(database_url, clock, org_id, bot_connector, monkeypatch) -> Asyn
     yield harness
     await client.close()
     harness.ctx.engine.dispose()
+    for call in bot_connector.calls:  # every card okrbot sent in the test is valid Adaptive Card 1.5
+        if call.card is not None:
+            assert_valid(call.card)
 
 
 __all__ = ["CHANNEL", "TEAM", "TENANT", "Delivery", "TeamsHarness", "start_harness"]

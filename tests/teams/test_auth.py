@@ -1,4 +1,4 @@
-"""With MicrosoftAppId set, /api/messages takes only activities signed by the Bot Framework: 401 otherwise, never 500."""
+"""With MicrosoftAppId set, /api/messages takes only Bot Framework-signed activities: else 401, never 500."""
 
 from __future__ import annotations
 

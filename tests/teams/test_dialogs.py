@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.models import CheckIn, KeyResult
+from tests.teams.conftest import assert_valid
 
 
 def _inputs(card: dict) -> dict[str, dict]:
@@ -28,6 +29,7 @@ async def _open_checkin(teams) -> dict:
     body = await response.json()
     assert body["task"]["type"] == "continue"
     assert body["task"]["value"]["title"] == "Weekly check-in"
+    assert_valid(body["task"]["value"]["card"]["content"])
     return body["task"]["value"]["card"]["content"]
 
 
@@ -44,6 +46,7 @@ async def test_button_opens_the_checkin_dialog_and_a_bad_value_comes_back_by_its
     body = await response.json()
     assert body["task"]["type"] == "continue"
     again = body["task"]["value"]["card"]["content"]
+    assert_valid(again)
     ids = [item.get("id") for item in again["body"]]
     position = ids.index(f"value:{kr.id}")
     error = again["body"][position + 1]
