@@ -81,6 +81,7 @@ def _person(session: Session, org_id: int, who: str) -> int | None:
     key = who.removeprefix("dm:")
     if key.isdigit():
         return session.scalar(select(Person.id).where(Person.org_id == org_id, Person.id == int(key)))
-    return session.scalar(select(Person.id).where(Person.org_id == org_id, func.lower(Person.email) == key.lower())) or (
-        session.scalar(select(PlatformAccount.person_id).where(
-            PlatformAccount.org_id == org_id, PlatformAccount.platform == "sandbox", PlatformAccount.account_id == key)))
+    by_email = select(Person.id).where(Person.org_id == org_id, func.lower(Person.email) == key.lower())
+    by_account = select(PlatformAccount.person_id).where(
+        PlatformAccount.org_id == org_id, PlatformAccount.platform == "sandbox", PlatformAccount.account_id == key)
+    return session.scalar(by_email) or session.scalar(by_account)

@@ -64,7 +64,8 @@ async def pick(request: web.Request) -> web.Response:
                 query = select(Person).where(Person.org_id == org.id)
                 if search:
                     needle = f"%{search.lower()}%"
-                    query = query.where(or_(func.lower(Person.name).like(needle), func.lower(Person.email).like(needle)))
+                    query = query.where(or_(func.lower(Person.name).like(needle),
+                                            func.lower(Person.email).like(needle)))
                 people = list(session.scalars(query.order_by(Person.name, Person.id).limit(PEOPLE_SHOWN)))
             return page("pick.html.j2", chrome=chrome(request, who), orgs=orgs, org=org, people=people, q=search,
                         limit=PEOPLE_SHOWN)

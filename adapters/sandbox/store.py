@@ -101,7 +101,8 @@ def channel_team(session: Session, org_id: int, channel: str) -> Team | None:
 def bind_channel(session: Session, team: Team) -> None:
     """Every team has its sandbox channel: bind it, so commands typed there are about that team."""
     bound = session.scalar(select(ChannelBinding.id).where(
-        ChannelBinding.org_id == team.org_id, ChannelBinding.platform == "sandbox", ChannelBinding.channel_id == team.key))
+        ChannelBinding.org_id == team.org_id, ChannelBinding.platform == "sandbox",
+        ChannelBinding.channel_id == team.key))
     if bound is None:
         session.add(ChannelBinding(org_id=team.org_id, team_id=team.id, platform="sandbox", channel_id=team.key))
         session.flush()

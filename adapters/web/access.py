@@ -42,8 +42,11 @@ APP_CONTEXT = web.AppKey("okrbot_web_context", AppContext)
 def install(app: web.Application, ctx: AppContext) -> None:
     """Shared by the dashboard and the sandbox, whichever is set up first."""
     if APP_CONTEXT not in app:
+        from adapters.web.errors import friendly_errors
+
         app[APP_CONTEXT] = ctx
         app[ACCESS] = make_access(ctx)
+        app.middlewares.append(friendly_errors)
 
 
 def make_access(ctx: AppContext) -> Access:

@@ -159,8 +159,8 @@ def _objectives(
                 team_name or person_name or "nobody", objective.owner_team_id)
         if kr is not None:
             view.key_results.append(KrView(
-                kr.id, kr.key, kr.title, kr_owner_name, kr.confidence, colour(kr.confidence, org.red_max, org.green_min),
-                progress_text(kr), percent(kr)))
+                kr.id, kr.key, kr.title, kr_owner_name, kr.confidence,
+                colour(kr.confidence, org.red_max, org.green_min), progress_text(kr), percent(kr)))
     krs = [kr for view in views.values() for kr in view.key_results]
     weeks = [shift(week, -n) for n in range(TREND_WEEKS - 1, -1, -1)]
     trends = confidence_trends(session, [kr.id for kr in krs], weeks, org.timezone)
@@ -255,7 +255,8 @@ def company_page(
         company=[summaries[t.id] for t in roots],
         objectives=[v for t in root_ids for v in by_team[t]],
         departments=[
-            DepartmentView(summaries[d.id], by_team[d.id], [summaries[t.id] for t in children[d.id][:TEAMS_PER_DEPARTMENT]],
+            DepartmentView(summaries[d.id], by_team[d.id],
+                           [summaries[t.id] for t in children[d.id][:TEAMS_PER_DEPARTMENT]],
                            max(0, len(children[d.id]) - TEAMS_PER_DEPARTMENT))
             for d in shown
         ],

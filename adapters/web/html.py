@@ -43,7 +43,8 @@ COLOUR_WORDS = {"green": "on track", "yellow": "at risk", "red": "off track"}
 @cache
 def environment() -> Environment:
     env = Environment(
-        loader=ChoiceLoader([PackageLoader("adapters.web", "templates"), PackageLoader("adapters.sandbox", "templates")]),
+        loader=ChoiceLoader([PackageLoader("adapters.web", "templates"),
+                             PackageLoader("adapters.sandbox", "templates")]),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -158,3 +158,14 @@ async def test_messenger_posts_replies_updates_and_sends_direct(app, sessions, o
             assert error.permanent
         else:
             raise AssertionError("posting to a missing organization must fail permanently")
+
+
+async def test_a_failure_behind_a_page_is_a_friendly_page_not_a_trace(app, client, sessions):
+    ctx, _ = app
+    await sign_in_as(client, sessions, "engineer@example.com")
+    with ctx.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE sandbox_messages")
+    response = await client.get("/sandbox/c/rd-efficiency")
+    text = visible_text(await response.text())
+    assert response.status == 500
+    assert "something went wrong on our side and nothing was changed" in text and "Traceback" not in text
