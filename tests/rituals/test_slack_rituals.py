@@ -1,0 +1,156 @@
+"""The rituals through the real Slack messenger and web app against the fake Slack Web API:
+posts land in the bound channels, a 429 is waited out, a missing channel is recorded and its lead told
+once, a transient error is retried then recorded, and the wins thread works end to end."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, select
+
+import adapters.slack.client as slack_client
+from adapters.slack import BRIDGE
+from bot.rituals.delivery import Deliverer, RetryPolicy
+from bot.rituals.runner import run_ritual
+from bot.rituals.sweep import sweep
+from storage.db import transaction
+from storage.models import ChannelBinding, Organization, Person, PlatformAccount, Team, Win
+from tests.rituals.conftest import MONDAY_0900, runs_of
+from tests.slack.conftest import TEAM, SlackSender, slack_settings, start_app
+
+DIRECTOR = "U0DIRECTOR"  # the lead of R&D Efficiency, linked below
+
+
+@pytest.fixture
+async def slack_ctx(database_url, org_id, clock, fake_slack, monkeypatch):
+    """The real app with Slack configured; slack_sdk's own 429 retries are off so that Retry-After is
+    honoured by the rituals' Deliverer on the manual clock (the SDK's handler sleeps in real time)."""
+    monkeypatch.setattr(slack_client, "RATE_LIMIT_RETRIES", 0)
+    ctx, app, client = await start_app(slack_settings(database_url, fake_slack), clock)
+    with transaction(ctx.sessions) as s:
+        s.get(Organization, org_id).slack_team_id = TEAM
+        director = s.scalar(select(Person).where(Person.email == "director.rd@example.com"))
+        s.add(PlatformAccount(org_id=org_id, person_id=director.id, platform="slack", account_id=DIRECTOR))
+    assert set(ctx.messengers) == {"slack"}
+    yield ctx, SlackSender(client, fake_slack)
+    await app[BRIDGE].drain()
+    await client.close()
+    ctx.engine.dispose()
+
+
+def posts(fake, channel: str | None = None) -> list[dict]:
+    return [b for b in fake.bodies("chat.postMessage") if channel is None or b["channel"] == channel]
+
+
+def only_rd_bound(sessions) -> None:
+    with transaction(sessions) as s:
+        eco = s.scalar(select(Team.id).where(Team.key == "ecology"))
+        s.execute(delete(ChannelBinding).where(ChannelBinding.team_id == eco))
+
+
+async def test_monday_posts_in_each_bound_slack_channel_once(slack_ctx, fake_slack, clock, deliverer):
+    ctx, _ = slack_ctx
+    clock.set(MONDAY_0900)
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    await sweep(ctx, clock.now() + timedelta(minutes=1), deliverer=deliverer)
+    assert sorted(b["channel"] for b in posts(fake_slack)) == ["C0ECOLOGY", "C0RDEFF"]
+    monday = {r.channel_id: r for r in runs_of(ctx.sessions, "monday") if r.period == "2026-W48"}
+    assert monday["C0RDEFF"].state == "posted" and monday["C0RDEFF"].platform == "slack"
+    assert monday["C0RDEFF"].message_ref.startswith("1700000000.")
+    unbound = [r for r in runs_of(ctx.sessions, "monday") if r.period == "2026-W48" and r.channel_id is None]
+    assert len(unbound) == 2 and all(r.state == "skipped" and "no channel" in r.reason for r in unbound)
+
+
+async def test_a_429_is_waited_out_for_its_retry_after_then_posted(slack_ctx, fake_slack, clock, clock_sleep,
+                                                                     deliverer):
+    ctx, _ = slack_ctx
+    only_rd_bound(ctx.sessions)
+    fake_slack.rate_limit("chat.postMessage", retry_after=7, times=1)
+    clock.set(MONDAY_0900)
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    calls = posts(fake_slack, "C0RDEFF")
+    assert len(calls) == 2  # refused once with 429, then accepted
+    assert clock_sleep.pauses == [7]
+    run = next(r for r in runs_of(ctx.sessions, "monday") if r.channel_id == "C0RDEFF")
+    assert run.state == "posted" and run.attempts == 2
+    await sweep(ctx, clock.now() + timedelta(minutes=5), deliverer=deliverer)
+    assert len(posts(fake_slack, "C0RDEFF")) == 2
+
+
+async def test_channel_not_found_is_recorded_and_the_lead_told_once(slack_ctx, fake_slack, clock, deliverer):
+    ctx, _ = slack_ctx
+    only_rd_bound(ctx.sessions)
+    fake_slack.fail("chat.postMessage", "channel_not_found", times=1)
+    clock.set(MONDAY_0900)
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    run = next(r for r in runs_of(ctx.sessions, "monday") if r.period == "2026-W48" and r.team_id == rd(ctx))
+    assert run.state == "failed" and run.reason == "permanent: channel_not_found"
+    assert run.lead_notified is True and run.attempts == 1  # not retried: retrying cannot help
+    assert [b["users"] for b in fake_slack.bodies("conversations.open")] == [DIRECTOR]
+    alert = posts(fake_slack, "D0DIRECTOR")
+    assert len(alert) == 1 and "channel_not_found" in alert[0]["text"]
+    # Later sweeps neither post again nor tell the lead again.
+    for minutes in (1, 30, 120):
+        await sweep(ctx, clock.now() + timedelta(minutes=minutes), deliverer=deliverer)
+    assert len(posts(fake_slack, "D0DIRECTOR")) == 1
+    assert len(posts(fake_slack, "C0RDEFF")) == 1
+
+
+def rd(ctx) -> int:
+    with ctx.sessions() as s:
+        return s.scalar(select(Team.id).where(Team.key == "rd-efficiency"))
+
+
+async def test_a_transient_error_is_retried_with_backoff_then_recorded_as_failed(slack_ctx, fake_slack, clock,
+                                                                                  clock_sleep):
+    ctx, _ = slack_ctx
+    only_rd_bound(ctx.sessions)
+    fake_slack.fail("chat.postMessage", "internal_error", times=3)
+    deliverer = Deliverer(sleep=clock_sleep, policy=RetryPolicy(transient_attempts=3, backoff=2), jitter=lambda: 1.0)
+    clock.set(MONDAY_0900)
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    run = next(r for r in runs_of(ctx.sessions, "monday") if r.period == "2026-W48" and r.team_id == rd(ctx))
+    assert run.state == "failed" and run.reason == "gave up: internal_error (after 3 tries)"
+    assert clock_sleep.pauses == [2, 4]
+    assert run.lead_notified is False  # transient: nothing for the lead to fix
+    assert len(posts(fake_slack, "C0RDEFF")) == 3
+
+    # A transient error that clears in time is just a delay.
+    fake_slack.fail("chat.postMessage", "internal_error", times=1)
+    outcome = await run_ritual(ctx, "rd-efficiency", "monday", deliverer=deliverer)
+    assert outcome.state == "posted"
+
+
+async def test_wins_thread_end_to_end_through_slack(slack_ctx, fake_slack, clock, deliverer):
+    ctx, slack = slack_ctx
+    friday_1600 = MONDAY_0900 + timedelta(days=4, hours=7)
+    clock.set(friday_1600)
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    friday = next(r for r in runs_of(ctx.sessions, "friday") if r.period == "2026-W48" and r.channel_id == "C0RDEFF")
+    assert friday.state == "posted"
+    root = posts(fake_slack, "C0RDEFF")[-1]
+    assert "thread_ts" not in root
+    assert "Reply in this thread" in str(root["blocks"])
+
+    status, _ = await slack.event({"type": "message", "channel": "C0RDEFF", "user": "U0ENGINEER",
+                                   "text": "Cut build time in half", "ts": "1700000500.000100",
+                                   "thread_ts": friday.message_ref, "channel_type": "channel"})
+    assert status == 200
+    await ctx_drain(slack)
+    with ctx.sessions() as s:
+        wins = s.scalars(select(Win).where(Win.team_id == rd(ctx))).all()
+    assert [(w.week, w.text) for w in wins] == [("2026-W48", "Cut build time in half")]
+
+    clock.set(friday_1600 + timedelta(hours=2))
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    wrap = [b for b in posts(fake_slack, "C0RDEFF") if b.get("thread_ts") == friday.message_ref]
+    assert len(wrap) == 1
+    assert "Cut build time in half" in str(wrap[0]["blocks"])
+    assert "1 win" in wrap[0]["text"] or "1 win" in str(wrap[0]["blocks"])
+
+
+async def ctx_drain(slack: SlackSender) -> None:
+    """Wait for the app's background work on the event (the bridge processes after the 3-second ack)."""
+    app = slack.client.server.app
+    await app[BRIDGE].drain()
