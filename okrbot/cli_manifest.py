@@ -17,6 +17,7 @@ def register(sub) -> None:
     manifest = sub.add_parser("manifest", help="print an app manifest for Slack or Teams")
     platforms = manifest.add_subparsers(dest="platform", required=True, metavar="PLATFORM")
     register_slack(platforms)
+    register_teams(platforms)
 
 
 # ------------------------------------------------------------------ Slack
@@ -59,4 +60,48 @@ def cmd_manifest_slack(args: argparse.Namespace) -> int:
         import yaml
 
         print(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True), end="")
+    return 0
+
+
+# ------------------------------------------------------------------ Teams
+
+
+def register_teams(platforms) -> None:
+    p = platforms.add_parser(
+        "teams",
+        help="a Teams app package (zip) to upload in Teams admin centre or Teams > Apps > Manage your apps",
+        description="Write the okrbot Teams app package: manifest.json (the bot in team, personal and group "
+        "chat scopes, its command lists, the RSC permission ChannelMessage.Read.Group) and its two icons, "
+        "zipped. Upload it as is: Teams admin centre > Teams apps > Manage apps > Upload new app.",
+    )
+    p.add_argument("--app-id", default=None, help="the bot's Microsoft App ID, a GUID (default: MicrosoftAppId)")
+    p.add_argument("--out", default="okrbot-teams.zip", help="where to write the package (default okrbot-teams.zip)")
+    p.add_argument("--name", default="okrbot", help="the app's name in Teams (default okrbot)")
+    p.add_argument("--version", default="1.0.0", help="the package version; raise it to update an uploaded app")
+    p.set_defaults(func=cmd_manifest_teams)
+
+
+def cmd_manifest_teams(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from adapters.teams.manifest import package
+
+    app_id = args.app_id or Settings.from_env().teams_app_id
+    if not app_id:
+        print("Give the bot's Microsoft App ID, like: okrbot manifest teams --app-id "
+              "00000000-0000-0000-0000-000000000000 (Azure portal > your Azure Bot > Configuration)", file=sys.stderr)
+        return 2
+    try:
+        data = package(app_id, name=args.name, version=args.version)
+    except ValueError as error:
+        print(f"{error}. Copy it from Azure portal > your Azure Bot > Configuration > Microsoft App ID.",
+              file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    try:
+        out.write_bytes(data)
+    except OSError as error:
+        print(f"cannot write {out}: {error.strerror}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}: upload it in Teams admin centre > Teams apps > Manage apps > Upload new app")
     return 0

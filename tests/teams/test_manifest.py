@@ -1,0 +1,77 @@
+"""`okrbot manifest teams`: the package a Teams admin uploads as is."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zipfile
+import zlib
+
+from bot.commands import UsageError, parse
+from okrbot.cli import main
+
+APP_ID = "11111111-2222-3333-4444-555555555555"
+
+
+def _decode_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int, int]]]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, idat, header = 8, b"", None
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind, body = data[position + 4 : position + 8], data[position + 8 : position + 8 + length]
+        (crc,) = struct.unpack(">I", data[position + 8 + length : position + 12 + length])
+        assert zlib.crc32(kind + body) & 0xFFFFFFFF == crc
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        position += 12 + length
+    width, height, depth, colour_type, *_ = header
+    assert (depth, colour_type) == (8, 6)
+    raw = zlib.decompress(idat)
+    stride = width * 4 + 1
+    pixels = []
+    for y in range(height):
+        row = raw[y * stride : (y + 1) * stride]
+        assert row[0] == 0
+        pixels.extend(tuple(row[1 + 4 * x : 5 + 4 * x]) for x in range(width))
+    return width, height, pixels
+
+
+def test_package_has_manifest_and_icons(tmp_path, capsys):
+    out = tmp_path / "okrbot-teams.zip"
+    assert main(["manifest", "teams", "--app-id", APP_ID, "--out", str(out)]) == 0
+    assert "upload" in capsys.readouterr().out.lower()
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(archive.read("manifest.json"))
+        colour = _decode_png(archive.read("color.png"))
+        outline = _decode_png(archive.read("outline.png"))
+
+    assert manifest["id"] == APP_ID and manifest["manifestVersion"] == "1.17"
+    [bot] = manifest["bots"]
+    assert bot["botId"] == APP_ID and set(bot["scopes"]) == {"team", "personal", "groupChat"}
+    assert manifest["authorization"]["permissions"]["resourceSpecific"] == [
+        {"name": "ChannelMessage.Read.Group", "type": "Application"}]
+    assert manifest["webApplicationInfo"]["id"] == APP_ID
+    for command_list in bot["commandLists"]:
+        assert len(command_list["commands"]) <= 10
+        for command in command_list["commands"]:
+            assert len(command["title"]) <= 32 and len(command["description"]) <= 128
+            parsed = parse(command["title"])  # every listed command is one okrbot understands
+            assert not (isinstance(parsed, UsageError) and parsed.error == "unknown_command"), command
+    assert len(manifest["description"]["short"]) <= 80 and len(manifest["name"]["short"]) <= 30
+
+    width, height, pixels = colour
+    assert (width, height) == (192, 192) and all(a == 255 for *_, a in pixels)
+    assert len({p[:3] for p in pixels}) == 2
+    width, height, pixels = outline
+    assert (width, height) == (32, 32)
+    assert set(pixels) == {(255, 255, 255, 255), (0, 0, 0, 0)}  # white on transparent only
+    assert pixels[0] == (0, 0, 0, 0)
+
+
+def test_bad_app_id_is_explained(tmp_path, capsys):
+    assert main(["manifest", "teams", "--app-id", "my-bot", "--out", str(tmp_path / "x.zip")]) == 2
+    assert "GUID" in capsys.readouterr().err
+    assert not (tmp_path / "x.zip").exists()
