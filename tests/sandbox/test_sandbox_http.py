@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from adapters.sandbox.messenger import SandboxMessenger
@@ -162,6 +163,8 @@ async def test_messenger_posts_replies_updates_and_sends_direct(app, sessions, o
 
 async def test_a_failure_behind_a_page_is_a_friendly_page_not_a_trace(app, client, sessions):
     ctx, _ = app
+    if ctx.engine.dialect.name != "sqlite":
+        pytest.skip("drops a table: only on the per-test SQLite copy, never the shared PostgreSQL database")
     await sign_in_as(client, sessions, "engineer@example.com")
     with ctx.engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE sandbox_messages")
