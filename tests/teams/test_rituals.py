@@ -1,0 +1,56 @@
+"""The rituals engine (bot/rituals) through the Teams Messenger: threads in the bound channel, once; wins in them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.rituals.delivery import Deliverer
+from bot.rituals.sweep import sweep
+from storage.models import RitualRun, Win
+from tests.teams.conftest import CHANNEL
+
+MONDAY_0900 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai, the example's zone
+FRIDAY_1600 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+def _runs(sessions, ritual: str) -> list[RitualRun]:
+    with sessions() as s:
+        return list(s.scalars(select(RitualRun).where(RitualRun.ritual == ritual, RitualRun.platform == "teams")))
+
+
+async def _bound(teams) -> Deliverer:
+    await teams.say("bind rd-efficiency", "director", where="channel")
+    await teams.say("help", "engineer")
+    teams.connector.calls.clear()
+    return Deliverer(concurrency=4, sleep=teams.time.sleep, jitter=lambda: 1.0)
+
+
+async def test_monday_starts_one_thread_in_the_bound_channel_and_records_both_ids(teams, clock, sessions):
+    deliverer = await _bound(teams)
+    clock.set(MONDAY_0900)
+    await sweep(teams.ctx, clock.now(), deliverer=deliverer)
+    await sweep(teams.ctx, clock.now() + timedelta(minutes=1), deliverer=deliverer)  # a second sweep posts nothing
+    [create] = teams.connector.of("create")
+    assert create.body["channelData"]["channel"] == {"id": CHANNEL}
+    assert "R&D Efficiency" in create.text
+    [run] = _runs(sessions, "monday")
+    assert (run.state, run.channel_id) == ("posted", CHANNEL)
+    assert run.message_ref == create.activity_id
+    assert run.thread_ref == create.conversation == f"{CHANNEL};messageid={create.activity_id}"
+
+
+async def test_friday_wins_thread_collects_replies_once(teams, clock, sessions):
+    deliverer = await _bound(teams)
+    clock.set(FRIDAY_1600)
+    await sweep(teams.ctx, clock.now(), deliverer=deliverer)
+    [friday] = _runs(sessions, "friday")
+    assert friday.state == "posted", friday.reason
+    reply = teams.message("we cut delivery time to 38 days", "engineer", where="channel", root=friday.message_ref,
+                          mention=False)
+    await teams.post(reply)
+    await teams.post(reply)
+    with sessions() as s:
+        [win] = s.scalars(select(Win).where(Win.platform == "teams")).all()
+    assert (win.text, win.message_id, win.week) == ("we cut delivery time to 38 days", reply["id"], friday.period)
