@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 
 SLACK = "slack"
 ACK_BUDGET_SECONDS = 2.0
+# A linked account stays linked; remembering that for a while saves a query on every request. If it
+# is unlinked meanwhile, the core still refuses the stranger; the email is looked up after this time.
+KNOWN_ACCOUNT_SECONDS = 600.0
+KNOWN_ACCOUNTS_MAX = 50_000
 ANY = re.compile(r".*")
 MENTION_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))  # Slack escapes these three in message text
 
@@ -100,6 +105,7 @@ class Bridge:
         self.core = core
         self.ack_budget = ack_budget
         self._late: set[asyncio.Task] = set()
+        self._known: dict[tuple[str, str], float] = {}  # (workspace, user) -> remembered until (monotonic)
 
     def register(self, bolt: AsyncApp) -> None:
         bolt.command(ANY)(self.on_command)
@@ -122,7 +128,14 @@ class Bridge:
         return profile.get("email"), profile.get("real_name") or person.get("real_name") or person.get("name")
 
     async def email_if_unknown(self, client: AsyncWebClient, workspace: str, user: str) -> tuple[str | None, ...]:
+        """Only a stranger's email is fetched; a known account is remembered a while, saving a query a request."""
+        key = (workspace, user)
+        if self._known.get(key, 0.0) > time.monotonic():
+            return None, None
         if await asyncio.to_thread(self.core.knows_account, SLACK, workspace, user):
+            if len(self._known) >= KNOWN_ACCOUNTS_MAX:
+                self._known.clear()
+            self._known[key] = time.monotonic() + KNOWN_ACCOUNT_SECONDS
             return None, None
         return await self.profile(client, user)
 

@@ -1,0 +1,295 @@
+"""How fast okrbot acknowledges Slack: signed `/okr confidence` requests against the running server.
+
+Each server runs in its own process (as `okrbot serve` would) on a free port, with SLACK_API_URL on a
+fake Slack Web API inside that process; the load comes from this process over real HTTP.
+- okrbot on SQLite, okrbot on PostgreSQL: the real app (okrbot.server.build_app) over the example
+  organization; every request records a check-in and answers with the card in the ack;
+- bare: a slack-bolt AsyncApp on the same aiohttp adapter pieces, whose only listener acks. It is
+  the baseline: the cost of Slack's signature check, bolt and aiohttp without okrbot.
+Two loads for each: a fixed rate (open loop: a request is sent on schedule whether or not the earlier
+ones have answered; latency is from the send to the HTTP response) and saturation (closed loop,
+N concurrent senders, for throughput). Targets: p99 <= 100 ms at 100 requests/s; saturation
+throughput at least half of bare's.
+
+    .venv/bin/python bench/slack_ack.py [--rate 100] [--seconds 10] [--concurrency 16] [--no-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SECRET = "bench-signing-secret"
+POSTGRES = os.environ.get("OKRBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+# ------------------------------------------------------------------ servers (child processes)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _serve_okrbot(database_url: str, port: int, ready) -> None:
+    from aiohttp import web
+
+    from okrbot.app import build_context
+    from okrbot.server import build_app
+    from okrbot.settings import Settings
+    from tests.fakes.slack_api import FakeSlack
+
+    fake = await FakeSlack().start()
+    settings = Settings(database_url=database_url, slack_bot_token="xoxb-bench", slack_signing_secret=SECRET,
+                        slack_api_url=fake.api_url, sandbox=False)
+    runner = web.AppRunner(build_app(build_context(settings, migrate=False)), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    ready.set()
+    await asyncio.Event().wait()
+
+
+async def _serve_bare(port: int, ready) -> None:
+    from aiohttp import web
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from tests.fakes.slack_api import FakeSlack
+
+    fake = await FakeSlack().start()
+    bolt = AsyncApp(name="bare", signing_secret=SECRET, process_before_response=True,
+                    client=AsyncWebClient(token="xoxb-bench", base_url=fake.api_url))
+
+    @bolt.command("/okr")
+    async def ack_only(ack) -> None:
+        await ack()
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    app = web.Application()
+    app.router.add_post("/slack/events", events)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    ready.set()
+    await asyncio.Event().wait()
+
+
+def _server_main(kind: str, database_url: str | None, port: int, ready) -> None:
+    if kind == "bare":
+        asyncio.run(_serve_bare(port, ready))
+    else:
+        asyncio.run(_serve_okrbot(database_url, port, ready))
+
+
+# ------------------------------------------------------------------ databases
+
+
+def _prepare(database_url: str) -> None:
+    """Migrate and import the example organization (U0ENGINEER owns rd-o1-kr3)."""
+    from bot.importer import import_text
+    from bot.timesource import SystemClock
+    from storage.db import make_engine, make_sessionmaker, transaction
+    from storage.migrate import upgrade
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with transaction(make_sessionmaker(engine)) as session:
+        import_text(session, (ROOT / "bot" / "demo" / "example.yaml").read_text(), SystemClock().now())
+    engine.dispose()
+
+
+def _postgres_database() -> tuple[str, callable] | None:
+    from sqlalchemy import create_engine, text
+
+    try:
+        admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2})
+        name = f"okrbot_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - no server: the PostgreSQL rows are skipped, with the reason
+        print(f"PostgreSQL skipped: {type(exc).__name__}", file=sys.stderr)
+        return None
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return POSTGRES.rsplit("/", 1)[0] + "/" + name, drop
+
+
+# ------------------------------------------------------------------ load
+
+
+def _signed(text: str, n: int) -> tuple[bytes, dict[str, str]]:
+    from slack_sdk.signature import SignatureVerifier
+
+    body = urlencode({
+        "team_id": "T0TEAM", "channel_id": "C0RDEFF", "user_id": "U0ENGINEER", "user_name": "engineer",
+        "command": "/okr", "text": text, "response_url": "http://127.0.0.1:9/unused", "trigger_id": f"t{n}",
+    })
+    timestamp = str(int(time.time()))
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=timestamp, body=body)
+    return body.encode(), {"Content-Type": "application/x-www-form-urlencoded",
+                           "X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
+
+
+@dataclass
+class Result:
+    latencies: list[float]
+    seconds: float
+    errors: int
+
+    def row(self) -> tuple[float, float, float]:
+        ordered = sorted(self.latencies)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
+        p50 = statistics.median(ordered) if ordered else float("nan")
+        return p50 * 1000, p99 * 1000, len(ordered) / self.seconds
+
+
+async def _one(session, url: str, n: int, latencies: list[float], errors: list[int]) -> None:
+    body, headers = _signed(f"confidence 1 {1 + n % 10} bench", n)
+    started = time.perf_counter()
+    try:
+        async with session.post(url, data=body, headers=headers) as response:
+            await response.read()
+            ok = response.status == 200
+    except Exception:  # noqa: BLE001 - counted, not fatal
+        ok = False
+    if ok:
+        latencies.append(time.perf_counter() - started)
+    else:
+        errors.append(n)
+
+
+async def fixed_rate(url: str, rate: float, seconds: float) -> Result:
+    import aiohttp
+
+    latencies: list[float] = []
+    errors: list[int] = []
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        await _one(session, url, 0, [], [])  # warm-up (auth.test, connections, caches)
+        tasks = []
+        start = time.perf_counter()
+        for n in range(int(rate * seconds)):
+            delay = start + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(_one(session, url, n, latencies, errors)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    return Result(latencies, elapsed, len(errors))
+
+
+async def saturation(url: str, concurrency: int, seconds: float) -> Result:
+    import aiohttp
+
+    latencies: list[float] = []
+    errors: list[int] = []
+    counter = iter(range(10**9))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        await _one(session, url, 0, [], [])
+        deadline = time.perf_counter() + seconds
+
+        async def sender() -> None:
+            while time.perf_counter() < deadline:
+                await _one(session, url, next(counter), latencies, errors)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return Result(latencies, elapsed, len(errors))
+
+
+# ------------------------------------------------------------------ main
+
+
+def _run_server(kind: str, database_url: str | None):
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    port = _free_port()
+    process = context.Process(target=_server_main, args=(kind, database_url, port, ready), daemon=True)
+    process.start()
+    if not ready.wait(60):
+        process.kill()
+        raise RuntimeError(f"the {kind} server did not start")
+    return process, f"http://127.0.0.1:{port}/slack/events"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=100.0, help="requests per second for the fixed-rate run")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each run")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent senders at saturation")
+    parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
+    args = parser.parse_args()
+
+    servers: list[tuple[str, str | None]] = [("bare", None)]
+    cleanup = []
+    tmp = tempfile.TemporaryDirectory()
+    sqlite_url = f"sqlite:///{tmp.name}/bench.db"
+    _prepare(sqlite_url)
+    servers.append(("okrbot sqlite", sqlite_url))
+    if not args.no_postgres:
+        found = _postgres_database()
+        if found is not None:
+            _prepare(found[0])
+            servers.append(("okrbot postgresql", found[0]))
+            cleanup.append(found[1])
+
+    rows = {}
+    try:
+        for name, database_url in servers:
+            process, url = _run_server("bare" if name == "bare" else "okrbot", database_url)
+            try:
+                fixed = asyncio.run(fixed_rate(url, args.rate, args.seconds))
+                saturated = asyncio.run(saturation(url, args.concurrency, args.seconds))
+            finally:
+                process.kill()
+                process.join()
+            rows[name] = (fixed, saturated)
+    finally:
+        for drop in cleanup:
+            drop()
+        tmp.cleanup()
+
+    bare_throughput = rows["bare"][1].row()[2]
+    print(f"{'server':<20} {'rate p50 ms':>11} {'rate p99 ms':>11} {'errors':>6} "
+          f"{'sat p50 ms':>10} {'sat p99 ms':>10} {'req/s':>8} {'vs bare':>7}")
+    for name, (fixed, saturated) in rows.items():
+        f50, f99, _ = fixed.row()
+        s50, s99, throughput = saturated.row()
+        print(f"{name:<20} {f50:>11.1f} {f99:>11.1f} {fixed.errors + saturated.errors:>6} "
+              f"{s50:>10.1f} {s99:>10.1f} {throughput:>8.0f} {throughput / bare_throughput:>7.2f}")
+    verdicts = []
+    for name, (fixed, saturated) in rows.items():
+        if name == "bare":
+            continue
+        p99 = fixed.row()[1]
+        ratio = saturated.row()[2] / bare_throughput
+        verdicts.append(p99 <= 100 and ratio >= 0.5)
+        print(f"{name}: p99 at {args.rate:g}/s {'meets' if p99 <= 100 else 'MISSES'} the 100 ms target; "
+              f"saturation {ratio:.2f} x bare {'meets' if ratio >= 0.5 else 'MISSES'} the 0.5 target")
+    return 0 if all(verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
