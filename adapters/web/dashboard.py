@@ -134,9 +134,11 @@ def percent(kr: KeyResult) -> int | None:
 
 
 def _objectives(
-    session: Session, org: Organization, cycle: Cycle | None, week: str, *conditions, limit: int = 2000
+    session: Session, org: Organization, cycle: Cycle | None, week: str, *conditions, limit: int = 2000,
+    trends: dict[int, tuple[int, ...]] | None = None,
 ) -> list[ObjectiveView]:
-    """Objectives matching `conditions` with their key results and trends: three statements."""
+    """Objectives matching `conditions` with their key results and trends: three statements (one when
+    the trends are already known, as the four-square knows them for a team's own key results)."""
     if cycle is None:
         return []
     owner_person, owner_team, kr_owner = aliased(Person), aliased(Team), aliased(Person)
@@ -162,8 +164,9 @@ def _objectives(
                 kr.id, kr.key, kr.title, kr_owner_name, kr.confidence,
                 colour(kr.confidence, org.red_max, org.green_min), progress_text(kr), percent(kr)))
     krs = [kr for view in views.values() for kr in view.key_results]
-    weeks = [shift(week, -n) for n in range(TREND_WEEKS - 1, -1, -1)]
-    trends = confidence_trends(session, [kr.id for kr in krs], weeks, org.timezone)
+    if trends is None:
+        weeks = [shift(week, -n) for n in range(TREND_WEEKS - 1, -1, -1)]
+        trends = confidence_trends(session, [kr.id for kr in krs], weeks, org.timezone)
     for kr in krs:
         kr.trend = trends.get(kr.id, ())
     return list(views.values())
@@ -180,7 +183,8 @@ def _summaries(session: Session, org: Organization, cycle: Cycle | None, week: s
             select(Objective.owner_team_id, func.count(KeyResult.id), func.avg(KeyResult.confidence),
                    func.sum(case((KeyResult.confidence <= org.red_max, 1), else_=0)))
             .join(Objective, Objective.id == KeyResult.objective_id)
-            .where(KeyResult.org_id == org.id, Objective.cycle_id == cycle.id, Objective.status != "closed",
+            # Scoped by the teams, which are this organization's: no org_id test for the planner to prefer.
+            .where(Objective.cycle_id == cycle.id, Objective.status != "closed",
                    Objective.level != "individual", Objective.owner_team_id.in_(ids))
             .group_by(Objective.owner_team_id)
         ):
@@ -284,15 +288,18 @@ def team_page(
         node = by_id.get(node.parent_id) if node.parent_id else None
     kids = [t for t in related if t.parent_id == team.id][:TEAMS_PER_DEPARTMENT]
     summaries = _summaries(session, org, cycle, week, [team, *kids])
+    square = four_square(session, org, team, week, now)
+    # The four-square shows the current cycle with each key result's trend: reuse them when that cycle is shown.
+    known = {status.kr_id: status.trend for status in square.okrs}
+    same_cycle = cycle is not None and square.cycle == cycle.name
     objectives = _objectives(session, org, cycle, week, Objective.owner_team_id == team.id,
-                             Objective.level != "individual")
+                             Objective.level != "individual", trends=known if same_cycle else None)
     visible = _visible_individual(viewer)
     individual = []
     if visible is not None:
         members = select(TeamMember.person_id).where(TeamMember.team_id == team.id)
         individual = _objectives(session, org, cycle, week, Objective.level == "individual", visible,
                                  Objective.owner_person_id.in_(members), limit=300)
-    square = four_square(session, org, team, week, now)
     wins, _total = _wins(session, org, week, team.id, 200)
     return TeamPage(
         org=org, cycle=cycle, cycles=cycles, week=week, team=summaries[team.id],
