@@ -25,8 +25,9 @@ from bot.weeks import local_week, shift
 from storage.models import Cycle, KeyResult, Objective, Organization, Person, Team, TeamMember, Win
 
 TREND_WEEKS = 8
-DEPARTMENTS_PER_PAGE = 20
-TEAMS_PER_DEPARTMENT = 60  # summary rows shown under one department; the rest are counted
+DEPARTMENTS_PER_PAGE = 10
+TEAMS_PER_DEPARTMENT = 30  # summary rows under one department in the tree; its own page lists more
+CHILDREN_SHOWN = 200  # summary rows on a department's own page
 WINS_SHOWN = 20
 
 
@@ -110,6 +111,7 @@ class TeamPage:
     chain: list[TeamSummary]  # ancestors, company first
     objectives: list[ObjectiveView]
     children: list[TeamSummary]
+    more_children: int
     individual: list[ObjectiveView]
     four_square: dict  # the four-square card, as bot.serialize dicts
     wins: list[WinView]
@@ -286,7 +288,8 @@ def team_page(
     while node is not None and node not in chain:
         chain.insert(0, node)
         node = by_id.get(node.parent_id) if node.parent_id else None
-    kids = [t for t in related if t.parent_id == team.id][:TEAMS_PER_DEPARTMENT]
+    all_kids = [t for t in related if t.parent_id == team.id]
+    kids = all_kids[:CHILDREN_SHOWN]
     summaries = _summaries(session, org, cycle, week, [team, *kids])
     square = four_square(session, org, team, week, now)
     # The four-square shows the current cycle with each key result's trend: reuse them when that cycle is shown.
@@ -304,6 +307,6 @@ def team_page(
     return TeamPage(
         org=org, cycle=cycle, cycles=cycles, week=week, team=summaries[team.id],
         chain=[TeamSummary(t.key, t.name, t.level) for t in chain], objectives=objectives,
-        children=[summaries[t.id] for t in kids], individual=individual,
+        children=[summaries[t.id] for t in kids], more_children=len(all_kids) - len(kids), individual=individual,
         four_square=card_to_dict(four_square_card(square, org)), wins=wins, team_keys=_team_keys(related),
     )
