@@ -9,7 +9,9 @@ core's markdown subset: it is escaped first and only then given its few tags, so
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
@@ -31,6 +33,12 @@ def markdown(text: str | None) -> Markup:
     html = BOLD.sub(r"<strong>\1</strong>", html)
     html = ITALIC.sub(r"<em>\1</em>", html)
     return Markup(html.replace("\n", "<br>\n"))
+
+
+def local_time(moment: datetime, zone: str) -> datetime:
+    """A stored moment in the organization's zone (SQLite hands UTC back without its zone)."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return aware.astimezone(ZoneInfo(zone))
 
 
 def whole_numbers(options: list[dict]) -> bool:
@@ -55,6 +63,7 @@ def environment() -> Environment:
     env.filters["trend_points"] = trend_points
     env.globals["colour_word"] = COLOUR_WORDS.get
     env.tests["whole_numbers"] = whole_numbers
+    env.filters["local_time"] = local_time
     return env
 
 
