@@ -7,8 +7,10 @@ test asserts on exactly what was posted; it fails or rate-limits a method on dem
     fake.rate_limit("chat.postMessage", retry_after=0, times=1)
     fake.server_error("chat.postMessage", status=503, times=2)
 
-Response URLs (slash commands, buttons) are served too: `fake.response_url("c1")` makes one, and
-what the app sends there is recorded as method "response_url".
+Socket Mode too: apps.connections.open hands out a WebSocket here, and `await fake.socket_send(kind,
+payload)` delivers an envelope and returns the app's acknowledgement. Response URLs (slash commands,
+buttons) are served as well: `fake.response_url("c1")` makes one, and what the app sends there is
+recorded as method "response_url".
 
 Use the `fake_slack` fixture (registered in tests/conftest.py), or `async with FakeSlack() as fake`.
 """
@@ -24,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 JSON_FIELDS = ("blocks", "view", "attachments", "metadata")
 
@@ -59,6 +61,8 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._sockets: list[web.WebSocketResponse] = []
+        self._envelopes = itertools.count(1)
         self.url = ""
 
     # ------------------------------------------------------------ lifecycle
@@ -67,6 +71,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)  # slack_sdk GETs some methods (users.info)
         app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -129,7 +134,33 @@ class FakeSlack:
             await asyncio.wait_for(self._changed.wait_for(lambda: len(self.calls_to(method)) >= count), timeout)
         return self.calls_to(method)
 
+    async def socket_send(self, kind: str, payload: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+        """Socket Mode: hand the connected app an envelope and return its acknowledgement."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: bool(self._sockets)), timeout)
+        envelope_id = f"env-{next(self._envelopes)}"
+        await self._sockets[-1].send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                           "accepts_response_payload": kind != "events_api", "retry_attempt": 0})
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(
+                lambda: any(c.body.get("envelope_id") == envelope_id for c in self.calls_to("socket_ack"))), timeout)
+        return next(c.body for c in self.calls_to("socket_ack") if c.body.get("envelope_id") == envelope_id)
+
     # ------------------------------------------------------------ the server
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1, "debug_info": {},
+                                "connection_info": {"app_id": "A0APP"}})
+        self._sockets.append(socket)
+        async with self._changed:
+            self._changed.notify_all()
+        async for message in socket:
+            if message.type == WSMsgType.TEXT:
+                await self._record(Call("socket_ack", json.loads(message.data), None, request.path))
+        self._sockets.remove(socket)
+        return socket
 
     async def _record(self, call: Call) -> None:
         self.calls.append(call)
@@ -206,6 +237,9 @@ class FakeSlack:
     def _conversations_open(self, body, token) -> dict[str, Any]:
         users = str(body.get("users", ""))
         return {"channel": {"id": "D" + users.split(",")[0].lstrip("U")}}
+
+    def _apps_connections_open(self, body, token) -> dict[str, Any]:
+        return {"url": self.url.replace("http://", "ws://") + "/socket"}
 
     def _oauth_v2_access(self, body, token) -> dict[str, Any]:
         team_id = body.get("code", "")
