@@ -25,7 +25,7 @@ from bot.services.keyresults import colour
 from bot.services.trends import confidence_trends
 from bot.services.weekly import week_priorities
 from bot.weeks import shift
-from storage.models import HealthMetric, HealthUpdate, KeyResult, Objective, Organization, Person, Plan, Team
+from storage.models import Cycle, HealthMetric, HealthUpdate, KeyResult, Objective, Organization, Person, Plan, Team
 
 TREND_WEEKS = 6  # weeks of confidence history drawn next to each key result
 PLAN_WEEKS = 4  # "plans for the next four weeks": a plan stays on the board four weeks from the week it was added
@@ -110,44 +110,56 @@ def team_chain(session: Session, team: Team) -> list[Team]:
 
 
 def okr_status(
-    session: Session, org: Organization, teams: list[Team], week: str, now: datetime, timezone: str
+    session: Session, org: Organization, cycle: Cycle | None, teams: list[Team], week: str, timezone: str,
+    trend_weeks: int = TREND_WEEKS,
 ) -> list[OkrStatus]:
-    """Key results of the current cycle owned by `teams` (never individual objectives), in the order given.
+    """Key results of `cycle` owned by `teams` (never individual objectives), in the order of `teams`.
 
-    Two fixed queries plus the trend's: the number of key results changes nothing but the row count.
+    One query for the key results and two for their trends, whatever their number: the trend query
+    takes the same filter as a subquery instead of a list of ids. `trend_weeks` >= 2 (this week and
+    last week give the change).
     """
-    cycle = current_cycle(session, org, now)
     if cycle is None or not teams:
         return []
     order = {t.id: i for i, t in enumerate(teams)}
     names = {t.id: t.name for t in teams}
+    in_scope = (
+        Objective.org_id == org.id,
+        Objective.cycle_id == cycle.id,
+        Objective.owner_team_id.in_(list(order)),
+        Objective.level != "individual",
+        Objective.status != "closed",
+    )
     owner = aliased(Person)
+    # Plain columns, not ORM entities: a company roll-up reads tens of thousands of these rows.
     rows = session.execute(
-        select(KeyResult, Objective, owner.name)
+        select(
+            KeyResult.id, KeyResult.key, KeyResult.title, KeyResult.confidence, KeyResult.position,
+            KeyResult.start_value, KeyResult.current_value, KeyResult.target_value, KeyResult.unit,
+            KeyResult.milestone, Objective.id.label("objective_id"), Objective.title.label("objective"),
+            Objective.level, Objective.owner_team_id, Objective.position.label("objective_position"),
+            owner.name.label("owner"),
+        )
         .join(Objective, Objective.id == KeyResult.objective_id)
         .outerjoin(owner, owner.id == KeyResult.owner_person_id)
-        .where(
-            KeyResult.org_id == org.id,
-            Objective.cycle_id == cycle.id,
-            Objective.owner_team_id.in_(list(order)),
-            Objective.level != "individual",
-            Objective.status != "closed",
-        )
+        .where(*in_scope)
     ).all()
-    rows.sort(key=lambda r: (order[r[1].owner_team_id], LEVEL_RANK.get(r[1].level, 9), r[1].position, r[1].id,
-                             r[0].position, r[0].id))
-    weeks = [shift(week, -n) for n in range(TREND_WEEKS - 1, -1, -1)]
-    trends = confidence_trends(session, [kr.id for kr, _, _ in rows], weeks, timezone)
+    if not rows:
+        return []
+    rows.sort(key=lambda r: (order[r.owner_team_id], LEVEL_RANK.get(r.level, 9), r.objective_position,
+                             r.objective_id, r.position, r.id))
+    weeks = [shift(week, -n) for n in range(max(trend_weeks, 2) - 1, -1, -1)]
+    ids = select(KeyResult.id).join(Objective, Objective.id == KeyResult.objective_id).where(*in_scope)
+    trends = confidence_trends(session, ids, weeks, timezone)
     statuses = []
-    for kr, objective, owner_name in rows:
-        trend = trends[kr.id]
+    for kr in rows:
+        trend = trends.get(kr.id, ())
         confidence = trend[-1] if trend else kr.confidence
         previous = trend[-2] if len(trend) >= 2 else None
         delta = confidence - previous if previous is not None else None
         statuses.append(OkrStatus(
-            kr_id=kr.id, code=kr.key, title=kr.title, objective=objective.title, level=objective.level,
-            team_id=objective.owner_team_id, team=names[objective.owner_team_id], owner=owner_name,
-            confidence=confidence,
+            kr_id=kr.id, code=kr.key, title=kr.title, objective=kr.objective, level=kr.level,
+            team_id=kr.owner_team_id, team=names[kr.owner_team_id], owner=kr.owner, confidence=confidence,
             colour=colour(confidence, org.red_max, org.green_min), previous=previous, delta=delta,
             flagged=delta is not None and delta <= -2, progress=progress_text(kr), trend=trend,
         ))
@@ -230,7 +242,7 @@ def four_square(session: Session, org: Organization, team: Team, week: str, now:
             for p in priorities
         ),
         plans=tuple(plans_on_board(session, [team.id], week)[team.id]),
-        okrs=tuple(okr_status(session, org, chain, week, now, zone)),
+        okrs=tuple(okr_status(session, org, cycle, chain, week, zone)),
         health=tuple(health_status(session, [team.id], week)[team.id]),
     )
 

@@ -12,15 +12,17 @@ with a fixed number of statements whatever the size of the tree (no N+1); the be
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from bot import commands as c
-from bot.context import Ctx, team_timezone
+from bot.context import Ctx, current_cycle, team_timezone
 from bot.handlers import command
 from bot.model import Card, Context, Divider, Reply, Text
 from bot.render import render
@@ -141,7 +143,8 @@ def gather(session: Session, org: Organization, roots: list[Team], week: str, no
     ids = [team.id for team in teams]
     zone = team_timezone(session, roots[0], org)
     okrs: dict[int, list[OkrStatus]] = defaultdict(list)
-    for status in okr_status(session, org, teams, week, now, zone):
+    cycle = current_cycle(session, org, now)
+    for status in okr_status(session, org, cycle, teams, week, zone, trend_weeks=2):
         okrs[status.team_id].append(status)
     priorities = _priorities(session, ids, week)
     health = health_status(session, ids, week)
@@ -152,16 +155,19 @@ def gather(session: Session, org: Organization, roots: list[Team], week: str, no
     ]
 
 
-def _part(number: int, heading: str, teams: list[TeamWeek], lines, empty: str) -> list:
+Line = Callable[[], str]  # rendered only if shown: a company roll-up has thousands of candidate lines
+
+
+def _part(number: int, heading: str, teams: list[TeamWeek], lines: Callable[[TeamWeek], list[Line]],
+          empty: str) -> list:
     """One part of the report: a heading, then one text per team that has something to say."""
-    speaking = [(tw, lines(tw)) for tw in teams]
-    speaking = [(tw, ls) for tw, ls in speaking if ls]
+    speaking = [(tw, ls) for tw in teams if (ls := lines(tw))]
     elements: list = [Text(render("report_part", number=number, heading=heading))]
     if not speaking:
         elements.append(Context(empty))
         return elements
     for tw, ls in speaking[:MAX_TEAMS]:
-        shown = ls[:MAX_LINES]
+        shown = [line() for line in ls[:MAX_LINES]]
         elements.append(Text(render("report_team", team=tw.team.name, depth=tw.depth, lines=shown,
                                     more=len(ls) - len(shown))))
     if len(speaking) > MAX_TEAMS:
@@ -169,44 +175,48 @@ def _part(number: int, heading: str, teams: list[TeamWeek], lines, empty: str) -
     return elements
 
 
-def _okr_lines(tw: TeamWeek) -> list[str]:
+def _okr_lines(tw: TeamWeek) -> list[Line]:
     if not tw.okrs:
         return []
-    lines = [render("report_okr_summary", okrs=tw.okrs)]
+    lines: list[Line] = [partial(render, "report_okr_summary", okrs=tw.okrs)]
     # Those that need the talk first (red or dropped by 2+), then the weakest.
     ranked = sorted(tw.okrs, key=lambda o: (o.colour != "red" and not o.flagged, o.confidence, o.code))
-    lines += [render("report_okr", o=o, title=_cut(o.title)) for o in ranked]
+    lines += [partial(render, "report_okr", o=o, title=_cut(o.title)) for o in ranked]
     return lines
 
 
-def _last_week_lines(tw: TeamWeek) -> list[str]:
-    return [render("report_priority", p=p, text=_cut(p.text, 200), reason=_cut(p.reason or "", 200))
+def _last_week_lines(tw: TeamWeek) -> list[Line]:
+    return [partial(render, "report_priority", p=p, text=_cut(p.text, 200), reason=_cut(p.reason or "", 200))
             for p in tw.priorities]
 
 
-def _top_lines(tw: TeamWeek) -> list[str]:
-    return [render("report_top", p=p, text=_cut(p.text, 200)) for p in tw.top]
+def _top_lines(tw: TeamWeek) -> list[Line]:
+    return [partial(render, "report_top", p=p, text=_cut(p.text, 200)) for p in tw.top]
 
 
-def _risk_lines(tw: TeamWeek) -> list[str]:
-    lines = [render("report_risk_health", h=h, note=_cut(h.note or "", 200))
-             for h in sorted(tw.risky_health, key=lambda h: h.status != "red")]
-    lines += [render("report_risk_okr", o=o, title=_cut(o.title)) for o in tw.risky_okrs]
+def _risk_lines(tw: TeamWeek) -> list[Line]:
+    lines: list[Line] = [partial(render, "report_risk_health", h=h, note=_cut(h.note or "", 200))
+                         for h in sorted(tw.risky_health, key=lambda h: h.status != "red")]
+    lines += [partial(render, "report_risk_okr", o=o, title=_cut(o.title)) for o in tw.risky_okrs]
     return lines
 
 
-def _note_lines(tw: TeamWeek) -> list[str]:
-    lines = [render("report_note_dropped", p=p, text=_cut(p.text, 120), reason=_cut(p.reason or "", 200))
-             for p in tw.dropped]
-    lines += [render("report_note_plan", plan=p, text=_cut(p.text, 200)) for p in tw.plans]
+def _note_lines(tw: TeamWeek) -> list[Line]:
+    lines: list[Line] = [
+        partial(render, "report_note_dropped", p=p, text=_cut(p.text, 120), reason=_cut(p.reason or "", 200))
+        for p in tw.dropped
+    ]
+    lines += [partial(render, "report_note_plan", plan=p, text=_cut(p.text, 200)) for p in tw.plans]
     return lines
 
 
 def report_card(org: Organization, teams: list[TeamWeek], week: str, heading: str) -> Card:
     risky = [tw for tw in teams if tw.risky_health or tw.risky_okrs]
     risky.sort(key=lambda tw: -(len(tw.risky_health) + len(tw.risky_okrs)))
+    counted = Counter(o.colour for tw in teams for o in tw.okrs)
+    colours = {c: counted[c] for c in ("red", "yellow", "green")}
     elements: list = [Text(render("report_heading", heading=heading, week=week, teams=len(teams),
-                                  okrs=[o for tw in teams for o in tw.okrs]))]
+                                  okrs=sum(colours.values()), colours=colours))]
     elements += _part(1, "OKRs", teams, _okr_lines, render("report_empty", part="okrs"))
     elements += _part(2, "This week's priorities", teams, _last_week_lines, render("report_empty", part="priorities"))
     elements += _part(3, "Next week's top three", teams, _top_lines, render("report_empty", part="top"))

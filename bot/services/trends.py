@@ -2,21 +2,22 @@
 
 The method asks every Monday: "Is confidence getting higher or lower? Because what happened?" A week's
 confidence is the last check-in at or before the end of that ISO week in the team's own time zone.
-Two statements answer it for any number of key results (no N+1): the latest check-in before the first
-week, and every check-in inside the weeks.
+Two statements answer it for any number of key results (no N+1): the value each one enters the first
+week with, and every check-in inside the weeks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, aliased
 
 from bot.weeks import monday_of
-from storage.models import CheckIn
+from storage.models import CheckIn, KeyResult
 
 # SQLite and PostgreSQL both cap bound parameters; chunk long id lists so the roll-up stays one shape.
 ID_CHUNK = 900
@@ -38,52 +39,55 @@ def week_end(week: str, timezone: str) -> datetime:
     return local.astimezone(UTC)
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), ID_CHUNK):
-        yield ids[start : start + ID_CHUNK]
+def _id_scopes(kr_ids: Iterable[int] | Select) -> tuple[list[int], list]:
+    """The key results as SQL operands of IN: a subquery stays whole; a list is cut into chunks."""
+    if isinstance(kr_ids, Select):
+        return [], [kr_ids]
+    ids = sorted(set(kr_ids))
+    return ids, [ids[i : i + ID_CHUNK] for i in range(0, len(ids), ID_CHUNK)]
 
 
 def confidence_trends(
-    session: Session, kr_ids: Iterable[int], weeks: list[str], timezone: str
+    session: Session, kr_ids: Iterable[int] | Select, weeks: list[str], timezone: str
 ) -> dict[int, tuple[int, ...]]:
     """Confidence at the end of each of `weeks` (oldest first) for every key result in `kr_ids`.
 
     The tuples are right-aligned with `weeks`: weeks before a key result's first check-in have no
     value and are left out, so `trend[-1]` is always the last week and `trend[-2]` the one before it
     when it exists. A key result with no check-in by the last week maps to an empty tuple.
+
+    `kr_ids` is a list of ids, or a `select(KeyResult.id)...` that the database evaluates itself,
+    which keeps a roll-up over tens of thousands of key results at two statements.
     """
-    ids = sorted(set(kr_ids))
-    result: dict[int, tuple[int, ...]] = {kr_id: () for kr_id in ids}
-    if not ids or not weeks:
-        return result
+    ids, scopes = _id_scopes(kr_ids)
+    history: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    if not weeks or not scopes:
+        return {kr_id: () for kr_id in ids}
     ends = [week_end(week, timezone) for week in weeks]
     first_start, last_end = week_start(weeks[0], timezone), ends[-1]
-    history: dict[int, list[tuple[datetime, int]]] = {kr_id: [] for kr_id in ids}
-    for chunk in _chunks(ids):
+    for scope in scopes:
+        # The value each key result enters the first week with: one index seek per key result
+        # (ix_checkins_kr_at), not a scan of its whole history.
+        before = aliased(CheckIn)
         latest_before = (
-            select(
-                CheckIn.key_result_id,
-                CheckIn.at,
-                CheckIn.confidence,
-                func.row_number()
-                .over(partition_by=CheckIn.key_result_id, order_by=(CheckIn.at.desc(), CheckIn.id.desc()))
-                .label("rank"),
-            )
-            .where(CheckIn.key_result_id.in_(chunk), CheckIn.at < first_start)
-            .subquery()
+            select(before.confidence)
+            .where(before.key_result_id == KeyResult.id, before.at < first_start)
+            .order_by(before.at.desc(), before.id.desc())
+            .limit(1)
+            .correlate(KeyResult)
+            .scalar_subquery()
         )
-        for kr_id, at, confidence in session.execute(
-            select(latest_before.c.key_result_id, latest_before.c.at, latest_before.c.confidence).where(
-                latest_before.c.rank == 1
-            )
-        ):
-            history[kr_id].append((_utc(at), confidence))
+        starting = select(KeyResult.id, latest_before).where(KeyResult.id.in_(scope))
+        for kr_id, confidence in session.execute(starting):
+            if confidence is not None:
+                history[kr_id].append((first_start - timedelta(microseconds=1), confidence))
         for kr_id, at, confidence in session.execute(
             select(CheckIn.key_result_id, CheckIn.at, CheckIn.confidence)
-            .where(CheckIn.key_result_id.in_(chunk), CheckIn.at >= first_start, CheckIn.at < last_end)
+            .where(CheckIn.key_result_id.in_(scope), CheckIn.at >= first_start, CheckIn.at < last_end)
             .order_by(CheckIn.key_result_id, CheckIn.at, CheckIn.id)
         ):
             history[kr_id].append((_utc(at), confidence))
+    result: dict[int, tuple[int, ...]] = {kr_id: () for kr_id in ids}
     for kr_id, rows in history.items():
         values: list[int] = []
         index, current = 0, None
