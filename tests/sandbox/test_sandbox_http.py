@@ -172,3 +172,14 @@ async def test_a_failure_behind_a_page_is_a_friendly_page_not_a_trace(app, clien
     text = visible_text(await response.text())
     assert response.status == 500
     assert "something went wrong on our side and nothing was changed" in text and "Traceback" not in text
+
+
+async def test_direct_messages_take_commands_too(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    response = await say(client, "dm", "/okr mine")
+    text = visible_text(await response.text())
+    assert response.status == 200 and str(response.url).endswith("/sandbox/c/dm")
+    assert "Average delivery time for requests" in text and "Only visible to you" in text
+    with sessions() as s:
+        channels = set(s.scalars(select(SandboxMessage.channel_id)))
+    assert channels == {f"dm:{person_id(sessions, 'engineer@example.com')}"}
