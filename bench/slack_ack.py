@@ -11,7 +11,10 @@ ones have answered; latency is from the send to the HTTP response) and saturatio
 N concurrent senders, for throughput). Targets: p99 <= 100 ms at 100 requests/s; saturation
 throughput at least half of bare's.
 
-    .venv/bin/python bench/slack_ack.py [--rate 100] [--seconds 10] [--concurrency 16] [--no-postgres]
+    .venv/bin/python bench/slack_ack.py [--rate 100] [--seconds 10] [--rounds 5] [--concurrency 16] [--no-postgres]
+
+The servers run side by side and the loads are interleaved in rounds, so whatever else the machine
+does at the time weighs on every row alike.
 """
 
 from __future__ import annotations
@@ -158,6 +161,9 @@ class Result:
     seconds: float
     errors: int
 
+    def __add__(self, other: Result) -> Result:
+        return Result(self.latencies + other.latencies, self.seconds + other.seconds, self.errors + other.errors)
+
     def row(self) -> tuple[float, float, float]:
         ordered = sorted(self.latencies)
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
@@ -239,6 +245,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second for the fixed-rate run")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each run")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent senders at saturation")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds the seconds are split into")
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
     args = parser.parse_args()
 
@@ -255,18 +262,25 @@ def main() -> int:
             servers.append(("okrbot postgresql", found[0]))
             cleanup.append(found[1])
 
-    rows = {}
+    processes, urls = [], {}
+    rows: dict[str, tuple[Result, Result]] = {}
     try:
         for name, database_url in servers:
-            process, url = _run_server("bare" if name == "bare" else "okrbot", database_url)
-            try:
-                fixed = asyncio.run(fixed_rate(url, args.rate, args.seconds))
-                saturated = asyncio.run(saturation(url, args.concurrency, args.seconds))
-            finally:
-                process.kill()
-                process.join()
-            rows[name] = (fixed, saturated)
+            process, urls[name] = _run_server("bare" if name == "bare" else "okrbot", database_url)
+            processes.append(process)
+        # Interleaved rounds: whatever else the machine is doing falls on every server alike.
+        part = args.seconds / args.rounds
+        for _ in range(args.rounds):
+            for name, url in urls.items():
+                fixed = asyncio.run(fixed_rate(url, args.rate, part))
+                saturated = asyncio.run(saturation(url, args.concurrency, part))
+                if name in rows:
+                    fixed, saturated = rows[name][0] + fixed, rows[name][1] + saturated
+                rows[name] = (fixed, saturated)
     finally:
+        for process in processes:
+            process.kill()
+            process.join()
         for drop in cleanup:
             drop()
         tmp.cleanup()

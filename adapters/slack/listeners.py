@@ -240,13 +240,15 @@ class Bridge:
             conversation=channel,
         )
         origin = Origin(channel, body.get("response_url"))
-        in_modal = (body.get("view") or {}).get("type") == "modal"
+        surface = (body.get("view") or {}).get("type")
 
         async def finish(reply: Reply, ack_now) -> None:
             if ack_now:
                 await ack_now()
             if reply.form is not None:
-                await self.open_form(client, body["trigger_id"], reply.form, origin, push=in_modal)
+                await self.open_form(client, body["trigger_id"], reply.form, origin, push=surface == "modal")
+            elif surface == "home":
+                await self.publish_home(client, interaction.workspace, user)  # the tab itself shows the change
             else:
                 await self.tell(client, user, origin, reply)
 
@@ -282,9 +284,10 @@ class Bridge:
         await self.answer(client, interaction)
 
     async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        user, workspace = event["user"], _team(body)
+        if event.get("tab", "home") == "home":
+            await self.publish_home(client, _team(body), event["user"])
+
+    async def publish_home(self, client: AsyncWebClient, workspace: str, user: str) -> None:
         email, _name = await self.email_if_unknown(client, workspace, user)
         card = await asyncio.to_thread(self.core.home, SLACK, workspace, user, email)
         try:

@@ -50,3 +50,20 @@ async def test_home_of_a_stranger_says_how_to_get_added(slack, fake_slack):
 async def test_the_messages_tab_publishes_nothing(slack, fake_slack):
     await slack.event(opened(tab="messages"))
     assert not fake_slack.calls_to("views.publish")
+
+
+async def test_a_done_button_on_the_home_tab_marks_it_and_refreshes_the_tab(slack, sessions, fake_slack):
+    from storage.models import Priority
+
+    await slack.command("priority add P1 Ship the vendor API")
+    with sessions() as s:
+        priority = s.scalar(select(Priority))
+    status, _ = await slack.click("priority_done", str(priority.id), channel=None,
+                                  view={"id": "V0HOME", "type": "home"})
+    assert status == 200
+    with sessions() as s:
+        assert s.get(Priority, priority.id).status == "done"
+    (call,) = fake_slack.calls_to("views.publish")
+    text = "\n".join(b["text"]["text"] for b in call.body["view"]["blocks"] if b["type"] == "section")
+    assert "Ship the vendor API ✅ done" in text
+    assert not fake_slack.calls_to("chat.postMessage")  # no extra direct message
