@@ -99,6 +99,18 @@ def test_priorities_plan_health_win_and_the_views(chat, sessions):
         assert s.scalars(select(Priority.status).order_by(Priority.id)).all() == ["done", "dropped", "open"]
 
 
+def test_lead_commands_bind_schedule_skip_and_dashboard_answer(chat, sessions):
+    said = {text: text_of(chat.say(text, actor=LEAD, conversation="C-rd")) for text in (
+        "bind rd-efficiency", "schedule monday 09:30", "schedule friday off", "skip 2026-W52", "dashboard")}
+    assert "This channel is now where *R&D Efficiency* gets its Monday four-square" in said["bind rd-efficiency"]
+    assert "is now on Mondays at 09:30 (Asia/Shanghai time)" in said["schedule monday 09:30"]
+    assert "The *Friday wins* of *R&D Efficiency* is off." in said["schedule friday off"]
+    assert "*R&D Efficiency* skips its rituals in 2026-W52" in said["skip 2026-W52"]
+    assert "OKR dashboard" in said["dashboard"]
+    # The channel is bound now: team commands there are about its team, whoever runs them.
+    assert chat.say("okrs", actor="liu.liu@example.com", conversation="C-rd").card.title.startswith("R&D Efficiency")
+
+
 # ------------------------------------------------------------------ bad input writes nothing
 
 BAD = [
@@ -131,6 +143,12 @@ BAD = [
     ("win " + "w" * 2001, "The win is too long (2001 characters); keep it under 2000.", "win TEXT"),
     ("health morale purple", "A health metric is green (good), yellow (watch it) or red (act now)", "health NAME"),
     ("health unknown-metric red", "R&D Efficiency has no health metric `unknown-metric`.", "health NAME"),
+    ("schedule monday 25:00", "`25:00` is not a time.", "schedule monday|friday"),
+    ("schedule sunday 10:00", "`sunday` is not a ritual.", "schedule monday|friday"),
+    ("schedule monday someday 10:00", "`someday` is not a day of the week.", "schedule monday|friday"),
+    ("skip W52", "`W52` is not a week. Name the week as an ISO week, like `2026-W52`.", "skip YYYY-Www"),
+    ("bind", "Something is missing: the key of the team to bind this channel to.", "bind TEAM"),
+    ("bind rd-efficiency", "Run this in the channel you want to bind.", "bind TEAM"),
     ("okrs nosuchteam", "There is no team `nosuchteam`.", None),
     ("report nosuchteam", "There is no team `nosuchteam`.", None),
 ]
