@@ -225,9 +225,10 @@ def four_square(session: Session, org: Organization, team: Team, week: str, now:
     zone = team_timezone(session, team, org)
     chain = team_chain(session, team)
     priorities = week_priorities(session, team, week, now)
-    people = {p.id: p.name for p in session.scalars(
-        select(Person).where(Person.id.in_({p.owner_person_id for p in priorities if p.owner_person_id}))
-    )} if any(p.owner_person_id for p in priorities) else {}
+    owner_ids = {p.owner_person_id for p in priorities if p.owner_person_id}
+    people = dict(session.execute(
+        select(Person.id, Person.name).where(Person.org_id == org.id, Person.id.in_(owner_ids))
+    ).all()) if owner_ids else {}
     cycle = current_cycle(session, org, now)
     return FourSquare(
         team_id=team.id,
