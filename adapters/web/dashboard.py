@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Bundle, Session, aliased
 
 from bot.cards import progress_text
 from bot.context import current_cycle, team_timezone
@@ -127,7 +127,7 @@ def pick_cycle(session: Session, org: Organization, cycles: list[Cycle], name: s
     return chosen or current_cycle(session, org, now)
 
 
-def percent(kr: KeyResult) -> int | None:
+def percent(kr) -> int | None:
     if kr.target_value is None or kr.start_value is None or kr.target_value == kr.start_value:
         return None
     current = kr.current_value if kr.current_value is not None else kr.start_value
@@ -144,8 +144,13 @@ def _objectives(
     if cycle is None:
         return []
     owner_person, owner_team, kr_owner = aliased(Person), aliased(Team), aliased(Person)
+    # Plain columns in bundles, not ORM entities: a page reads them once and never changes them.
+    objective_ = Bundle("objective", Objective.id, Objective.key, Objective.title, Objective.level, Objective.type,
+                        Objective.owner_team_id)
+    kr_ = Bundle("kr", KeyResult.id, KeyResult.key, KeyResult.title, KeyResult.confidence, KeyResult.start_value,
+                 KeyResult.target_value, KeyResult.current_value, KeyResult.unit, KeyResult.milestone)
     rows = session.execute(
-        select(Objective, owner_team.name, owner_person.name, KeyResult, kr_owner.name)
+        select(objective_, owner_team.name, owner_person.name, kr_, kr_owner.name)
         .outerjoin(owner_team, owner_team.id == Objective.owner_team_id)
         .outerjoin(owner_person, owner_person.id == Objective.owner_person_id)
         .outerjoin(KeyResult, KeyResult.objective_id == Objective.id)
@@ -161,7 +166,7 @@ def _objectives(
             view = views[objective.id] = ObjectiveView(
                 objective.id, objective.key, objective.title, objective.level, objective.type,
                 team_name or person_name or "nobody", objective.owner_team_id)
-        if kr is not None:
+        if kr.id is not None:
             view.key_results.append(KrView(
                 kr.id, kr.key, kr.title, kr_owner_name, kr.confidence,
                 colour(kr.confidence, org.red_max, org.green_min), progress_text(kr), percent(kr)))
