@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bot import commands as c
 from bot.cards import progress_text
@@ -130,7 +130,6 @@ def okr_status(
         Objective.level != "individual",
         Objective.status != "closed",
     )
-    owner = aliased(Person)
     # Plain columns, not ORM entities: a company roll-up reads tens of thousands of these rows.
     rows = session.execute(
         select(
@@ -138,10 +137,10 @@ def okr_status(
             KeyResult.start_value, KeyResult.current_value, KeyResult.target_value, KeyResult.unit,
             KeyResult.milestone, Objective.id.label("objective_id"), Objective.title.label("objective"),
             Objective.level, Objective.owner_team_id, Objective.position.label("objective_position"),
-            owner.name.label("owner"),
+            Person.name.label("owner"),
         )
         .join(Objective, Objective.id == KeyResult.objective_id)
-        .outerjoin(owner, owner.id == KeyResult.owner_person_id)
+        .outerjoin(Person, Person.id == KeyResult.owner_person_id)
         .where(*in_scope)
     ).all()
     if not rows:
@@ -167,31 +166,30 @@ def okr_status(
 
 
 def health_status(session: Session, team_ids: list[int], week: str) -> dict[int, list[HealthStatus]]:
-    """Each team's health metrics with this week's and last week's latest colour, in two queries."""
+    """Each team's health metrics with this week's and last week's latest colour, in one query."""
     if not team_ids:
         return {}
-    metrics = list(session.scalars(
-        select(HealthMetric).where(HealthMetric.team_id.in_(team_ids))
-        .order_by(HealthMetric.team_id, HealthMetric.position, HealthMetric.id)
-    ))
     last_week = shift(week, -1)
-    latest: dict[tuple[int, str], HealthUpdate] = {}
-    if metrics:
-        for update in session.scalars(
-            select(HealthUpdate)
-            .where(HealthUpdate.metric_id.in_([m.id for m in metrics]), HealthUpdate.week.in_([week, last_week]))
-            .order_by(HealthUpdate.at, HealthUpdate.id)
-        ):
-            latest[(update.metric_id, update.week)] = update  # later rows win
+    rows = session.execute(
+        select(HealthMetric.id, HealthMetric.team_id, HealthMetric.name, HealthUpdate.week, HealthUpdate.status,
+               HealthUpdate.note)
+        .outerjoin(HealthUpdate, (HealthUpdate.metric_id == HealthMetric.id)
+                   & HealthUpdate.week.in_([week, last_week]))
+        .where(HealthMetric.team_id.in_(team_ids))
+        .order_by(HealthMetric.team_id, HealthMetric.position, HealthMetric.id, HealthUpdate.at, HealthUpdate.id)
+    ).all()
+    metrics: dict[int, tuple[int, str]] = {}
+    latest: dict[tuple[int, str], tuple[str, str | None]] = {}
+    for metric_id, team_id, name, update_week, status, note in rows:
+        metrics.setdefault(metric_id, (team_id, name))
+        if update_week is not None:
+            latest[(metric_id, update_week)] = (status, note)  # later rows win
     result: dict[int, list[HealthStatus]] = {team_id: [] for team_id in team_ids}
-    for metric in metrics:
-        now_, before = latest.get((metric.id, week)), latest.get((metric.id, last_week))
-        result[metric.team_id].append(HealthStatus(
-            name=metric.name,
-            status=now_.status if now_ else None,
-            note=now_.note if now_ else None,
-            previous=before.status if before else None,
-        ))
+    for metric_id, (team_id, name) in metrics.items():
+        status, note = latest.get((metric_id, week), (None, None))
+        before = latest.get((metric_id, last_week))
+        result[team_id].append(HealthStatus(name=name, status=status, note=note,
+                                            previous=before[0] if before else None))
     return result
 
 
@@ -204,11 +202,10 @@ def plans_on_board(session: Session, team_ids: list[int], week: str) -> dict[int
     if not team_ids:
         return {}
     weeks = [shift(week, -n) for n in range(PLAN_WEEKS)]
-    author = aliased(Person)
     result: dict[int, list[PlanItem]] = {team_id: [] for team_id in team_ids}
     for plan, author_name in session.execute(
-        select(Plan, author.name)
-        .outerjoin(author, author.id == Plan.author_person_id)
+        select(Plan, Person.name)
+        .outerjoin(Person, Person.id == Plan.author_person_id)
         .where(Plan.team_id.in_(team_ids), Plan.week.in_(weeks))
         .order_by(Plan.week, Plan.created_at, Plan.id)
     ):

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bot.weeks import monday_of
 from storage.models import CheckIn, KeyResult
@@ -68,11 +68,10 @@ def confidence_trends(
     for scope in scopes:
         # The value each key result enters the first week with: one index seek per key result
         # (ix_checkins_kr_at), not a scan of its whole history.
-        before = aliased(CheckIn)
         latest_before = (
-            select(before.confidence)
-            .where(before.key_result_id == KeyResult.id, before.at < first_start)
-            .order_by(before.at.desc(), before.id.desc())
+            select(CheckIn.confidence)
+            .where(CheckIn.key_result_id == KeyResult.id, CheckIn.at < first_start)
+            .order_by(CheckIn.at.desc(), CheckIn.id.desc())
             .limit(1)
             .correlate(KeyResult)
             .scalar_subquery()

@@ -23,12 +23,14 @@ def week_priorities(session: Session, team: Team, week: str, now) -> list[Priori
     rows = _priorities(session, team.id, week)
     if rows:
         return rows
-    for old in _priorities(session, team.id, shift(week, -1)):
-        if old.status == "open":
-            session.add(Priority(
-                org_id=team.org_id, team_id=team.id, week=week, level=old.level, text=old.text,
-                owner_person_id=old.owner_person_id, status="open", carried_from_id=old.id, created_at=now,
-            ))
+    carried = [old for old in _priorities(session, team.id, shift(week, -1)) if old.status == "open"]
+    if not carried:
+        return []
+    for old in carried:
+        session.add(Priority(
+            org_id=team.org_id, team_id=team.id, week=week, level=old.level, text=old.text,
+            owner_person_id=old.owner_person_id, status="open", carried_from_id=old.id, created_at=now,
+        ))
     session.flush()
     return _priorities(session, team.id, week)
 
