@@ -6,9 +6,12 @@ which computes what is due from each team's zone and claims it in the database. 
 max_instances=1 mean a slow sweep (a 429 storm) is never run twice at once nor caught up in a
 burst; a second clock process on the same PostgreSQL simply finds nothing left to claim.
 
-The time source is the AppContext's clock, so tests drive `tick()` with a ManualClock.
-On SIGTERM/SIGINT the clock stops taking new work and gives the running sweep a grace period;
-whatever it had claimed but not sent is resumed by the next clock (at once on the same host).
+What is due is decided by the AppContext's clock (tests drive `tick()` with a ManualClock); only the
+pace of the ticks is APScheduler's, in real time.
+On SIGTERM/SIGINT (a deploy, a restart) the clock starts no new send, lets those in flight finish and
+be recorded, and hands back the runs it had claimed but not sent, so the next clock resumes them at
+once and nothing is posted twice. After a SIGKILL its claims are taken over when the lease runs out
+(at once on the same host, whose process table shows the claimer gone).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -44,14 +47,23 @@ class RitualClock:
     def __init__(self, ctx: AppContext, interval: float = INTERVAL_SECONDS, claimer: str = CLAIMER,
                  deliverer: Deliverer | None = None, lease: timedelta = runs.LEASE) -> None:
         self.ctx, self.interval, self.claimer, self.lease = ctx, interval, claimer, lease
-        self.deliverer = deliverer
+        self.deliverer = deliverer or Deliverer()  # one for the clock's life: a 429 pause outlives a tick
         self.last: SweepResult | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def tick(self) -> SweepResult:
         """One sweep at the context clock's now; never raises (the next tick tries again)."""
+        self._idle.clear()
+        try:
+            return await self._sweep()
+        finally:
+            self._idle.set()
+
+    async def _sweep(self) -> SweepResult:
         try:
             result = await sweep(self.ctx, self.ctx.clock.now(), claimer=self.claimer,
-                                 deliverer=self.deliverer or Deliverer(), lease=self.lease)
+                                 deliverer=self.deliverer, lease=self.lease)
         except Exception:  # noqa: BLE001 - a database hiccup must not stop the clock
             log.exception("sweep failed; trying again in %ss", self.interval)
             return SweepResult()
@@ -63,7 +75,7 @@ class RitualClock:
     def scheduler(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(self.tick, IntervalTrigger(seconds=self.interval), id="sweep", coalesce=True,
-                          max_instances=1, misfire_grace_time=None, next_run_time=self.ctx.clock.now())
+                          max_instances=1, misfire_grace_time=None, next_run_time=datetime.now(UTC))
         return scheduler
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -76,10 +88,15 @@ class RitualClock:
         scheduler.start()
         log.info("clock %s sweeping every %ss", self.claimer, self.interval)
         await stop.wait()
+        # Not scheduler.shutdown() first: its executor cancels the running sweep mid-send. Pause, let
+        # the sends in flight finish and be recorded, hand back the rest, then shut down.
+        scheduler.pause()
+        self.deliverer.close()
+        try:
+            await asyncio.wait_for(self._idle.wait(), SHUTDOWN_GRACE_SECONDS)
+        except TimeoutError:
+            log.warning("the sweep did not finish within %ss; its runs will be resumed", SHUTDOWN_GRACE_SECONDS)
         scheduler.shutdown(wait=False)
-        running = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
-        if running:
-            await asyncio.wait(running, timeout=SHUTDOWN_GRACE_SECONDS)
         log.info("clock stopped")
 
 

@@ -42,13 +42,19 @@ class Failed(Exception):
 
 
 class Deliverer:
-    def __init__(self, concurrency: int = 16, sleep: Sleep = asyncio.sleep, policy: RetryPolicy = RetryPolicy(),
+    def __init__(self, concurrency: int = 64, sleep: Sleep = asyncio.sleep, policy: RetryPolicy = RetryPolicy(),
                  jitter: Callable[[], float] = random.random) -> None:
+        self.concurrency = concurrency
         self.semaphore = asyncio.Semaphore(concurrency)
         self.sleep, self.policy, self.jitter = sleep, policy, jitter
         self._pauses: dict[tuple[str, str], asyncio.Future] = {}
         self.rate_limited = 0  # 429s seen, for the sweep's summary
         self.retried = 0
+        self.closing = False  # set on shutdown: no new attempt starts, those in flight finish
+
+    def close(self) -> None:
+        """Start no new attempt (a graceful stop); the caller releases the runs left unsent."""
+        self.closing = True
 
     async def _paused(self, workspace: tuple[str, str]) -> None:
         pause = self._pauses.get(workspace)
@@ -70,13 +76,13 @@ class Deliverer:
 
     async def send(self, workspace: tuple[str, str], call: Callable[[], Awaitable[MessageRef]],
                    before_attempt: Callable[[], Awaitable[bool]] | None = None) -> MessageRef | None:
-        """Send one message; returns its reference, None when `before_attempt` says the run is no longer
-        ours, or raises Failed."""
+        """Send one message; returns its reference, None when closing or when `before_attempt` says the
+        run is no longer ours, or raises Failed."""
         transient = rate_limited = 0
         while True:
             await self._paused(workspace)
             async with self.semaphore:
-                if before_attempt is not None and not await before_attempt():
+                if self.closing or (before_attempt is not None and not await before_attempt()):
                     return None
                 try:
                     return await call()

@@ -176,6 +176,13 @@ def record_unsent(session: Session, claim: Claim, key: str, reason: str) -> bool
     return True
 
 
+def release(session: Session, claim: Claim) -> bool:
+    """Give a claim back on a graceful stop: with no lease time left, the next clock resumes it at once.
+    Nothing of it is in flight (the Deliverer starts no attempt once closing), so no message is in doubt."""
+    delivered = {key: value for key, value in claim.delivered.items() if value != SENDING}
+    return session.execute(_fenced(claim).values(claimed_at=None, delivered=delivered)).rowcount == 1
+
+
 def finish(session: Session, claim: Claim, state: str, now: datetime, reason: str | None = None) -> bool:
     """Close the run: posted, failed or skipped, with the reason people will read."""
     values: dict = {"state": state, "reason": reason[:500] if reason else None}

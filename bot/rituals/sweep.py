@@ -139,11 +139,19 @@ async def sweep(app_ctx, now: datetime, *, claimer: str | None = None, deliverer
     for c in claims:
         by_team[c.team_id].append(c)
 
+    # Runs in progress at once: enough to keep every send slot busy, few enough that recording a sent
+    # message never queues behind a thousand runs still being prepared.
+    in_progress = asyncio.Semaphore(2 * worker.deliverer.concurrency + 4)
+
     async def team_runs(team_claims: list[runs.Claim]) -> list[Verdict]:
         verdicts = []
         for c in sorted(team_claims, key=lambda c: (runs._aware(c.due_at) if c.due_at else now, c.run_id)):
             try:
-                verdicts.append(await worker.execute(c))
+                async with in_progress:
+                    if worker.deliverer.closing:
+                        verdicts.append(await worker.stopped(c))
+                        continue
+                    verdicts.append(await worker.execute(c))
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - one broken run must not stop the others; it stays claimed

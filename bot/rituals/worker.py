@@ -67,7 +67,7 @@ class Verdict:
     team_id: int
     ritual: str
     period: str
-    state: str  # posted | failed | skipped | lost (another clock took it over)
+    state: str  # posted | failed | skipped | lost (another clock took it over) | stopped (handed back)
     reason: str | None = None
     platform: str | None = None
     channel_id: str | None = None
@@ -187,7 +187,7 @@ class Worker:
                     await self._alert_leads(claim, prepared, failure.reason)
                 return verdict("failed", reason, item.conversation)
             if ref is None:
-                return verdict("lost", "taken over by another clock")
+                return await self.stopped(claim) if self.deliverer.closing else verdict("lost", "taken over")
             primary = None
             if key in ("channel", "thread") and item.conversation is not None:
                 primary = {"platform": item.platform, "channel_id": ref.channel_id or item.conversation.channel_id}
@@ -199,6 +199,11 @@ class Worker:
         if not await self._db(runs.finish, claim, "posted", self.now(), reason):
             return verdict("lost", "taken over by another clock")
         return verdict("posted", reason, prepared.conversation if claim.ritual in CHANNEL_RITUALS else None)
+
+    async def stopped(self, claim: runs.Claim) -> Verdict:
+        """The clock is stopping: hand the run back so the next clock resumes it at once."""
+        await self._db(runs.release, claim)
+        return Verdict(claim.run_id, claim.team_id, claim.ritual, claim.period, "stopped", "the clock stopped")
 
     def _before(self, claim: runs.Claim, key: str):
         async def before() -> bool:
