@@ -14,7 +14,6 @@ import asyncio
 import logging
 import random
 import time
-from bisect import bisect_right
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,9 +26,7 @@ T = TypeVar("T")
 
 Window = tuple[float, int]  # (seconds, most sends in that span)
 THREAD_LIMITS: tuple[Window, ...] = ((1.0, 7), (2.0, 8), (30.0, 60), (3600.0, 1800))
-# Teams allows 50 a second; we start at most 40, because a send's latency varies and Teams counts
-# arrivals: starts spaced under 50/s can still arrive bunched over it (bench/teams.py measures it).
-TENANT_LIMITS: tuple[Window, ...] = ((1.0, 40),)
+TENANT_LIMITS: tuple[Window, ...] = ((1.0, 50),)
 RETRYABLE = frozenset({429, 412, 502, 504})
 PERMANENT = {
     400: "Teams rejected the message as malformed",
@@ -40,38 +37,60 @@ PERMANENT = {
 }
 
 
+@dataclass(eq=False)
+class Send:
+    """One request's time on the wire: it reaches Teams somewhere between `start` and `end`."""
+
+    start: float
+    end: float | None = None  # None while in flight
+
+
 @dataclass
 class Limiter:
-    """Sliding-window rate limits per key; waits (through the injected sleep) until every window has room."""
+    """Sliding-window limits per key, counted the way Teams counts: by arrival.
+
+    A request reaches Teams at an unknown moment between its start and its end, so a request counts
+    in every window its [start, end] overlaps (in flight, it counts as now). Before a start, the
+    requests overlapping the last `span` seconds must be fewer than the limit; then no window of
+    `span` seconds at Teams' end can see more arrivals than the limit, however latency varies.
+    """
 
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
-    _sent: dict[str, deque[float]] = field(default_factory=dict)
+    poll: float = 0.02  # when every counted request is still in flight, look again this soon
+    _sent: dict[str, deque[Send]] = field(default_factory=dict)
 
     def _wait(self, key: str, limits: tuple[Window, ...], now: float) -> float:
         sent = self._sent.get(key)
         if not sent:
             return 0.0
         longest = max(span for span, _ in limits)
-        while sent and sent[0] <= now - longest:
+        while sent and sent[0].end is not None and sent[0].end <= now - longest:
             sent.popleft()
         wait = 0.0
         for span, most in limits:
-            inside = len(sent) - bisect_right(sent, now - span)
-            if inside >= most:  # the send `most` places back has to leave the window first
-                wait = max(wait, sent[len(sent) - most] + span - now)
+            ends = [s.end for s in sent if s.end is None or s.end > now - span]
+            if len(ends) < most:
+                continue
+            done = sorted(end for end in ends if end is not None)
+            leave = len(ends) - most  # this many (+1) must drop out of the window first
+            wait = max(wait, done[leave] + span - now if leave < len(done) else self.poll)
         return wait
 
-    async def acquire(self, keys: Iterable[tuple[str, tuple[Window, ...]]]) -> None:
+    async def acquire(self, keys: Iterable[tuple[str, tuple[Window, ...]]]) -> Send:
         keys = list(keys)
         while True:
             now = self.monotonic()
             wait = max((self._wait(key, limits, now) for key, limits in keys), default=0.0)
             if wait <= 0:
+                send = Send(now)
                 for key, _ in keys:
-                    self._sent.setdefault(key, deque()).append(now)
-                return
+                    self._sent.setdefault(key, deque()).append(send)
+                return send
             await self.sleep(wait)
+
+    def release(self, send: Send) -> None:
+        send.end = self.monotonic()
 
 
 def _status(error: BaseException) -> tuple[int | None, float | None]:
@@ -111,27 +130,30 @@ class Delivery:
         if tenant:
             keys.append((f"tenant:{tenant}", TENANT_LIMITS))
         for attempt in range(self.attempts):
-            await self.limiter.acquire(keys)
+            send = await self.limiter.acquire(keys)
             try:
                 return await call()
             except DeliveryError:
                 raise
             except Exception as error:  # noqa: BLE001 - classified below, never lost
-                status, retry_after = _status(error)
-                transient = status in RETRYABLE or (status is None and _is_network(error))
-                if not transient:
-                    if status is not None and (status in PERMANENT or 400 <= status < 500):
-                        reason = PERMANENT.get(status, f"Teams answered HTTP {status}")
-                        raise DeliveryError(f"{reason} [{where}]", permanent=True) from error
-                    raise DeliveryError(f"sending to Teams failed: {error!r} [{where}]", permanent=False) from error
-                if attempt == self.attempts - 1:
-                    raise DeliveryError(
-                        f"Teams kept answering {status or type(error).__name__} after {self.attempts} attempts "
-                        f"[{where}]", permanent=False, retry_after=retry_after,
-                    ) from error
-                delay = self.backoff(attempt, retry_after)
-                log.info("Teams answered %s for %s; retrying in %.2f s", status or type(error).__name__, where, delay)
-                await self.limiter.sleep(delay)
+                failure = error
+            finally:
+                self.limiter.release(send)
+            status, retry_after = _status(failure)
+            transient = status in RETRYABLE or (status is None and _is_network(failure))
+            if not transient:
+                if status is not None and (status in PERMANENT or 400 <= status < 500):
+                    reason = PERMANENT.get(status, f"Teams answered HTTP {status}")
+                    raise DeliveryError(f"{reason} [{where}]", permanent=True) from failure
+                raise DeliveryError(f"sending to Teams failed: {failure!r} [{where}]", permanent=False) from failure
+            if attempt == self.attempts - 1:
+                raise DeliveryError(
+                    f"Teams kept answering {status or type(failure).__name__} after {self.attempts} attempts "
+                    f"[{where}]", permanent=False, retry_after=retry_after,
+                ) from failure
+            delay = self.backoff(attempt, retry_after)
+            log.info("Teams answered %s for %s; retrying in %.2f s", status or type(failure).__name__, where, delay)
+            await self.limiter.sleep(delay)
         raise AssertionError("unreachable")
 
 

@@ -10,6 +10,7 @@ answer an error (429 with Retry-After, 412, 502, 403...) to exercise backoff and
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ class Call:
     activity_id: str | None
     body: dict[str, Any]
     answer_status: int = 200
+    at: float = field(default_factory=time.monotonic)  # when it arrived (benchmarks check rates with it)
 
     @property
     def card(self) -> dict[str, Any] | None:
