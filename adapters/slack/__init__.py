@@ -51,6 +51,7 @@ def build_bolt(ctx: AppContext) -> tuple[AsyncApp, TokenSource]:
             name="okrbot", client=web_client(settings), signing_secret=settings.slack_signing_secret,
             oauth_settings=oauth, installation_store=installations, process_before_response=True,
         )
+        bolt.enable_token_revocation_listeners()  # an uninstall deletes the workspace's tokens
 
         async def installed_token(workspace: str) -> str | None:
             bot = await installations.async_find_bot(enterprise_id=None, team_id=workspace)
@@ -62,11 +63,17 @@ def build_bolt(ctx: AppContext) -> tuple[AsyncApp, TokenSource]:
         name="okrbot", client=web_client(settings, token), signing_secret=settings.slack_signing_secret,
         process_before_response=True,
     )
+    for event in ("app_uninstalled", "tokens_revoked"):  # the token is in the environment: nothing to delete
+        bolt.event(event)(_ignore)
 
     async def single_token(_workspace: str) -> str | None:
         return token
 
     return bolt, single_token
+
+
+async def _ignore() -> None:
+    """Acknowledged, nothing to do."""
 
 
 def setup(app: web.Application, ctx: AppContext) -> None:

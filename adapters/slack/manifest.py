@@ -7,6 +7,7 @@ Each scope is here for one reason (README, "Slack set-up", says the same to admi
 - users:read, users:read.email: match a Slack user to a person of the OKR file by email;
 - channels:history, groups:history: the replies in wins threads (public, private channels);
 - im:write: open a direct message (reminders, failed ritual notices to the team lead).
+app_uninstalled and tokens_revoked need no scope: they let okrbot forget a workspace's tokens.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ BOT_SCOPES = (
     "groups:history",
     "im:write",
 )
-BOT_EVENTS = ("app_home_opened", "message.channels", "message.groups")
+BOT_EVENTS = ("app_home_opened", "message.channels", "message.groups", "app_uninstalled", "tokens_revoked")
 
 
 def slack_manifest(url: str | None, socket_mode: bool = False, name: str = "okrbot") -> dict[str, Any]:

@@ -166,3 +166,32 @@ async def test_forged_missing_and_stale_signatures_get_401_and_change_nothing(sl
     status, _ = await other_secret.command("confidence 1 9")
     assert status == 401
     assert _checkins(sessions) == 0 and _confidence(sessions, "rd-o1-kr3") == 5
+
+
+async def test_forged_events_and_interactions_get_401_too(slack, sessions, fake_slack):
+    import json
+    from urllib.parse import urlencode
+
+    event = json.dumps({"team_id": "T0TEAM", "type": "event_callback", "event_id": "Ev9",
+                        "event": {"type": "app_home_opened", "user": ENGINEER, "tab": "home"}})
+    click = urlencode({"payload": json.dumps({"type": "block_actions", "team": {"id": "T0TEAM"},
+                                              "user": {"id": ENGINEER}, "trigger_id": "t",
+                                              "actions": [{"action_id": "checkin_open", "value": ""}]})})
+    for body, content_type in ((event, "application/json"), (click, "application/x-www-form-urlencoded")):
+        headers = {**slack.headers(body, content_type), "X-Slack-Signature": "v0=" + "f" * 64}
+        response = await slack.client.post("/slack/events", data=body.encode(), headers=headers)
+        assert response.status == 401
+    assert not fake_slack.calls_to("views.publish") and not fake_slack.calls_to("views.open")
+
+
+async def test_users_info_failing_leaves_a_stranger_a_stranger(slack, fake_slack, sessions):
+    fake_slack.fail("users.info", "missing_scope")
+    status, body = await slack.command("confidence 1 9", user="U0NOSCOPE")
+    assert status == 200 and "I don't know you yet" in _all_text(body["blocks"])
+    assert _checkins(sessions) == 0
+
+
+async def test_uninstall_events_are_acknowledged_in_single_workspace_mode(slack):
+    for kind in ("app_uninstalled", "tokens_revoked"):
+        status, _ = await slack.event({"type": kind, "event_ts": "1700000000.1", "tokens": {"bot": ["U0BOT"]}})
+        assert status == 200

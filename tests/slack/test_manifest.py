@@ -17,8 +17,8 @@ def test_manifest_points_everything_at_the_server(capsys):
     settings = manifest["settings"]
     assert settings["event_subscriptions"]["request_url"] == "https://okr.example.com/slack/events"
     assert settings["interactivity"] == {"is_enabled": True, "request_url": "https://okr.example.com/slack/events"}
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_home_opened", "message.channels",
-                                                                  "message.groups"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened", "message.channels", "message.groups", "app_uninstalled", "tokens_revoked"}
     assert manifest["oauth_config"]["redirect_urls"] == ["https://okr.example.com/slack/oauth_redirect"]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     # what the adapter calls: commands, chat.postMessage, users.info email, thread history, conversations.open

@@ -89,3 +89,19 @@ async def test_the_app_registers_its_messenger(app_ctx, fake_slack):
     ref = await app_ctx.messengers["slack"].post(TO, CARD)
     assert isinstance(ref, MessageRef)
     assert fake_slack.calls_to("chat.postMessage")[0].token == "xoxb-single"
+
+
+async def test_an_unreachable_slack_is_transient():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+
+    async def token(_workspace: str) -> str:
+        return "xoxb-team"
+
+    messenger = SlackMessenger(Settings(slack_api_url=f"http://127.0.0.1:{port}/api/"), token)
+    with pytest.raises(DeliveryError) as failed:
+        await messenger.post(TO, CARD)
+    assert not failed.value.permanent and failed.value.reason.startswith("connection_failed")

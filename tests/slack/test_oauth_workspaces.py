@@ -60,6 +60,17 @@ async def test_install_stores_each_workspace_and_uses_its_own_token(oauth_app, f
     assert [c.token for c in fake_slack.calls_to("chat.postMessage")] == ["xoxb-one", "xoxb-two"]
 
 
+async def test_an_uninstall_forgets_that_workspaces_tokens_only(oauth_app, sessions):
+    _ctx, slack = oauth_app
+    await install(slack, ONE, "xoxb-one")
+    await install(slack, TWO, "xoxb-two")
+    status, _ = await slack.event({"type": "app_uninstalled", "event_ts": "1700000000.1"}, team=ONE)
+    assert status == 200
+    with sessions() as s:
+        assert s.execute(text("SELECT team_id FROM slack_bots")).scalars().all() == [TWO]
+        assert s.execute(text("SELECT DISTINCT team_id FROM slack_installations")).scalars().all() == [TWO]
+
+
 async def test_a_request_from_a_workspace_that_never_installed_changes_nothing(oauth_app, sessions):
     _ctx, slack = oauth_app
     status, _ = await slack.command("confidence 1 9", team="T0NEVER")
