@@ -78,10 +78,11 @@ class RitualClock:
                           max_instances=1, misfire_grace_time=None, next_run_time=datetime.now(UTC))
         return scheduler
 
-    async def run(self, stop: asyncio.Event | None = None) -> None:
+    async def run(self, stop: asyncio.Event | None = None, signals: bool = True) -> None:
+        """Sweep every `interval` seconds until SIGTERM/SIGINT (or `stop` is set)."""
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT) if signals else ():
             with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or Windows
                 loop.add_signal_handler(sig, stop.set)
         scheduler = self.scheduler()
