@@ -19,6 +19,7 @@ from bot.cards import kr_line
 from bot.context import current_cycle
 from bot.model import Actions, Button, Card, Context, Text
 from bot.render import render
+from bot.rituals.schedule import NAMES
 from bot.services.foursquare import four_square, four_square_card
 from bot.services.status_report import led_teams, status_report, wins_summary_card
 from bot.services.weekly import week_priorities
@@ -164,6 +165,6 @@ def nudge_messages(session: Session, org: Organization, team: Team, week: str, n
 def lead_alert_card(team_name: str, team_key: str, ritual: str, week: str, channel: str, reason: str,
                     prefix: str) -> Card:
     """Told once to a team's leads when a ritual could not be posted and retrying will not help."""
-    text = render("ritual_lead_alert", team=team_name, ritual=ritual, week=week, channel=channel, reason=reason,
-                  prefix=prefix, key=team_key)
+    text = render("ritual_lead_alert", team=team_name, ritual=ritual, name=NAMES[ritual], week=week,
+                  channel=channel, reason=reason, prefix=prefix, key=team_key)
     return Card(None, (Text(text),), fallback=text)

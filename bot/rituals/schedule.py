@@ -23,6 +23,8 @@ from bot.weeks import local_week, monday_of, shift
 RITUALS = ("monday", "friday", "wrapup", "report", "nudge")
 CHANNEL_RITUALS = ("monday", "friday", "wrapup")  # posted in the team's channel
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+NAMES = {"monday": "Monday four-square", "friday": "Friday wins post", "wrapup": "Friday wrap-up",
+         "report": "weekly status report", "nudge": "Tuesday check-in nudge"}
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,9 @@ from bot.handlers import command
 from bot.importer import DEFAULT_RITUALS, OPTIONAL_RITUALS, parse_ritual_time
 from bot.model import Card, Reply, Text
 from bot.render import render
-from bot.rituals.schedule import describe, next_due
+from bot.rituals.schedule import NAMES, describe, next_due
 from bot.weeks import monday_of
 from storage.models import RitualSetting, SkippedWeek, Team
-
-NAMES = {"monday": "Monday four-square", "friday": "Friday wins", "wrapup": "Friday wrap-up",
-         "report": "weekly status report", "nudge": "Tuesday check-in nudge"}
 
 
 def _lead_team(ctx: Ctx, usage: str) -> Team:
