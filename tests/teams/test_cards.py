@@ -1,6 +1,6 @@
 """Card/Form -> Adaptive Card: golden files, the Adaptive Card 1.5 schema, and literal user text.
 
-Regenerate the golden files after an intended change with UPDATE_GOLDEN=1 and review the diff.
+Regenerate the golden files after an intended change with OKRBOT_UPDATE_GOLDEN=1 and review the diff.
 """
 
 from __future__ import annotations
@@ -77,10 +77,11 @@ FORMS = {
 def _golden(name: str, rendered: dict) -> None:
     path = GOLDEN / f"{name}.json"
     text = json.dumps(rendered, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    if os.environ.get("UPDATE_GOLDEN") or not path.exists():
+    if os.environ.get("OKRBOT_UPDATE_GOLDEN") or os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"{path.name} changed; UPDATE_GOLDEN=1 to accept"
+    assert path.exists(), f"{path.name} is missing; OKRBOT_UPDATE_GOLDEN=1 writes it"
+    assert text == path.read_text(encoding="utf-8"), f"{path.name} changed; OKRBOT_UPDATE_GOLDEN=1 to accept"
 
 
 @pytest.mark.parametrize("name", sorted(CARDS))
