@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from adapters.web.html import page
 from bot.signin import SESSION_LIFETIME, Identity, session_token, verify
@@ -74,18 +75,37 @@ def session_identity(request: web.Request) -> Identity | None:
     return verify(access.key, "session", request.cookies.get(COOKIE, ""), ctx.clock.now())
 
 
+def resolve(session: Session, identity: Identity | None, org_hint: str | None) -> Viewer | None:
+    """The viewer in `session`: the session's person in their own organization, else (local and
+    anonymous) the organization the `org` parameter names, or the first one."""
+    if identity is not None:
+        person = session.scalar(select(Person).where(
+            Person.id == identity.person_id, Person.org_id == identity.org_id))
+        org = session.get(Organization, identity.org_id) if person else None
+        return Viewer(org, person) if org and person else None
+    query = select(Organization).order_by(Organization.id).limit(1)
+    if org_hint and org_hint.isdigit():
+        query = select(Organization).where(Organization.id == int(org_hint))
+    org = session.scalar(query)
+    return Viewer(org, None) if org else None
+
+
 def _load(ctx: AppContext, identity: Identity | None, org_hint: str | None) -> Viewer | None:
     with ctx.sessions() as session:
-        if identity is not None:
-            person = session.scalar(select(Person).where(
-                Person.id == identity.person_id, Person.org_id == identity.org_id))
-            org = session.get(Organization, identity.org_id) if person else None
-            return Viewer(org, person) if org and person else None
-        query = select(Organization).order_by(Organization.id).limit(1)
-        if org_hint and org_hint.isdigit():
-            query = select(Organization).where(Organization.id == int(org_hint))
-        org = session.scalar(query)
-        return Viewer(org, None) if org else None
+        return resolve(session, identity, org_hint)
+
+
+def admit(request: web.Request) -> Identity | None:
+    """The request's session, or 401 when this server is public and there is none."""
+    identity = session_identity(request)
+    if identity is None and not request.app[ACCESS].open:
+        raise unauthorized(request, "no_session")
+    return identity
+
+
+def no_organization(request: web.Request) -> web.HTTPNotFound:
+    return web.HTTPNotFound(text=page("message.html.j2", chrome=chrome(request, None), title="No organization yet",
+                                      reason="empty"), content_type="text/html")
 
 
 async def viewer(request: web.Request, *, need_person: bool = False) -> Viewer:
@@ -94,16 +114,13 @@ async def viewer(request: web.Request, *, need_person: bool = False) -> Viewer:
     A session always wins and pins the organization; the `org` query parameter only chooses among
     organizations for an anonymous local visitor.
     """
-    access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
-    identity = session_identity(request)
-    if identity is None and not access.open:
-        raise unauthorized(request, "no_session")
+    ctx = request.app[APP_CONTEXT]
+    identity = admit(request)
     found = await asyncio.to_thread(_load, ctx, identity, request.query.get("org"))
     if found is None and identity is not None:
         raise unauthorized(request, "no_session")
     if found is None:
-        raise web.HTTPNotFound(text=page("message.html.j2", chrome=chrome(request, None), title="No organization yet",
-                                         reason="empty"), content_type="text/html")
+        raise no_organization(request)
     if need_person and found.person is None:
         raise web.HTTPSeeOther("/sandbox")
     return found

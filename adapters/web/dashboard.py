@@ -216,7 +216,9 @@ def _visible_individual(viewer: Person | None):
     )
 
 
-def _wins(session: Session, org: Organization, week: str, team_id: int | None, limit: int) -> tuple[list[WinView], int]:
+def _wins(
+    session: Session, org: Organization, week: str, team_id: int | None, limit: int, count: bool = True
+) -> tuple[list[WinView], int]:
     author = aliased(Person)
     conditions = [Win.org_id == org.id, Win.week == week] + ([Win.team_id == team_id] if team_id else [])
     rows = session.execute(
@@ -224,8 +226,10 @@ def _wins(session: Session, org: Organization, week: str, team_id: int | None, l
         .join(Team, Team.id == Win.team_id).outerjoin(author, author.id == Win.author_person_id)
         .where(*conditions).order_by(Win.at.desc(), Win.id.desc()).limit(limit)
     ).all()
-    total = session.scalar(select(func.count()).select_from(Win).where(*conditions)) or 0
-    return [WinView(*row) for row in rows], total
+    views = [WinView(*row) for row in rows]
+    if not count or len(views) < limit:
+        return views, len(views)
+    return views, session.scalar(select(func.count()).select_from(Win).where(*conditions)) or 0
 
 
 def _team_keys(teams: list[Team]) -> list[str]:
@@ -308,7 +312,7 @@ def team_page(
         members = select(TeamMember.person_id).where(TeamMember.team_id == team.id)
         individual = _objectives(session, org, cycle, week, Objective.level == "individual", visible,
                                  Objective.owner_person_id.in_(members), limit=300)
-    wins, _total = _wins(session, org, week, team.id, 200)
+    wins, _total = _wins(session, org, week, team.id, 200, count=False)
     return TeamPage(
         org=org, cycle=cycle, cycles=cycles, week=week, team=summaries[team.id],
         chain=[TeamSummary(t.key, t.name, t.level) for t in chain], objectives=objectives,

@@ -6,12 +6,22 @@ import asyncio
 
 from aiohttp import web
 
-from adapters.web.access import ACCESS, APP_CONTEXT, Viewer, chrome, viewer
+from adapters.web.access import (
+    ACCESS,
+    APP_CONTEXT,
+    Viewer,
+    admit,
+    chrome,
+    no_organization,
+    resolve,
+    unauthorized,
+    viewer,
+)
 from adapters.web.dashboard import company_page, cycles_of, find_team, pick_cycle, team_page
 from adapters.web.html import page
 from bot.services.advice import alignment_report, lint
 from storage.db import transaction
-from storage.models import Organization, Person
+from storage.models import Organization
 
 ADVICE_SHOWN = 200
 
@@ -26,24 +36,28 @@ def _page_number(request: web.Request) -> int:
 
 
 async def dashboard(request: web.Request) -> web.Response:
-    who = await viewer(request)
+    """One transaction for the whole page, the viewer included: a page is one snapshot."""
+    identity = admit(request)
     ctx = request.app[APP_CONTEXT]
     key = request.query.get("team", "").strip()[:64]
     cycle = request.query.get("cycle") or None
 
     def build() -> tuple[str, int]:
         with transaction(ctx.sessions) as session:
-            org = session.get(Organization, who.org.id)
-            person = session.get(Person, who.person.id) if who.person else None
+            who = resolve(session, identity, request.query.get("org"))
+            if who is None:
+                raise unauthorized(request, "no_session") if identity else no_organization(request)
             now = ctx.clock.now()
-            common = {"chrome": chrome(request, who), "anonymous": person is None, "open": request.app[ACCESS].open}
+            common = {"chrome": chrome(request, who), "anonymous": who.person is None,
+                      "open": request.app[ACCESS].open}
             if key:
-                team = find_team(session, org, key)
+                team = find_team(session, who.org, key)
                 if team is None:
                     return page("message.html.j2", title="No such team", reason="no_team", given=key,
                                 chrome=common["chrome"]), 404
-                return page("team.html.j2", view=team_page(session, org, team, person, now, cycle), **common), 200
-            view = company_page(session, org, person, now, cycle, _page_number(request))
+                return page("team.html.j2", view=team_page(session, who.org, team, who.person, now, cycle),
+                            **common), 200
+            view = company_page(session, who.org, who.person, now, cycle, _page_number(request))
             return page("company.html.j2", view=view, **common), 200
 
     body, status = await asyncio.to_thread(build)
