@@ -104,7 +104,7 @@ def test_lead_commands_bind_schedule_skip_and_dashboard_answer(chat, sessions):
         "bind rd-efficiency", "schedule monday 09:30", "schedule friday off", "skip 2026-W52", "dashboard")}
     assert "This channel is now where *R&D Efficiency* gets its Monday four-square" in said["bind rd-efficiency"]
     assert "is now on Mondays at 09:30 (Asia/Shanghai time)" in said["schedule monday 09:30"]
-    assert "The *Friday wins* of *R&D Efficiency* is off." in said["schedule friday off"]
+    assert "of *R&D Efficiency* is off." in said["schedule friday off"]
     assert "*R&D Efficiency* skips its rituals in 2026-W52" in said["skip 2026-W52"]
     assert "OKR dashboard" in said["dashboard"]
     # The channel is bound now: team commands there are about its team, whoever runs them.
