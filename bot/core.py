@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Importing the service modules registers their handlers.
@@ -43,6 +44,13 @@ class Core:
                 return self._dispatch(session, interaction)
         except Refusal as refusal:
             return refusal_reply(refusal, prefix, interaction.kind == "submit")
+        except IntegrityError:
+            if interaction.kind.startswith("message"):
+                # Two deliveries of one thread message raced; the other one stored it (unique message id).
+                log.info("duplicate delivery of message %s ignored", interaction.message_id)
+                return Reply()
+            log.exception("failed to handle %s %s", interaction.kind, interaction.name or interaction.text[:40])
+            return Reply(card=Card(None, (Text(render_error("internal")),), fallback="Something went wrong"))
         except Exception:
             log.exception("failed to handle %s %s", interaction.kind, interaction.name or interaction.text[:40])
             return Reply(card=Card(None, (Text(render_error("internal")),), fallback="Something went wrong"))
