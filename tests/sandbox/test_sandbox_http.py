@@ -183,3 +183,23 @@ async def test_direct_messages_take_commands_too(client, sessions):
     with sessions() as s:
         channels = set(s.scalars(select(SandboxMessage.channel_id)))
     assert channels == {f"dm:{person_id(sessions, 'engineer@example.com')}"}
+
+
+async def test_four_square_button_sets_priorities_through_a_form(client, sessions):
+    from storage.models import Priority
+
+    await sign_in_as(client, sessions, "engineer@example.com")
+    html = await (await client.post("/sandbox/c/rd-efficiency/rituals", data={"ritual": "monday"})).text()
+    button = re.search(r'name="action_id" value="priorities_open">\s*<input type="hidden" name="value" value="(\d+)">'
+                       r'\s*<input type="hidden" name="message_id" value="(\d+)">', html)
+    response = await client.post("/sandbox/c/rd-efficiency/actions", data={
+        "action_id": "priorities_open", "value": button.group(1), "message_id": button.group(2)})
+    html = await response.text()
+    assert "<dialog" in html and "This week&#39;s priorities" in html
+    assert '<select id="f-1" name="level:1"' in html  # P1/P2 is a real select
+    action = re.search(r'action="(/sandbox/forms/\d+)"', html).group(1)
+    response = await client.post(action, data={"level:1": "P1", "text:1": "Ship the <API>"})
+    assert response.status == 200
+    assert "Ship the &lt;API&gt;" in await response.text()
+    with sessions() as s:
+        assert [(p.level, p.text) for p in s.scalars(select(Priority))] == [("P1", "Ship the <API>")]
