@@ -44,7 +44,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from bot.importer import ImportFailed, import_text
-    from storage.db import transaction
+    from storage.db import refresh_statistics, transaction
 
     ctx = _context(args)
     path = Path(args.file)
@@ -61,6 +61,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         for error in failed.errors:
             print(f"  {error}", file=sys.stderr)
         return 1
+    refresh_statistics(ctx.engine)
     counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
     print(f"imported {path} into organization {result.organization_id}: {counts}")
     return 0
@@ -100,6 +101,7 @@ EXTENSIONS = [
 def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations are routine, not news
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -74,3 +74,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 def ping(engine: Engine) -> None:
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Update the planner's statistics after a bulk change (an import).
+
+    Without them SQLite picks the org_id index for a team's key results and reads every key result of
+    the organization for each four-square; PostgreSQL's autovacuum would get there, but later.
+    """
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+        connection.exec_driver_sql("ANALYZE")
