@@ -7,6 +7,7 @@ import itertools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +96,11 @@ class TeamsHarness:
         }
 
     def message(self, text: str, who: str = "engineer", *, where: str = "personal", mention: bool | None = None,
-                root: str | None = None, **fields: Any) -> dict[str, Any]:
+                root: str | None = None, html: bool = False, **fields: Any) -> dict[str, Any]:
+        """What a Teams client sends for `text` typed by `who`: HTML, so a typed "<" arrives as "&lt;"
+        (`html=True`: `text` is that HTML already, formatting tags and all)."""
         mention = where != "personal" if mention is None else mention
+        text = text if html else escape(text, quote=False)
         extra: dict[str, Any] = {"text": text, "textFormat": "plain"}
         if mention:
             extra["text"] = f"<at>okrbot</at> {text}"

@@ -115,14 +115,15 @@ async def _wins_thread(teams, sessions) -> str:
 
 async def test_wins_are_replies_in_the_wins_thread_mentioned_or_not_and_stored_once(teams, sessions):
     root = await _wins_thread(teams, sessions)
-    mentioned = teams.message("shipped the <b>new</b> checkout", "engineer", where="channel", root=root)
+    mentioned = teams.message("shipped the <b>new</b> checkout &amp; more", "engineer", where="channel", root=root,
+                              html=True)
     await teams.post(mentioned)
     await teams.post(mentioned)  # Teams delivered it twice
     await teams.post(teams.message("Hired two seniors!", "director", where="channel", root=root, mention=False))
     await teams.post(teams.message("unrelated thread", "director", where="channel", root="999", mention=False))
     with sessions() as s:
         wins = s.scalars(select(Win).where(Win.platform == "teams").order_by(Win.id)).all()
-        assert [w.text for w in wins] == ["shipped the new checkout", "Hired two seniors!"]
+        assert [w.text for w in wins] == ["shipped the new checkout & more", "Hired two seniors!"]
         assert wins[0].message_id == mentioned["id"] and wins[0].week == "2026-W47"
     assert teams.connector.of("reply") == []  # wins are collected quietly
 
