@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.commands import WEEKDAYS, parse_time
 from storage.models import (
     ChannelBinding,
+    CheckIn,
     Cycle,
     HealthMetric,
     KeyResult,
@@ -107,8 +108,12 @@ def _duplicate_keys(node: yaml.Node, out: list[str], seen: set | None = None) ->
 
 def load(text: str) -> tuple[Any, dict[tuple, int]]:
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # _Loader is a safe loader
+        loader = _Loader(text)  # a safe loader; parsed once, the nodes give both the data and the lines
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
@@ -449,6 +454,8 @@ def _check_tree(teams: list[dict], check: Checker) -> None:
 
 
 def _write(session: Session, spec: dict, now: datetime, organization_id: int | None) -> ImportResult:
+    """Write the validated spec. Existing rows are read once per table, so the statement count does not
+    grow with the file: a 10,000-person organization is a few bulk INSERTs, not one SELECT per row."""
     # Imported here: bot.services modules read this module's ritual defaults, so a top-level import is a cycle.
     from bot.services.checkins import record_checkin
 
@@ -462,11 +469,17 @@ def _write(session: Session, spec: dict, now: datetime, organization_id: int | N
         setattr(org, key, o[key])
     session.flush()
 
+    existing: dict[type, dict[tuple, Any]] = {}
+
     def upsert(model, lookup: dict, **values):
-        row = session.scalar(select(model).filter_by(org_id=org.id, **lookup))
+        if model not in existing:
+            rows = session.scalars(select(model).where(model.org_id == org.id)).all()
+            existing[model] = {tuple(getattr(r, k) for k in lookup): r for r in rows}
+        row = existing[model].get(tuple(lookup.values()))
         if row is None:
             row = model(org_id=org.id, **lookup, **values)
             session.add(row)
+            existing[model][tuple(lookup.values())] = row
         else:
             for k, v in values.items():
                 setattr(row, k, v)
@@ -487,28 +500,33 @@ def _write(session: Session, spec: dict, now: datetime, organization_id: int | N
     for t in spec["teams"]:
         teams[t["key"]] = upsert(Team, {"key": t["key"]}, name=t["name"], level=t["level"], timezone=t["timezone"])
     session.flush()
+    memberships = {(m.team_id, m.person_id): m for m in session.scalars(
+        select(TeamMember).where(TeamMember.org_id == org.id))}
+    metrics = {(m.team_id, m.name): m for m in session.scalars(
+        select(HealthMetric).where(HealthMetric.org_id == org.id))}
+    settings = {(r.team_id, r.ritual): r for r in session.scalars(
+        select(RitualSetting).where(RitualSetting.org_id == org.id))}
+    skipped = set(session.execute(select(SkippedWeek.team_id, SkippedWeek.week).where(SkippedWeek.org_id == org.id)))
     for t in spec["teams"]:
         team = teams[t["key"]]
         team.parent_id = teams[t["parent"]].id if t["parent"] else None
         roles = {email: "member" for email in t["members"]} | {email: "lead" for email in t["leads"]}
-        existing = {m.person_id: m for m in session.scalars(select(TeamMember).where(TeamMember.team_id == team.id))}
         for email, role in roles.items():
             person = people[email]
-            if person.id in existing:
-                existing[person.id].role = role
+            if (team.id, person.id) in memberships:
+                memberships[team.id, person.id].role = role
             else:
                 session.add(TeamMember(team_id=team.id, person_id=person.id, org_id=org.id, role=role))
         for platform, channel_ids in t["channels"].items():
             for channel in channel_ids:
                 upsert(ChannelBinding, {"platform": platform, "channel_id": channel}, team_id=team.id)
         for position, name in enumerate(t["health_metrics"]):
-            metric = session.scalar(
-                select(HealthMetric).where(HealthMetric.team_id == team.id, HealthMetric.name == name))
+            metric = metrics.get((team.id, name))
             if metric is None:
                 session.add(HealthMetric(org_id=org.id, team_id=team.id, name=name, position=position))
             else:
                 metric.position = position
-        apply_rituals(session, team, t["rituals"])
+        apply_rituals(session, team, t["rituals"], settings, skipped)
 
     objectives, krs = {}, {}
     for position, ob in enumerate(spec["objectives"]):
@@ -519,31 +537,34 @@ def _write(session: Session, spec: dict, now: datetime, organization_id: int | N
             owner_person_id=people[ob["owner_person"]].id if ob["owner_person"] else None,
         )
     session.flush()
-    checkins = 0
+    known = {kr.key: kr for kr in session.scalars(select(KeyResult).where(KeyResult.org_id == org.id))}
+    new, changed = [], []
     for ob in spec["objectives"]:
         objective = objectives[ob["key"]]
         for position, k in enumerate(ob["key_results"]):
-            row = session.scalar(select(KeyResult).where(KeyResult.org_id == org.id, KeyResult.key == k["key"]))
+            row = known.get(k["key"])
             values = dict(objective_id=objective.id, title=k["title"], start_value=k["start"],
                           target_value=k["target"], unit=k["unit"], milestone=k["milestone"], position=position,
                           owner_person_id=people[k["owner"]].id if k["owner"] else None)
             if row is None:
                 row = KeyResult(org_id=org.id, key=k["key"], confidence=k["confidence"],
-                                current_value=k["current"], **values)
+                                current_value=k["current"], updated_at=now, **values)
                 session.add(row)
-                session.flush()
-                record_checkin(session, row, person_id=None, at=now, source="import",
-                               confidence=k["confidence"], value=k["current"], note="imported")
-                checkins += 1
+                new.append(row)
             else:
                 for name, value in values.items():
                     setattr(row, name, value)
                 value_changed = k["current"] is not None and k["current"] != row.current_value
                 if k["confidence"] != row.confidence or value_changed:
-                    record_checkin(session, row, person_id=None, at=now, source="import", confidence=k["confidence"],
-                                   value=k["current"], note="changed by import")
-                    checkins += 1
+                    changed.append((row, k))
             krs[k["key"]] = row
+    session.flush()
+    # Every key result's history starts with the imported state; later imports append their changes.
+    session.add_all(CheckIn(org_id=org.id, key_result_id=kr.id, person_id=None, at=now, confidence=kr.confidence,
+                            value=kr.current_value, note="imported", source="import") for kr in new)
+    for row, k in changed:
+        record_checkin(session, row, person_id=None, at=now, source="import", confidence=k["confidence"],
+                       value=k["current"], note="changed by import")
     for ob in spec["objectives"]:
         objective, target = objectives[ob["key"]], ob["aligns_to"]
         objective.aligns_to_objective_id = objectives[target].id if target in objectives else None
@@ -551,24 +572,30 @@ def _write(session: Session, spec: dict, now: datetime, organization_id: int | N
     session.flush()
     return ImportResult(org.id, {
         "people": len(people), "teams": len(teams), "objectives": len(objectives),
-        "key_results": len(krs), "check-ins": checkins,
+        "key_results": len(krs), "check-ins": len(new) + len(changed),
     })
 
 
-def apply_rituals(session: Session, team: Team, rituals: dict) -> None:
-    """Ritual settings of a team: the defaults, overridden by the file (None turns one off)."""
+def apply_rituals(session: Session, team: Team, rituals: dict, settings: dict, skipped: set) -> None:
+    """Ritual settings of a team: the defaults, overridden by the file (None turns one off).
+
+    `settings` ((team id, ritual) -> row) and `skipped` ((team id, week)) are the organization's
+    existing rows, read once by the caller.
+    """
     for name, default in {**DEFAULT_RITUALS, **OPTIONAL_RITUALS}.items():
-        row = session.get(RitualSetting, (team.id, name))
+        row = settings.get((team.id, name))
         chosen = rituals.get(name, ...)
         if row is not None and chosen is ...:
             continue
         weekday, time = parse_ritual_time(default) if chosen in (..., None) else chosen
         enabled = chosen is not None and (chosen is not ... or name in DEFAULT_RITUALS)
         if row is None:
-            session.add(RitualSetting(team_id=team.id, ritual=name, org_id=team.org_id, weekday=weekday,
-                                      time=time, enabled=enabled))
+            settings[team.id, name] = RitualSetting(team_id=team.id, ritual=name, org_id=team.org_id,
+                                                    weekday=weekday, time=time, enabled=enabled)
+            session.add(settings[team.id, name])
         else:
             row.weekday, row.time, row.enabled = weekday, time, enabled
     for week in rituals.get("skip", []):
-        if session.get(SkippedWeek, (team.id, week)) is None:
+        if (team.id, week) not in skipped:
+            skipped.add((team.id, week))
             session.add(SkippedWeek(team_id=team.id, week=week, org_id=team.org_id))

@@ -18,7 +18,7 @@ from bot.exporter import CSV_COLUMNS
 from bot.importer import ImportFailed, import_text
 from bot.services.checkins import record_checkin
 from storage.db import make_engine, make_sessionmaker, transaction
-from storage.models import KeyResult, Organization, RitualSetting, Team
+from storage.models import CheckIn, KeyResult, Organization, RitualSetting, Team
 from tests.cli.helpers import count_rows, empty_database, okrbot, snapshot
 from tests.conftest import EXAMPLE, ROOT, START
 
@@ -255,3 +255,29 @@ def test_demo_data_twice_adds_nothing(monkeypatch, capsys, database_url, clock):
     code, out, _ = okrbot(monkeypatch, capsys, database_url, "demo-data")
     assert code == 0 and "already loaded" in out
     assert snapshot(database_url) == first
+
+
+def test_importing_again_updates_in_place_and_appends_changes(monkeypatch, capsys, database_url, tmp_path):
+    okrbot(monkeypatch, capsys, database_url, "import", str(EXAMPLE))
+    first = snapshot(database_url)
+    checkins = count_rows(database_url, CheckIn)
+    changed = (EXAMPLE.read_text()
+               .replace("name: Zhou Qiang", "name: Zhou Qiang Jr")
+               .replace("vp.ecology@example.com, confidence: 6}", "vp.ecology@example.com, confidence: 8}")
+               .replace('      friday: "FRI 16:00"', '      friday: "off"\n      nudge: "TUE 11:00"')
+               .replace("members: [hr.partner@example.com]", "members: [hr.partner@example.com, engineer@example.com]"))
+    path = tmp_path / "again.yaml"
+    path.write_text(changed)
+    code, out, err = okrbot(monkeypatch, capsys, database_url, "import", str(path))
+    assert code == 0, err
+    assert "1 check-ins" in out
+    after = snapshot(database_url)
+    assert after["people"]["engineer@example.com"][0] == "Zhou Qiang Jr"
+    assert after["key_results"]["ecology-o6-kr1"][8] == 8
+    assert after["teams"]["rd-efficiency"][7]["friday"] == "off"
+    assert after["teams"]["rd-efficiency"][7]["nudge"] == (1, "11:00")
+    assert ("engineer@example.com", "member") in after["teams"]["ecology-hr"][4]
+    assert count_rows(database_url, CheckIn) == checkins + 1
+    unchanged = {k: v for k, v in after.items() if k not in ("people", "key_results", "teams")}
+    assert unchanged == {k: v for k, v in first.items() if k not in ("people", "key_results", "teams")}
+    assert set(after["people"]) == set(first["people"]) and set(after["key_results"]) == set(first["key_results"])
