@@ -54,3 +54,19 @@ async def test_friday_wins_thread_collects_replies_once(teams, clock, sessions):
     with sessions() as s:
         [win] = s.scalars(select(Win).where(Win.platform == "teams")).all()
     assert (win.text, win.message_id, win.week) == ("we cut delivery time to 38 days", reply["id"], friday.period)
+
+
+async def test_a_channel_okrbot_was_removed_from_fails_the_run_and_tells_the_lead_once(teams, clock, sessions):
+    deliverer = await _bound(teams)
+    await teams.say("help", "director")  # the lead's personal chat: where okrbot can reach them
+    teams.connector.calls.clear()
+    teams.connector.fail_next(1, 403)  # Teams: the bot is no longer in the team
+    clock.set(MONDAY_0900)
+    await sweep(teams.ctx, clock.now(), deliverer=deliverer)
+    await sweep(teams.ctx, clock.now() + timedelta(minutes=1), deliverer=deliverer)
+    with sessions() as s:
+        run = s.scalar(select(RitualRun).where(RitualRun.ritual == "monday", RitualRun.state == "failed"))
+    assert "not allowed" in run.reason and run.lead_notified
+    told = [c for c in teams.connector.of("send") if c.conversation == "a:personal-director"]
+    assert len(told) == 1 and "R&D Efficiency" in told[0].text
+    assert teams.connector.of("create") == []
