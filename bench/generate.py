@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine, func, insert, select, text
 
 from bot.weeks import local_week
+from storage.db import refresh_statistics
 from storage.models import (
     ChannelBinding,
     CheckIn,
@@ -252,8 +253,12 @@ def _bind(name: str):
 
 
 def _advance_sequences(engine: Engine) -> None:
-    """PostgreSQL: ids were chosen here, so move each serial sequence past them for later inserts."""
+    """PostgreSQL: ids were chosen here, so move each serial sequence past them for later inserts.
+
+    Then the planner's statistics, as `okrbot import` leaves them (storage.db.refresh_statistics).
+    """
     if engine.dialect.name != "postgresql":
+        refresh_statistics(engine)
         return
     with engine.begin() as c:
         for table in (Organization, Cycle, Team, Person, PlatformAccount, ChannelBinding, Objective, KeyResult,
@@ -261,4 +266,4 @@ def _advance_sequences(engine: Engine) -> None:
             name = table.__tablename__
             c.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                            f"COALESCE((SELECT MAX(id) FROM {name}), 1))"))
-        c.execute(text("ANALYZE"))
+    refresh_statistics(engine)
