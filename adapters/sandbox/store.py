@@ -87,7 +87,9 @@ def _view(row: SandboxMessage, author: str | None) -> MessageView:
     card = row.card or None
     form = card.get(FORM_KEY) if card and FORM_KEY in card else None
     return MessageView(
-        id=row.id, author=author, ephemeral=row.visible_to_person_id is not None, text=row.text,
+        # In one's own direct messages everything is private: "only visible to you" would be noise there.
+        id=row.id, author=author, text=row.text,
+        ephemeral=row.visible_to_person_id is not None and not row.channel_id.startswith("dm:"),
         card=None if form else card, form=form, form_done=bool(card and card.get("done")),
         at=row.created_at, thread_id=row.thread_id,
     )

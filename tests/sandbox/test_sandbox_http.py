@@ -179,7 +179,7 @@ async def test_direct_messages_take_commands_too(client, sessions):
     response = await say(client, "dm", "/okr mine")
     text = visible_text(await response.text())
     assert response.status == 200 and str(response.url).endswith("/sandbox/c/dm")
-    assert "Average delivery time for requests" in text and "Only visible to you" in text
+    assert "Average delivery time for requests" in text
     with sessions() as s:
         channels = set(s.scalars(select(SandboxMessage.channel_id)))
     assert channels == {f"dm:{person_id(sessions, 'engineer@example.com')}"}
@@ -203,3 +203,14 @@ async def test_four_square_button_sets_priorities_through_a_form(client, session
     assert "Ship the &lt;API&gt;" in await response.text()
     with sessions() as s:
         assert [(p.level, p.text) for p in s.scalars(select(Priority))] == [("P1", "Ship the <API>")]
+
+
+async def test_status_report_reaches_the_lead_in_direct_messages_only(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    response = await client.post("/sandbox/c/rd-efficiency/rituals", data={"ritual": "report"})
+    assert "posted report" in visible_text(await response.text())
+    assert "status report" not in visible_text(await (await client.get("/sandbox/c/dm")).text()).lower()
+    await sign_in_as(client, sessions, "director.rd@example.com")
+    text = visible_text(await (await client.get("/sandbox/c/dm")).text())
+    assert "okrbot APP" in text and "R&D Efficiency" in text, text
+    assert "Only visible to you" not in text  # a direct message is private anyway
