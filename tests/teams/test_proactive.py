@@ -134,3 +134,28 @@ async def test_a_command_in_the_wins_thread_is_still_a_command(teams, sessions):
     assert "Average delivery time" in teams.connector.of("reply")[-1].text
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Win).where(Win.platform == "teams")) == 0
+
+
+async def test_an_edited_win_is_updated_and_a_deleted_one_removed(teams, sessions):
+    root = await _wins_thread(teams, sessions)
+    reply = teams.message("shipped checkout", "engineer", where="channel", root=root, mention=False)
+    await teams.post(reply)
+    edited = {**reply, "type": "messageUpdate", "text": "shipped checkout v2",
+              "channelData": {**reply["channelData"], "eventType": "editMessage"}}
+    await teams.post(edited)
+    with sessions() as s:
+        assert s.scalars(select(Win.text).where(Win.platform == "teams")).all() == ["shipped checkout v2"]
+    deleted = {**reply, "type": "messageDelete",
+               "channelData": {**reply["channelData"], "eventType": "softDeleteMessage"}}
+    await teams.post(deleted)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Win).where(Win.platform == "teams")) == 0
+
+
+async def test_a_group_chat_can_be_bound_and_posted_to(teams, sessions):
+    await teams.say("bind rd-efficiency", "director", where="group")
+    group = "19:group-chat@thread.v2"
+    posted = await teams.messenger.post(Conversation("teams", TENANT, group), CARD)
+    [send] = teams.connector.of("send")
+    assert send.conversation == group and posted.message_id == send.activity_id and posted.thread_id is None
+    assert teams.connector.of("create") == []
