@@ -35,7 +35,9 @@ START = datetime(2026, 11, 18, 4, 0, tzinfo=UTC)
 def _postgres_server() -> str | None:
     url = os.environ.get("OKRBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     try:
-        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), connect_args={"connect_timeout": 2})
+        engine = create_engine(
+            url.replace("postgresql://", "postgresql+psycopg://"), connect_args={"connect_timeout": 2}
+        )
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         engine.dispose()
