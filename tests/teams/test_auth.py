@@ -69,3 +69,15 @@ async def _nothing_happened(harness, sessions) -> None:
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(ConversationRef)) == 0
         assert s.scalar(select(func.count()).select_from(CheckIn).where(CheckIn.source == "teams")) == 0
+
+
+def _setup_log(caplog) -> str:
+    return "\n".join(r.getMessage() for r in caplog.get_records("setup"))
+
+
+async def test_auth_off_is_announced_loudly(teams, caplog):
+    assert "TEAMS AUTHENTICATION IS OFF" in _setup_log(caplog)
+
+
+async def test_auth_on_is_quiet(secured, caplog):
+    assert "AUTHENTICATION IS OFF" not in _setup_log(caplog)
