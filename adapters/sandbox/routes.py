@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy import func, or_, select
 
 from adapters.sandbox import store
-from adapters.web.access import ACCESS, APP_CONTEXT, Viewer, chrome, see_other, session_identity, set_session, viewer
+from adapters.web.access import ACCESS, APP_CONTEXT, Viewer, chrome, see_other, set_session, unauthorized, viewer
 from adapters.web.html import page
 from bot.model import Interaction, Reply
 from bot.serialize import card_to_dict, form_to_dict
@@ -101,9 +101,11 @@ async def pick_submit(request: web.Request) -> web.Response:
 async def home(request: web.Request) -> web.Response:
     """/sandbox: on this machine, pick who you are (again with ?switch=1); with a session, your first channel."""
     access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
-    if access.open and (session_identity(request) is None or "switch" in request.query):
+    who = await viewer(request)
+    if access.open and (who.person is None or "switch" in request.query):
         return await pick(request)
-    who = await viewer(request, need_person=True)
+    if who.person is None:
+        raise unauthorized(request, "no_session")
 
     def first() -> str:
         with ctx.sessions() as session:

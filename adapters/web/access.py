@@ -75,14 +75,18 @@ def session_identity(request: web.Request) -> Identity | None:
     return verify(access.key, "session", request.cookies.get(COOKIE, ""), ctx.clock.now())
 
 
-def resolve(session: Session, identity: Identity | None, org_hint: str | None) -> Viewer | None:
+def resolve(session: Session, identity: Identity | None, org_hint: str | None, anonymous_ok: bool) -> Viewer | None:
     """The viewer in `session`: the session's person in their own organization, else (local and
-    anonymous) the organization the `org` parameter names, or the first one."""
+    anonymous) the organization the `org` parameter names, or the first one. A session whose person
+    is gone is anonymous where anonymous visitors are welcome, and nobody elsewhere."""
     if identity is not None:
         person = session.scalar(select(Person).where(
             Person.id == identity.person_id, Person.org_id == identity.org_id))
         org = session.get(Organization, identity.org_id) if person else None
-        return Viewer(org, person) if org and person else None
+        if org and person:
+            return Viewer(org, person)
+        if not anonymous_ok:
+            return None
     query = select(Organization).order_by(Organization.id).limit(1)
     if org_hint and org_hint.isdigit():
         query = select(Organization).where(Organization.id == int(org_hint))
@@ -90,9 +94,9 @@ def resolve(session: Session, identity: Identity | None, org_hint: str | None) -
     return Viewer(org, None) if org else None
 
 
-def _load(ctx: AppContext, identity: Identity | None, org_hint: str | None) -> Viewer | None:
+def _load(ctx: AppContext, identity: Identity | None, org_hint: str | None, anonymous_ok: bool) -> Viewer | None:
     with ctx.sessions() as session:
-        return resolve(session, identity, org_hint)
+        return resolve(session, identity, org_hint, anonymous_ok)
 
 
 def admit(request: web.Request) -> Identity | None:
@@ -116,8 +120,8 @@ async def viewer(request: web.Request, *, need_person: bool = False) -> Viewer:
     """
     ctx = request.app[APP_CONTEXT]
     identity = admit(request)
-    found = await asyncio.to_thread(_load, ctx, identity, request.query.get("org"))
-    if found is None and identity is not None:
+    found = await asyncio.to_thread(_load, ctx, identity, request.query.get("org"), request.app[ACCESS].open)
+    if found is None and identity is not None and not request.app[ACCESS].open:
         raise unauthorized(request, "no_session")
     if found is None:
         raise no_organization(request)
@@ -156,7 +160,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
     """Turn a signed link from `/okr dashboard` into a session; a forged or stale link gets 401."""
     access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
     identity = verify(access.key, "link", request.query.get("t", ""), ctx.clock.now()) if access.signed_links else None
-    found = await asyncio.to_thread(_load, ctx, identity, None) if identity else None
+    found = await asyncio.to_thread(_load, ctx, identity, None, False) if identity else None
     if found is None or found.person is None:
         raise unauthorized(request, "bad_link")
     response = see_other("/")

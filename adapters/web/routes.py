@@ -44,9 +44,10 @@ async def dashboard(request: web.Request) -> web.Response:
 
     def build() -> tuple[str, int]:
         with transaction(ctx.sessions) as session:
-            who = resolve(session, identity, request.query.get("org"))
+            open_ = request.app[ACCESS].open
+            who = resolve(session, identity, request.query.get("org"), open_)
             if who is None:
-                raise unauthorized(request, "no_session") if identity else no_organization(request)
+                raise unauthorized(request, "no_session") if identity and not open_ else no_organization(request)
             now = ctx.clock.now()
             common = {"chrome": chrome(request, who), "anonymous": who.person is None,
                       "open": request.app[ACCESS].open}

@@ -132,3 +132,18 @@ async def test_local_dashboard_is_open_and_its_link_needs_no_key(client, app, or
     reply = ctx.core.handle(Interaction(platform="sandbox", workspace=str(org_id), actor="engineer@example.com",
                                         actor_email="engineer@example.com", kind="command", text="dashboard"))
     assert "open to everyone who can reach this server" in reply.card.elements[0].markdown
+
+
+async def test_local_session_of_a_removed_person_falls_back_to_choosing_again(client, sessions):
+    from sqlalchemy import delete
+
+    from storage.models import Person
+    from tests.sandbox.conftest import sign_in_as
+
+    await sign_in_as(client, sessions, "engineer@example.com")
+    with transaction(sessions) as s:
+        s.execute(delete(Person).where(Person.email == "engineer@example.com"))
+    response = await client.get("/")
+    assert response.status == 200 and "Signed in as" not in visible_text(await response.text())
+    response = await client.get("/sandbox/c/rd-efficiency")
+    assert response.status == 200 and "Sign in as" in visible_text(await response.text())
