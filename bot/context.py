@@ -115,7 +115,7 @@ class Ctx:
     def channel_team(self) -> Team | None:
         if not self.conversation:
             return None
-        return self.session.scalar(
+        bound = self.session.scalar(
             select(Team)
             .join(ChannelBinding, ChannelBinding.team_id == Team.id)
             .where(
@@ -124,6 +124,10 @@ class Ctx:
                 ChannelBinding.channel_id == self.conversation,
             )
         )
+        if bound is None and self.platform == "sandbox":
+            # The sandbox has one channel per team, named by the team's key (as the rituals post there).
+            return self.session.scalar(select(Team).where(Team.org_id == self.org.id, Team.key == self.conversation))
+        return bound
 
     def my_teams(self) -> list[Team]:
         """Teams the person belongs to, the lowest level first (a team before its department)."""

@@ -212,8 +212,6 @@ async def say(request: web.Request) -> web.Response:
             team = None if chan.startswith("dm:") else store.channel_team(session, who.org.id, chan)
             if team is None and not chan.startswith("dm:"):
                 return False
-            if team is not None:
-                store.bind_channel(session, team)
             store.add_message(session, who.org.id, chan, ctx.clock.now(), text=text, author_id=who.person.id,
                               visible_to=who.person.id if command is not None else None)
             return True

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import ChannelBinding, Person, SandboxMessage, Team
+from storage.models import Person, SandboxMessage, Team
 
 PAGE = 100  # latest top-level messages shown in a channel
 FORM_KEY = "form"  # a stored message whose card column holds {"form": ...} is a form handed to one person
@@ -98,13 +98,3 @@ def _view(row: SandboxMessage, author: str | None) -> MessageView:
 def channel_team(session: Session, org_id: int, channel: str) -> Team | None:
     """The team whose sandbox channel this is: channel id = the team's key."""
     return session.scalar(select(Team).where(Team.org_id == org_id, Team.key == channel))
-
-
-def bind_channel(session: Session, team: Team) -> None:
-    """Every team has its sandbox channel: bind it, so commands typed there are about that team."""
-    bound = session.scalar(select(ChannelBinding.id).where(
-        ChannelBinding.org_id == team.org_id, ChannelBinding.platform == "sandbox",
-        ChannelBinding.channel_id == team.key))
-    if bound is None:
-        session.add(ChannelBinding(org_id=team.org_id, team_id=team.id, platform="sandbox", channel_id=team.key))
-        session.flush()

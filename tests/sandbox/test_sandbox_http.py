@@ -214,3 +214,16 @@ async def test_status_report_reaches_the_lead_in_direct_messages_only(client, se
     text = visible_text(await (await client.get("/sandbox/c/dm")).text())
     assert "okrbot APP" in text and "R&D Efficiency" in text, text
     assert "Only visible to you" not in text  # a direct message is private anyway
+
+
+async def test_a_team_channel_is_about_its_team_without_any_binding(client, sessions):
+    from storage.models import ChannelBinding, Priority, Team
+
+    await sign_in_as(client, sessions, "director.rd@example.com")  # in ecology and rd-efficiency
+    await say(client, "rd-efficiency", "/okr priority add P1 Unblock the release train")
+    await say(client, "ecology", "/okr priority add P2 Survey the merchants")
+    with sessions() as s:
+        rows = s.execute(select(Team.key, Priority.text).join(Team, Team.id == Priority.team_id)).all()
+        assert sorted(rows) == [("ecology", "Survey the merchants"), ("rd-efficiency", "Unblock the release train")]
+        assert s.scalar(select(func.count()).select_from(ChannelBinding).where(
+            ChannelBinding.platform == "sandbox")) == 0  # an export stays importable
