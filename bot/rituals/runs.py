@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,10 @@ from storage.models import RitualRun
 
 LEASE = timedelta(minutes=5)
 SENDING = "sending"
+RETRY_EVERY = timedelta(minutes=5)  # a run that failed for a passing reason is tried again this often
+RETRY_MAX_ATTEMPTS = 40  # ... until its window closes or it has used this many sends
+# Reasons that may pass: a platform outage that outlasted the retries, a channel not bound yet.
+RETRYABLE = (("failed", "gave up:"), ("skipped", "no channel:"))
 
 
 def new_claimer() -> str:
@@ -130,6 +134,28 @@ def take_over_stale(session: Session, claimer: str, now: datetime, lease: timede
     return taken
 
 
+def take_retryable(session: Session, claimer: str, now: datetime, window_open) -> list[Claim]:
+    """Claim again the runs that failed for a reason that may have passed, while their window is open.
+
+    `window_open(run)` says whether the run may still be posted. A permanent failure (channel gone,
+    bot removed) is not retried: its lead was told and a person has to act.
+    """
+    conditions = [(RitualRun.state == state) & RitualRun.reason.startswith(prefix) for state, prefix in RETRYABLE]
+    rows = session.scalars(
+        select(RitualRun).where(
+            or_(*conditions), RitualRun.claimed_at <= now - RETRY_EVERY, RitualRun.due_at >= now - timedelta(days=8),
+            RitualRun.attempts < RETRY_MAX_ATTEMPTS,
+        ).order_by(RitualRun.due_at, RitualRun.id).with_for_update(skip_locked=True)
+    ).all()
+    taken = []
+    for run in rows:
+        if window_open(run):
+            run.state, run.claimed_by, run.claimed_at, run.reason = "claimed", claimer, now, None
+            taken.append(Claim.of(run, claimer, resumed=True))
+    session.flush()
+    return taken
+
+
 def _fenced(claim: Claim):
     return update(RitualRun).where(
         RitualRun.id == claim.run_id, RitualRun.state == "claimed", RitualRun.claimed_by == claim.claimer
@@ -184,8 +210,10 @@ def release(session: Session, claim: Claim) -> bool:
 
 
 def finish(session: Session, claim: Claim, state: str, now: datetime, reason: str | None = None) -> bool:
-    """Close the run: posted, failed or skipped, with the reason people will read."""
-    values: dict = {"state": state, "reason": reason[:500] if reason else None}
+    """Close the run: posted, failed or skipped, with the reason people will read. Nothing of it is in
+    flight any more (its messages go one after another), so no "sending" mark stays behind."""
+    delivered = {key: value for key, value in claim.delivered.items() if value != SENDING}
+    values: dict = {"state": state, "reason": reason[:500] if reason else None, "delivered": delivered}
     if state == "posted":
         values["posted_at"] = now
     return session.execute(_fenced(claim).values(**values)).rowcount == 1

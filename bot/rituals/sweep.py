@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.rituals import runs
 from bot.rituals.delivery import Deliverer
-from bot.rituals.schedule import Due, describe, latest_due
+from bot.rituals.schedule import Due, describe, latest_due, window_end
 from bot.rituals.worker import Verdict, Worker
 from storage.db import transaction
 from storage.models import Organization, RitualRun, RitualSetting, SkippedWeek, Team
@@ -112,6 +112,14 @@ def due_runs(session: Session, now: datetime) -> tuple[list[dict], list[dict]]:
 
 def claim_due(session: Session, now: datetime, claimer: str, lease: timedelta) -> tuple[list[runs.Claim], int, int]:
     resumed = runs.take_over_stale(session, claimer, now, lease)
+    zone_of: dict[int, str] = {}
+
+    def window_open(run: RitualRun) -> bool:
+        if run.team_id not in zone_of:
+            zone_of.update(zones(session, {run.org_id}))
+        return now <= window_end(run.ritual, runs._aware(run.due_at), zone_of[run.team_id])
+
+    resumed += runs.take_retryable(session, claimer, now, window_open)
     to_claim, to_skip = due_runs(session, now)
     skipped = runs.record_skipped(session, to_skip, now)
     return resumed + runs.claim_new(session, to_claim, claimer, now), len(resumed), skipped

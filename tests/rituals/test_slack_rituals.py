@@ -154,3 +154,44 @@ async def ctx_drain(slack: SlackSender) -> None:
     """Wait for the app's background work on the event (the bridge processes after the 3-second ack)."""
     app = slack.client.server.app
     await app[BRIDGE].drain()
+
+
+async def test_a_run_failed_by_an_outage_is_tried_again_while_its_window_is_open(slack_ctx, fake_slack, clock,
+                                                                                   clock_sleep):
+    ctx, _ = slack_ctx
+    only_rd_bound(ctx.sessions)
+    fake_slack.fail("chat.postMessage", "service_unavailable", times=2)
+    deliverer = Deliverer(sleep=clock_sleep, policy=RetryPolicy(transient_attempts=2, backoff=1), jitter=lambda: 1.0)
+    clock.set(MONDAY_0900)
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    run = next(r for r in runs_of(ctx.sessions, "monday") if r.period == "2026-W48" and r.team_id == rd(ctx))
+    assert run.state == "failed" and run.reason.startswith("gave up: service_unavailable")
+    await sweep(ctx, clock.now() + timedelta(minutes=1), deliverer=deliverer)  # too soon to try again
+    assert len(posts(fake_slack, "C0RDEFF")) == 2
+    clock.advance(minutes=6)
+    result = await sweep(ctx, clock.now(), deliverer=deliverer)
+    assert result.posted == 1  # (the unbound teams' runs were looked at again too, and skipped again)
+    run = next(r for r in runs_of(ctx.sessions, "monday") if r.period == "2026-W48" and r.team_id == rd(ctx))
+    assert run.state == "posted"
+    assert run.reason == "Liu Liu has no account on a running platform"  # her objectives' direct message
+    assert len(posts(fake_slack, "C0RDEFF")) == 3  # two refused, one posted
+
+
+async def test_a_channel_bound_after_the_due_time_gets_its_post_the_same_day(slack_ctx, fake_slack, clock, deliverer):
+    ctx, _ = slack_ctx
+    with transaction(ctx.sessions) as s:
+        s.execute(delete(ChannelBinding))
+    clock.set(MONDAY_0900)
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    assert posts(fake_slack) == []
+    rd_id = rd(ctx)
+    with transaction(ctx.sessions) as s:
+        s.add(ChannelBinding(org_id=s.scalar(select(Organization.id)), team_id=rd_id, platform="slack",
+                             channel_id="C0NEWRD"))
+    clock.advance(minutes=10)
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    assert [b["channel"] for b in posts(fake_slack)] == ["C0NEWRD"]
+    # After the window (midnight in Shanghai) an unbound team is left alone.
+    clock.set(MONDAY_0900 + timedelta(hours=15, minutes=1))
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    assert len(posts(fake_slack)) == 1
