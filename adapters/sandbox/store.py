@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from storage.models import Person, SandboxMessage, Team
 
-PAGE = 100  # latest top-level messages shown in a channel
+PAGE = 50  # latest top-level messages shown in a channel (a four-square card is ~10 KiB)
 FORM_KEY = "form"  # a stored message whose card column holds {"form": ...} is a form handed to one person
 
 
