@@ -75,7 +75,9 @@ def current_cycle(session: Session, org: Organization, now: datetime) -> Cycle |
     """The cycle running today in the organization's zone, else the most recent one that started."""
     today = now.astimezone(ZoneInfo(org.timezone)).date()
     running = session.scalar(
-        select(Cycle).where(Cycle.org_id == org.id, Cycle.start <= today, Cycle.end >= today).order_by(Cycle.start.desc())
+        select(Cycle)
+        .where(Cycle.org_id == org.id, Cycle.start <= today, Cycle.end >= today)
+        .order_by(Cycle.start.desc())
     )
     if running is not None:
         return running
@@ -157,7 +159,9 @@ class Ctx:
             select(Team).where(Team.org_id == self.org.id, func.lower(Team.key) == key.lower())
         )
         if team is None:
-            keys = self.session.scalars(select(Team.key).where(Team.org_id == self.org.id).order_by(Team.key).limit(20)).all()
+            keys = self.session.scalars(
+                select(Team.key).where(Team.org_id == self.org.id).order_by(Team.key).limit(20)
+            ).all()
             raise Refusal("unknown_team", given=key, keys=", ".join(keys))
         return team
 
