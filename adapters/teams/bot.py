@@ -68,7 +68,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         self.clock = clock
         self.delivery = delivery
         self._emails: OrderedDict[tuple[str, str], str | None] = OrderedDict()  # a cache; SQL holds the links
-        self._seen: set[tuple[str, str, str]] = set()  # references stored by this process already
+        self._seen: dict[tuple[str, str, str], dict] = {}  # references this process stored already
 
     # ------------------------------------------------------------ plumbing
 
@@ -99,13 +99,17 @@ class OkrTeamsBot(TeamsActivityHandler):
 
     async def _remember(self, activity: Activity, kind: references.Kind, key: str | None,
                         conversation: str | None = None) -> None:
-        """Store the reference the first time this process sees it (SQL is the truth; this skips rewrites)."""
+        """Store the reference when this process has not stored it as it is (SQL is the truth; this skips rewrites)."""
         tenant = act.tenant_id(activity)
-        if not key or not tenant or (tenant, kind, key) in self._seen:
+        if not key or not tenant:
             return
         reference = act.reference_to(activity, conversation)
+        if kind == "channel":
+            reference.pop("user", None)  # who spoke last is no part of the way back to a channel
+        if self._seen.get((tenant, kind, key)) == reference:
+            return  # unchanged since this process stored it (a new service URL is stored again)
         await asyncio.to_thread(references.save, self.sessions, tenant, kind, key, reference, self.clock.now())
-        self._seen.add((tenant, kind, key))
+        self._seen[(tenant, kind, key)] = reference
 
     async def _remember_conversation(self, activity: Activity) -> None:
         if act.conversation_type(activity) == "personal":
