@@ -18,6 +18,14 @@ MAX_PRIORITIES = 4  # the method: "3 to 4 most important things, up to 4 things"
 PRIORITIES_FORM = "priorities"
 
 
+def _team_from_value(ctx: Ctx, value: str) -> None:
+    """Buttons and forms carry the team id; one of another organization is ignored."""
+    if value.isdigit():
+        team = ctx.session.get(Team, int(value))
+        if team is not None and team.org_id == ctx.org.id:
+            ctx._team = team
+
+
 def week_priorities(session: Session, team: Team, week: str, now) -> list[Priority]:
     """This week's priorities, P1 first; the first look at a new week carries last week's open ones over."""
     rows = _priorities(session, team.id, week)
@@ -123,19 +131,13 @@ def open_priorities(ctx: Ctx, _cmd: c.PrioritiesForm) -> Reply:
 
 @action("priorities_open")
 def priorities_button(ctx: Ctx, interaction: Interaction) -> Reply:
-    if interaction.value.isdigit():
-        team = ctx.session.get(Team, int(interaction.value))
-        if team is not None and team.org_id == ctx.org.id:
-            ctx._team = team
+    _team_from_value(ctx, interaction.value)
     return Reply(form=priorities_form(ctx))
 
 
 @submit(PRIORITIES_FORM)
 def submit_priorities(ctx: Ctx, interaction: Interaction) -> Reply:
-    if interaction.value.isdigit():
-        team = ctx.session.get(Team, int(interaction.value))
-        if team is not None and team.org_id == ctx.org.id:
-            ctx._team = team
+    _team_from_value(ctx, interaction.value)
     team = ctx.team()
     entries, errors = [], {}
     for key, text in sorted(interaction.form.items()):
@@ -212,6 +214,30 @@ def win_add(ctx: Ctx, cmd: c.WinAdd) -> Reply:
     add_win(ctx, team, ctx.week(team), cmd.text, None)
     text = render("win_posted", name=ctx.person.name, team=team.name, text=cmd.text)
     return Reply(card=Card(None, (Text(text),), fallback=text), visibility="channel")
+
+
+WIN_FORM = "win"
+
+
+@action("win_open")
+def win_button(ctx: Ctx, interaction: Interaction) -> Reply:
+    """The "Add a win" button of the Friday post: a form, for platforms where typing a reply is awkward."""
+    _team_from_value(ctx, interaction.value)
+    team = ctx.team()
+    field = FormField("text", "What did you win this week?", "multiline", max_length=c.MAX_WIN)
+    return Reply(form=Form(WIN_FORM, "Add a win", (field,), "Post the win",
+                           render("win_intro", team=team.name), str(team.id)))
+
+
+@submit(WIN_FORM)
+def submit_win(ctx: Ctx, interaction: Interaction) -> Reply:
+    _team_from_value(ctx, interaction.value)
+    text = (interaction.form.get("text") or "").strip()
+    if not text:
+        return Reply(errors={"text": render("field_required_win")})
+    if len(text) > c.MAX_WIN:
+        return Reply(errors={"text": render("field_too_long", limit=c.MAX_WIN)})
+    return win_add(ctx, c.WinAdd(text))
 
 
 def _wins_thread(ctx: Ctx, interaction: Interaction) -> RitualRun | None:
