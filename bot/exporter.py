@@ -174,6 +174,7 @@ def organization_document(session: Session, org: Organization) -> dict:
         timezone=org.timezone,
         multiple_business_lines=bool(org.multiple_business_lines),
         confidence_colors=_Flow(red_max=org.red_max, green_min=org.green_min),
+        workspaces=_Flow(_compact(slack=org.slack_team_id, teams=org.teams_tenant_id)) or None,
     )
     cycle_items = [{"name": c.name, "start": c.start, "end": c.end} for c in cycles]
     if len(cycle_items) == 1:

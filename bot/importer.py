@@ -257,6 +257,14 @@ def _validate(doc: dict, check: Checker) -> dict:
         "red_max": 3,
         "green_min": 8,
     }
+    workspaces = check.mapping(org.get("workspaces"), ("organization", "workspaces"), required=False)
+    org_spec["workspaces"] = {}
+    for platform in workspaces:
+        if platform not in PLATFORMS:
+            check.error(("organization", "workspaces", platform), f"expected {' or '.join(PLATFORMS)}")
+        else:
+            path = ("organization", "workspaces")
+            org_spec["workspaces"][platform] = check.text(workspaces, platform, path, limit=64)
     colours = check.mapping(org.get("confidence_colors"), ("organization", "confidence_colors"), required=False)
     for key in ("red_max", "green_min"):
         if key in colours:
@@ -453,6 +461,39 @@ def _check_tree(teams: list[dict], check: Checker) -> None:
             node = parents[node]
 
 
+WORKSPACE_COLUMNS = {"slack": "slack_team_id", "teams": "teams_tenant_id"}
+
+
+def _target_organization(session: Session, o: dict, organization_id: int | None) -> Organization | None:
+    """The organization a file updates: the one named by --org, else the one that is the file's chat
+    workspace (a workspace installed through OAuth gets an empty organization of its own), else the
+    one with the file's name; None means a new one.
+
+    A workspace already claimed by another organization is refused: two organizations can never share
+    a Slack workspace or a Teams tenant, or one would see the other's data.
+    """
+    if organization_id is not None:
+        org = session.get(Organization, organization_id)
+        if org is None:
+            raise ImportFailed([f"--org {organization_id}: there is no organization with that id"])
+    else:
+        org = None
+        for platform, workspace in o["workspaces"].items():
+            column = getattr(Organization, WORKSPACE_COLUMNS[platform])
+            org = org or session.scalar(select(Organization).where(column == workspace))
+        org = org or session.scalar(
+            select(Organization).where(Organization.name == o["name"]).order_by(Organization.id))
+    for platform, workspace in o["workspaces"].items():
+        column = getattr(Organization, WORKSPACE_COLUMNS[platform])
+        owner = session.scalar(select(Organization).where(column == workspace))
+        if owner is not None and (org is None or owner.id != org.id):
+            raise ImportFailed([
+                f"organization.workspaces.{platform}: {workspace} is already organization {owner.id} "
+                f"({owner.name}); import into it with --org {owner.id}"
+            ])
+    return org
+
+
 def _write(session: Session, spec: dict, now: datetime, organization_id: int | None) -> ImportResult:
     """Write the validated spec. Existing rows are read once per table, so the statement count does not
     grow with the file: a 10,000-person organization is a few bulk INSERTs, not one SELECT per row."""
@@ -460,13 +501,14 @@ def _write(session: Session, spec: dict, now: datetime, organization_id: int | N
     from bot.services.checkins import record_checkin
 
     o = spec["organization"]
-    org = session.get(Organization, organization_id) if organization_id else session.scalar(
-        select(Organization).where(Organization.name == o["name"]).order_by(Organization.id))
+    org = _target_organization(session, o, organization_id)
     if org is None:
         org = Organization(created_at=now)
         session.add(org)
     for key in ("name", "timezone", "multiple_business_lines", "red_max", "green_min"):
         setattr(org, key, o[key])
+    for platform, workspace in o["workspaces"].items():
+        setattr(org, WORKSPACE_COLUMNS[platform], workspace)
     session.flush()
 
     existing: dict[type, dict[tuple, Any]] = {}

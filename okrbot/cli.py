@@ -55,7 +55,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 2
     try:
         with transaction(ctx.sessions) as session:
-            result = import_text(session, text, ctx.clock.now())
+            result = import_text(session, text, ctx.clock.now(), args.org)
     except ImportFailed as failed:
         print(f"{path}: nothing was imported; fix these and run again:", file=sys.stderr)
         for error in failed.errors:
@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import an organization's OKRs from a YAML file")
     p.add_argument("file", help="path to the YAML file (see README, 'Import format')")
+    p.add_argument("--org", type=int, metavar="ID",
+                   help="update this organization (e.g. the empty one a Slack workspace got at install)")
     p.set_defaults(func=cmd_import)
 
     for module in EXTENSIONS:

@@ -83,7 +83,8 @@ def snapshot(database_url: str) -> dict:
         krs = s.scalars(select(KeyResult).order_by(KeyResult.position, KeyResult.id)).all()
         krkey = {k.id: k.key for k in krs}
         data = {
-            "organization": (org.name, org.timezone, org.multiple_business_lines, org.red_max, org.green_min),
+            "organization": (org.name, org.timezone, org.multiple_business_lines, org.red_max, org.green_min,
+                             org.slack_team_id, org.teams_tenant_id),
             "people": {p.email: (p.name, email.get(p.manager_id), p.timezone, dict(accounts[p.email]))
                        for p in people.values()},
             "teams": {t.key: (t.name, t.level, key.get(t.parent_id), t.timezone, members[t.key], channels[t.key],
