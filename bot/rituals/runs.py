@@ -74,11 +74,14 @@ class Claim:
     platform: str | None = None
     channel_id: str | None = None
     resumed: bool = False
+    # The dead claimer's last claimed_at: a message it left "sending" went out, if at all, after this.
+    attempted_at: datetime | None = None
 
     @classmethod
-    def of(cls, run: RitualRun, claimer: str, resumed: bool = False) -> Claim:
+    def of(cls, run: RitualRun, claimer: str, resumed: bool = False, attempted_at: datetime | None = None) -> Claim:
         return cls(run.id, run.org_id, run.team_id, run.ritual, run.period, run.due_at, claimer,
-                   dict(run.delivered or {}), run.message_ref, run.thread_ref, run.platform, run.channel_id, resumed)
+                   dict(run.delivered or {}), run.message_ref, run.thread_ref, run.platform, run.channel_id, resumed,
+                   _aware(attempted_at) if attempted_at else None)
 
 
 def _insert(session: Session):
@@ -128,8 +131,9 @@ def take_over_stale(session: Session, claimer: str, now: datetime, lease: timede
     taken = []
     for run in rows:
         if is_stale(run, now, lease):
+            attempted_at = run.claimed_at
             run.claimed_by, run.claimed_at = claimer, now
-            taken.append(Claim.of(run, claimer, resumed=True))
+            taken.append(Claim.of(run, claimer, resumed=True, attempted_at=attempted_at))
     session.flush()
     return taken
 

@@ -3,8 +3,10 @@
 Used by the sweep and by `run_ritual` alike. Database work runs in worker threads (blocking SQL,
 short transactions); sending runs on the event loop through the Deliverer. Each message is marked
 "sending" before it goes and recorded with its reference right after, so a run resumed after a
-crash sends only what is missing; only a crash during the send itself leaves a message in doubt,
-and that one is sent again (a Monday post missing is worse than one seen twice).
+crash sends only what is missing. Only a crash during the send itself leaves a message in doubt:
+the platform is asked whether it arrived when its messenger can tell (an optional
+`find_post(to, since, card) -> MessageRef | None`), otherwise it is sent again (a missing Monday
+post is worse than one seen twice).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +38,7 @@ from storage.db import transaction
 from storage.models import Organization, Person, RitualRun, RitualSetting, Team, TeamMember
 
 log = logging.getLogger(__name__)
+IN_DOUBT_MARGIN = timedelta(minutes=1)  # clock skew between the dead clock's host and the platform
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,12 @@ class Worker:
             if key in claim.delivered and claim.delivered[key] != runs.SENDING:
                 continue  # sent (or given up on) before a restart
             if claim.delivered.get(key) == runs.SENDING:
+                found = await self._find_in_doubt(claim, item)
+                if found is not None:
+                    if not await self._db(runs.record_sent, claim, key, _reference(found), self.now(),
+                                          _primary(key, item, found)):
+                        return verdict("lost", "taken over by another clock")
+                    continue
                 log.warning("run %s: %s was being sent when its clock stopped; sending it again", claim.run_id, key)
             try:
                 ref = await self.deliverer.send((item.platform, item.workspace), self._call(item),
@@ -188,12 +197,7 @@ class Worker:
                 return verdict("failed", reason, item.conversation)
             if ref is None:
                 return await self.stopped(claim) if self.deliverer.closing else verdict("lost", "taken over")
-            primary = None
-            if key in ("channel", "thread") and item.conversation is not None:
-                primary = {"platform": item.platform, "channel_id": ref.channel_id or item.conversation.channel_id}
-                if key == "channel":
-                    primary.update(message_ref=ref.message_id, thread_ref=ref.thread_id)
-            if not await self._db(runs.record_sent, claim, key, _reference(ref), self.now(), primary):
+            if not await self._db(runs.record_sent, claim, key, _reference(ref), self.now(), _primary(key, item, ref)):
                 return verdict("lost", "taken over by another clock")
         reason = "; ".join(problems) or None
         if not await self._db(runs.finish, claim, "posted", self.now(), reason):
@@ -204,6 +208,18 @@ class Worker:
         """The clock is stopping: hand the run back so the next clock resumes it at once."""
         await self._db(runs.release, claim)
         return Verdict(claim.run_id, claim.team_id, claim.ritual, claim.period, "stopped", "the clock stopped")
+
+    async def _find_in_doubt(self, claim: runs.Claim, item: Item) -> MessageRef | None:
+        """A message a dead clock was sending may have gone out: ask the platform, when its messenger can
+        tell (an optional `find_post(to, since, card)`), before sending it again."""
+        find = getattr(self.messengers[item.platform], "find_post", None)
+        if find is None or item.conversation is None or claim.attempted_at is None:
+            return None
+        try:
+            return await find(item.conversation, claim.attempted_at - IN_DOUBT_MARGIN, item.outbound.card)
+        except Exception:  # noqa: BLE001 - the platform cannot tell: send again rather than lose it
+            log.warning("run %s: could not look for its message in %s", claim.run_id, item.conversation.channel_id)
+            return None
 
     def _before(self, claim: runs.Claim, key: str):
         async def before() -> bool:
@@ -245,6 +261,16 @@ class Worker:
                                           m.send_direct(u, w, c))
             except Failed as failure:
                 log.warning("could not tell a lead of %s about %s: %s", prepared.team_key, reason, failure.reason)
+
+
+def _primary(key: str, item: Item, ref: MessageRef) -> dict | None:
+    """Where the run's main post went, for the row (the Friday post's id is what the wins thread matches)."""
+    if key not in ("channel", "thread") or item.conversation is None:
+        return None
+    primary = {"platform": item.platform, "channel_id": ref.channel_id or item.conversation.channel_id}
+    if key == "channel":
+        primary.update(message_ref=ref.message_id, thread_ref=ref.thread_id)
+    return primary
 
 
 def _sent(value: str) -> bool:
