@@ -79,13 +79,17 @@ def due_runs(session: Session, now: datetime) -> tuple[list[dict], list[dict]]:
         return [], []
     zone_of = zones(session, {s.org_id for s in settings})
     candidates: list[tuple[RitualSetting, Due]] = []
+    broken: set[tuple[int, str]] = set()
     for setting in settings:
         try:
             due = latest_due(setting.ritual, setting.weekday, setting.time, zone_of[setting.team_id], now)
-        except (ValueError, KeyError):
-            log.warning("team %s: cannot schedule %s at %s", setting.team_id, setting.ritual, setting.time)
+        except (ValueError, KeyError):  # an unknown zone or a malformed time: nothing to compute
+            broken.add((setting.team_id, zone_of.get(setting.team_id, "?")))
             continue
         candidates.append((setting, due))
+    if broken:
+        log.warning("cannot schedule the rituals of %d team(s); their zone or time is invalid: %s", len(broken),
+                    ", ".join(f"team {team} ({zone})" for team, zone in sorted(broken)[:10]))
     keys = {(s.team_id, s.ritual, d.period) for s, d in candidates}
     periods = {d.period for _, d in candidates}
     existing = set(tuple(row) for row in session.execute(
