@@ -59,6 +59,8 @@ def friday_card(session: Session, team: Team, week: str, now: datetime) -> Card:
         if priority.status != "done":
             elements.append(Actions((Button("Done?", "priority_done", value=str(priority.id)),)))
     elements.append(Context(render("ritual_friday_invite")))
+    # The wins of this post's week, even when the button is pressed after the week has turned.
+    elements.append(Actions((Button("Add a win", "win_open", value=f"{team.id}:{week}"),)))
     title = render("ritual_friday_title", team=team.name, week=week)
     return Card(title, tuple(elements), fallback=title)
 

@@ -11,7 +11,7 @@ from bot.errors import Refusal
 from bot.handlers import action, command, message, submit
 from bot.model import Card, Form, FormField, Interaction, Option, Reply, Text
 from bot.render import render
-from bot.weeks import shift
+from bot.weeks import parse_week, shift
 from storage.models import HealthMetric, HealthUpdate, Plan, Priority, RitualRun, Team, Win
 
 MAX_PRIORITIES = 4  # the method: "3 to 4 most important things, up to 4 things"
@@ -219,25 +219,37 @@ def win_add(ctx: Ctx, cmd: c.WinAdd) -> Reply:
 WIN_FORM = "win"
 
 
+def _win_target(ctx: Ctx, value: str) -> tuple[Team, str]:
+    """The team and week a win button or form is for: "TEAM_ID:WEEK" from a Friday post (a late win
+    still counts for the week the post opened), else the current week of the team in context."""
+    team_id, _, week = value.partition(":")
+    _team_from_value(ctx, team_id)
+    team = ctx.team()
+    current = ctx.week(team)
+    week = parse_week(week) or current
+    return team, min(week, current)  # ISO week strings sort in time order; never a future week
+
+
 @action("win_open")
 def win_button(ctx: Ctx, interaction: Interaction) -> Reply:
     """The "Add a win" button of the Friday post: a form, for platforms where typing a reply is awkward."""
-    _team_from_value(ctx, interaction.value)
-    team = ctx.team()
+    team, week = _win_target(ctx, interaction.value)
     field = FormField("text", "What did you win this week?", "multiline", max_length=c.MAX_WIN)
     return Reply(form=Form(WIN_FORM, "Add a win", (field,), "Post the win",
-                           render("win_intro", team=team.name), str(team.id)))
+                           render("win_intro", team=team.name), f"{team.id}:{week}"))
 
 
 @submit(WIN_FORM)
 def submit_win(ctx: Ctx, interaction: Interaction) -> Reply:
-    _team_from_value(ctx, interaction.value)
+    team, week = _win_target(ctx, interaction.value)
     text = (interaction.form.get("text") or "").strip()
     if not text:
         return Reply(errors={"text": render("field_required_win")})
     if len(text) > c.MAX_WIN:
         return Reply(errors={"text": render("field_too_long", limit=c.MAX_WIN)})
-    return win_add(ctx, c.WinAdd(text))
+    add_win(ctx, team, week, text, None)
+    posted = render("win_posted", name=ctx.person.name, team=team.name, text=text)
+    return Reply(card=Card(None, (Text(posted),), fallback=posted), visibility="channel")
 
 
 def _wins_thread(ctx: Ctx, interaction: Interaction) -> RitualRun | None:

@@ -17,7 +17,7 @@ def test_win_button_opens_a_form_for_the_team_of_the_post(chat, sessions):
     team_id = _team_id(sessions, "rd-efficiency")
     reply = chat.click("win_open", str(team_id))
     assert reply.form is not None and reply.form.form_id == "win"
-    assert reply.form.metadata == str(team_id)
+    assert reply.form.metadata == f"{team_id}:2026-W47"
     assert "R&D Efficiency" in (reply.form.intro or "")
 
 
@@ -38,3 +38,24 @@ def test_empty_or_overlong_win_comes_back_with_a_field_error_and_writes_nothing(
         assert reply.errors and "text" in reply.errors, reply
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Win)) == 0
+
+
+def test_a_win_from_last_weeks_post_counts_for_that_week(chat, sessions):
+    team_id = _team_id(sessions, "rd-efficiency")
+    chat.submit("win", {"text": "Late but real"}, metadata=f"{team_id}:2026-W46")
+    chat.submit("win", {"text": "Not from the future"}, metadata=f"{team_id}:2027-W10")
+    with sessions() as session:
+        assert sorted(session.execute(select(Win.text, Win.week)).all()) == [
+            ("Late but real", "2026-W46"), ("Not from the future", "2026-W47")]
+
+
+def test_the_friday_post_offers_the_win_form_for_its_own_week(sessions, org_id, clock):
+    from bot.model import Actions
+    from bot.rituals.content import friday_card
+
+    with sessions() as session:
+        team = session.scalar(select(Team).where(Team.key == "rd-efficiency"))
+        card = friday_card(session, team, "2026-W47", clock.now())
+        buttons = [b for e in card.elements if isinstance(e, Actions) for b in e.buttons]
+        assert [(b.action_id, b.value) for b in buttons if b.action_id == "win_open"] == [
+            ("win_open", f"{team.id}:2026-W47")]
