@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from bot.errors import Refusal
@@ -32,10 +32,18 @@ def resolve_organization(session: Session, platform: str, workspace: str, now: d
         if org is None:
             raise Refusal("unknown_organization")
         return org
-    column = Organization.slack_team_id if platform == "slack" else Organization.teams_tenant_id
+    column = _workspace_column(platform)
     org = session.scalar(select(Organization).where(column == workspace))
-    if org is not None:
-        return org
+    return org if org is not None else _claim(session, platform, workspace, now)
+
+
+def _workspace_column(platform: str):
+    return Organization.slack_team_id if platform == "slack" else Organization.teams_tenant_id
+
+
+def _claim(session: Session, platform: str, workspace: str, now: datetime) -> Organization:
+    """A workspace's first request: the one unclaimed organization, else a new empty one."""
+    column = _workspace_column(platform)
     unclaimed = session.scalars(select(Organization).where(column.is_(None)).limit(2)).all()
     if len(unclaimed) == 1 and session.scalar(select(func.count()).select_from(Organization)) == 1:
         org = unclaimed[0]
@@ -45,6 +53,40 @@ def resolve_organization(session: Session, platform: str, workspace: str, now: d
     setattr(org, column.key, workspace)
     session.flush()
     return org
+
+
+def resolve_actor(
+    session: Session, platform: str, workspace: str, account_id: str, email: str | None, now: datetime
+) -> tuple[Organization, Person | None]:
+    """The organization and the person of one request, in one statement when both are known already.
+
+    Every request starts here, so the organization and the linked account come back together (an outer
+    join); only a first request of a workspace or of an account takes the slower paths.
+    """
+    if platform == "sandbox":
+        if not workspace.isdigit():
+            raise Refusal("unknown_organization")
+        where = Organization.id == int(workspace)
+    else:
+        where = _workspace_column(platform) == workspace
+    row = session.execute(
+        select(Organization, Person)
+        .outerjoin(PlatformAccount, and_(PlatformAccount.org_id == Organization.id,
+                                         PlatformAccount.platform == platform,
+                                         PlatformAccount.account_id == account_id))
+        .outerjoin(Person, Person.id == PlatformAccount.person_id)
+        .where(where)
+        .limit(1)
+    ).first()
+    if row is None:
+        if platform == "sandbox":
+            raise Refusal("unknown_organization")
+        org = _claim(session, platform, workspace, now)
+        return org, resolve_person(session, org, platform, account_id, email)
+    org, person = row
+    if person is None:
+        person = _person_by_email(session, org, platform, account_id, email)
+    return org, person
 
 
 def resolve_person(
@@ -60,8 +102,17 @@ def resolve_person(
             PlatformAccount.account_id == account_id,
         )
     )
-    if person is not None or not email:
+    if person is not None:
         return person
+    return _person_by_email(session, org, platform, account_id, email)
+
+
+def _person_by_email(
+    session: Session, org: Organization, platform: str, account_id: str, email: str | None
+) -> Person | None:
+    """An account seen for the first time is linked to the person with its email, if any."""
+    if not email:
+        return None
     person = session.scalar(
         select(Person).where(Person.org_id == org.id, func.lower(Person.email) == email.strip().lower())
     )
@@ -71,29 +122,64 @@ def resolve_person(
     return person
 
 
+def current_cycle_id(org: Organization, now: datetime) -> ScalarSelect:
+    """The current cycle's id as a scalar subquery, so a query of the cycle's rows needs no round trip for it.
+
+    The cycle running today in the organization's zone, else the most recent one that started, else
+    the one that starts last.
+    """
+    today = now.astimezone(ZoneInfo(org.timezone)).date()
+    return (
+        select(Cycle.id)
+        .where(Cycle.org_id == org.id)
+        .order_by(case((and_(Cycle.start <= today, Cycle.end >= today), 0), else_=1), (Cycle.start > today).asc(),
+                  Cycle.start.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def current_cycle(session: Session, org: Organization, now: datetime) -> Cycle | None:
     """The cycle running today in the organization's zone, else the most recent one that started."""
-    today = now.astimezone(ZoneInfo(org.timezone)).date()
-    running = session.scalar(
-        select(Cycle)
-        .where(Cycle.org_id == org.id, Cycle.start <= today, Cycle.end >= today)
-        .order_by(Cycle.start.desc())
+    return session.scalar(select(Cycle).where(Cycle.id == current_cycle_id(org, now)))
+
+
+MAX_DEPTH = 32  # a team tree deeper than this is bad data (or a cycle); the walk up stops there
+
+
+def ancestry(session: Session, team_id: int) -> list:
+    """The team and its ancestors as (id, parent_id, key, name, level, timezone) rows, the root first.
+
+    One recursive query whatever the depth (instead of one lookup per ancestor); a cycle in bad data
+    ends at the first team seen twice.
+    """
+    columns = (Team.id, Team.parent_id, Team.key, Team.name, Team.level, Team.timezone)
+    chain = select(*columns, literal(0).label("depth")).where(Team.id == team_id).cte("chain", recursive=True)
+    chain = chain.union_all(
+        select(*columns, (chain.c.depth + 1).label("depth"))
+        .where(Team.id == chain.c.parent_id, chain.c.depth < MAX_DEPTH)
     )
-    if running is not None:
-        return running
-    return session.scalar(
-        select(Cycle).where(Cycle.org_id == org.id).order_by((Cycle.start > today).asc(), Cycle.start.desc())
-    )
+    rows, seen = [], set()
+    for row in session.execute(select(chain).order_by(chain.c.depth)):
+        if row.id in seen:
+            break
+        seen.add(row.id)
+        rows.append(row)
+    return rows[::-1]
+
+
+def zone_of(chain: list, org: Organization) -> str:
+    """A team's zone from its ancestry (root first): its own, else its nearest ancestor's, else the organization's."""
+    return next((row.timezone for row in reversed(chain) if row.timezone), org.timezone)
 
 
 def team_timezone(session: Session, team: Team, org: Organization) -> str:
     """A team's zone: its own, else its nearest ancestor's, else the organization's."""
-    node: Team | None = team
-    while node is not None:
-        if node.timezone:
-            return node.timezone
-        node = session.get(Team, node.parent_id) if node.parent_id else None
-    return org.timezone
+    if team.timezone:
+        return team.timezone
+    if team.parent_id is None:
+        return org.timezone
+    return zone_of(ancestry(session, team.id), org)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import handlers
 from bot import services as _services  # noqa: F401
 from bot.commands import USAGE, UsageError, parse
-from bot.context import PREFIX, Ctx, resolve_organization, resolve_person
+from bot.context import PREFIX, Ctx, resolve_actor
 from bot.errors import Refusal
 from bot.model import Card, Context, Interaction, Reply, Text
 from bot.render import render_error
@@ -72,8 +72,7 @@ class Core:
         try:
             with transaction(self.sessions) as session:
                 now = self.clock.now()
-                org = resolve_organization(session, platform, workspace, now)
-                person = resolve_person(session, org, platform, actor, email)
+                org, person = resolve_actor(session, platform, workspace, actor, email, now)
                 if person is None:
                     raise Refusal("unknown_person", organization=org.name)
                 ctx = Ctx(session, org, person, platform, None, now, self.dashboard_url, self.signin_key)
@@ -86,8 +85,8 @@ class Core:
 
     def _dispatch(self, session: Session, interaction: Interaction) -> Reply:
         now = self.clock.now()
-        org = resolve_organization(session, interaction.platform, interaction.workspace, now)
-        person = resolve_person(session, org, interaction.platform, interaction.actor, interaction.actor_email)
+        org, person = resolve_actor(session, interaction.platform, interaction.workspace, interaction.actor,
+                                    interaction.actor_email, now)
         if person is None:
             if interaction.kind.startswith("message"):
                 return Reply()  # a stranger's thread reply is not a command: ignore it quietly

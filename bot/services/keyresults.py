@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import case, func, select
 
-from bot.context import Ctx, current_cycle
+from bot.context import Ctx, current_cycle_id
 from bot.errors import Refusal
 from storage.models import KeyResult, Objective, Person, Team
 
@@ -23,15 +23,14 @@ def colour(confidence: int, red_max: int, green_min: int) -> str:
 
 
 def _cycle_krs(ctx: Ctx):
-    cycle = current_cycle(ctx.session, ctx.org, ctx.now)
-    query = (
+    """Key results of open objectives in the current cycle; the cycle is a subquery, not a round trip."""
+    return (
         select(KeyResult, Objective)
         .join(Objective, Objective.id == KeyResult.objective_id)
-        .where(KeyResult.org_id == ctx.org.id, Objective.status != "closed")
+        .where(KeyResult.org_id == ctx.org.id, Objective.status != "closed",
+               Objective.cycle_id == current_cycle_id(ctx.org, ctx.now))
+        .order_by(LEVEL_ORDER, Objective.position, Objective.id, KeyResult.position, KeyResult.id)
     )
-    if cycle is not None:
-        query = query.where(Objective.cycle_id == cycle.id)
-    return query.order_by(LEVEL_ORDER, Objective.position, Objective.id, KeyResult.position, KeyResult.id)
 
 
 def my_key_results(ctx: Ctx) -> list[tuple[KeyResult, Objective]]:
@@ -41,24 +40,23 @@ def my_key_results(ctx: Ctx) -> list[tuple[KeyResult, Objective]]:
 
 
 def find_key_result(ctx: Ctx, ref: str, usage: str) -> tuple[KeyResult, Objective]:
+    """A position in `mine`, else a short code (this cycle's first), else a title fragment (mine first).
+
+    Each kind reads only what it needs: a position reads my key results, a code one row by the
+    (org, key) index; only a reference that is neither searches titles.
+    """
     ref = ref.strip()
-    mine = my_key_results(ctx)
     if ref.isascii() and ref.isdigit():
+        mine = my_key_results(ctx)
         index = int(ref)
         if 1 <= index <= len(mine):
             return mine[index - 1]
         raise Refusal("kr_position", usage, given=ref, count=len(mine))
-    by_code = ctx.session.execute(
-        _cycle_krs(ctx).where(func.lower(KeyResult.key) == ref.lower())
-    ).first() or ctx.session.execute(
-        select(KeyResult, Objective)
-        .join(Objective, Objective.id == KeyResult.objective_id)
-        .where(KeyResult.org_id == ctx.org.id, func.lower(KeyResult.key) == ref.lower())
-    ).first()
+    by_code = _by_code(ctx, ref)
     if by_code is not None:
-        return by_code[0], by_code[1]
+        return by_code
     needle = ref.lower()
-    candidates = [(kr, obj) for kr, obj in mine if needle in kr.title.lower()]
+    candidates = [(kr, obj) for kr, obj in my_key_results(ctx) if needle in kr.title.lower()]
     if not candidates:
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = ctx.session.execute(
@@ -72,6 +70,27 @@ def find_key_result(ctx: Ctx, ref: str, usage: str) -> tuple[KeyResult, Objectiv
     raise Refusal(
         "kr_ambiguous", usage, given=ref[:60], options=", ".join(kr.key for kr, _ in candidates[:5])
     )
+
+
+def _by_code(ctx: Ctx, ref: str) -> tuple[KeyResult, Objective] | None:
+    """The key result whose code is `ref` in any letter case, one in the current cycle first.
+
+    The code as typed, lower- and upper-cased, are looked up through the (org, key) index; only when
+    none of those is stored does a case-insensitive comparison read the organization's codes.
+    """
+    in_cycle = case((Objective.cycle_id == current_cycle_id(ctx.org, ctx.now), 0), else_=1)
+    base = (
+        select(KeyResult, Objective)
+        .join(Objective, Objective.id == KeyResult.objective_id)
+        .where(KeyResult.org_id == ctx.org.id)
+        .order_by(in_cycle, Objective.status == "closed", LEVEL_ORDER, Objective.position, Objective.id,
+                  KeyResult.position, KeyResult.id)
+        .limit(1)
+    )
+    row = ctx.session.execute(base.where(KeyResult.key.in_({ref, ref.lower(), ref.upper()}))).first()
+    if row is None:
+        row = ctx.session.execute(base.where(func.lower(KeyResult.key) == ref.lower())).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def may_check_in(ctx: Ctx, kr: KeyResult, objective: Objective) -> bool:
