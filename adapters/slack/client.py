@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from okrbot.settings import Settings
 
 DEFAULT_API_URL = "https://slack.com/api/"
-RATE_LIMIT_RETRIES = 2
+RATE_LIMIT_RETRIES = 2  # 429s slack_sdk waits out itself (sleeping Retry-After) before the caller hears of one
 TIMEOUT_SECONDS = 10
 
 
@@ -27,14 +27,17 @@ def api_url(settings: Settings) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+def web_client(settings: Settings, token: str | None = None, *,
+               rate_limit_retries: int = RATE_LIMIT_RETRIES) -> AsyncWebClient:
+    """A client for `token`. `rate_limit_retries=0` hands every 429 straight to the caller with its
+    Retry-After, for a caller that paces itself on its own clock (the rituals' Deliverer in tests)."""
     return AsyncWebClient(
         token=token,
         base_url=api_url(settings),
         timeout=TIMEOUT_SECONDS,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
             AsyncServerErrorRetryHandler(),
         ],
     )

@@ -5,8 +5,10 @@ Each scope is here for one reason (README, "Slack set-up", says the same to admi
 - chat:write: ritual posts, replies, direct messages; the bot must be invited to a channel, which
   it needs anyway to hear the replies in the Friday wins threads;
 - users:read, users:read.email: match a Slack user to a person of the OKR file by email;
-- channels:history, groups:history: the replies in wins threads (public, private channels);
-- im:write: open a direct message (reminders, failed ritual notices to the team lead).
+- channels:history, groups:history: the replies in wins threads (public, private channels), and
+  whether a ritual post a stopped clock was sending arrived, before it is posted again;
+- im:write: open a direct message (reminders, failed ritual notices to the team lead);
+- im:history: the same check for a ritual's direct message (the bot's own conversation with a person).
 app_uninstalled and tokens_revoked need no scope: they let okrbot forget a workspace's tokens.
 """
 
@@ -25,6 +27,7 @@ BOT_SCOPES = (
     "channels:history",
     "groups:history",
     "im:write",
+    "im:history",
 )
 BOT_EVENTS = ("app_home_opened", "message.channels", "message.groups", "app_uninstalled", "tokens_revoked")
 

@@ -4,12 +4,20 @@ Every failure leaves as a `DeliveryError`: a permanent one (bot not in the chann
 archived, token revoked, scope missing) carries Slack's reason so the rituals engine can tell the
 team lead once; a transient one (429 after the retry handler's waits, 5xx, network) carries the
 Retry-After, so the run is tried again later and nothing is lost.
+
+A ritual message that a killed clock was sending may or may not have reached Slack. `find_post`
+(the optional capability bot.rituals.worker asks for) looks for it in the channel's history, or in
+its thread, before the message is sent again: one of our own bot's messages since the send began
+that carries the same fallback text or the same first block. Reading history needs channels:history
+and groups:history (which the wins threads need anyway) and, for direct messages, im:history.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -17,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks
-from adapters.slack.client import web_client
+from adapters.slack.client import RATE_LIMIT_RETRIES, web_client
 from bot.model import Card, Conversation, DeliveryError, MessageRef
 from okrbot.settings import Settings
 
@@ -31,6 +39,11 @@ PERMANENT = frozenset({
     "cannot_dm_bot", "restricted_action", "message_not_found", "cant_update_message", "not_installed",
 })
 TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+# How far back a lookup reads: a message in doubt was sent minutes ago, so a few pages of a busy channel
+# are plenty. Slack caps history pages of apps outside its Marketplace that are not the workspace's own
+# (since 2025); a page cut short only means more pages, and a message not found is sent again.
+HISTORY_PAGE = 100
+HISTORY_PAGES = 3
 
 
 def delivery_error(exc: Exception) -> DeliveryError:
@@ -61,13 +74,30 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
+@dataclass(frozen=True)
+class BotIdentity:
+    """Who "we" are in a workspace (auth.test): a bot token's messages carry both ids."""
+
+    user_id: str | None
+    bot_id: str | None
+
+    def wrote(self, message: dict[str, Any]) -> bool:
+        return bool(self.bot_id and message.get("bot_id") == self.bot_id
+                    or self.user_id and message.get("user") == self.user_id)
+
+
 class SlackMessenger:
     platform = "slack"
 
-    def __init__(self, settings: Settings, tokens: TokenSource) -> None:
+    def __init__(self, settings: Settings, tokens: TokenSource, *,
+                 rate_limit_retries: int = RATE_LIMIT_RETRIES) -> None:
+        """`rate_limit_retries`: 429s slack_sdk waits out by sleeping before a DeliveryError says so; a caller
+        that honours Retry-After on its own clock (tests of the rituals' Deliverer) passes 0."""
         self.settings = settings
         self.tokens = tokens
+        self.rate_limit_retries = rate_limit_retries
         self._clients: dict[str, AsyncWebClient] = {}
+        self._identities: dict[str, BotIdentity] = {}
 
     async def _client(self, workspace: str) -> AsyncWebClient:
         token = await self.tokens(workspace)
@@ -75,7 +105,8 @@ class SlackMessenger:
             raise DeliveryError("not_installed", permanent=True)
         client = self._clients.get(token)
         if client is None:
-            client = self._clients[token] = web_client(self.settings, token)
+            client = self._clients[token] = web_client(self.settings, token,
+                                                       rate_limit_retries=self.rate_limit_retries)
         return client
 
     async def _call(self, workspace: str, method: str, **arguments: Any) -> dict[str, Any]:
@@ -85,6 +116,31 @@ class SlackMessenger:
         except Exception as exc:  # noqa: BLE001 - translated, or re-raised when it is not Slack's doing
             raise delivery_error(exc) from exc
         return response.data  # type: ignore[return-value]
+
+    async def _read(self, workspace: str, method: str, **arguments: Any) -> list[dict[str, Any]]:
+        """The messages of a read method, following its cursor for at most HISTORY_PAGES pages. Read
+        methods take form or query arguments, not JSON (Slack ignores a JSON body there)."""
+        client = await self._client(workspace)
+        params = {"limit": HISTORY_PAGE, **arguments}
+        messages: list[dict[str, Any]] = []
+        try:
+            pages = 0
+            async for page in await client.api_call(method, http_verb="GET", params=params):
+                messages.extend(page.get("messages") or [])
+                pages += 1
+                if pages >= HISTORY_PAGES:
+                    break
+        except Exception as exc:  # noqa: BLE001 - translated, or re-raised when it is not Slack's doing
+            raise delivery_error(exc) from exc
+        return messages
+
+    async def _identity(self, workspace: str) -> BotIdentity:
+        token = await self.tokens(workspace) or ""
+        identity = self._identities.get(token)
+        if identity is None:
+            data = await self._call(workspace, "auth.test")
+            identity = self._identities[token] = BotIdentity(data.get("user_id"), data.get("bot_id"))
+        return identity
 
     async def post(self, to: Conversation, card: Card) -> MessageRef:
         data = await self._call(to.workspace, "chat.postMessage", channel=to.channel_id, **blocks.message(card))
@@ -108,3 +164,45 @@ class SlackMessenger:
         channel = opened["channel"]["id"]
         data = await self._call(workspace, "chat.postMessage", channel=channel, **blocks.message(card))
         return MessageRef(data["channel"], data["ts"])
+
+    async def find_post(self, to: Conversation, since: datetime, card: Card,
+                        thread: MessageRef | None = None) -> MessageRef | None:
+        """Our message showing `card`, posted in `to` (or replied in `thread`) at `since` or later, if any."""
+        if thread is None:
+            found = await self._find(to.workspace, "conversations.history", since, card, channel=to.channel_id)
+            return MessageRef(to.channel_id, found) if found else None
+        channel = thread.channel_id or to.channel_id
+        found = await self._find(to.workspace, "conversations.replies", since, card, channel=channel,
+                                 ts=thread.message_id)
+        return MessageRef(channel, found, thread.message_id) if found else None
+
+    async def find_direct(self, platform_user_id: str, workspace: str, since: datetime,
+                          card: Card) -> MessageRef | None:
+        """The same for a direct message: looked for in the DM conversations.open gives (as send_direct posts)."""
+        opened = await self._call(workspace, "conversations.open", users=platform_user_id)
+        channel = opened["channel"]["id"]
+        found = await self._find(workspace, "conversations.history", since, card, channel=channel)
+        return MessageRef(channel, found) if found else None
+
+    async def _find(self, workspace: str, method: str, since: datetime, card: Card, **where: str) -> str | None:
+        """The ts of the newest of our messages matching `card` since `since`; a thread's parent is not a reply."""
+        identity = await self._identity(workspace)
+        wanted = blocks.message(card)
+        messages = await self._read(workspace, method, oldest=f"{since.timestamp():.6f}", inclusive=True, **where)
+        matches = [m["ts"] for m in messages
+                   if m.get("ts") != where.get("ts") and identity.wrote(m) and _same_card(m, wanted)]
+        return max(matches, key=float, default=None)
+
+
+def _same_card(message: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """The fallback text is what we sent verbatim; the first block is compared too, in case Slack ever
+    rewrites the text (the card itself may have been rendered again since, with newer numbers further on)."""
+    if wanted["text"] and message.get("text") == wanted["text"]:
+        return True
+    first = (message.get("blocks") or [None])[0]
+    return bool(first and wanted["blocks"] and _block_text(first) == _block_text(wanted["blocks"][0]))
+
+
+def _block_text(block: dict[str, Any]) -> str | None:
+    text = block.get("text")
+    return text.get("text") if isinstance(text, dict) else None

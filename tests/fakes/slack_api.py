@@ -12,15 +12,24 @@ payload)` delivers an envelope and returns the app's acknowledgement. Response U
 buttons) are served as well: `fake.response_url("c1")` makes one, and what the app sends there is
 recorded as method "response_url".
 
+What was posted stays readable as in Slack: conversations.history (a channel's messages, newest first,
+thread replies left out) and conversations.replies (a thread's parent, then its replies, oldest first),
+with oldest/latest/inclusive, limit and cursor pagination (has_more, response_metadata.next_cursor).
+A message's ts is its time (`now`, the wall clock unless a test gives its own clock); messages of people
+or other apps are added with `fake.add_message(...)`.
+
 Use the `fake_slack` fixture (registered in tests/conftest.py), or `async with FakeSlack() as fake`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
+import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -55,10 +64,14 @@ class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     # OAuth: what oauth.v2.access hands out for a code (team id -> installation)
     installs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # channel -> its messages as Slack stores them, in the order they were posted (threads included)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    now: Callable[[], float] = time.time  # what a new message's ts says
 
     def __post_init__(self) -> None:
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._ts = itertools.count(1)
+        self._last_us = 0
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
@@ -105,6 +118,19 @@ class FakeSlack:
             profile["email"] = email
         self.users[user_id] = {"id": user_id, "team_id": team_id or self.team_id, "name": name or user_id,
                                "real_name": name or user_id, "is_bot": False, "profile": profile}
+
+    def add_message(self, channel: str, text: str, *, user: str | None = None, bot_id: str | None = None,
+                    blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None) -> str:
+        """A message someone else posted (a person: `user`; another app: `bot_id` and its `user`); its ts."""
+        message: dict[str, Any] = {"type": "message", "text": text, "ts": self._next_ts(), "team": self.team_id}
+        if user:
+            message["user"] = user
+        if bot_id:
+            message["bot_id"] = bot_id
+        if blocks:
+            message["blocks"] = blocks
+        self._store(channel, message, thread_ts)
+        return message["ts"]
 
     def fail(self, method: str, error: str, times: int = 1, status: int = 200) -> None:
         """The next `times` calls of `method` answer {"ok": false, "error": error}."""
@@ -203,7 +229,19 @@ class FakeSlack:
         return web.json_response({"ok": True, **answer(body, token)})  # an answer may say "ok": False
 
     def _next_ts(self) -> str:
-        return f"1700000000.{next(self._ts):06d}"
+        """Slack's ts: seconds.microseconds of the posting time, never the same twice."""
+        self._last_us = max(int(self.now() * 1_000_000), self._last_us + 1)
+        return f"{self._last_us // 1_000_000}.{self._last_us % 1_000_000:06d}"
+
+    def _store(self, channel: str, message: dict[str, Any], thread_ts: str | None) -> None:
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+            parent = next((m for m in self.messages[channel] if m["ts"] == thread_ts), None)
+            if parent is not None:
+                message["parent_user_id"] = parent.get("user")
+                parent.update(thread_ts=thread_ts, reply_count=parent.get("reply_count", 0) + 1,
+                              latest_reply=message["ts"])
+        self.messages[channel].append(message)
 
     def _auth_test(self, body, token) -> dict[str, Any]:
         team = next((t for t, i in self.installs.items() if i["access_token"] == token), self.team_id)
@@ -218,16 +256,63 @@ class FakeSlack:
 
     def _chat_postMessage(self, body, token) -> dict[str, Any]:
         ts = self._next_ts()
-        message = {"type": "message", "text": body.get("text", ""), "ts": ts, "bot_id": self.bot_id}
-        if body.get("thread_ts"):
-            message["thread_ts"] = body["thread_ts"]
-        return {"channel": body.get("channel"), "ts": ts, "message": message}
+        message = {"type": "message", "text": body.get("text", ""), "ts": ts, "user": self.bot_user_id,
+                   "bot_id": self.bot_id, "app_id": "A0APP", "team": self.team_id}
+        if body.get("blocks"):  # Slack gives every block an id
+            message["blocks"] = [{"block_id": f"b{n}", **block} for n, block in enumerate(body["blocks"])]
+        self._store(str(body.get("channel")), message, body.get("thread_ts"))
+        return {"channel": body.get("channel"), "ts": ts, "message": dict(message)}
 
     def _chat_postEphemeral(self, body, token) -> dict[str, Any]:
         return {"message_ts": self._next_ts()}
 
     def _chat_update(self, body, token) -> dict[str, Any]:
+        for message in self.messages.get(str(body.get("channel")), []):
+            if message["ts"] == body.get("ts"):
+                message["text"] = body.get("text", "")
+                if body.get("blocks"):
+                    message["blocks"] = body["blocks"]
         return {"channel": body.get("channel"), "ts": body.get("ts"), "text": body.get("text", "")}
+
+    def _conversations_history(self, body, token) -> dict[str, Any]:
+        """A channel's messages newest first: thread parents, not their replies."""
+        top = [m for m in self.messages.get(str(body.get("channel")), []) if m.get("thread_ts") in (None, m["ts"])]
+        return self._page(sorted(self._between(top, body), key=lambda m: float(m["ts"]), reverse=True), body)
+
+    def _conversations_replies(self, body, token) -> dict[str, Any]:
+        """A thread: its parent first (always), then the replies in the time window, oldest first."""
+        channel, ts = str(body.get("channel")), body.get("ts")
+        parent = next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+        if parent is None:
+            return {"ok": False, "error": "thread_not_found"}
+        replies = [m for m in self.messages[channel] if m.get("thread_ts") == ts and m["ts"] != ts]
+        page = self._page(sorted(self._between(replies, body), key=lambda m: float(m["ts"])), body)
+        if not body.get("cursor"):
+            page["messages"].insert(0, parent)
+        return page
+
+    @staticmethod
+    def _between(messages: list[dict[str, Any]], body) -> list[dict[str, Any]]:
+        inclusive = str(body.get("inclusive", "")).lower() in ("1", "true")
+        oldest, latest = float(body.get("oldest") or 0), float(body.get("latest") or "inf")
+
+        def inside(ts: float) -> bool:
+            return (oldest <= ts <= latest) if inclusive else (oldest < ts < latest)
+
+        return [m for m in messages if inside(float(m["ts"]))]
+
+    @staticmethod
+    def _page(messages: list[dict[str, Any]], body) -> dict[str, Any]:
+        """`limit` messages from the cursor on; the cursor names the next message's ts, as Slack's do."""
+        start = 0
+        if body.get("cursor"):
+            next_ts = base64.b64decode(body["cursor"]).decode().removeprefix("next_ts:")
+            start = next((n for n, m in enumerate(messages) if m["ts"] == next_ts), len(messages))
+        limit = min(int(body.get("limit") or 100), 999)
+        page, rest = messages[start:start + limit], messages[start + limit:]
+        cursor = base64.b64encode(f"next_ts:{rest[0]['ts']}".encode()).decode() if rest else ""
+        return {"messages": [dict(m) for m in page], "has_more": bool(rest),
+                "response_metadata": {"next_cursor": cursor}}
 
     def _views_open(self, body, token) -> dict[str, Any]:
         return {"view": {"id": f"V{next(self._ts):08d}", **(body.get("view") or {})}}

@@ -9,25 +9,24 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select
 
-import adapters.slack.client as slack_client
 from adapters.slack import BRIDGE
 from bot.rituals.delivery import Deliverer, RetryPolicy
 from bot.rituals.runner import run_ritual
 from bot.rituals.sweep import sweep
 from storage.db import transaction
 from storage.models import ChannelBinding, Organization, Person, PlatformAccount, Team, Win
-from tests.rituals.conftest import MONDAY_0900, runs_of
+from tests.rituals.conftest import MONDAY_0900, paced_by_the_deliverer, runs_of
 from tests.slack.conftest import TEAM, SlackSender, slack_settings, start_app
 
 DIRECTOR = "U0DIRECTOR"  # the lead of R&D Efficiency, linked below
 
 
 @pytest.fixture
-async def slack_ctx(database_url, org_id, clock, fake_slack, monkeypatch):
+async def slack_ctx(database_url, org_id, clock, fake_slack):
     """The real app with Slack configured; slack_sdk's own 429 retries are off so that Retry-After is
     honoured by the rituals' Deliverer on the manual clock (the SDK's handler sleeps in real time)."""
-    monkeypatch.setattr(slack_client, "RATE_LIMIT_RETRIES", 0)
     ctx, app, client = await start_app(slack_settings(database_url, fake_slack), clock)
+    paced_by_the_deliverer(ctx)
     with transaction(ctx.sessions) as s:
         s.get(Organization, org_id).slack_team_id = TEAM
         director = s.scalar(select(Person).where(Person.email == "director.rd@example.com"))
@@ -57,7 +56,7 @@ async def test_monday_posts_in_each_bound_slack_channel_once(slack_ctx, fake_sla
     assert sorted(b["channel"] for b in posts(fake_slack)) == ["C0ECOLOGY", "C0RDEFF"]
     monday = {r.channel_id: r for r in runs_of(ctx.sessions, "monday") if r.period == "2026-W48"}
     assert monday["C0RDEFF"].state == "posted" and monday["C0RDEFF"].platform == "slack"
-    assert monday["C0RDEFF"].message_ref.startswith("1700000000.")
+    assert monday["C0RDEFF"].message_ref == fake_slack.messages["C0RDEFF"][0]["ts"]
     unbound = [r for r in runs_of(ctx.sessions, "monday") if r.period == "2026-W48" and r.channel_id is None]
     assert len(unbound) == 2 and all(r.state == "skipped" and "no channel" in r.reason for r in unbound)
 
@@ -195,3 +194,68 @@ async def test_a_channel_bound_after_the_due_time_gets_its_post_the_same_day(sla
     clock.set(MONDAY_0900 + timedelta(hours=15, minutes=1))
     await sweep(ctx, clock.now(), deliverer=deliverer)
     assert len(posts(fake_slack)) == 1
+
+
+# ---------------------------------------------------------------- a post in doubt after a SIGKILL
+
+
+async def kill_while_posting(ctx, fake, clock, arrived: bool) -> None:
+    """A clock claims the Monday runs, marks R&D Efficiency's post as sending, (maybe) gets it to Slack
+    through the real messenger, and dies before recording it: what a SIGKILL in mid-send leaves."""
+    from bot.model import Conversation
+    from bot.rituals import runs
+    from bot.rituals.content import channel_card
+    from bot.rituals.sweep import due_runs
+
+    fake.now = lambda: clock.now().timestamp()  # Slack stamps the message with the time it arrived
+    with transaction(ctx.sessions) as s:
+        to_claim, _ = due_runs(s, clock.now())
+        claims = runs.claim_new(s, [d for d in to_claim if d["ritual"] == "monday"], "otherhost:7:dead", clock.now())
+        claim = next(c for c in claims if s.get(Team, c.team_id).key == "rd-efficiency")
+        assert runs.start_sending(s, claim, "channel", clock.now())
+        card = channel_card(s, s.get(Organization, claim.org_id), s.get(Team, claim.team_id), "monday",
+                            claim.period, clock.now())
+    clock.advance(seconds=2)
+    if arrived:
+        await ctx.messengers["slack"].post(Conversation("slack", TEAM, "C0RDEFF"), card)
+    clock.advance(seconds=runs.LEASE.total_seconds() + 1)
+
+
+async def test_a_post_in_doubt_that_reached_slack_is_found_not_posted_again(slack_ctx, fake_slack, clock,
+                                                                            deliverer):
+    ctx, _ = slack_ctx
+    only_rd_bound(ctx.sessions)
+    clock.set(MONDAY_0900)
+    await kill_while_posting(ctx, fake_slack, clock, arrived=True)
+    fake_slack.add_message("C0RDEFF", "morning all", user="U0ENGINEER")
+    result = await sweep(ctx, clock.now(), deliverer=deliverer)
+    assert result.resumed >= 1
+    assert len(posts(fake_slack, "C0RDEFF")) == 1  # the dead clock's, and no second chat.postMessage
+    (history,) = fake_slack.bodies("conversations.history")
+    assert history["channel"] == "C0RDEFF"
+    run = next(r for r in runs_of(ctx.sessions, "monday") if r.channel_id == "C0RDEFF")
+    assert run.state == "posted" and run.message_ref == fake_slack.messages["C0RDEFF"][0]["ts"]
+
+
+async def test_a_post_in_doubt_that_never_reached_slack_is_posted_once(slack_ctx, fake_slack, clock, deliverer):
+    ctx, _ = slack_ctx
+    only_rd_bound(ctx.sessions)
+    clock.set(MONDAY_0900)
+    await kill_while_posting(ctx, fake_slack, clock, arrived=False)
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    assert len(posts(fake_slack, "C0RDEFF")) == 1
+    run = next(r for r in runs_of(ctx.sessions, "monday") if r.channel_id == "C0RDEFF")
+    assert run.state == "posted" and run.message_ref == fake_slack.messages["C0RDEFF"][0]["ts"]
+
+
+async def test_when_slack_cannot_tell_a_post_in_doubt_is_posted_again_rather_than_lost(slack_ctx, fake_slack,
+                                                                                       clock, deliverer):
+    ctx, _ = slack_ctx
+    only_rd_bound(ctx.sessions)
+    clock.set(MONDAY_0900)
+    await kill_while_posting(ctx, fake_slack, clock, arrived=True)
+    fake_slack.fail("conversations.history", "missing_scope")  # installed before channels:history was asked
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    assert len(posts(fake_slack, "C0RDEFF")) == 2
+    run = next(r for r in runs_of(ctx.sessions, "monday") if r.channel_id == "C0RDEFF")
+    assert run.state == "posted"

@@ -9,14 +9,13 @@ from collections import Counter
 
 import pytest
 
-import adapters.slack.client as slack_client
 from bot.rituals.delivery import Deliverer
 from bot.rituals.sweep import sweep
 from okrbot.app import build_context
 from okrbot.clock import register_messengers
 from storage.db import transaction
 from storage.models import ChannelBinding, Organization, RitualSetting, Team
-from tests.rituals.conftest import MONDAY_0900, ClockSleep, runs_of
+from tests.rituals.conftest import MONDAY_0900, ClockSleep, paced_by_the_deliverer, runs_of
 from tests.slack.conftest import TEAM, slack_settings
 
 TEAMS = 60
@@ -35,12 +34,12 @@ def many_teams(sessions, org_id) -> None:
                                 enabled=True))
 
 
-async def test_two_clocks_post_each_run_once(database_url, many_teams, fake_slack, clock, monkeypatch):
-    monkeypatch.setattr(slack_client, "RATE_LIMIT_RETRIES", 0)
+async def test_two_clocks_post_each_run_once(database_url, many_teams, fake_slack, clock):
     clocks = []
     for _ in range(2):
         ctx = build_context(slack_settings(database_url, fake_slack), clock=clock, migrate=False)
         register_messengers(ctx)
+        paced_by_the_deliverer(ctx)
         clocks.append(ctx)
     clock.set(MONDAY_0900)
     try:
@@ -63,18 +62,17 @@ async def test_two_clocks_post_each_run_once(database_url, many_teams, fake_slac
     assert len(monday) == TEAMS + 2 and {r.state for r in monday} == {"posted"}
 
 
-async def test_two_clocks_resuming_a_dead_clocks_claims_post_each_once(database_url, many_teams, fake_slack, clock,
-                                                                        monkeypatch):
+async def test_two_clocks_resuming_a_dead_clocks_claims_post_each_once(database_url, many_teams, fake_slack, clock):
     """A dead clock left every run claimed; two live clocks take them over at once (SKIP LOCKED on
     PostgreSQL: each row goes to one of them) and each run is posted once."""
     from bot.rituals import runs
     from bot.rituals.sweep import due_runs
 
-    monkeypatch.setattr(slack_client, "RATE_LIMIT_RETRIES", 0)
     clocks = []
     for _ in range(2):
         ctx = build_context(slack_settings(database_url, fake_slack), clock=clock, migrate=False)
         register_messengers(ctx)
+        paced_by_the_deliverer(ctx)
         clocks.append(ctx)
     clock.set(MONDAY_0900)
     with transaction(clocks[0].sessions) as s:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -105,3 +106,147 @@ async def test_an_unreachable_slack_is_transient():
     with pytest.raises(DeliveryError) as failed:
         await messenger.post(TO, CARD)
     assert not failed.value.permanent and failed.value.reason.startswith("connection_failed")
+
+
+# ---------------------------------------------------------------- find_post: was a message in doubt sent?
+
+OTHER_APP = ("B0OTHER", "U0OTHERBOT")
+
+
+@pytest.fixture
+def on_clock(fake_slack, clock):
+    """The fake stamps messages with the test's clock, so "since" means something."""
+    fake_slack.now = lambda: clock.now().timestamp()
+    return clock
+
+
+async def test_find_post_finds_our_message_since_the_moment_given(messenger, fake_slack, on_clock):
+    since = on_clock.now()
+    on_clock.advance(seconds=5)
+    posted = await messenger.post(TO, CARD)
+    on_clock.advance(seconds=5)
+    fake_slack.add_message("C0RDEFF", "later chatter", user="U0ENGINEER")
+    assert await messenger.find_post(TO, since, CARD) == posted
+    (call,) = fake_slack.calls_to("conversations.history")
+    assert call.token == "xoxb-team"
+    assert call.body == {"channel": "C0RDEFF", "oldest": f"{since.timestamp():.6f}", "inclusive": "1",
+                         "limit": "100"}  # a read method: query arguments, not a JSON body
+
+
+async def test_find_post_finds_nothing_when_nothing_of_ours_matches(messenger, fake_slack, on_clock):
+    since = on_clock.now()
+    assert await messenger.find_post(TO, since, CARD) is None  # nothing there
+    await messenger.post(TO, Card("Monday four-square", (Text("P1"),), fallback="Monday four-square"))
+    await messenger.post(Conversation("slack", "T0TEAM", "C0OTHER"), CARD)  # another channel
+    assert await messenger.find_post(TO, since, CARD) is None
+
+
+async def test_find_post_ignores_what_was_posted_before_since(messenger, fake_slack, on_clock):
+    await messenger.post(TO, CARD)  # last week's, say
+    on_clock.advance(seconds=60)
+    assert await messenger.find_post(TO, on_clock.now(), CARD) is None
+
+
+async def test_the_same_text_from_another_app_or_a_person_is_not_ours(messenger, fake_slack, on_clock):
+    since = on_clock.now()
+    bot_id, bot_user = OTHER_APP
+    sent = await messenger.post(TO, CARD)
+    fake_slack.add_message("C0RDEFF", "Friday wins", bot_id=bot_id, user=bot_user,
+                           blocks=fake_slack.bodies("chat.postMessage")[0]["blocks"])
+    fake_slack.add_message("C0RDEFF", "Friday wins", user="U0ENGINEER")
+    assert await messenger.find_post(TO, since, CARD) == sent  # ours, not the newer look-alikes
+    fake_slack.messages["C0RDEFF"].remove(next(m for m in fake_slack.messages["C0RDEFF"] if m["ts"] == sent.message_id))
+    assert await messenger.find_post(TO, since, CARD) is None
+    assert len(fake_slack.calls_to("auth.test")) == 1  # who we are is asked once per token
+
+
+async def test_a_card_rendered_again_with_newer_numbers_is_still_found_by_its_fallback(messenger, fake_slack,
+                                                                                      on_clock):
+    since = on_clock.now()
+    sent = await messenger.post(TO, Card("Monday four-square", (Text("confidence 6"),), fallback="Monday W48"))
+    again = Card("Monday four-square", (Text("confidence 7"),), fallback="Monday W48")
+    assert await messenger.find_post(TO, since, again) == sent
+
+
+async def test_find_post_reads_on_past_a_full_page_and_no_further_than_its_bound(messenger, fake_slack, on_clock):
+    from adapters.slack.messenger import HISTORY_PAGE, HISTORY_PAGES
+
+    since = on_clock.now()
+    sent = await messenger.post(TO, CARD)
+    for n in range(HISTORY_PAGE + 10):
+        fake_slack.add_message("C0RDEFF", f"busy {n}", user="U0ENGINEER")
+    assert await messenger.find_post(TO, since, CARD) == sent
+    assert [bool(c.body.get("cursor")) for c in fake_slack.calls_to("conversations.history")] == [False, True]
+
+    for n in range(HISTORY_PAGE * HISTORY_PAGES):
+        fake_slack.add_message("C0RDEFF", f"busier {n}", user="U0ENGINEER")
+    fake_slack.calls.clear()
+    assert await messenger.find_post(TO, since, CARD) is None  # too far back: sent again, never lost
+    assert len(fake_slack.calls_to("conversations.history")) == HISTORY_PAGES
+
+
+async def test_find_post_in_a_thread_looks_at_its_replies(messenger, fake_slack, on_clock):
+    since = on_clock.now()
+    parent = await messenger.post(TO, CARD)
+    assert await messenger.find_post(TO, since, CARD, thread=parent) is None  # the parent is no reply
+    wrapup = Card(None, (Text("3 wins this week"),), fallback="3 wins this week")
+    assert await messenger.find_post(TO, since, wrapup) is None  # a reply is not in the channel's history
+    reply = await messenger.reply(TO, parent, wrapup)
+    assert await messenger.find_post(TO, since, wrapup, thread=parent) == reply
+    (call,) = fake_slack.calls_to("conversations.replies")[-1:]
+    assert call.body["ts"] == parent.message_id and call.body["channel"] == "C0RDEFF"
+
+
+async def test_find_direct_looks_in_the_direct_message(messenger, fake_slack, on_clock):
+    since = on_clock.now()
+    psst = Card(None, (Text("psst"),), fallback="psst")
+    assert await messenger.find_direct("U0LEAD", "T0TEAM", since, psst) is None
+    sent = await messenger.send_direct("U0LEAD", "T0TEAM", psst)
+    assert await messenger.find_direct("U0LEAD", "T0TEAM", since, psst) == sent
+    assert fake_slack.calls_to("conversations.history")[-1].body["channel"] == "D0LEAD"
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "missing_scope", "invalid_auth"])
+async def test_find_post_errors_are_permanent_like_the_other_calls(messenger, fake_slack, error):
+    fake_slack.fail("conversations.history", error)
+    with pytest.raises(DeliveryError) as failed:
+        await messenger.find_post(TO, datetime.now(UTC), CARD)
+    assert failed.value.permanent and failed.value.reason == error
+
+
+async def test_find_post_a_thread_gone_is_permanent(messenger, fake_slack):
+    with pytest.raises(DeliveryError) as failed:
+        await messenger.find_post(TO, datetime.now(UTC), CARD, thread=MessageRef("C0RDEFF", "1.000001"))
+    assert failed.value.permanent and failed.value.reason == "thread_not_found"
+
+
+async def test_find_post_an_auth_test_refused_is_permanent(messenger, fake_slack):
+    fake_slack.fail("auth.test", "token_revoked")
+    with pytest.raises(DeliveryError) as failed:
+        await messenger.find_post(TO, datetime.now(UTC), CARD)
+    assert failed.value.permanent and failed.value.reason == "token_revoked"
+    assert fake_slack.calls_to("conversations.history") == []
+
+
+async def test_find_post_transient_errors_carry_retry_after(fake_slack):
+    async def token(_workspace: str) -> str:
+        return "xoxb-team"
+
+    messenger = SlackMessenger(Settings(slack_api_url=fake_slack.api_url), token, rate_limit_retries=0)
+    fake_slack.rate_limit("conversations.history", retry_after=9)
+    with pytest.raises(DeliveryError) as failed:
+        await messenger.find_post(TO, datetime.now(UTC), CARD)
+    assert not failed.value.permanent and failed.value.retry_after == 9
+    assert len(fake_slack.calls_to("conversations.history")) == 1  # no SDK wait: the caller decides
+
+    fake_slack.server_error("conversations.history", status=503, times=2)
+    with pytest.raises(DeliveryError) as failed:
+        await messenger.find_post(TO, datetime.now(UTC), CARD)
+    assert not failed.value.permanent and failed.value.reason == "http_503"
+
+
+def test_the_manifest_asks_for_the_history_scopes_the_look_ups_read():
+    from adapters.slack.manifest import BOT_SCOPES
+
+    # conversations.history/replies in public and private channels, and in the bot's direct messages
+    assert {"channels:history", "groups:history", "im:history"} <= set(BOT_SCOPES)
