@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ScalarSelect, and_, case, func, literal, select
+from sqlalchemy import Date, Integer, ScalarSelect, String, and_, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from bot.errors import Refusal
@@ -55,6 +55,25 @@ def _claim(session: Session, platform: str, workspace: str, now: datetime) -> Or
     return org
 
 
+def _actor_statement(platform: str):
+    """Organization and linked person of a workspace and account (the person is None when not linked)."""
+    where = (Organization.id == bindparam("workspace", type_=Integer) if platform == "sandbox"
+             else _workspace_column(platform) == bindparam("workspace", type_=String))
+    return (
+        select(Organization, Person)
+        .outerjoin(PlatformAccount, and_(PlatformAccount.org_id == Organization.id,
+                                         PlatformAccount.platform == platform,
+                                         PlatformAccount.account_id == bindparam("account_id", type_=String)))
+        .outerjoin(Person, Person.id == PlatformAccount.person_id)
+        .where(where)
+        .limit(1)
+    )
+
+
+# Built once: every request runs one of these, and building a statement costs more than running it.
+_ACTOR = {platform: _actor_statement(platform) for platform in PREFIX}
+
+
 def resolve_actor(
     session: Session, platform: str, workspace: str, account_id: str, email: str | None, now: datetime
 ) -> tuple[Organization, Person | None]:
@@ -63,21 +82,11 @@ def resolve_actor(
     Every request starts here, so the organization and the linked account come back together (an outer
     join); only a first request of a workspace or of an account takes the slower paths.
     """
-    if platform == "sandbox":
-        if not workspace.isdigit():
-            raise Refusal("unknown_organization")
-        where = Organization.id == int(workspace)
-    else:
-        where = _workspace_column(platform) == workspace
-    row = session.execute(
-        select(Organization, Person)
-        .outerjoin(PlatformAccount, and_(PlatformAccount.org_id == Organization.id,
-                                         PlatformAccount.platform == platform,
-                                         PlatformAccount.account_id == account_id))
-        .outerjoin(Person, Person.id == PlatformAccount.person_id)
-        .where(where)
-        .limit(1)
-    ).first()
+    if platform == "sandbox" and not workspace.isdigit():
+        raise Refusal("unknown_organization")
+    statement = _ACTOR[platform] if platform in _ACTOR else _actor_statement(platform)
+    key = int(workspace) if platform == "sandbox" else workspace
+    row = session.execute(statement, {"workspace": key, "account_id": account_id}).first()
     if row is None:
         if platform == "sandbox":
             raise Refusal("unknown_organization")
@@ -122,16 +131,11 @@ def _person_by_email(
     return person
 
 
-def current_cycle_id(org: Organization, now: datetime) -> ScalarSelect:
-    """The current cycle's id as a scalar subquery, so a query of the cycle's rows needs no round trip for it.
-
-    The cycle running today in the organization's zone, else the most recent one that started, else
-    the one that starts last.
-    """
-    today = now.astimezone(ZoneInfo(org.timezone)).date()
+def _current_cycle_id() -> ScalarSelect:
+    today = bindparam("today", type_=Date)
     return (
         select(Cycle.id)
-        .where(Cycle.org_id == org.id)
+        .where(Cycle.org_id == bindparam("org_id", type_=Integer))
         .order_by(case((and_(Cycle.start <= today, Cycle.end >= today), 0), else_=1), (Cycle.start > today).asc(),
                   Cycle.start.desc())
         .limit(1)
@@ -139,9 +143,21 @@ def current_cycle_id(org: Organization, now: datetime) -> ScalarSelect:
     )
 
 
+# The current cycle's id as a scalar subquery, so a query of the cycle's rows needs no round trip for it:
+# the cycle running today in the organization's zone, else the most recent one that started, else the one
+# that starts last. Its parameters are `cycle_params`; built once, as it is part of every check-in.
+CURRENT_CYCLE_ID = _current_cycle_id()
+_CURRENT_CYCLE = select(Cycle).where(Cycle.id == CURRENT_CYCLE_ID)
+
+
+def cycle_params(org: Organization, now: datetime) -> dict:
+    """The parameters of CURRENT_CYCLE_ID: the organization and its date today."""
+    return {"org_id": org.id, "today": now.astimezone(ZoneInfo(org.timezone)).date()}
+
+
 def current_cycle(session: Session, org: Organization, now: datetime) -> Cycle | None:
     """The cycle running today in the organization's zone, else the most recent one that started."""
-    return session.scalar(select(Cycle).where(Cycle.id == current_cycle_id(org, now)))
+    return session.scalar(_CURRENT_CYCLE, cycle_params(org, now))
 
 
 MAX_DEPTH = 32  # a team tree deeper than this is bad data (or a cycle); the walk up stops there

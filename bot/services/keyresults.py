@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
-from bot.context import Ctx, current_cycle_id
+from bot.context import CURRENT_CYCLE_ID, Ctx, cycle_params
 from bot.errors import Refusal
 from storage.models import KeyResult, Objective, Person, Team
 
@@ -22,20 +22,30 @@ def colour(confidence: int, red_max: int, green_min: int) -> str:
     return "yellow"
 
 
-def _cycle_krs(ctx: Ctx):
-    """Key results of open objectives in the current cycle; the cycle is a subquery, not a round trip."""
-    return (
-        select(KeyResult, Objective)
-        .join(Objective, Objective.id == KeyResult.objective_id)
-        .where(KeyResult.org_id == ctx.org.id, Objective.status != "closed",
-               Objective.cycle_id == current_cycle_id(ctx.org, ctx.now))
-        .order_by(LEVEL_ORDER, Objective.position, Objective.id, KeyResult.position, KeyResult.id)
-    )
+_CYCLE_KRS = (
+    select(KeyResult, Objective)
+    .join(Objective, Objective.id == KeyResult.objective_id)
+    .where(KeyResult.org_id == bindparam("org_id"), Objective.status != "closed",
+           Objective.cycle_id == CURRENT_CYCLE_ID)
+    .order_by(LEVEL_ORDER, Objective.position, Objective.id, KeyResult.position, KeyResult.id)
+)
+# Built once (they run on every check-in): parameters are cycle_params plus their own.
+_MINE = _CYCLE_KRS.where(KeyResult.owner_person_id == bindparam("person_id"))
+_CODE = (
+    select(KeyResult, Objective)
+    .join(Objective, Objective.id == KeyResult.objective_id)
+    .where(KeyResult.org_id == bindparam("org_id"))
+    .order_by(case((Objective.cycle_id == CURRENT_CYCLE_ID, 0), else_=1), Objective.status == "closed", LEVEL_ORDER,
+              Objective.position, Objective.id, KeyResult.position, KeyResult.id)
+    .limit(1)
+)
+_CODE_AS_TYPED = _CODE.where(KeyResult.key.in_(bindparam("codes", expanding=True)))
+_CODE_ANY_CASE = _CODE.where(func.lower(KeyResult.key) == bindparam("code"))
 
 
 def my_key_results(ctx: Ctx) -> list[tuple[KeyResult, Objective]]:
     """The person's key results in this cycle, in the stable order `mine` numbers them."""
-    rows = ctx.session.execute(_cycle_krs(ctx).where(KeyResult.owner_person_id == ctx.person.id)).all()
+    rows = ctx.session.execute(_MINE, {**cycle_params(ctx.org, ctx.now), "person_id": ctx.person.id}).all()
     return [(kr, obj) for kr, obj in rows]
 
 
@@ -60,7 +70,8 @@ def find_key_result(ctx: Ctx, ref: str, usage: str) -> tuple[KeyResult, Objectiv
     if not candidates:
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = ctx.session.execute(
-            _cycle_krs(ctx).where(func.lower(KeyResult.title).like(f"%{escaped}%", escape="\\")).limit(6)
+            _CYCLE_KRS.where(func.lower(KeyResult.title).like(f"%{escaped}%", escape="\\")).limit(6),
+            cycle_params(ctx.org, ctx.now),
         ).all()
         candidates = [(kr, obj) for kr, obj in rows]
     if len(candidates) == 1:
@@ -78,18 +89,10 @@ def _by_code(ctx: Ctx, ref: str) -> tuple[KeyResult, Objective] | None:
     The code as typed, lower- and upper-cased, are looked up through the (org, key) index; only when
     none of those is stored does a case-insensitive comparison read the organization's codes.
     """
-    in_cycle = case((Objective.cycle_id == current_cycle_id(ctx.org, ctx.now), 0), else_=1)
-    base = (
-        select(KeyResult, Objective)
-        .join(Objective, Objective.id == KeyResult.objective_id)
-        .where(KeyResult.org_id == ctx.org.id)
-        .order_by(in_cycle, Objective.status == "closed", LEVEL_ORDER, Objective.position, Objective.id,
-                  KeyResult.position, KeyResult.id)
-        .limit(1)
-    )
-    row = ctx.session.execute(base.where(KeyResult.key.in_({ref, ref.lower(), ref.upper()}))).first()
+    params = cycle_params(ctx.org, ctx.now)
+    row = ctx.session.execute(_CODE_AS_TYPED, {**params, "codes": sorted({ref, ref.lower(), ref.upper()})}).first()
     if row is None:
-        row = ctx.session.execute(base.where(func.lower(KeyResult.key) == ref.lower())).first()
+        row = ctx.session.execute(_CODE_ANY_CASE, {**params, "code": ref.lower()}).first()
     return (row[0], row[1]) if row is not None else None
 
 
