@@ -163,20 +163,28 @@ def current_cycle(session: Session, org: Organization, now: datetime) -> Cycle |
 MAX_DEPTH = 32  # a team tree deeper than this is bad data (or a cycle); the walk up stops there
 
 
-def ancestry(session: Session, team_id: int) -> list:
-    """The team and its ancestors as (id, parent_id, key, name, level, timezone) rows, the root first.
-
-    One recursive query whatever the depth (instead of one lookup per ancestor); a cycle in bad data
-    ends at the first team seen twice.
-    """
+def _ancestry_statement():
     columns = (Team.id, Team.parent_id, Team.key, Team.name, Team.level, Team.timezone)
-    chain = select(*columns, literal(0).label("depth")).where(Team.id == team_id).cte("chain", recursive=True)
+    chain = select(*columns, literal(0).label("depth")).where(Team.id == bindparam("team_id")).cte(
+        "chain", recursive=True)
     chain = chain.union_all(
         select(*columns, (chain.c.depth + 1).label("depth"))
         .where(Team.id == chain.c.parent_id, chain.c.depth < MAX_DEPTH)
     )
+    return select(chain).order_by(chain.c.depth)
+
+
+_ANCESTRY = _ancestry_statement()  # built once: every four-square and every week of a team without a zone
+
+
+def ancestry(session: Session, team_id: int) -> list:
+    """The team and its ancestors as (id, parent_id, key, name, level, timezone, depth) rows, the root first.
+
+    One recursive query whatever the depth (instead of one lookup per ancestor); a cycle in bad data
+    ends at the first team seen twice.
+    """
     rows, seen = [], set()
-    for row in session.execute(select(chain).order_by(chain.c.depth)):
+    for row in session.execute(_ANCESTRY, {"team_id": team_id}):
         if row.id in seen:
             break
         seen.add(row.id)

@@ -12,18 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import commands as c
 from bot.cards import progress_text
-from bot.context import Ctx, current_cycle, team_timezone
+from bot.context import Ctx, ancestry, current_cycle, zone_of
 from bot.handlers import command
 from bot.model import Actions, Button, Card, Context, Divider, Fields, KeyResultLine, Reply, Text
 from bot.render import render
 from bot.services.keyresults import colour
 from bot.services.trends import confidence_trends
-from bot.services.weekly import week_priorities
+from bot.services.weekly import priorities_with_owners
 from bot.weeks import shift
 from storage.models import Cycle, HealthMetric, HealthUpdate, KeyResult, Objective, Organization, Person, Plan, Team
 
@@ -97,59 +97,68 @@ class FourSquare:
         return tuple(o for o in self.okrs if o.flagged)
 
 
-def team_chain(session: Session, team: Team) -> list[Team]:
-    """The team and its ancestors, the root (company) first. Guards against a cycle in bad data."""
-    chain: list[Team] = []
-    node: Team | None = team
-    seen: set[int] = set()
-    while node is not None and node.id not in seen:
-        seen.add(node.id)
-        chain.append(node)
-        node = session.get(Team, node.parent_id) if node.parent_id else None
-    return list(reversed(chain))
+# The board's statements are built once, with bind parameters: building a statement costs more Python
+# time than running it, and a four-square or a roll-up runs each one once.
+_IN_SCOPE = (
+    Objective.org_id == bindparam("org_id"),
+    Objective.cycle_id == bindparam("cycle_id"),
+    Objective.owner_team_id.in_(bindparam("team_ids", expanding=True)),
+    Objective.level != "individual",
+    Objective.status != "closed",
+)
+# Plain columns, not ORM entities: a company roll-up reads tens of thousands of these rows.
+_BOARD_KRS = (
+    select(
+        KeyResult.id, KeyResult.key, KeyResult.title, KeyResult.confidence, KeyResult.position,
+        KeyResult.start_value, KeyResult.current_value, KeyResult.target_value, KeyResult.unit,
+        KeyResult.milestone, Objective.id.label("objective_id"), Objective.title.label("objective"),
+        Objective.level, Objective.owner_team_id, Objective.position.label("objective_position"),
+        Person.name.label("owner"),
+    )
+    .join(Objective, Objective.id == KeyResult.objective_id)
+    .outerjoin(Person, Person.id == KeyResult.owner_person_id)
+    .where(*_IN_SCOPE)
+)
+_BOARD_KR_IDS = select(KeyResult.id).join(Objective, Objective.id == KeyResult.objective_id).where(*_IN_SCOPE)
+_HEALTH = (
+    select(HealthMetric.id, HealthMetric.team_id, HealthMetric.name, HealthUpdate.week, HealthUpdate.status,
+           HealthUpdate.note)
+    .outerjoin(HealthUpdate, (HealthUpdate.metric_id == HealthMetric.id)
+               & HealthUpdate.week.in_(bindparam("weeks", expanding=True)))
+    .where(HealthMetric.team_id.in_(bindparam("team_ids", expanding=True)))
+    .order_by(HealthMetric.team_id, HealthMetric.position, HealthMetric.id, HealthUpdate.at, HealthUpdate.id)
+)
+_PLANS = (
+    select(Plan.team_id, Plan.text, Plan.week, Person.name)
+    .outerjoin(Person, Person.id == Plan.author_person_id)
+    .where(Plan.team_id.in_(bindparam("team_ids", expanding=True)), Plan.week.in_(bindparam("weeks", expanding=True)))
+    .order_by(Plan.week, Plan.created_at, Plan.id)
+)
 
 
 def okr_status(
-    session: Session, org: Organization, cycle: Cycle | None, teams: list[Team], week: str, timezone: str,
+    session: Session, org: Organization, cycle: Cycle | None, teams: list, week: str, timezone: str,
     trend_weeks: int = TREND_WEEKS,
 ) -> list[OkrStatus]:
     """Key results of `cycle` owned by `teams` (never individual objectives), in the order of `teams`.
 
-    One query for the key results and two for their trends, whatever their number: the trend query
-    takes the same filter as a subquery instead of a list of ids. `trend_weeks` >= 2 (this week and
-    last week give the change).
+    `teams` are Team rows or anything with an `id` and a `name` (the rows of `ancestry`). One query for
+    the key results and one for their trends, whatever their number: the trend query takes the same
+    filter as a subquery instead of a list of ids. `trend_weeks` >= 2 (this week and last week give the
+    change).
     """
     if cycle is None or not teams:
         return []
     order = {t.id: i for i, t in enumerate(teams)}
     names = {t.id: t.name for t in teams}
-    in_scope = (
-        Objective.org_id == org.id,
-        Objective.cycle_id == cycle.id,
-        Objective.owner_team_id.in_(list(order)),
-        Objective.level != "individual",
-        Objective.status != "closed",
-    )
-    # Plain columns, not ORM entities: a company roll-up reads tens of thousands of these rows.
-    rows = session.execute(
-        select(
-            KeyResult.id, KeyResult.key, KeyResult.title, KeyResult.confidence, KeyResult.position,
-            KeyResult.start_value, KeyResult.current_value, KeyResult.target_value, KeyResult.unit,
-            KeyResult.milestone, Objective.id.label("objective_id"), Objective.title.label("objective"),
-            Objective.level, Objective.owner_team_id, Objective.position.label("objective_position"),
-            Person.name.label("owner"),
-        )
-        .join(Objective, Objective.id == KeyResult.objective_id)
-        .outerjoin(Person, Person.id == KeyResult.owner_person_id)
-        .where(*in_scope)
-    ).all()
+    scope = {"org_id": org.id, "cycle_id": cycle.id, "team_ids": list(order)}
+    rows = session.execute(_BOARD_KRS, scope).all()
     if not rows:
         return []
     rows.sort(key=lambda r: (order[r.owner_team_id], LEVEL_RANK.get(r.level, 9), r.objective_position,
                              r.objective_id, r.position, r.id))
     weeks = [shift(week, -n) for n in range(max(trend_weeks, 2) - 1, -1, -1)]
-    ids = select(KeyResult.id).join(Objective, Objective.id == KeyResult.objective_id).where(*in_scope)
-    trends = confidence_trends(session, ids, weeks, timezone)
+    trends = confidence_trends(session, _BOARD_KR_IDS, weeks, timezone, scope)
     statuses = []
     for kr in rows:
         trend = trends.get(kr.id, ())
@@ -170,14 +179,7 @@ def health_status(session: Session, team_ids: list[int], week: str) -> dict[int,
     if not team_ids:
         return {}
     last_week = shift(week, -1)
-    rows = session.execute(
-        select(HealthMetric.id, HealthMetric.team_id, HealthMetric.name, HealthUpdate.week, HealthUpdate.status,
-               HealthUpdate.note)
-        .outerjoin(HealthUpdate, (HealthUpdate.metric_id == HealthMetric.id)
-                   & HealthUpdate.week.in_([week, last_week]))
-        .where(HealthMetric.team_id.in_(team_ids))
-        .order_by(HealthMetric.team_id, HealthMetric.position, HealthMetric.id, HealthUpdate.at, HealthUpdate.id)
-    ).all()
+    rows = session.execute(_HEALTH, {"team_ids": list(team_ids), "weeks": [week, last_week]}).all()
     metrics: dict[int, tuple[int, str]] = {}
     latest: dict[tuple[int, str], tuple[str, str | None]] = {}
     for metric_id, team_id, name, update_week, status, note in rows:
@@ -203,29 +205,21 @@ def plans_on_board(session: Session, team_ids: list[int], week: str) -> dict[int
         return {}
     weeks = [shift(week, -n) for n in range(PLAN_WEEKS)]
     result: dict[int, list[PlanItem]] = {team_id: [] for team_id in team_ids}
-    for plan, author_name in session.execute(
-        select(Plan, Person.name)
-        .outerjoin(Person, Person.id == Plan.author_person_id)
-        .where(Plan.team_id.in_(team_ids), Plan.week.in_(weeks))
-        .order_by(Plan.week, Plan.created_at, Plan.id)
-    ):
-        result[plan.team_id].append(PlanItem(plan.text, plan.week, author_name))
+    for team_id, text, plan_week, author_name in session.execute(_PLANS, {"team_ids": list(team_ids),
+                                                                          "weeks": weeks}):
+        result[team_id].append(PlanItem(text, plan_week, author_name))
     return result
 
 
 def four_square(session: Session, org: Organization, team: Team, week: str, now: datetime) -> FourSquare:
     """Everything the team's Monday meeting looks at, for ISO `week` in the team's zone.
 
-    Priorities come from `week_priorities`, which carries last week's open ones over the first time a
+    Priorities come from `priorities_with_owners`, which carries last week's open ones over the first time a
     new week is looked at (so this may write those carried rows, in the caller's transaction).
     """
-    zone = team_timezone(session, team, org)
-    chain = team_chain(session, team)
-    priorities = week_priorities(session, team, week, now)
-    owner_ids = {p.owner_person_id for p in priorities if p.owner_person_id}
-    people = dict(session.execute(
-        select(Person.id, Person.name).where(Person.org_id == org.id, Person.id.in_(owner_ids))
-    ).all()) if owner_ids else {}
+    chain = ancestry(session, team.id)  # the team and its ancestors, company first: whose OKRs the board shows
+    zone = zone_of(chain, org)
+    priorities = priorities_with_owners(session, team, week, now)
     cycle = current_cycle(session, org, now)
     return FourSquare(
         team_id=team.id,
@@ -235,9 +229,8 @@ def four_square(session: Session, org: Organization, team: Team, week: str, now:
         timezone=zone,
         cycle=cycle.name if cycle else None,
         priorities=tuple(
-            PriorityItem(p.id, p.level, p.text, p.status, p.reason, people.get(p.owner_person_id),
-                         p.carried_from_id is not None)
-            for p in priorities
+            PriorityItem(p.id, p.level, p.text, p.status, p.reason, owner, p.carried_from_id is not None)
+            for p, owner in priorities
         ),
         plans=tuple(plans_on_board(session, [team.id], week)[team.id]),
         okrs=tuple(okr_status(session, org, cycle, chain, week, zone)),

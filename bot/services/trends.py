@@ -2,7 +2,7 @@
 
 The method asks every Monday: "Is confidence getting higher or lower? Because what happened?" A week's
 confidence is the last check-in at or before the end of that ISO week in the team's own time zone.
-Two statements answer it for any number of key results (no N+1): the value each one enters the first
+One statement answers it for any number of key results (no N+1): the value each one enters the first
 week with, and every check-in inside the weeks.
 """
 
@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.weeks import monday_of
@@ -39,16 +40,44 @@ def week_end(week: str, timezone: str) -> datetime:
     return local.astimezone(UTC)
 
 
-def _id_scopes(kr_ids: Iterable[int] | Select) -> tuple[list[int], list]:
-    """The key results as SQL operands of IN: a subquery stays whole; a list is cut into chunks."""
-    if isinstance(kr_ids, Select):
-        return [], [kr_ids]
+def _id_chunks(kr_ids: Iterable[int]) -> tuple[list[int], list[list[int]]]:
     ids = sorted(set(kr_ids))
     return ids, [ids[i : i + ID_CHUNK] for i in range(0, len(ids), ID_CHUNK)]
 
 
+@lru_cache(maxsize=16)
+def _trend_statement(scope: Select | None) -> Select:
+    """The value each key result enters the first week with and every check-in inside the weeks, in one statement.
+
+    The entering value is one index seek per key result (ix_checkins_kr_at), not a scan of its whole
+    history; it is dated just before the first week so it sorts first. Rows come ordered by key result,
+    time and id: of two check-ins in the same instant the later written counts. Built once per scope
+    (a module's constant `select(KeyResult.id)...`, or None for a list of ids) and run with bind
+    parameters: building it costs more than running it.
+    """
+    ids = scope if scope is not None else bindparam("kr_ids", expanding=True)
+    at_type = CheckIn.at.type
+    first_start, last_end = bindparam("first_start", type_=at_type), bindparam("last_end", type_=at_type)
+    latest_before = (
+        select(CheckIn.confidence)
+        .where(CheckIn.key_result_id == KeyResult.id, CheckIn.at < first_start)
+        .order_by(CheckIn.at.desc(), CheckIn.id.desc())
+        .limit(1)
+        .correlate(KeyResult)
+        .scalar_subquery()
+    )
+    inside = select(CheckIn.key_result_id, CheckIn.at, CheckIn.confidence, CheckIn.id).where(
+        CheckIn.key_result_id.in_(ids), CheckIn.at >= first_start, CheckIn.at < last_end)
+    starting = select(KeyResult.id, bindparam("entering", type_=at_type), latest_before, literal(0)).where(
+        KeyResult.id.in_(ids))
+    both = union_all(inside, starting).subquery()
+    kr_id, at, _confidence, row_id = both.c
+    return select(both).order_by(kr_id, at, row_id)
+
+
 def confidence_trends(
-    session: Session, kr_ids: Iterable[int] | Select, weeks: list[str], timezone: str
+    session: Session, kr_ids: Iterable[int] | Select, weeks: list[str], timezone: str,
+    scope_params: dict | None = None,
 ) -> dict[int, tuple[int, ...]]:
     """Confidence at the end of each of `weeks` (oldest first) for every key result in `kr_ids`.
 
@@ -56,36 +85,27 @@ def confidence_trends(
     value and are left out, so `trend[-1]` is always the last week and `trend[-2]` the one before it
     when it exists. A key result with no check-in by the last week maps to an empty tuple.
 
-    `kr_ids` is a list of ids, or a `select(KeyResult.id)...` that the database evaluates itself,
-    which keeps a roll-up over tens of thousands of key results at two statements.
+    `kr_ids` is a list of ids, or a `select(KeyResult.id)...` that the database evaluates itself (with
+    its bind parameters in `scope_params`), which keeps a roll-up over tens of thousands of key results
+    at one statement. Pass a select built once (a module constant): the statement is kept per select.
     """
-    ids, scopes = _id_scopes(kr_ids)
+    if isinstance(kr_ids, Select):
+        ids, chunks = [], [None]
+    else:
+        ids, chunks = _id_chunks(kr_ids)
     history: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
-    if not weeks or not scopes:
+    if not weeks or not chunks:
         return {kr_id: () for kr_id in ids}
     ends = [week_end(week, timezone) for week in weeks]
-    first_start, last_end = week_start(weeks[0], timezone), ends[-1]
-    for scope in scopes:
-        # The value each key result enters the first week with: one index seek per key result
-        # (ix_checkins_kr_at), not a scan of its whole history.
-        latest_before = (
-            select(CheckIn.confidence)
-            .where(CheckIn.key_result_id == KeyResult.id, CheckIn.at < first_start)
-            .order_by(CheckIn.at.desc(), CheckIn.id.desc())
-            .limit(1)
-            .correlate(KeyResult)
-            .scalar_subquery()
-        )
-        starting = select(KeyResult.id, latest_before).where(KeyResult.id.in_(scope))
-        for kr_id, confidence in session.execute(starting):
+    first_start = week_start(weeks[0], timezone)
+    params = {**(scope_params or {}), "first_start": first_start, "last_end": ends[-1],
+              "entering": first_start - timedelta(microseconds=1)}
+    statement = _trend_statement(kr_ids if isinstance(kr_ids, Select) else None)
+    for chunk in chunks:
+        rows = session.execute(statement, params if chunk is None else {**params, "kr_ids": chunk})
+        for kr_id, at, confidence, _id in rows:
             if confidence is not None:
-                history[kr_id].append((first_start - timedelta(microseconds=1), confidence))
-        for kr_id, at, confidence in session.execute(
-            select(CheckIn.key_result_id, CheckIn.at, CheckIn.confidence)
-            .where(CheckIn.key_result_id.in_(scope), CheckIn.at >= first_start, CheckIn.at < last_end)
-            .order_by(CheckIn.key_result_id, CheckIn.at, CheckIn.id)
-        ):
-            history[kr_id].append((_utc(at), confidence))
+                history[kr_id].append((_utc(at), confidence))
     result: dict[int, tuple[int, ...]] = {kr_id: () for kr_id in ids}
     for kr_id, rows in history.items():
         values: list[int] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot import commands as c
@@ -12,7 +12,7 @@ from bot.handlers import action, command, message, submit
 from bot.model import Card, Form, FormField, Interaction, Option, Reply, Text
 from bot.render import render
 from bot.weeks import parse_week, shift
-from storage.models import HealthMetric, HealthUpdate, Plan, Priority, RitualRun, Team, Win
+from storage.models import HealthMetric, HealthUpdate, Person, Plan, Priority, RitualRun, Team, Win
 
 MAX_PRIORITIES = 4  # the method: "3 to 4 most important things, up to 4 things"
 PRIORITIES_FORM = "priorities"
@@ -28,26 +28,34 @@ def _team_from_value(ctx: Ctx, value: str) -> None:
 
 def week_priorities(session: Session, team: Team, week: str, now) -> list[Priority]:
     """This week's priorities, P1 first; the first look at a new week carries last week's open ones over."""
-    rows = _priorities(session, team.id, week)
-    if rows:
-        return rows
-    carried = [old for old in _priorities(session, team.id, shift(week, -1)) if old.status == "open"]
+    return [priority for priority, _owner in priorities_with_owners(session, team, week, now)]
+
+
+_TWO_WEEKS = (  # built once: every four-square and every priority command reads it
+    select(Priority, Person.name)
+    .outerjoin(Person, Person.id == Priority.owner_person_id)
+    .where(Priority.team_id == bindparam("team_id"), Priority.week.in_([bindparam("week"), bindparam("last_week")]))
+    .order_by(Priority.level, Priority.created_at, Priority.id)
+)
+
+
+def priorities_with_owners(session: Session, team: Team, week: str, now) -> list[tuple[Priority, str | None]]:
+    """`week_priorities` with each owner's name, in one read of this week and last week together."""
+    last_week = shift(week, -1)
+    rows = session.execute(_TWO_WEEKS, {"team_id": team.id, "week": week, "last_week": last_week}).all()
+    current = [(p, name) for p, name in rows if p.week == week]
+    if current:
+        return current
+    carried = [(p, name) for p, name in rows if p.week == last_week and p.status == "open"]
     if not carried:
         return []
-    for old in carried:
-        session.add(Priority(
-            org_id=team.org_id, team_id=team.id, week=week, level=old.level, text=old.text,
-            owner_person_id=old.owner_person_id, status="open", carried_from_id=old.id, created_at=now,
-        ))
+    # Added in last week's order with one timestamp, so ids keep that order: the same list a new read gives.
+    new = [(Priority(org_id=team.org_id, team_id=team.id, week=week, level=old.level, text=old.text,
+                     owner_person_id=old.owner_person_id, status="open", carried_from_id=old.id, created_at=now),
+            name) for old, name in carried]
+    session.add_all(p for p, _ in new)
     session.flush()
-    return _priorities(session, team.id, week)
-
-
-def _priorities(session: Session, team_id: int, week: str) -> list[Priority]:
-    return list(session.scalars(
-        select(Priority).where(Priority.team_id == team_id, Priority.week == week)
-        .order_by(Priority.level, Priority.created_at, Priority.id)
-    ))
+    return new
 
 
 def _listing(ctx: Ctx, team: Team, week: str, headline: str) -> Reply:
