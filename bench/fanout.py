@@ -10,8 +10,11 @@ the bound; every team's post accepted exactly once.
 
 Runs:
 1. straight: one clock posts all; time from the due minute's first sweep to the last accepted post;
-2. killed: the clock is killed (SIGKILL) once half the posts are accepted and started again; the
-   restarted clock resumes the dead one's claims at once (same host, process gone) and finishes.
+2. stopped: the clock is stopped (SIGTERM) once half the posts are accepted, and started again;
+3. killed: the same with SIGKILL; the restarted clock resumes the dead one's claims at once (same
+   host, process gone) and finishes. The posts that were in flight are in doubt: the new clock asks
+   Slack (conversations.history) whether each arrived; "in doubt N (found M)" counts those look-ups
+   and the ones whose post had arrived, which would otherwise have been posted twice.
 
 Teams live in a zone where it is now the due minute (Etc/GMT offsets), so the child is the stock
 `okrbot clock` on the system clock, with no test hooks.
@@ -56,8 +59,13 @@ class LimitedSlack(FakeSlack):
         self.first_accept: float | None = None
         self.last_accept: float | None = None
         self.refused = 0
+        self.lookups = 0  # conversations.history calls: a restarted clock asking about a post in doubt
+        self.found = 0  # ... for a channel whose post had arrived (the answer saves a double)
 
     async def _api(self, request: web.Request) -> web.Response:
+        if request.match_info["method"] == "conversations.history":
+            self.lookups += 1
+            self.found += (await self._body(request)).get("channel") in self.accepted
         if request.match_info["method"] != "chat.postMessage":
             return await super()._api(request)
         body = await self._body(request)
@@ -179,7 +187,8 @@ async def run(name: str, teams: int, rate: float, kill: signal.Signals | None, w
     elapsed = (fake.last_accept or 0) - (fake.first_accept or 0)
     return {"name": name, "signal": kill.name if kill else None, "teams": teams, "rate": rate, "elapsed": elapsed,
             "bound": teams / rate, "lost": lost,
-            "doubled": doubled, "refused": fake.refused, "runs": dict(states(database_url)), "killed": killed,
+            "doubled": doubled, "refused": fake.refused,
+            "lookups": fake.lookups, "found": fake.found, "runs": dict(states(database_url)), "killed": killed,
             "accepted": sum(fake.accepted.values()), "copies": dict(counts)}
 
 
@@ -188,7 +197,7 @@ def report(r: dict) -> str:
     stopped = f" ({r['signal']} half way, then a new clock)" if r["signal"] else ""
     return (f"{r['name']:<8} {r['teams']} teams at {r['rate']:g} msg/s: first to last post {r['elapsed']:.1f} s, bound "
             f"{r['bound']:.1f} s, ratio {ratio:.3f} (target <= 1.15); lost {r['lost']}, doubled {r['doubled']}, "
-            f"429s {r['refused']}, runs {r['runs']}{stopped}")
+            f"429s {r['refused']}, in doubt {r['lookups']} (found {r['found']}), runs {r['runs']}{stopped}")
 
 
 def main() -> int:
