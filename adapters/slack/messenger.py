@@ -199,8 +199,9 @@ def _same_card(message: dict[str, Any], wanted: dict[str, Any]) -> bool:
     rewrites the text (the card itself may have been rendered again since, with newer numbers further on)."""
     if wanted["text"] and message.get("text") == wanted["text"]:
         return True
-    first = (message.get("blocks") or [None])[0]
-    return bool(first and wanted["blocks"] and _block_text(first) == _block_text(wanted["blocks"][0]))
+    ours = _block_text(wanted["blocks"][0]) if wanted["blocks"] else None
+    theirs = _block_text(message["blocks"][0]) if message.get("blocks") else None
+    return ours is not None and ours == theirs
 
 
 def _block_text(block: dict[str, Any]) -> str | None:

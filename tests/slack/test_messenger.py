@@ -250,3 +250,16 @@ def test_the_manifest_asks_for_the_history_scopes_the_look_ups_read():
 
     # conversations.history/replies in public and private channels, and in the bot's direct messages
     assert {"channels:history", "groups:history", "im:history"} <= set(BOT_SCOPES)
+
+
+async def test_a_message_is_matched_by_its_first_block_when_its_text_differs(messenger, fake_slack, on_clock):
+    since = on_clock.now()
+    card = Card("Monday four-square", (Text("P1: ship it"),), fallback="Monday W48")
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Monday four-square"}}]
+    fake_slack.add_message("C0RDEFF", "Monday W48 (edited by Slack)", bot_id="B0BOT", user="U0BOT", blocks=blocks)
+    fake_slack.add_message("C0RDEFF", "buttons only", bot_id="B0BOT", user="U0BOT",
+                           blocks=[{"type": "actions", "elements": []}])
+    found = await messenger.find_post(TO, since, card)
+    assert found is not None and found.message_id == fake_slack.messages["C0RDEFF"][0]["ts"]
+    no_text_first = Card(None, (Actions((Button("Add a win", "win_open"),)),), fallback="")
+    assert await messenger.find_post(TO, since, no_text_first) is None  # two blocks without text are no match
