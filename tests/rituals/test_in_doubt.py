@@ -21,13 +21,17 @@ from tests.rituals.conftest import MONDAY_0900, runs_of, sandbox_messages
 class RecallingSandbox(SandboxMessenger):
     """The sandbox messenger plus the optional capability: find a post of ours since a moment."""
 
-    async def find_post(self, to: Conversation, since: datetime, card: Card) -> MessageRef | None:
+    async def find_post(self, to: Conversation, since: datetime, card: Card,
+                        thread: MessageRef | None = None) -> MessageRef | None:
+        parent = int(thread.message_id) if thread else None
         with self.sessions() as s:
             row = s.scalar(select(SandboxMessage).where(
                 SandboxMessage.org_id == int(to.workspace), SandboxMessage.channel_id == to.channel_id,
                 SandboxMessage.created_at >= since, SandboxMessage.text == card.fallback,
-                SandboxMessage.thread_id.is_(None)))
-        return MessageRef(to.channel_id, str(row.id)) if row else None
+                SandboxMessage.thread_id.is_(None) if parent is None else SandboxMessage.thread_id == parent))
+        if row is None:
+            return None
+        return MessageRef(to.channel_id, str(row.id), str(parent) if parent else None)
 
 
 async def kill_during_send(app_ctx, sessions, clock, team_key: str, arrived: bool) -> None:
