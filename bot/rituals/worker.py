@@ -211,14 +211,26 @@ class Worker:
 
     async def _find_in_doubt(self, claim: runs.Claim, item: Item) -> MessageRef | None:
         """A message a dead clock was sending may have gone out: ask the platform, when its messenger can
-        tell (an optional `find_post(to, since, card)`), before sending it again."""
-        find = getattr(self.messengers[item.platform], "find_post", None)
-        if find is None or item.conversation is None or claim.attempted_at is None:
+        tell, before sending it again. Both look-ups are optional capabilities of a Messenger:
+        `find_post(to, since, card, thread=None)` for channel posts and thread replies, and
+        `find_direct(user_id, workspace, since, card)` for direct messages."""
+        if claim.attempted_at is None:
+            return None
+        since = claim.attempted_at - IN_DOUBT_MARGIN
+        messenger, card = self.messengers[item.platform], item.outbound.card
+        if item.user_id is not None:
+            find_direct = getattr(messenger, "find_direct", None)
+            lookup = find_direct and (lambda: find_direct(item.user_id, item.workspace, since, card))
+        else:
+            find_post = getattr(messenger, "find_post", None)
+            lookup = find_post and item.conversation and (
+                lambda: find_post(item.conversation, since, card, thread=item.thread))
+        if not lookup:
             return None
         try:
-            return await find(item.conversation, claim.attempted_at - IN_DOUBT_MARGIN, item.outbound.card)
+            return await lookup()
         except Exception:  # noqa: BLE001 - the platform cannot tell: send again rather than lose it
-            log.warning("run %s: could not look for its message in %s", claim.run_id, item.conversation.channel_id)
+            log.warning("run %s: could not look for its message %s", claim.run_id, item.outbound.key)
             return None
 
     def _before(self, claim: runs.Claim, key: str):

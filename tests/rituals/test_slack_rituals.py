@@ -259,3 +259,40 @@ async def test_when_slack_cannot_tell_a_post_in_doubt_is_posted_again_rather_tha
     assert len(posts(fake_slack, "C0RDEFF")) == 2
     run = next(r for r in runs_of(ctx.sessions, "monday") if r.channel_id == "C0RDEFF")
     assert run.state == "posted"
+
+
+async def test_a_wrapup_reply_in_doubt_that_reached_the_thread_is_found_not_replied_again(
+    slack_ctx, fake_slack, clock, deliverer
+):
+    """The same as a post in doubt, one level down: the wrap-up is a reply in the Friday thread, so the
+    look-up must read the thread (conversations.replies), not the channel's history."""
+    from bot.model import Conversation, MessageRef
+    from bot.rituals import runs
+    from bot.rituals.content import channel_card
+    from bot.rituals.sweep import due_runs
+
+    ctx, _ = slack_ctx
+    only_rd_bound(ctx.sessions)
+    fake_slack.now = lambda: clock.now().timestamp()
+    friday_1600 = MONDAY_0900 + timedelta(days=4, hours=7)  # Friday 16:00 in Shanghai
+    clock.set(friday_1600)
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    (friday,) = [r for r in runs_of(ctx.sessions, "friday") if r.channel_id == "C0RDEFF"]
+    clock.set(friday_1600 + timedelta(hours=2))  # the wrap-up is due at 18:00
+    with transaction(ctx.sessions) as s:
+        to_claim, _ = due_runs(s, clock.now())
+        claims = runs.claim_new(s, [d for d in to_claim if d["ritual"] == "wrapup"], "otherhost:7:dead", clock.now())
+        claim = next(c for c in claims if s.get(Team, c.team_id).key == "rd-efficiency")
+        assert runs.start_sending(s, claim, "thread", clock.now())
+        card = channel_card(s, s.get(Organization, claim.org_id), s.get(Team, claim.team_id), "wrapup",
+                            claim.period, clock.now())
+    clock.advance(seconds=2)
+    await ctx.messengers["slack"].reply(Conversation("slack", TEAM, "C0RDEFF"),
+                                        MessageRef("C0RDEFF", friday.message_ref), card)
+    clock.advance(seconds=runs.LEASE.total_seconds() + 1)
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    replies = [b for b in posts(fake_slack, "C0RDEFF") if b.get("thread_ts") == friday.message_ref]
+    assert len(replies) == 1  # the dead clock's reply, found in the thread, not sent twice
+    assert fake_slack.bodies("conversations.replies")
+    (wrapup,) = [r for r in runs_of(ctx.sessions, "wrapup") if r.channel_id == "C0RDEFF"]
+    assert wrapup.state == "posted"
