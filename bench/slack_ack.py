@@ -14,7 +14,9 @@ throughput at least half of bare's.
     .venv/bin/python bench/slack_ack.py [--rate 100] [--seconds 10] [--rounds 5] [--concurrency 16] [--no-postgres]
 
 The servers run side by side and the loads are interleaved in rounds, so whatever else the machine
-does at the time weighs on every row alike.
+does at the time weighs on every row alike. "CPU ms/req" is the server process's CPU time per request
+at saturation (Linux /proc), steadier than wall time on a busy machine. Last, the core alone: the SQL
+statements and the CPU time of one `/okr confidence` through `Core.handle` in this process, no HTTP.
 """
 
 from __future__ import annotations
@@ -137,6 +139,44 @@ def _postgres_database() -> tuple[str, callable] | None:
         admin.dispose()
 
     return POSTGRES.rsplit("/", 1)[0] + "/" + name, drop
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux); None where /proc is not there."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def core_alone(database_url: str, calls: int = 300) -> tuple[int, list[str], float]:
+    """(statements, their first words, CPU ms) per `/okr confidence 1 N` through Core.handle, no HTTP."""
+    from sqlalchemy import event
+
+    from bot.core import Core
+    from bot.model import Interaction
+    from storage.db import make_engine, make_sessionmaker
+
+    engine = make_engine(database_url)
+    core = Core(make_sessionmaker(engine))
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+
+    def one(n: int) -> None:
+        core.handle(Interaction(platform="slack", workspace="T0TEAM", actor="U0ENGINEER", kind="command",
+                                text=f"confidence 1 {1 + n % 10} bench", conversation="C0RDEFF"))
+
+    one(0)
+    seen.clear()
+    one(1)
+    statements = list(seen)
+    started = time.process_time()
+    for n in range(calls):
+        one(n)
+    cpu_ms = (time.process_time() - started) / calls * 1000
+    engine.dispose()
+    return len(statements), [" ".join(s.split()[:1]) for s in statements], cpu_ms
 
 
 # ------------------------------------------------------------------ load
@@ -262,21 +302,28 @@ def main() -> int:
             servers.append(("okrbot postgresql", found[0]))
             cleanup.append(found[1])
 
-    processes, urls = [], {}
+    processes, urls, pids = [], {}, {}
     rows: dict[str, tuple[Result, Result]] = {}
+    cpu: dict[str, float] = {}
     try:
         for name, database_url in servers:
             process, urls[name] = _run_server("bare" if name == "bare" else "okrbot", database_url)
             processes.append(process)
+            pids[name] = process.pid
         # Interleaved rounds: whatever else the machine is doing falls on every server alike.
         part = args.seconds / args.rounds
         for _ in range(args.rounds):
             for name, url in urls.items():
                 fixed = asyncio.run(fixed_rate(url, args.rate, part))
+                before = _cpu_seconds(pids[name])
                 saturated = asyncio.run(saturation(url, args.concurrency, part))
+                after = _cpu_seconds(pids[name])
+                if before is not None and after is not None:
+                    cpu[name] = cpu.get(name, 0.0) + after - before
                 if name in rows:
                     fixed, saturated = rows[name][0] + fixed, rows[name][1] + saturated
                 rows[name] = (fixed, saturated)
+        alone = {name: core_alone(database_url) for name, database_url in servers if database_url}
     finally:
         for process in processes:
             process.kill()
@@ -286,13 +333,18 @@ def main() -> int:
         tmp.cleanup()
 
     bare_throughput = rows["bare"][1].row()[2]
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"{'server':<20} {'rate p50 ms':>11} {'rate p99 ms':>11} {'errors':>6} "
-          f"{'sat p50 ms':>10} {'sat p99 ms':>10} {'req/s':>8} {'vs bare':>7}")
+          f"{'sat p50 ms':>10} {'sat p99 ms':>10} {'req/s':>8} {'vs bare':>7} {'CPU ms/req':>10}")
     for name, (fixed, saturated) in rows.items():
         f50, f99, _ = fixed.row()
         s50, s99, throughput = saturated.row()
+        per_request = cpu[name] * 1000 / len(saturated.latencies) if name in cpu and saturated.latencies else None
         print(f"{name:<20} {f50:>11.1f} {f99:>11.1f} {fixed.errors + saturated.errors:>6} "
-              f"{s50:>10.1f} {s99:>10.1f} {throughput:>8.0f} {throughput / bare_throughput:>7.2f}")
+              f"{s50:>10.1f} {s99:>10.1f} {throughput:>8.0f} {throughput / bare_throughput:>7.2f} "
+              f"{per_request if per_request is not None else float('nan'):>10.2f}")
+    for name, (count, kinds, cpu_ms) in alone.items():
+        print(f"{name}, core alone: {count} statements ({', '.join(kinds)}), {cpu_ms:.2f} ms CPU per /okr confidence")
     verdicts = []
     for name, (fixed, saturated) in rows.items():
         if name == "bare":
