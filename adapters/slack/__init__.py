@@ -12,11 +12,13 @@ Every request arrives at POST /slack/events; bolt checks its signature before an
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.client import web_client
 from adapters.slack.listeners import ACK_BUDGET_SECONDS, Bridge
@@ -76,6 +78,19 @@ async def _ignore() -> None:
     """Acknowledged, nothing to do."""
 
 
+def signed(verifier: SignatureVerifier, body: bytes, headers) -> bool:
+    """Slack's signature and 5-minute window; a timestamp that is not a number is no signature at all."""
+    try:
+        return verifier.is_valid_request(body, headers)
+    except ValueError:
+        return False
+
+
+def ssl_check(body: bytes) -> bool:
+    """Slack's certificate probe for slash commands comes unsigned; bolt answers it 200 before verifying."""
+    return parse_qs(body.decode("utf-8", "replace")).get("ssl_check") == ["1"]
+
+
 def setup(app: web.Application, ctx: AppContext) -> None:
     """Mount /slack/events (and the OAuth pages), register the Messenger, start Socket Mode if asked."""
     bolt, tokens = build_bolt(ctx)
@@ -85,8 +100,21 @@ def setup(app: web.Application, ctx: AppContext) -> None:
     app[BRIDGE] = bridge
     ctx.messengers["slack"] = SlackMessenger(ctx.settings, tokens)
 
+    verifier = SignatureVerifier(ctx.settings.slack_signing_secret or "")
+
     async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+        """The signature first: bolt parses the body before it checks it, and a garbage body or timestamp
+        would be a 500 there; a forged request is a 401 and a signed but unreadable one a 400."""
+        body = await request.read()
+        if not signed(verifier, body, request.headers) and not ssl_check(body):
+            return web.json_response({"error": "invalid request signature"}, status=401)
+        try:
+            bolt_request = await to_bolt_request(request)
+            response = await bolt.async_dispatch(bolt_request)
+        except Exception as exc:  # noqa: BLE001 - bad JSON, not UTF-8, a payload bolt itself cannot read
+            log.warning("an unreadable Slack request: %s: %s", type(exc).__name__, exc, exc_info=exc)
+            return web.json_response({"error": "the body is not a Slack request"}, status=400)
+        return await to_aiohttp_response(response)
 
     app.router.add_post(EVENTS_PATH, events)
     flow = bolt.oauth_flow

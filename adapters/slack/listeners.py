@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -28,6 +29,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack import blocks
 from bot.core import Core
 from bot.model import Form, Interaction, Reply
+from bot.render import render_error
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +115,17 @@ class Bridge:
         bolt.view_submission(ANY)(self.on_view_submission)
         bolt.event("message")(self.on_message)
         bolt.event("app_home_opened")(self.on_home_opened)
+        bolt.error(self.on_error)
+
+    @staticmethod
+    async def on_error(error: Exception, request) -> BoltResponse:
+        """bolt answers a failed listener or middleware with a 500; a person gets an apology instead (a slash
+        command shows its answer), and Slack a 400 for a payload we could not read. The trace goes to the log."""
+        log.error("a Slack request failed: %s", error, exc_info=error)
+        body = getattr(request, "body", None)
+        if isinstance(body, dict) and body.get("command"):
+            return BoltResponse(status=200, body={"response_type": "ephemeral", "text": render_error("internal")})
+        return BoltResponse(status=400, body={"error": "okrbot could not handle this request"})
 
     # ------------------------------------------------------------ the core
 

@@ -1,0 +1,38 @@
+"""One real okrbot web app with Slack, Teams (authentication off) and the sandbox all on, over each database.
+
+Robustness tests send it what no well-behaved client would, through the real routes, and check
+that every answer is a 2xx/4xx a person can read and that nothing was written by a refused request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.slack import BRIDGE
+from okrbot.app import AppContext, build_context
+from okrbot.server import build_app
+from tests.slack.conftest import SlackSender, slack_settings
+
+
+@dataclass
+class Everything:
+    ctx: AppContext
+    client: TestClient
+    slack: SlackSender
+
+
+@pytest.fixture
+async def everything(database_url, org_id, clock, fake_slack, monkeypatch) -> AsyncIterator[Everything]:
+    monkeypatch.setenv("OKRBOT_TEAMS", "1")
+    ctx = build_context(slack_settings(database_url, fake_slack, sandbox=True), clock=clock, migrate=False)
+    app = build_app(ctx)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    yield Everything(ctx, client, SlackSender(client, fake_slack))
+    await app[BRIDGE].drain()
+    await client.close()
+    ctx.engine.dispose()
