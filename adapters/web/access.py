@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from sqlalchemy import select
@@ -50,12 +51,19 @@ def install(app: web.Application, ctx: AppContext) -> None:
         app.middlewares.append(friendly_errors)
 
 
+def _loopback(host: str) -> bool:
+    host = host.strip().lower()
+    return host in LOOPBACK or host.startswith("127.")
+
+
 def make_access(ctx: AppContext) -> Access:
+    """Open only when nothing but this machine can reach the pages: a loopback HOST is not enough when
+    a PUBLIC_URL elsewhere points at it (a reverse proxy on this host forwards the internet to it)."""
     settings = ctx.settings
-    host = settings.host.strip().lower()
+    public = urlsplit(settings.public_url or "").hostname
     return Access(
         key=settings.secret_key or secrets.token_urlsafe(32),
-        open=host in LOOPBACK or host.startswith("127."),
+        open=_loopback(settings.host) and (public is None or _loopback(public)),
         signed_links=bool(settings.secret_key),
         secure_cookie=(settings.public_url or "").startswith("https://"),
         sandbox=settings.sandbox_enabled,

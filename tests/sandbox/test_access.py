@@ -126,6 +126,19 @@ async def test_public_without_secret_key_stays_locked_and_says_why(database_url,
         ctx.engine.dispose()
 
 
+async def test_loopback_behind_a_reverse_proxy_is_public(database_url, clock, org_id):
+    """HOST=127.0.0.1 with a PUBLIC_URL elsewhere: a proxy on this host forwards the internet to the pages."""
+    ctx, client = make_client(database_url, clock, secret_key=KEY, sandbox=True, public_url="https://okr.example.com")
+    await client.start_server()
+    try:
+        for path in PAGES:
+            assert (await client.get(path, allow_redirects=False)).status == 401, path
+        assert (await client.get(link_for(ctx, org_id), allow_redirects=False)).status == 303
+    finally:
+        await client.close()
+        ctx.engine.dispose()
+
+
 async def test_local_dashboard_is_open_and_its_link_needs_no_key(client, app, org_id):
     ctx, _ = app
     assert (await client.get("/")).status == 200
