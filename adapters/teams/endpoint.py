@@ -59,7 +59,16 @@ async def messages(request: web.Request) -> web.Response:
         return _problem(503, "okrbot could not process this activity; try again")
     if invoke is None:
         return web.Response(status=201)
+    if invoke.status >= 500:
+        # botbuilder says 501 for an invoke okrbot has no handler for, and nothing at all (501 again) when the
+        # handler failed (OkrTeamsBot.on_turn logged it): the sender asked for something we cannot do.
+        log.info("a Teams %s invoke got no answer (%s)", activity.name, invoke.status)
+        return _problem(400, f"okrbot cannot handle the invoke {activity.name!r} as sent")
     body = invoke.body
-    if body is not None and not isinstance(body, dict | list | str | int | float | bool):
-        body = serializer_helper(body)  # a model the handler returned as is; TeamsActivityHandler serialises
+    try:
+        if body is not None and not isinstance(body, dict | list | str | int | float | bool):
+            body = serializer_helper(body)  # a model the handler returned as is; TeamsActivityHandler serialises
+    except Exception:  # noqa: BLE001 - botbuilder's own error answers carry an Exception it cannot serialise
+        log.info("a Teams %s invoke answer could not be serialised", activity.name, exc_info=True)
+        return _problem(invoke.status if 400 <= invoke.status < 500 else 400, "the invoke is malformed")
     return web.json_response(body, status=invoke.status)
