@@ -8,6 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError
+
 from okrbot.settings import Settings
 
 
@@ -105,7 +107,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations are routine, not news
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except DBAPIError as exc:
+        # An admin's first PostgreSQL run is often before `okrbot db upgrade` (SQLite migrates itself), or
+        # against a server that is not there: say which, not a page of SQL.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        print(f"okrbot {args.command}: the database at DATABASE_URL failed: {reason}", file=sys.stderr)
+        if exc.statement is not None:  # connected, and a statement failed
+            print("If okrbot's tables are missing or older than this okrbot, run `okrbot db upgrade` first.",
+                  file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
