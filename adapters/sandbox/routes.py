@@ -40,6 +40,26 @@ def channel_url(channel: str, **query: str | int) -> str:
     return url + ("?" + "&".join(f"{k}={quote(str(v))}" for k, v in query.items()) if query else "")
 
 
+MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
+
+
+def row_id(raw: str) -> int | None:
+    """A row id from a URL or a form; None for anything else (str.isdigit also accepts "²" and "١", and a
+    number past the column's range makes the database raise), so a bad id is a 404, not a 500."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
+        return None
+    number = int(raw)
+    return number if 0 < number <= MAX_ROW_ID else None
+
+
+async def posted(request: web.Request):
+    """The form a browser posted; one that cannot be read (a broken multipart body) is the sender's mistake."""
+    try:
+        return await request.post()
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text="That form could not be read; send it again from the page.") from exc
+
+
 def _channel(who: Viewer, name: str) -> str:
     """The stored channel id for a URL name: a team key, or "dm" for the viewer's own direct messages."""
     return store.dm_channel(who.person.id) if name == "dm" else name
@@ -77,12 +97,12 @@ async def pick_submit(request: web.Request) -> web.Response:
     access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
     if not access.open:
         raise web.HTTPForbidden(text="Choosing who you are is for a sandbox on this machine only.")
-    data = await request.post()
-    raw = str(data.get("person", ""))
+    data = await posted(request)
+    raw = row_id(str(data.get("person", "")))
 
     def load() -> tuple[int, int, str] | None:
         with ctx.sessions() as session:
-            person = session.get(Person, int(raw)) if raw.isdigit() else None
+            person = session.get(Person, raw) if raw else None
             if person is None:
                 return None
             team = session.scalar(select(Team.key).join(TeamMember, TeamMember.team_id == Team.id)
@@ -123,7 +143,7 @@ async def channel(request: web.Request) -> web.Response:
     ctx = request.app[APP_CONTEXT]
     name = request.match_info["channel"]
     chan = _channel(who, name)
-    form_id = request.query.get("form", "")
+    form_id = row_id(request.query.get("form", ""))
 
     def build() -> tuple[str, int]:
         with ctx.sessions() as session:
@@ -131,8 +151,8 @@ async def channel(request: web.Request) -> web.Response:
             if team is None and not chan.startswith("dm:"):
                 return _render(session, who, chan, None, request, missing=name), 404
             dialog = None
-            if form_id.isdigit():
-                dialog = _dialog(session, who, int(form_id), {}, {})
+            if form_id:
+                dialog = _dialog(session, who, form_id, {}, {})
             return _render(session, who, chan, team, request, dialog=dialog), 200
 
     body, status = await asyncio.to_thread(build)
@@ -202,7 +222,7 @@ async def say(request: web.Request) -> web.Response:
     who = await viewer(request, need_person=True)
     ctx = request.app[APP_CONTEXT]
     chan = _channel(who, request.match_info["channel"])
-    text = str((await request.post()).get("text", "")).strip()[:MAX_MESSAGE]
+    text = str((await posted(request)).get("text", "")).strip()[:MAX_MESSAGE]
     if not text:
         raise web.HTTPSeeOther(channel_url(chan))
     command = _command_text(text)
@@ -235,12 +255,13 @@ async def click(request: web.Request) -> web.Response:
     who = await viewer(request, need_person=True)
     ctx = request.app[APP_CONTEXT]
     chan = _channel(who, request.match_info["channel"])
-    data = await request.post()
+    data = await posted(request)
     message = str(data.get("message_id", ""))
+    message_row = row_id(message)
 
     def check() -> int | None:
         with ctx.sessions() as session:
-            row = store.find_message(session, who.org.id, who.person.id, int(message)) if message.isdigit() else None
+            row = store.find_message(session, who.org.id, who.person.id, message_row) if message_row else None
             return row.thread_id if row is not None and row.channel_id == chan else -1
 
     thread = await asyncio.to_thread(check)
@@ -257,13 +278,13 @@ async def submit(request: web.Request) -> web.Response:
     """A form: errors come back by their fields with what was typed kept; nothing is saved until all are right."""
     who = await viewer(request, need_person=True)
     ctx = request.app[APP_CONTEXT]
-    message_id = request.match_info["message"]
-    data = await request.post()
+    message_id = row_id(request.match_info["message"])
+    data = await posted(request)
 
     def load() -> tuple[dict, str, bool] | None:
         with ctx.sessions() as session:
-            found = _dialog(session, who, int(message_id), {}, {}) if message_id.isdigit() else None
-            row = session.get(SandboxMessage, int(message_id)) if found else None
+            found = _dialog(session, who, message_id, {}, {}) if message_id else None
+            row = session.get(SandboxMessage, message_id) if found else None
             return (found, row.channel_id, bool(row.card.get("done"))) if found else None
 
     loaded = await asyncio.to_thread(load)
@@ -280,14 +301,14 @@ async def submit(request: web.Request) -> web.Response:
         def again() -> str:
             with ctx.sessions() as session:
                 team = None if chan.startswith("dm:") else store.channel_team(session, who.org.id, chan)
-                shown = _dialog(session, who, int(message_id), values, dict(reply.errors))
+                shown = _dialog(session, who, message_id, values, dict(reply.errors))
                 return _render(session, who, chan, team, request, dialog=shown)
 
         return _html(await asyncio.to_thread(again), status=422)
 
     def done() -> None:
         with transaction(ctx.sessions) as session:
-            row = session.get(SandboxMessage, int(message_id))
+            row = session.get(SandboxMessage, message_id)
             row.card = {**(row.card or {}), "done": True}
 
     await asyncio.to_thread(done)
@@ -300,12 +321,12 @@ async def reply_in_thread(request: web.Request) -> web.Response:
     who = await viewer(request, need_person=True)
     ctx = request.app[APP_CONTEXT]
     chan = _channel(who, request.match_info["channel"])
-    root = request.match_info["root"]
-    text = str((await request.post()).get("text", "")).strip()[:MAX_MESSAGE]
+    root = row_id(request.match_info["root"])
+    text = str((await posted(request)).get("text", "")).strip()[:MAX_MESSAGE]
 
     def keep() -> int | None:
         with transaction(ctx.sessions) as session:
-            row = store.find_message(session, who.org.id, who.person.id, int(root)) if root.isdigit() else None
+            row = store.find_message(session, who.org.id, who.person.id, root) if root else None
             if row is None or row.channel_id != chan or row.thread_id is not None:
                 return None
             return store.add_message(session, who.org.id, chan, ctx.clock.now(), text=text, author_id=who.person.id,
@@ -318,11 +339,11 @@ async def reply_in_thread(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="That thread is not in this channel.")
     command = _command_text(text)
     if command is not None:
-        interaction = _interaction(who, chan, "command", text=command, thread_id=root, message_id=str(reply_id))
+        interaction = _interaction(who, chan, "command", text=command, thread_id=str(root), message_id=str(reply_id))
     else:
-        interaction = _interaction(who, chan, "message", text=text, thread_id=root, message_id=str(reply_id))
+        interaction = _interaction(who, chan, "message", text=text, thread_id=str(root), message_id=str(reply_id))
     reply = await asyncio.to_thread(_handle, ctx, interaction)
-    form = await asyncio.to_thread(_store_reply, ctx, who, chan, reply, int(root))
+    form = await asyncio.to_thread(_store_reply, ctx, who, chan, reply, root)
     return see_other(channel_url(chan, form=form) + "#dialog" if form else channel_url(chan) + f"#m{root}")
 
 
@@ -334,7 +355,7 @@ async def run_ritual(request: web.Request) -> web.Response:
     who = await viewer(request, need_person=True)
     ctx = request.app[APP_CONTEXT]
     chan = _channel(who, request.match_info["channel"])
-    ritual = str((await request.post()).get("ritual", ""))
+    ritual = str((await posted(request)).get("ritual", ""))
     if ritual not in RITUALS or chan.startswith("dm:"):
         raise web.HTTPSeeOther(channel_url(chan))
     from bot.rituals import run_ritual as run
