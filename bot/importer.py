@@ -8,6 +8,7 @@ confidence is appended as a check-in, so history is never rewritten.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -41,6 +42,20 @@ STATUSES = ("draft", "active", "closed")
 PLATFORMS = ("slack", "teams")
 DEFAULT_RITUALS = {"monday": "MON 09:00", "friday": "FRI 16:00", "wrapup": "FRI 18:00", "report": "FRI 17:00"}
 OPTIONAL_RITUALS = {"nudge": "TUE 10:00"}  # off unless the file or a lead turns it on
+
+
+# The keys each mapping of the format may have (README, "Import format"); anything else is refused.
+KEYS = {
+    "file": ("version", "organization", "cycle", "cycles", "people", "teams", "objectives"),
+    "organization": ("name", "timezone", "multiple_business_lines", "confidence_colors", "workspaces"),
+    "cycle": ("name", "start", "end"),
+    "person": ("email", "name", "manager", "timezone", *PLATFORMS),
+    "team": ("key", "name", "level", "parent", "timezone", "leads", "members", "channels", "health_metrics",
+             "rituals"),
+    "objective": ("key", "owner", "type", "source", "title", "aligns_to", "status", "score", "cycle",
+                  "key_results"),
+    "key_result": ("key", "title", "start", "target", "current", "unit", "milestone", "owner", "confidence"),
+}
 
 
 class ImportFailed(Exception):
@@ -149,12 +164,18 @@ class Checker:
             return None
         return str(value)
 
-    def mapping(self, value: Any, path: tuple, required: bool = True) -> dict:
+    def mapping(self, value: Any, path: tuple, required: bool = True, keys: tuple[str, ...] | None = None) -> dict:
+        """A mapping; with `keys`, any other key is refused, so a typo (`aligns-to`) is not silently dropped."""
         if value is None and not required:
             return {}
         if not isinstance(value, dict):
             self.error(path, "expected a mapping (key: value lines)")
             return {}
+        for key in value if keys is not None else ():
+            if key not in keys:
+                close = difflib.get_close_matches(str(key), keys, n=1)
+                hint = f"did you mean {close[0]}? " if close else ""
+                self.error((*path, key), f"is not a key of this format; {hint}expected one of: {', '.join(keys)}")
         return value
 
     def sequence(self, value: Any, path: tuple) -> list:
@@ -237,7 +258,7 @@ def import_text(session: Session, text: str, now: datetime, organization_id: int
     """Validate, then write everything in the caller's transaction; raise ImportFailed with all problems."""
     data, lines = load(text)
     check = Checker(lines)
-    doc = check.mapping(data, ())
+    doc = check.mapping(data, (), keys=KEYS["file"])
     if check.errors:
         raise ImportFailed(check.errors)
     if doc.get("version") != 1:
@@ -249,7 +270,7 @@ def import_text(session: Session, text: str, now: datetime, organization_id: int
 
 
 def _validate(doc: dict, check: Checker) -> dict:
-    org = check.mapping(doc.get("organization"), ("organization",))
+    org = check.mapping(doc.get("organization"), ("organization",), keys=KEYS["organization"])
     org_spec = {
         "name": check.text(org, "name", ("organization",), limit=200),
         "timezone": check.zone(org, "timezone", ("organization",)) or "UTC",
@@ -265,7 +286,8 @@ def _validate(doc: dict, check: Checker) -> dict:
         else:
             path = ("organization", "workspaces")
             org_spec["workspaces"][platform] = check.text(workspaces, platform, path, limit=64)
-    colours = check.mapping(org.get("confidence_colors"), ("organization", "confidence_colors"), required=False)
+    colours = check.mapping(org.get("confidence_colors"), ("organization", "confidence_colors"), required=False,
+                            keys=("red_max", "green_min"))
     for key in ("red_max", "green_min"):
         if key in colours:
             value = colours[key]
@@ -281,7 +303,7 @@ def _validate(doc: dict, check: Checker) -> dict:
     cycles = []
     for index, raw in enumerate(check.sequence(cycles_raw, (cycles_path,))):
         path = (cycles_path,) if cycles_path == "cycle" else (cycles_path, index)
-        item = check.mapping(raw, path)
+        item = check.mapping(raw, path, keys=KEYS["cycle"])
         start, end = check.day(item, "start", path), check.day(item, "end", path)
         if start and end and end <= start:
             check.error((*path, "end"), "must be after start")
@@ -292,7 +314,7 @@ def _validate(doc: dict, check: Checker) -> dict:
     people, emails, accounts = [], set(), {}
     for index, raw in enumerate(check.sequence(doc.get("people"), ("people",))):
         path = ("people", index)
-        item = check.mapping(raw, path)
+        item = check.mapping(raw, path, keys=KEYS["person"])
         email = check.text(item, "email", path, limit=254)
         if email and "@" not in email:
             check.error((*path, "email"), f"{email!r} is not an email address")
@@ -318,7 +340,7 @@ def _validate(doc: dict, check: Checker) -> dict:
     teams, keys, channel_owner = [], set(), {}
     for index, raw in enumerate(check.sequence(doc.get("teams"), ("teams",))):
         path = ("teams", index)
-        item = check.mapping(raw, path)
+        item = check.mapping(raw, path, keys=KEYS["team"])
         key = check.text(item, "key", path, limit=64)
         if key in keys:
             check.error((*path, "key"), f"{key} appears twice")
@@ -388,12 +410,12 @@ def _validate(doc: dict, check: Checker) -> dict:
     cycle_names = {c["name"] for c in cycles}
     for index, raw in enumerate(check.sequence(doc.get("objectives"), ("objectives",))):
         path = ("objectives", index)
-        item = check.mapping(raw, path)
+        item = check.mapping(raw, path, keys=KEYS["objective"])
         key = check.text(item, "key", path, limit=64)
         if key in okeys or key in krkeys:
             check.error((*path, "key"), f"{key} appears twice")
         okeys.add(key)
-        owner = check.mapping(item.get("owner"), (*path, "owner"))
+        owner = check.mapping(item.get("owner"), (*path, "owner"), keys=("team", "person"))
         owner_team = check.ref(owner, "team", (*path, "owner"))
         owner_person = check.ref(owner, "person", (*path, "owner"))
         if (owner_team is None) == (owner_person is None):
@@ -408,7 +430,7 @@ def _validate(doc: dict, check: Checker) -> dict:
         krs = []
         for k, kr_raw in enumerate(check.sequence(item.get("key_results"), (*path, "key_results"))):
             kpath = (*path, "key_results", k)
-            kr = check.mapping(kr_raw, kpath)
+            kr = check.mapping(kr_raw, kpath, keys=KEYS["key_result"])
             kr_key = check.text(kr, "key", kpath, limit=64)
             if kr_key in krkeys or kr_key in okeys:
                 check.error((*kpath, "key"), f"{kr_key} appears twice")
