@@ -144,7 +144,7 @@ async def test_local_dashboard_is_open_and_its_link_needs_no_key(client, app, or
     assert (await client.get("/")).status == 200
     reply = ctx.core.handle(Interaction(platform="sandbox", workspace=str(org_id), actor="engineer@example.com",
                                         actor_email="engineer@example.com", kind="command", text="dashboard"))
-    assert "opens without signing in only on the machine okrbot runs on" in reply.card.elements[0].markdown
+    assert "opens without a sign-in only on the machine okrbot runs on" in reply.card.elements[0].markdown
 
 
 async def test_local_session_of_a_removed_person_falls_back_to_choosing_again(client, sessions):
