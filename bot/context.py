@@ -18,6 +18,17 @@ from bot.weeks import local_week
 from storage.models import ChannelBinding, Cycle, Organization, Person, PlatformAccount, Team, TeamMember
 
 PREFIX = {"slack": "/okr", "teams": "@okrbot", "sandbox": "/okr"}
+MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
+
+
+def row_id(raw: str) -> int | None:
+    """A row id from a button, a form or a URL; None for anything else. str.isdigit also accepts "²" and "١",
+    and a number past the column's range makes the database raise: both are a stale button, not a bug."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
+        return None
+    number = int(raw)
+    return number if 0 < number <= MAX_ROW_ID else None
+
 
 
 def resolve_organization(session: Session, platform: str, workspace: str, now: datetime) -> Organization:
@@ -28,7 +39,8 @@ def resolve_organization(session: Session, platform: str, workspace: str, now: d
     otherwise it gets an organization of its own, empty, so it can never see anyone else's data.
     """
     if platform == "sandbox":
-        org = session.get(Organization, int(workspace)) if workspace.isdigit() else None
+        org_id = row_id(workspace)
+        org = session.get(Organization, org_id) if org_id else None
         if org is None:
             raise Refusal("unknown_organization")
         return org

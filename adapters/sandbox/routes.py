@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select
 from adapters.sandbox import store
 from adapters.web.access import ACCESS, APP_CONTEXT, Viewer, chrome, see_other, set_session, unauthorized, viewer
 from adapters.web.html import page
+from bot.context import row_id
 from bot.model import Interaction, Reply
 from bot.serialize import card_to_dict, form_to_dict
 from storage.db import transaction
@@ -38,18 +39,6 @@ def _html(body: str, status: int = 200) -> web.Response:
 def channel_url(channel: str, **query: str | int) -> str:
     url = "/sandbox/c/" + quote("dm" if channel.startswith("dm:") else channel, safe="")
     return url + ("?" + "&".join(f"{k}={quote(str(v))}" for k, v in query.items()) if query else "")
-
-
-MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
-
-
-def row_id(raw: str) -> int | None:
-    """A row id from a URL or a form; None for anything else (str.isdigit also accepts "²" and "١", and a
-    number past the column's range makes the database raise), so a bad id is a 404, not a 500."""
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
-        return None
-    number = int(raw)
-    return number if 0 < number <= MAX_ROW_ID else None
 
 
 async def posted(request: web.Request):

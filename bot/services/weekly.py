@@ -6,7 +6,7 @@ from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot import commands as c
-from bot.context import Ctx
+from bot.context import Ctx, row_id
 from bot.errors import Refusal
 from bot.handlers import action, command, message, submit
 from bot.model import Card, Form, FormField, Interaction, Option, Reply, Text
@@ -20,8 +20,9 @@ PRIORITIES_FORM = "priorities"
 
 def _team_from_value(ctx: Ctx, value: str) -> None:
     """Buttons and forms carry the team id; one of another organization is ignored."""
-    if value.isdigit():
-        team = ctx.session.get(Team, int(value))
+    team_id = row_id(value)
+    if team_id:
+        team = ctx.session.get(Team, team_id)
         if team is not None and team.org_id == ctx.org.id:
             ctx._team = team
 
@@ -100,7 +101,8 @@ def priority_done(ctx: Ctx, cmd: c.PriorityDone) -> Reply:
 
 @action("priority_done")
 def priority_done_button(ctx: Ctx, interaction: Interaction) -> Reply:
-    row = ctx.session.get(Priority, int(interaction.value)) if interaction.value.isdigit() else None
+    priority_id = row_id(interaction.value)
+    row = ctx.session.get(Priority, priority_id) if priority_id else None
     if row is None or row.org_id != ctx.org.id:
         raise Refusal("stale_action")
     row.status, row.reason = "done", None
