@@ -25,30 +25,25 @@ import argparse
 import asyncio
 import multiprocessing
 import os
-import socket
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from databases import free_port, postgres_database, prepare  # noqa: E402
 
 SECRET = "bench-signing-secret"
-POSTGRES = os.environ.get("OKRBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 # ------------------------------------------------------------------ servers (child processes)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _serve_okrbot(database_url: str, port: int, ready) -> None:
@@ -107,38 +102,8 @@ def _server_main(kind: str, database_url: str | None, port: int, ready) -> None:
 # ------------------------------------------------------------------ databases
 
 
-def _prepare(database_url: str) -> None:
-    """Migrate and import the example organization (U0ENGINEER owns rd-o1-kr3)."""
-    from bot.importer import import_text
-    from bot.timesource import SystemClock
-    from storage.db import make_engine, make_sessionmaker, transaction
-    from storage.migrate import upgrade
-
-    engine = make_engine(database_url)
-    upgrade(engine)
-    with transaction(make_sessionmaker(engine)) as session:
-        import_text(session, (ROOT / "bot" / "demo" / "example.yaml").read_text(), SystemClock().now())
-    engine.dispose()
 
 
-def _postgres_database() -> tuple[str, callable] | None:
-    from sqlalchemy import create_engine, text
-
-    try:
-        admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2})
-        name = f"okrbot_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - no server: the PostgreSQL rows are skipped, with the reason
-        print(f"PostgreSQL skipped: {type(exc).__name__}", file=sys.stderr)
-        return None
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return POSTGRES.rsplit("/", 1)[0] + "/" + name, drop
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -271,7 +236,7 @@ async def saturation(url: str, concurrency: int, seconds: float) -> Result:
 def _run_server(kind: str, database_url: str | None):
     context = multiprocessing.get_context("spawn")
     ready = context.Event()
-    port = _free_port()
+    port = free_port()
     process = context.Process(target=_server_main, args=(kind, database_url, port, ready), daemon=True)
     process.start()
     if not ready.wait(60):
@@ -293,12 +258,12 @@ def main() -> int:
     cleanup = []
     tmp = tempfile.TemporaryDirectory()
     sqlite_url = f"sqlite:///{tmp.name}/bench.db"
-    _prepare(sqlite_url)
+    prepare(sqlite_url)
     servers.append(("okrbot sqlite", sqlite_url))
     if not args.no_postgres:
-        found = _postgres_database()
+        found = postgres_database()
         if found is not None:
-            _prepare(found[0])
+            prepare(found[0])
             servers.append(("okrbot postgresql", found[0]))
             cleanup.append(found[1])
 

@@ -23,30 +23,25 @@ import argparse
 import asyncio
 import multiprocessing
 import os
-import socket
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-POSTGRES = os.environ.get("OKRBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from databases import free_port, postgres_database, prepare  # noqa: E402
+
 TENANT = "bench-tenant"
 BOT = {"id": "28:okrbot-bench", "name": "okrbot"}
 MONDAY_0900 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai, the example's zone
 TENANT_LIMIT = 50  # requests per second per app per tenant
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ------------------------------------------------------------------ servers (child processes)
@@ -116,7 +111,7 @@ def _server_main(kind: str, database_url: str | None, port: int, ready, connecto
 def _run_server(kind: str, database_url: str | None):
     context = multiprocessing.get_context("spawn")
     ready, connector_url = context.Event(), context.Array("c", 128)
-    port = _free_port()
+    port = free_port()
     process = context.Process(target=_server_main, args=(kind, database_url, port, ready, connector_url),
                               daemon=True)
     process.start()
@@ -129,37 +124,8 @@ def _run_server(kind: str, database_url: str | None):
 # ------------------------------------------------------------------ databases
 
 
-def _prepare(database_url: str) -> None:
-    from bot.importer import import_text
-    from bot.timesource import SystemClock
-    from storage.db import make_engine, make_sessionmaker, transaction
-    from storage.migrate import upgrade
-
-    engine = make_engine(database_url)
-    upgrade(engine)
-    with transaction(make_sessionmaker(engine)) as session:
-        import_text(session, (ROOT / "bot" / "demo" / "example.yaml").read_text(), SystemClock().now())
-    engine.dispose()
 
 
-def _postgres_database():
-    from sqlalchemy import create_engine, text
-
-    try:
-        admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2})
-        name = f"okrbot_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - no server: the PostgreSQL row is skipped, with the reason
-        print(f"PostgreSQL skipped: {type(exc).__name__}", file=sys.stderr)
-        return None
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return POSTGRES.rsplit("/", 1)[0] + "/" + name, drop
 
 
 # ------------------------------------------------------------------ load
@@ -238,7 +204,7 @@ async def _fan_out_child(connector: str, channels: int) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/fanout.db"
-        _prepare(url)
+        prepare(url)
         os.environ["OKRBOT_TEAMS"] = "1"
         ctx = build_context(Settings(database_url=url, sandbox=False), clock=ManualClock(MONDAY_0900), migrate=False)
         build_app(ctx)  # registers ctx.messengers["teams"]
@@ -311,10 +277,10 @@ def main() -> int:
     cleanup = []
     tmp = tempfile.TemporaryDirectory()
     sqlite_url = f"sqlite:///{tmp.name}/bench.db"
-    _prepare(sqlite_url)
+    prepare(sqlite_url)
     servers.append(("okrbot sqlite", sqlite_url))
-    if not args.no_postgres and (found := _postgres_database()) is not None:
-        _prepare(found[0])
+    if not args.no_postgres and (found := postgres_database()) is not None:
+        prepare(found[0])
         servers.append(("okrbot postgresql", found[0]))
         cleanup.append(found[1])
     rows: dict[str, Result] = {}
