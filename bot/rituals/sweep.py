@@ -98,15 +98,22 @@ def due_runs(session: Session, now: datetime) -> tuple[list[dict], list[dict]]:
     skipped_weeks = set(tuple(row) for row in session.execute(
         select(SkippedWeek.team_id, SkippedWeek.week).where(SkippedWeek.week.in_(periods))
     ).all())
+    # A ritual whose window closed before its organization came to okrbot was never missed: a fresh
+    # install does not fill `ritual status` with last week's "missed" runs (one still open is posted late).
+    joined = dict(session.execute(select(Organization.id, Organization.created_at).where(
+        Organization.id.in_({s.org_id for s, _ in candidates}))).all())
     claim, skip = [], []
     for setting, due in candidates:
         if (setting.team_id, setting.ritual, due.period) in existing:
             continue
+        joined_at = joined.get(setting.org_id)
         row = {"org_id": setting.org_id, "team_id": setting.team_id, "ritual": setting.ritual,
                "period": due.period, "due_at": due.at}
         if (setting.team_id, due.period) in skipped_weeks:
             skip.append({**row, "reason": f"week {due.period} skipped by a lead"})
         elif now > due.window_end:
+            if joined_at is not None and due.window_end < runs._aware(joined_at):
+                continue
             skip.append({**row, "reason": f"missed: due {describe(due)}, the clock was not running until its "
                                           f"window closed"})
         else:
