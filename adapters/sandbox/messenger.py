@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.sandbox.store import add_message, dm_channel
+from bot.context import row_id
 from bot.model import Card, Conversation, DeliveryError, MessageRef
 from bot.serialize import card_to_dict
 from bot.timesource import Clock
@@ -29,7 +30,7 @@ class SandboxMessenger:
         return await asyncio.to_thread(self._add, to.workspace, to.channel_id, card, None, None)
 
     async def reply(self, to: Conversation, thread: MessageRef, card: Card) -> MessageRef:
-        root = int(thread.message_id) if str(thread.message_id).isdigit() else None
+        root = row_id(str(thread.message_id))
         if root is None:
             raise DeliveryError(f"no sandbox thread {thread.message_id!r}", permanent=True)
         return await asyncio.to_thread(self._add, to.workspace, to.channel_id, card, root, None)
@@ -43,7 +44,7 @@ class SandboxMessenger:
     # ------------------------------------------------------------ blocking SQL, off the event loop
 
     def _org(self, session: Session, workspace: str) -> int:
-        org_id = int(workspace) if str(workspace).isdigit() else None
+        org_id = row_id(str(workspace))
         if org_id is None or session.get(Organization, org_id) is None:
             raise DeliveryError(f"no sandbox organization {workspace!r}", permanent=True)
         return org_id
@@ -62,7 +63,8 @@ class SandboxMessenger:
     def _update(self, workspace: str, message: MessageRef, card: Card) -> None:
         with transaction(self.sessions) as session:
             org_id = self._org(session, workspace)
-            row = session.get(SandboxMessage, int(message.message_id)) if message.message_id.isdigit() else None
+            message_id = row_id(message.message_id)
+            row = session.get(SandboxMessage, message_id) if message_id else None
             if row is None or row.org_id != org_id:
                 raise DeliveryError(f"no sandbox message {message.message_id!r}", permanent=True)
             row.card, row.text, row.updated_at = card_to_dict(card), card.fallback, self.clock.now()
@@ -80,7 +82,10 @@ class SandboxMessenger:
 def _person(session: Session, org_id: int, who: str) -> int | None:
     key = who.removeprefix("dm:")
     if key.isdigit():
-        return session.scalar(select(Person.id).where(Person.org_id == org_id, Person.id == int(key)))
+        person_id = row_id(key)
+        if person_id is None:
+            return None
+        return session.scalar(select(Person.id).where(Person.org_id == org_id, Person.id == person_id))
     by_email = select(Person.id).where(Person.org_id == org_id, func.lower(Person.email) == key.lower())
     by_account = select(PlatformAccount.person_id).where(
         PlatformAccount.org_id == org_id, PlatformAccount.platform == "sandbox", PlatformAccount.account_id == key)

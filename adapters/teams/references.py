@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.context import resolve_organization
+from bot.context import resolve_organization, row_id
 from storage.db import transaction
 from storage.models import ConversationRef, Organization
 
@@ -48,8 +48,8 @@ def save(
 def load(sessions: sessionmaker[Session], workspace: str, kind: Kind, key: str) -> dict[str, Any] | None:
     """The stored reference; `workspace` is the Teams tenant id (or the organization id)."""
     org_match = Organization.teams_tenant_id == workspace
-    if workspace.isdigit():
-        org_match = or_(org_match, Organization.id == int(workspace))
+    if org_id := row_id(workspace):
+        org_match = or_(org_match, Organization.id == org_id)
     with sessions() as session:
         return session.scalar(
             select(ConversationRef.reference)

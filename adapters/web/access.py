@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.web.html import page
+from bot.context import row_id
 from bot.signin import SESSION_LIFETIME, Identity, session_token, verify
 from okrbot.app import AppContext
 from storage.models import Organization, Person
@@ -96,8 +97,8 @@ def resolve(session: Session, identity: Identity | None, org_hint: str | None, a
         if not anonymous_ok:
             return None
     query = select(Organization).order_by(Organization.id).limit(1)
-    if org_hint and org_hint.isdigit():
-        query = select(Organization).where(Organization.id == int(org_hint))
+    if org_hint and (hinted := row_id(org_hint)):
+        query = select(Organization).where(Organization.id == hinted)
     org = session.scalar(query)
     return Viewer(org, None) if org else None
 

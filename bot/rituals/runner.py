@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.context import team_timezone
+from bot.context import row_id, team_timezone
 from bot.rituals import runs
 from bot.rituals.delivery import Deliverer
 from bot.rituals.schedule import RITUALS, occurrence
@@ -53,7 +53,7 @@ def find_team(session: Session, team_key_or_id: str | int, org_id: int | None) -
     query = select(Team)
     if org_id is not None:
         query = query.where(Team.org_id == org_id)
-    if text.isdigit() and (team := session.scalar(query.where(Team.id == int(text)))) is not None:
+    if (team_id := row_id(text)) and (team := session.scalar(query.where(Team.id == team_id))) is not None:
         return team
     teams = session.scalars(query.where(func.lower(Team.key) == text.lower())).all()
     if len(teams) == 1:
