@@ -231,6 +231,7 @@ class Ctx:
     dashboard_url: str | None = None
     signin_key: str | None = None
     _team: Team | None = field(default=None, repr=False)
+    _weeks: dict[int, str] = field(default_factory=dict, repr=False)
 
     @property
     def prefix(self) -> str:
@@ -296,8 +297,12 @@ class Ctx:
         )
 
     def week(self, team: Team | None = None) -> str:
-        zone = team_timezone(self.session, team, self.org) if team else self.org.timezone
-        return local_week(self.now, zone)
+        """The ISO week in the team's zone; asked several times an action, so looked up once."""
+        if team is None:
+            return local_week(self.now, self.org.timezone)
+        if team.id not in self._weeks:
+            self._weeks[team.id] = local_week(self.now, team_timezone(self.session, team, self.org))
+        return self._weeks[team.id]
 
     def leads_of(self, team: Team) -> list[Person]:
         return list(
