@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.model import KeyResultLine
-from bot.render import _number
+from bot.render import format_number
 from bot.services.keyresults import colour
 from storage.models import KeyResult, Organization
 
@@ -14,7 +14,7 @@ def progress_text(kr: KeyResult) -> str | None:
         return kr.milestone
     unit = f" {kr.unit}" if kr.unit else ""
     current = kr.current_value if kr.current_value is not None else kr.start_value
-    return f"{_number(current)} / {_number(kr.target_value)}{unit}"
+    return f"{format_number(current)} / {format_number(kr.target_value)}{unit}"
 
 
 def kr_line(

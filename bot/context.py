@@ -265,6 +265,10 @@ class Ctx:
         order = {"team": 0, "department": 1, "company": 2}
         return sorted(rows, key=lambda t: order.get(t.level, 3))
 
+    def choose_team(self, team: Team) -> None:
+        """A button or form names its team: that one, not the channel's, is what the action is about."""
+        self._team = team
+
     def team(self) -> Team:
         """The team a team-scoped command is about: the channel's team, else the person's own."""
         if self._team is None:

@@ -17,7 +17,7 @@ def _signed(value: int | float | None) -> str:
     return f"+{value:g}" if value > 0 else f"{value:g}"
 
 
-def _number(value: float | None) -> str:
+def format_number(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
@@ -34,7 +34,7 @@ def environment() -> Environment:
         keep_trailing_newline=False,
     )
     env.filters["signed"] = _signed
-    env.filters["number"] = _number
+    env.filters["number"] = format_number
     return env
 
 

@@ -17,7 +17,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, se
 from markupsafe import Markup, escape
 
 from adapters.web.svg import trend_points
-from bot.render import _number
+from bot.render import format_number
 
 CODE = re.compile(r"`([^`\n]+)`")
 BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
@@ -59,7 +59,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["md"] = markdown
-    env.filters["number"] = _number
+    env.filters["number"] = format_number
     env.filters["trend_points"] = trend_points
     env.globals["colour_word"] = COLOUR_WORDS.get
     env.tests["whole_numbers"] = whole_numbers

@@ -24,7 +24,7 @@ def _team_from_value(ctx: Ctx, value: str) -> None:
     if team_id:
         team = ctx.session.get(Team, team_id)
         if team is not None and team.org_id == ctx.org.id:
-            ctx._team = team
+            ctx.choose_team(team)
 
 
 def week_priorities(session: Session, team: Team, week: str, now) -> list[Priority]:
