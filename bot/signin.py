@@ -49,9 +49,13 @@ def sign(key: str, purpose: Purpose, org_id: int, person_id: int, expires: datet
 
 
 def verify(key: str, purpose: Purpose, token: str, now: datetime) -> Identity | None:
-    """The identity in a genuine, unexpired token; None for anything forged, altered, stale or garbled."""
-    payload, _, mac = (token or "").partition(".")
-    if not payload or not mac or not hmac.compare_digest(mac, _mac(key, purpose, payload)):
+    """The identity in a genuine, unexpired token; None for anything forged, altered, stale or garbled.
+
+    A genuine token is ASCII; anything else is refused before hmac.compare_digest and the ASCII
+    encoding of the payload, which raise on non-ASCII text (an HTTP 500 for a cookie like "é")."""
+    token = token or ""
+    payload, _, mac = token.partition(".")
+    if not token.isascii() or not payload or not mac or not hmac.compare_digest(mac, _mac(key, purpose, payload)):
         return None
     try:
         data = json.loads(_unb64(payload))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from urllib.parse import urlparse
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.model import Interaction
 from okrbot.app import build_context
 from okrbot.server import build_app
 from okrbot.settings import Settings
@@ -26,6 +28,30 @@ async def app(database_url, clock, org_id):
     yield ctx, client
     await client.close()
     ctx.engine.dispose()
+
+
+KEY = "test secret key, long and random enough"
+
+
+@pytest.fixture
+async def public(database_url, clock, org_id):
+    """A server anyone can reach (HOST=0.0.0.0 behind https://okr.example.com), with a SECRET_KEY."""
+    ctx, client = make_client(database_url, clock, host="0.0.0.0", secret_key=KEY, sandbox=True,
+                              public_url="https://okr.example.com")
+    await client.start_server()
+    yield ctx, client
+    await client.close()
+    ctx.engine.dispose()
+
+
+def link_for(ctx, org_id: int, email: str = "engineer@example.com") -> str:
+    """Ask the core for a link the way Slack or Teams would, and keep its path and query."""
+    reply = ctx.core.handle(Interaction(platform="sandbox", workspace=str(org_id), actor=email, actor_email=email,
+                                        kind="command", text="dashboard"))
+    [button] = [b for e in reply.card.elements if hasattr(e, "buttons") for b in e.buttons]
+    url = urlparse(button.url)
+    assert url.scheme == "https" and url.netloc == "okr.example.com"
+    return f"{url.path}?{url.query}"
 
 
 @pytest.fixture

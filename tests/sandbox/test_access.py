@@ -17,30 +17,9 @@ from bot.signin import session_token
 from storage.db import transaction
 from storage.models import KeyResult
 from tests.conftest import EXAMPLE
-from tests.sandbox.conftest import make_client, visible_text
+from tests.sandbox.conftest import KEY, link_for, make_client, public, visible_text  # noqa: F401 - fixture
 
-KEY = "test secret key, long and random enough"
 PAGES = ["/", "/?team=rd-efficiency", "/advice", "/sandbox", "/sandbox/c/rd-efficiency"]
-
-
-@pytest.fixture
-async def public(database_url, clock, org_id):
-    ctx, client = make_client(database_url, clock, host="0.0.0.0", secret_key=KEY, sandbox=True,
-                              public_url="https://okr.example.com")
-    await client.start_server()
-    yield ctx, client
-    await client.close()
-    ctx.engine.dispose()
-
-
-def link_for(ctx, org_id: int, email: str = "engineer@example.com") -> str:
-    """Ask the core for a link the way Slack or Teams would, and keep its path and query."""
-    reply = ctx.core.handle(Interaction(platform="sandbox", workspace=str(org_id), actor=email, actor_email=email,
-                                        kind="command", text="dashboard"))
-    [button] = [b for e in reply.card.elements if hasattr(e, "buttons") for b in e.buttons]
-    url = urlparse(button.url)
-    assert url.scheme == "https" and url.netloc == "okr.example.com"
-    return f"{url.path}?{url.query}"
 
 
 async def test_every_page_needs_a_session_and_says_how_to_get_one(public):
