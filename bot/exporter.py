@@ -4,7 +4,8 @@ The YAML is the exact format `okrbot import` reads (../shared/examples/okrs.yaml
 also a backup and a way to move an organization between databases: export, then import into a
 fresh database, gives the same people, teams, objectives and key results with their current
 confidence and value. Check-in history, priorities, plans, health updates and wins are weekly
-ritual data, not set-up, and are not part of the format.
+ritual data, not set-up, and are not part of the format; the check-in history has a CSV of its own
+(`export_checkins_csv`). Every CSV goes through bot.spreadsheet, which neutralises formula cells.
 
 Every table is read with one query, so exporting 30,000 key results is a handful of statements.
 The output is deterministic (no timestamps), so two exports of the same data diff cleanly.
@@ -12,19 +13,20 @@ The output is deterministic (no timestamps), so two exports of the same data dif
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 import yaml
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.importer import DEFAULT_RITUALS, OPTIONAL_RITUALS, PLATFORMS
 from bot.services.keyresults import colour
+from bot.spreadsheet import csv_text
 from storage.models import (
     ChannelBinding,
+    CheckIn,
     Cycle,
     HealthMetric,
     KeyResult,
@@ -62,6 +64,21 @@ CSV_COLUMNS = (
     "unit",
     "milestone",
     "updated_at",
+)
+# `okrbot export --format csv --checkins`: one row per check-in. README "CLI reference" documents each column.
+CHECKIN_COLUMNS = (
+    "at",
+    "kr_key",
+    "key_result",
+    "objective_key",
+    "team",
+    "person",
+    "person_name",
+    "confidence",
+    "value",
+    "unit",
+    "note",
+    "source",
 )
 
 
@@ -286,11 +303,8 @@ def export_csv(session: Session, org: Organization) -> str:
         .order_by(Objective.position, Objective.id, KeyResult.position, KeyResult.id)
     ).all()
     rows = sorted(rows, key=lambda r: level_order.get(r[1].level, 4))  # stable: keeps the file order within a level
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for kr, o in rows:
-        writer.writerow([
+    return csv_text(CSV_COLUMNS, (
+        (
             cycle_name.get(o.cycle_id, ""),
             o.key,
             o.title,
@@ -304,16 +318,44 @@ def export_csv(session: Session, org: Organization) -> str:
             email.get(kr.owner_person_id, ""),
             kr.confidence,
             colour(kr.confidence, org.red_max, org.green_min),
-            _cell(kr.start_value),
-            _cell(kr.current_value),
-            _cell(kr.target_value),
-            kr.unit or "",
-            kr.milestone or "",
-            kr.updated_at.isoformat() if kr.updated_at else "",
-        ])
-    return out.getvalue()
+            _number(kr.start_value),
+            _number(kr.current_value),
+            _number(kr.target_value),
+            kr.unit,
+            kr.milestone,
+            _utc_text(kr.updated_at),
+        )
+        for kr, o in rows
+    ))
 
 
-def _cell(value: float | None) -> str:
-    number = _number(value)
-    return "" if number is None else str(number)
+def export_checkins_csv(session: Session, org: Organization) -> str:
+    """The whole check-in history, oldest first: who said what about which key result, when, and where from.
+
+    Streamed from one query (ordered by time, then id: of two check-ins in one instant the later written
+    comes last), so a history of years stays one statement.
+    """
+    author = aliased(Person)
+    rows = session.execute(
+        select(CheckIn.at, KeyResult.key, KeyResult.title, Objective.key, Team.key, author.email, author.name,
+               CheckIn.confidence, CheckIn.value, KeyResult.unit, CheckIn.note, CheckIn.source)
+        .join(KeyResult, KeyResult.id == CheckIn.key_result_id)
+        .join(Objective, Objective.id == KeyResult.objective_id)
+        .outerjoin(Team, Team.id == Objective.owner_team_id)
+        .outerjoin(author, author.id == CheckIn.person_id)
+        .where(CheckIn.org_id == org.id)
+        .order_by(CheckIn.at, CheckIn.id)
+        .execution_options(yield_per=2000)
+    )
+    return csv_text(CHECKIN_COLUMNS, (
+        (_utc_text(at), kr_key, title, objective_key, team, email, name, confidence, _number(value), unit, note,
+         source)
+        for at, kr_key, title, objective_key, team, email, name, confidence, value, unit, note, source in rows
+    ))
+
+
+def _utc_text(moment: datetime | None) -> str:
+    """ISO time in UTC with its offset (SQLite hands stored UTC back without one)."""
+    if moment is None:
+        return ""
+    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)).isoformat()

@@ -16,14 +16,20 @@ def _context():
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bot.exporter import ExportFailed, choose_organization, export_csv, export_yaml
+    from bot.exporter import ExportFailed, choose_organization, export_checkins_csv, export_csv, export_yaml
     from storage.db import transaction
 
+    if args.checkins and args.format == "yaml":
+        print("--checkins writes the check-in history as CSV; use it with --format csv (or leave --format out)",
+              file=sys.stderr)
+        return 2
+    fmt = "csv" if args.checkins else args.format or "yaml"
+    write = export_checkins_csv if args.checkins else export_csv if fmt == "csv" else export_yaml
     ctx = _context()
     try:
         with transaction(ctx.sessions) as session:
             org = choose_organization(session, args.org)
-            text = export_csv(session, org) if args.format == "csv" else export_yaml(session, org)
+            text = write(session, org)
     except ExportFailed as failed:
         print(f"nothing was exported: {failed}", file=sys.stderr)
         return 1
@@ -35,7 +41,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"cannot write {args.out}: {exc.strerror}", file=sys.stderr)
         return 2
-    print(f"exported {org.name} to {args.out} ({args.format})", file=sys.stderr)
+    what = "check-in history, csv" if args.checkins else fmt
+    print(f"exported {org.name} to {args.out} ({what})", file=sys.stderr)
     return 0
 
 
@@ -141,11 +148,14 @@ def register(sub) -> None:
     """Add this module's subcommands to the `okrbot` parser."""
     p = sub.add_parser(
         "export",
-        help="write an organization as an import file (YAML) or a key-result sheet (CSV)",
+        help="write an organization as an import file (YAML), a key-result sheet or its check-in history (CSV)",
         description="Export an organization. YAML is the `okrbot import` format, so export then import "
-        "reproduces the same data; CSV has one row per key result (columns in the README).",
+        "reproduces the same data; CSV has one row per key result, or with --checkins one row per check-in "
+        "(columns in the README). CSV cells a spreadsheet would run as a formula start with a quote.",
     )
-    p.add_argument("--format", choices=("yaml", "csv"), default="yaml", help="yaml (default) or csv")
+    p.add_argument("--format", choices=("yaml", "csv"), help="yaml (default) or csv")
+    p.add_argument("--checkins", action="store_true",
+                   help="the whole check-in history as CSV (who, when, value, confidence, note, source)")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     p.add_argument("--org", type=int, metavar="ID", help="organization id (needed when there are several)")
     p.set_defaults(func=cmd_export)

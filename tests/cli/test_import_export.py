@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.demo.seed import seed_demo
-from bot.exporter import CSV_COLUMNS
+from bot.exporter import CHECKIN_COLUMNS, CSV_COLUMNS
 from bot.importer import ImportFailed, import_text
 from bot.services.checkins import record_checkin
 from storage.db import make_engine, make_sessionmaker, transaction
-from storage.models import CheckIn, KeyResult, Organization, RitualSetting, Team
+from storage.models import CheckIn, KeyResult, Organization, Person, RitualSetting, Team
 from tests.cli.helpers import count_rows, empty_database, okrbot, snapshot
 from tests.conftest import EXAMPLE, ROOT, START
 
@@ -286,3 +286,30 @@ def test_importing_again_updates_in_place_and_appends_changes(monkeypatch, capsy
     unchanged = {k: v for k, v in after.items() if k not in ("people", "key_results", "teams")}
     assert unchanged == {k: v for k, v in first.items() if k not in ("people", "key_results", "teams")}
     assert set(after["people"]) == set(first["people"]) and set(after["key_results"]) == set(first["key_results"])
+
+
+def test_checkin_history_export_has_every_checkin_with_its_note(monkeypatch, capsys, database_url, sessions, clock):
+    okrbot(monkeypatch, capsys, database_url, "import", str(FULL))
+    with transaction(sessions) as session:
+        kr = session.scalar(select(KeyResult).where(KeyResult.key == "acme-kr2"))
+        ada = session.scalar(select(Person).where(Person.email == "ada@acme.test"))
+        record_checkin(session, kr, person_id=ada.id, at=clock.now(), source="slack", confidence=3,
+                       note="supplier slipped, a week late")
+        record_checkin(session, kr, person_id=None, at=clock.advance(hours=1), source="cli", value=97.25)
+    code, out, err = okrbot(monkeypatch, capsys, database_url, "export", "--format", "csv", "--checkins")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert tuple(rows[0]) == CHECKIN_COLUMNS
+    assert len(rows) == count_rows(database_url, CheckIn)
+    assert [r["at"] for r in rows] == sorted(r["at"] for r in rows)
+    slack, cli = [r for r in rows if r["kr_key"] == "acme-kr2" and r["source"] != "import"]
+    assert slack == {
+        "at": "2026-11-18T04:00:00+00:00", "kr_key": "acme-kr2", "key_result": slack["key_result"],
+        "objective_key": "acme-o1", "team": "acme", "person": "ada@acme.test", "person_name": "Ada Lovelace",
+        "confidence": "3", "value": "", "unit": slack["unit"], "note": "supplier slipped, a week late",
+        "source": "slack",
+    }
+    assert (cli["person"], cli["confidence"], cli["value"], cli["source"]) == ("", "3", "97.25", "cli")
+    code, _, err = okrbot(monkeypatch, capsys, database_url, "export", "--format", "yaml", "--checkins")
+    assert code == 2 and "--format csv" in err
+    assert okrbot(monkeypatch, capsys, database_url, "export", "--checkins")[1] == out
