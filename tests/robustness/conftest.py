@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.slack import BRIDGE
 from okrbot.app import AppContext, build_context
 from okrbot.server import build_app
+from tests.sandbox.conftest import app, public  # noqa: F401 - the local and the public web server fixtures
 from tests.slack.conftest import SlackSender, slack_settings
 
 
@@ -29,10 +30,10 @@ class Everything:
 async def everything(database_url, org_id, clock, fake_slack, monkeypatch) -> AsyncIterator[Everything]:
     monkeypatch.setenv("OKRBOT_TEAMS", "1")
     ctx = build_context(slack_settings(database_url, fake_slack, sandbox=True), clock=clock, migrate=False)
-    app = build_app(ctx)
-    client = TestClient(TestServer(app))
+    web_app = build_app(ctx)
+    client = TestClient(TestServer(web_app))
     await client.start_server()
     yield Everything(ctx, client, SlackSender(client, fake_slack))
-    await app[BRIDGE].drain()
+    await web_app[BRIDGE].drain()
     await client.close()
     ctx.engine.dispose()

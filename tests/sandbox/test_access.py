@@ -6,9 +6,6 @@ organization only, whatever ids or keys are put in the URL.
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
-import pytest
 from sqlalchemy import select, update
 
 from bot.importer import import_text
@@ -17,7 +14,7 @@ from bot.signin import session_token
 from storage.db import transaction
 from storage.models import KeyResult
 from tests.conftest import EXAMPLE
-from tests.sandbox.conftest import KEY, link_for, make_client, public, visible_text  # noqa: F401 - fixture
+from tests.sandbox.conftest import KEY, link_for, make_client, visible_text
 
 PAGES = ["/", "/?team=rd-efficiency", "/advice", "/sandbox", "/sandbox/c/rd-efficiency"]
 
