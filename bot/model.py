@@ -8,6 +8,9 @@ each adapter draws `Card` and `Form` natively with a pure renderer.
 Text in cards is a small markdown subset that every platform can draw: `*bold*`, `_italic_`,
 line breaks and "• " bullets. It never contains raw markup (`<`, `>`, `&` are plain characters):
 each renderer escapes for its platform, so user text can never ping a channel or inject HTML.
+Likewise every piece of text a card carries is sealed against bidi controls (`bot.bidi.isolate`)
+when the element is built, so no renderer can let a right-to-left override in a title or a name
+reverse the words after it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
+
+from bot.bidi import isolate
 
 Platform = Literal["slack", "teams", "sandbox"]
 Colour = Literal["red", "yellow", "green"]
@@ -54,14 +59,28 @@ class Interaction:
 # ---------------------------------------------------------------- cards
 
 
+def _seal(element: object, *names: str) -> None:
+    """Isolate the named text attributes of a frozen element (a no-op for ordinary text)."""
+    for name in names:
+        value = getattr(element, name)
+        if value:
+            object.__setattr__(element, name, isolate(value))
+
+
 @dataclass(frozen=True)
 class Text:
     markdown: str
+
+    def __post_init__(self) -> None:
+        _seal(self, "markdown")
 
 
 @dataclass(frozen=True)
 class Fields:
     items: tuple[tuple[str, str], ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "items", tuple((isolate(label), isolate(value)) for label, value in self.items))
 
 
 @dataclass(frozen=True)
@@ -79,6 +98,9 @@ class KeyResultLine:
     owner: str | None = None
     level: str | None = None
 
+    def __post_init__(self) -> None:
+        _seal(self, "code", "title", "progress", "owner")
+
 
 @dataclass(frozen=True)
 class Button:
@@ -87,6 +109,9 @@ class Button:
     value: str = ""
     style: Literal["primary", "danger"] | None = None
     url: str | None = None  # a link button; action_id is still set for platforms that need one
+
+    def __post_init__(self) -> None:
+        _seal(self, "label")
 
 
 @dataclass(frozen=True)
@@ -105,6 +130,9 @@ class Context:
 
     markdown: str
 
+    def __post_init__(self) -> None:
+        _seal(self, "markdown")
+
 
 Element = Text | Fields | KeyResultLine | Actions | Divider | Context
 
@@ -116,6 +144,9 @@ class Card:
     # Plain text for notifications and screen readers.
     fallback: str = ""
 
+    def __post_init__(self) -> None:
+        _seal(self, "title", "fallback")
+
 
 # ---------------------------------------------------------------- forms
 
@@ -124,6 +155,9 @@ class Card:
 class Option:
     label: str
     value: str
+
+    def __post_init__(self) -> None:
+        _seal(self, "label")
 
 
 @dataclass(frozen=True)
@@ -137,6 +171,9 @@ class FormField:
     hint: str | None = None
     max_length: int | None = None
 
+    def __post_init__(self) -> None:
+        _seal(self, "label", "hint")  # never `initial`: it is what the person submits back
+
 
 @dataclass(frozen=True)
 class Form:
@@ -146,6 +183,9 @@ class Form:
     submit_label: str = "Save"
     intro: str | None = None
     metadata: str = ""  # comes back as Interaction.value on submit
+
+    def __post_init__(self) -> None:
+        _seal(self, "title", "submit_label", "intro")
 
 
 # ---------------------------------------------------------------- replies

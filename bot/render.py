@@ -1,7 +1,9 @@
 """Human wording lives in prompts/*.j2; this is the one Jinja2 environment over it.
 
 Templates produce text in the card markdown subset, never platform JSON. StrictUndefined turns a
-misspelt variable into an error in the golden tests instead of a silent blank in a chat.
+misspelt variable into an error in the golden tests instead of a silent blank in a chat. Every value
+a template prints is isolated from bidi controls (`bot.bidi`) as it enters the text, so a person's
+right-to-left override ends where their text ends.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from bot.bidi import isolate_value
 
 
 def _signed(value: int | float | None) -> str:
@@ -32,6 +36,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        finalize=isolate_value,
     )
     env.filters["signed"] = _signed
     env.filters["number"] = format_number

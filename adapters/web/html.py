@@ -17,6 +17,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, se
 from markupsafe import Markup, escape
 
 from adapters.web.svg import trend_points
+from bot.bidi import isolate, isolate_value
 from bot.render import format_number
 
 CODE = re.compile(r"`([^`\n]+)`")
@@ -27,7 +28,7 @@ URL = re.compile(r"https?://[^\s<>\"']+")
 
 def markdown(text: str | None) -> Markup:
     """The card markdown subset (*bold*, _italic_, `code`, links, line breaks) as safe HTML."""
-    html = str(escape(text or ""))
+    html = str(escape(isolate(text or "")))
     html = URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', html)
     html = CODE.sub(r"<code>\1</code>", html)
     html = BOLD.sub(r"<strong>\1</strong>", html)
@@ -57,6 +58,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=isolate_value,  # every printed value is sealed against bidi controls (bot.bidi)
     )
     env.filters["md"] = markdown
     env.filters["number"] = format_number

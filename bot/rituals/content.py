@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import bot.services  # noqa: F401 - first: bot.cards and bot.services import each other
+from bot.bidi import isolate
 from bot.cards import kr_line
 from bot.context import current_cycle
 from bot.model import Actions, Button, Card, Context, Text
@@ -102,7 +103,7 @@ def objectives_messages(session: Session, org: Organization, team: Team, week: s
             continue
         elements: list = [Text(render("ritual_objectives", name=person.name, week=week, count=len(objectives)))]
         for objective in objectives:
-            elements.append(Text(f"*{objective.title}*"))
+            elements.append(Text(f"*{isolate(objective.title)}*"))
             krs = session.scalars(select(KeyResult).where(KeyResult.objective_id == objective.id)
                                   .order_by(KeyResult.position, KeyResult.id))
             elements.extend(kr_line(kr, org) for kr in krs)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import commands as c
+from bot.bidi import isolate
 from bot.cards import kr_line
 from bot.context import Ctx
 from bot.errors import Refusal
@@ -124,7 +125,7 @@ def mine(ctx: Ctx, _cmd: c.Mine) -> Reply:
         return Reply(card=Card(None, (Text(text),), fallback=text))
     elements: list = [Text(render("mine_intro", name=ctx.person.name, count=len(rows), prefix=ctx.prefix))]
     for index, (kr, objective) in enumerate(rows, start=1):
-        elements.append(Text(f"*{index}.* _{objective.title}_"))
+        elements.append(Text(f"*{index}.* _{isolate(objective.title)}_"))
         elements.append(kr_line(kr, ctx.org, level=objective.level))
     elements.append(Actions((Button("Check in", "checkin_open", style="primary"),)))
     return Reply(card=Card("My key results", tuple(elements), fallback=f"{len(rows)} key results"))
