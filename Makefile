@@ -1,14 +1,19 @@
 # okrbot: `make run` to try it, `make test` before you push.
 # Everything runs from a local virtualenv (.venv), created with python3 -m venv when missing;
-# dependencies are (re)installed only when pyproject.toml changed (the stamp file below).
+# dependencies are (re)installed only when pyproject.toml or the lock changed (the stamp file below).
+# requirements.lock pins every dependency (with hashes) for Python 3.11+ on any platform; after editing
+# the dependencies in pyproject.toml, `make lock` updates it (keeping the other pins as they are).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.okrbot-installed
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
 BENCH_ARGS ?=
+LOCK_ARGS ?=
 
-.PHONY: run test lint bench install
+.PHONY: run test lint bench install lock
 
 install: $(STAMP)
 
@@ -17,9 +22,19 @@ $(BIN)/python:
 		|| { echo "okrbot needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+# Exact versions, each checked against its hash, then okrbot itself (editable, nothing more to fetch).
+$(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+	@echo "Installing okrbot's dependencies into $(VENV) from $(LOCK) (the first time takes a minute or two)"
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Regenerate the lock from pyproject.toml (runtime + dev), for every platform and Python >= 3.11.
+# Existing pins are kept unless needed; `make lock LOCK_ARGS=--upgrade` moves everything to the newest.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command 'make lock' --quiet $(LOCK_ARGS) -o $(LOCK)
 
 # Serve with the demo organization loaded into an empty database (SQLite by default: okrbot.db).
 run: $(STAMP)
