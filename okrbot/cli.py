@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -27,10 +29,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     ctx = _context(args)
     app = build_app(ctx)
-    print(f"okrbot is serving on {settings.base_url}/", flush=True)
-    if settings.sandbox_enabled:
-        print(f"Sandbox: {settings.base_url}/sandbox", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+
+    def serving(_aiohttp_banner: str) -> None:
+        """Called once the port is bound, so the address is only announced when it really answers."""
+        print(f"okrbot is serving on {settings.base_url}/", flush=True)
+        if settings.sandbox_enabled:
+            print(f"Sandbox: {settings.base_url}/sandbox", flush=True)
+
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, print=serving)
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        reason = {errno.EADDRINUSE: "is already in use", errno.EACCES: "needs privileges okrbot does not have",
+                  errno.EADDRNOTAVAIL: "is not an address of this machine"}[exc.errno]
+        what = "HOST" if exc.errno == errno.EADDRNOTAVAIL else "PORT"
+        print(f"okrbot serve: {settings.host}:{settings.port} {reason}; set {what} to another one "
+              f"(e.g. PORT={settings.port + 1})", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -108,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations are routine, not news
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except DBAPIError as exc:
         # An admin's first PostgreSQL run is often before `okrbot db upgrade` (SQLite migrates itself), or
         # against a server that is not there: say which, not a page of SQL.
@@ -118,6 +138,14 @@ def main(argv: list[str] | None = None) -> int:
             print("If okrbot's tables are missing or older than this okrbot, run `okrbot db upgrade` first.",
                   file=sys.stderr)
         return 2
+
+
+def _reader_went_away() -> int:
+    """`okrbot manifest slack | head`: the reader closed the pipe early, which is not an error worth a
+    traceback. Python's documented way: point stdout at devnull so the final flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
 
 
 if __name__ == "__main__":
