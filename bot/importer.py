@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.commands import WEEKDAYS, parse_time
+from bot.model import Platform
 from storage.models import (
     ChannelBinding,
     CheckIn,
@@ -39,7 +40,8 @@ LEVELS = ("company", "department", "team")
 OBJECTIVE_TYPES = ("business", "capability")
 SOURCES = ("aligned", "self-driven", "external-support")
 STATUSES = ("draft", "active", "closed")
-PLATFORMS = ("slack", "teams")
+PLATFORMS = ("slack", "teams")  # where people have accounts and organizations have workspaces
+CHANNEL_PLATFORMS = get_args(Platform)  # a channel of any adapter can be bound (`/okr bind` in the sandbox too)
 DEFAULT_RITUALS = {"monday": "MON 09:00", "friday": "FRI 16:00", "wrapup": "FRI 18:00", "report": "FRI 17:00"}
 OPTIONAL_RITUALS = {"nudge": "TUE 10:00"}  # off unless the file or a lead turns it on
 
@@ -356,8 +358,9 @@ def _validate(doc: dict, check: Checker) -> dict:
         channels = check.mapping(item.get("channels"), (*path, "channels"), required=False)
         bound: dict[str, list[str]] = {}
         for platform, ids in channels.items():
-            if platform not in PLATFORMS:
-                check.error((*path, "channels", platform), f"expected {' or '.join(PLATFORMS)}")
+            if platform not in CHANNEL_PLATFORMS:
+                check.error((*path, "channels", platform),
+                            f"expected {', '.join(CHANNEL_PLATFORMS[:-1])} or {CHANNEL_PLATFORMS[-1]}")
                 continue
             # One channel id, or a list when the team is bound to several channels.
             for channel in ids if isinstance(ids, list) else [ids]:

@@ -20,7 +20,7 @@ from bot.services.checkins import record_checkin
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.models import CheckIn, KeyResult, Organization, Person, RitualSetting, Team
 from tests.cli.helpers import count_rows, empty_database, okrbot, snapshot
-from tests.conftest import EXAMPLE, ROOT, START
+from tests.conftest import EXAMPLE, ROOT, START, card_text
 
 HERE = Path(__file__).parent
 FULL = HERE / "full.yaml"
@@ -87,6 +87,19 @@ def test_demo_data_round_trips(monkeypatch, capsys, database_url, tmp_path, sqli
     assert after == before
     assert second == first
     assert after["key_results"]["rd-o1-kr3"][8] == 4  # the demo's last-week drop, not the file's 5
+
+
+def test_a_channel_bound_in_the_sandbox_round_trips(
+    monkeypatch, capsys, database_url, tmp_path, sqlite_template, chat
+):
+    """`/okr bind` works on every platform, so the export has every kind of channel and the import takes it."""
+    reply = chat.say("bind rd-efficiency", actor="director.rd@example.com", conversation="rd-efficiency")
+    assert "R&D Efficiency" in card_text(reply)
+    before, after, first, second = _round_trip(monkeypatch, capsys, database_url, tmp_path, sqlite_template)
+    assert "sandbox: rd-efficiency" in first
+    assert after == before
+    assert second == first
+    assert after["teams"]["rd-efficiency"][5] == {("slack", "C0RDEFF"), ("sandbox", "rd-efficiency")}
 
 
 def test_csv_export_has_one_row_per_key_result(monkeypatch, capsys, database_url):
