@@ -277,7 +277,7 @@ class Ctx:
                 mine = self.my_teams()
                 team = mine[0] if mine else None
             if team is None:
-                raise Refusal("no_team", prefix=self.prefix)
+                raise Refusal("no_team")
             self._team = team
         return self._team
 

@@ -117,8 +117,12 @@ class Core:
 
 
 def refusal_reply(refusal: Refusal, prefix: str, in_form: bool) -> Reply:
-    """A refused form goes back with the error by its field; anything else becomes a card."""
-    message = render_error(refusal.error, prefix=prefix, **refusal.details)
+    """A refused form goes back with the error by its field; anything else becomes a card.
+
+    The command prefix is the platform's, supplied here for every message: a refusal's own details
+    may carry one too (it is the same word), and must not make the reply itself fail.
+    """
+    message = render_error(refusal.error, **{**refusal.details, "prefix": prefix})
     if in_form and refusal.field:
         return Reply(errors={refusal.field: message})
     elements: list = [Text(message)]

@@ -134,7 +134,7 @@ def mine(ctx: Ctx, _cmd: c.Mine) -> Reply:
 def checkin_form(ctx: Ctx) -> Form:
     rows = my_key_results(ctx)
     if not rows:
-        raise Refusal("no_key_results", prefix=ctx.prefix)
+        raise Refusal("no_key_results")
     levels = tuple(Option(str(n), str(n)) for n in range(c.CONFIDENCE_MAX, c.CONFIDENCE_MIN - 1, -1))
     fields: list[FormField] = []
     for kr, _objective in rows[:30]:  # 3 inputs each stays inside Slack's 100-block modal
