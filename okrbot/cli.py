@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from okrbot.settings import Settings
+from okrbot.settings import ConfigurationError, Settings
 
 
 def _context(args: argparse.Namespace, migrate: bool | None = None):
@@ -129,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except BrokenPipeError:
         return _reader_went_away()
+    except ConfigurationError as exc:
+        print(f"okrbot {args.command}: {exc}", file=sys.stderr)
+        return 2
     except DBAPIError as exc:
         # An admin's first PostgreSQL run is often before `okrbot db upgrade` (SQLite migrates itself), or
         # against a server that is not there: say which, not a page of SQL.

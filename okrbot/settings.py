@@ -15,6 +15,22 @@ def _flag(name: str) -> bool | None:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+class ConfigurationError(ValueError):
+    """A setting okrbot cannot start with; the message says which and how to fix it (one line, no trace)."""
+
+
+# MicrosoftAppType -> what else it needs. Microsoft stopped creating multi-tenant bots on 2025-07-31;
+# existing ones keep working, so MultiTenant is still accepted.
+TEAMS_APP_TYPES = {
+    "singletenant": ("SingleTenant", ("MicrosoftAppPassword", "MicrosoftAppTenantId")),
+    "userassignedmsi": ("UserAssignedMSI", ("MicrosoftAppTenantId",)),
+    "multitenant": ("MultiTenant", ("MicrosoftAppPassword",)),
+}
+
+WHAT = {"MicrosoftAppPassword": "the client secret of the bot's app registration",
+        "MicrosoftAppTenantId": "the Directory (tenant) ID the bot's app registration is in"}
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_URL
@@ -32,8 +48,9 @@ class Settings:
     slack_api_url: str | None = None
     teams_app_id: str | None = None
     teams_app_password: str | None = None
-    teams_app_type: str = "MultiTenant"
+    teams_app_type: str = "SingleTenant"
     teams_tenant_id: str | None = None
+    teams_openid_metadata_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -55,8 +72,9 @@ class Settings:
             slack_api_url=env("SLACK_API_URL") or None,
             teams_app_id=env("MicrosoftAppId") or None,
             teams_app_password=env("MicrosoftAppPassword") or None,
-            teams_app_type=env("MicrosoftAppType") or "MultiTenant",
+            teams_app_type=env("MicrosoftAppType") or "SingleTenant",
             teams_tenant_id=env("MicrosoftAppTenantId") or None,
+            teams_openid_metadata_url=env("ToBotFromChannelOpenIdMetadataUrl") or None,
         )
 
     @property
@@ -67,6 +85,22 @@ class Settings:
     def teams_enabled(self) -> bool:
         """Teams runs when an app id is set, or with OKRBOT_TEAMS=1 for local tests with auth off."""
         return bool(self.teams_app_id) or os.environ.get("OKRBOT_TEAMS") == "1"
+
+    def teams_app_type_checked(self) -> str:
+        """MicrosoftAppType spelled as the SDK knows it, once what it needs is set (ConfigurationError if not).
+
+        The SDK takes any unknown type for MultiTenant and fails late with "Property 'APP_TENANTID' is
+        expected in configuration object": okrbot says what is missing at start-up instead."""
+        known = TEAMS_APP_TYPES.get(self.teams_app_type.strip().lower())
+        if known is None:
+            choices = ", ".join(name for name, _ in TEAMS_APP_TYPES.values())
+            raise ConfigurationError(f"MicrosoftAppType={self.teams_app_type!r} is not one of {choices}")
+        name, needed = known
+        values = {"MicrosoftAppPassword": self.teams_app_password, "MicrosoftAppTenantId": self.teams_tenant_id}
+        missing = [f"{setting} ({WHAT[setting]})" for setting in needed if not values[setting]]
+        if missing:
+            raise ConfigurationError(f"MicrosoftAppType={name} needs {' and '.join(missing)}; see README, Teams set-up")
+        return name
 
     @property
     def sandbox_enabled(self) -> bool:

@@ -25,6 +25,7 @@ from storage.db import make_engine, make_sessionmaker, transaction
 from storage.migrate import upgrade
 from tests.fakes.bot_connector import bot_connector  # noqa: F401 - the fake Bot Connector fixture
 from tests.fakes.slack_api import fake_slack  # noqa: F401 - the fake Slack Web API fixture
+from tests.fakes.token_service import tarpit, token_service  # noqa: F401 - signing keys, a stalled endpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "bot" / "demo" / "example.yaml"

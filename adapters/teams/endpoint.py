@@ -3,8 +3,9 @@
 CloudAdapter.process raises (an HTTP 500) on a malformed bearer token and on a missing
 Content-Type, so this handler does the steps itself: parse the activity (400 when it is not one),
 authenticate it with the SDK's BotFrameworkAuthentication (any failure at all is 401, and nothing
-runs or is stored), then hand the authenticated request to `process_activity`; an invoke's
-response (a dialog) goes back in the HTTP body.
+runs or is stored; 503 at once while the signing keys cannot be fetched: signing_keys.py), then hand
+the authenticated request to `process_activity`; an invoke's response (a dialog) goes back in the
+HTTP body.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from adapters.teams.bot import OkrTeamsBot
+from adapters.teams.signing_keys import KeysUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +48,13 @@ async def messages(request: web.Request) -> web.Response:
         activity = None
     if activity is None or not activity.type:
         return _problem(400, "the body is not a Bot Framework Activity")
-    header = request.headers.get("Authorization", "")
+    header = request.headers.get("Authorization") or None  # None: "no token", which only auth-off accepts
     try:
         authenticated = await endpoint.adapter.bot_framework_authentication.authenticate_request(activity, header)
+    except KeysUnavailable as exc:  # the Bot Connector retries a 503; a forger learns nothing from it
+        log.warning("refused a Teams activity: %s", exc)
+        return web.json_response({"error": "cannot check tokens right now; try again"}, status=503,
+                                 headers={"Retry-After": str(exc.retry_after)})
     except Exception as exc:  # noqa: BLE001 - missing, malformed, expired, forged: all the same to us
         log.info("rejected a Teams activity: %s: %s", type(exc).__name__, exc)
         return _problem(401, "unauthorized")
