@@ -82,6 +82,7 @@ class Health:
     name: str
     status: str
     note: str | None = None
+    new: bool = False  # `health new NAME ...`: the one way to add a metric (a typo must not add one)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,11 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class ScheduleShow:
+    pass
+
+
+@dataclass(frozen=True)
 class Skip:
     week: str
 
@@ -140,7 +146,7 @@ class Dashboard:
 Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
     | PriorityDrop | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
-    | Skip | Dashboard
+    | ScheduleShow | Skip | Dashboard
 )
 
 
@@ -167,7 +173,7 @@ USAGE: dict[str, str] = {
     "priorities": "priorities",
     "priority": "priority add P1|P2 TEXT  ·  priority done N  ·  priority drop N REASON",
     "plan": "plan TEXT",
-    "health": "health NAME green|yellow|red [note]",
+    "health": "health NAME green|yellow|red [note]  ·  health new NAME green|yellow|red [note]",
     "win": "win TEXT",
     "wins": "wins",
     "report": "report [TEAM]",
@@ -175,7 +181,7 @@ USAGE: dict[str, str] = {
     "align": "align",
     "lint": "lint",
     "bind": "bind TEAM",
-    "schedule": "schedule monday|friday|wrapup|report|nudge [DAY] HH:MM|off",
+    "schedule": "schedule monday|friday|wrapup|report|nudge [DAY] HH:MM|off|on  ·  schedule",
     "skip": "skip YYYY-Www",
     "dashboard": "dashboard",
 }
@@ -340,13 +346,14 @@ def _health(words: list[str]) -> Command | UsageError:
         if len(words) < 2:
             return _err("missing", "health", what="a metric name and a colour")
         return _err("bad_colour", "health")
-    name = " ".join(words[1:colour_at])
+    new = words[1].lower() == "new" and colour_at > 2  # `health new green` sets a metric called "new"
+    name = " ".join(words[1 + int(new):colour_at])
     if len(name) > 100:
         return _err("too_long", "health", what="metric name", limit=100, length=len(name))
     note = _note(words, colour_at + 1, "health")
     if isinstance(note, UsageError):
         return note
-    return Health(name, words[colour_at].lower(), note)
+    return Health(name, words[colour_at].lower(), note, new)
 
 
 def _win(words: list[str]) -> Command | UsageError:
@@ -368,7 +375,9 @@ def _bind(words: list[str]) -> Command | UsageError:
 
 
 def _schedule(words: list[str]) -> Command | UsageError:
-    if len(words) < 3 or words[1].lower() not in RITUALS:
+    if len(words) == 1 or (len(words) == 2 and words[1].lower() in RITUALS):
+        return ScheduleShow()
+    if words[1].lower() not in RITUALS:
         given = words[1] if len(words) > 1 else ""
         return _err("bad_ritual", "schedule", given=given[:20])
     ritual = words[1].lower()

@@ -300,6 +300,12 @@ class Ctx:
             == "lead"
         )
 
+    def require_lead(self, team: Team, usage: str) -> None:
+        """Refuse, naming the team's leads, unless the person leads `team`."""
+        if not self.is_lead(team):
+            leads = ", ".join(p.name for p in self.leads_of(team)) or "nobody yet"
+            raise Refusal("leads_only", usage, team=team.name, leads=leads)
+
     def week(self, team: Team | None = None) -> str:
         """The ISO week in the team's zone; asked several times an action, so looked up once."""
         if team is None:

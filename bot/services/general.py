@@ -25,9 +25,7 @@ def bind(ctx: Ctx, cmd: c.Bind) -> Reply:
     if not ctx.conversation:
         raise Refusal("bind_needs_channel", "bind")
     team = ctx.find_team(cmd.team)
-    if not ctx.is_lead(team):
-        leads = ", ".join(p.name for p in ctx.leads_of(team)) or "nobody yet"
-        raise Refusal("leads_only", "bind", team=team.name, leads=leads)
+    ctx.require_lead(team, "bind")
     binding = ctx.session.scalar(select(ChannelBinding).where(
         ChannelBinding.org_id == ctx.org.id, ChannelBinding.platform == ctx.platform,
         ChannelBinding.channel_id == ctx.conversation))

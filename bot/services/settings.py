@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from bot import commands as c
 from bot.context import Ctx, team_timezone
 from bot.errors import Refusal
@@ -12,16 +14,16 @@ from bot.handlers import command
 from bot.importer import DEFAULT_RITUALS, OPTIONAL_RITUALS, parse_ritual_time
 from bot.model import Card, Reply, Text
 from bot.render import render
-from bot.rituals.schedule import NAMES, describe, next_due
+from bot.rituals.schedule import NAMES, RITUALS, describe, next_due
 from bot.weeks import monday_of
 from storage.models import RitualSetting, SkippedWeek, Team
+
+EVERY_WEEKDAY = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
 def _lead_team(ctx: Ctx, usage: str) -> Team:
     team = ctx.team()
-    if not ctx.is_lead(team):
-        leads = ", ".join(p.name for p in ctx.leads_of(team)) or "nobody yet"
-        raise Refusal("leads_only", usage, team=team.name, leads=leads)
+    ctx.require_lead(team, usage)
     return team
 
 
@@ -47,10 +49,32 @@ def schedule(ctx: Ctx, cmd: c.Schedule) -> Reply:
     zone = team_timezone(ctx.session, team, ctx.org)
     upcoming = describe(next_due(cmd.ritual, setting.weekday, setting.time, zone, ctx.now)) if cmd.enabled else None
     text = render("schedule_set", name=NAMES[cmd.ritual], team=team.name, enabled=cmd.enabled,
-                  weekday=("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays",
-                           "Sundays")[setting.weekday],
+                  weekday=EVERY_WEEKDAY[setting.weekday],
                   time=setting.time, zone=zone, upcoming=upcoming, prefix=ctx.prefix, ritual=cmd.ritual)
     return _reply(text)
+
+
+@command(c.ScheduleShow)
+def show_schedule(ctx: Ctx, _cmd: c.ScheduleShow) -> Reply:
+    """Anyone in a team may see when its rituals happen; only its leads change them."""
+    team = ctx.team()
+    zone = team_timezone(ctx.session, team, ctx.org)
+    settings = {s.ritual: s for s in ctx.session.scalars(select(RitualSetting).where(RitualSetting.team_id == team.id))}
+    rituals = []
+    for ritual in RITUALS:
+        setting = settings.get(ritual)
+        on = setting is not None and setting.enabled
+        rituals.append({
+            "name": NAMES[ritual], "ritual": ritual, "enabled": on,
+            "weekday": EVERY_WEEKDAY[setting.weekday] if setting else None, "time": setting.time if setting else None,
+            "upcoming": describe(next_due(ritual, setting.weekday, setting.time, zone, ctx.now)) if on else None,
+        })
+    skipped = ctx.session.scalars(select(SkippedWeek.week).where(
+        SkippedWeek.team_id == team.id, SkippedWeek.week >= ctx.week(team)).order_by(SkippedWeek.week)).all()
+    text = render("schedule_show", team=team.name, zone=zone, rituals=rituals, skipped=", ".join(skipped),
+                  lead=ctx.is_lead(team), leads=", ".join(p.name for p in ctx.leads_of(team)) or "nobody yet",
+                  prefix=ctx.prefix)
+    return Reply(card=Card(None, (Text(text),), fallback=text))
 
 
 @command(c.Skip)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from difflib import get_close_matches
+
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
@@ -187,17 +189,20 @@ def health(ctx: Ctx, cmd: c.Health) -> Reply:
         select(HealthMetric).where(HealthMetric.team_id == team.id).order_by(HealthMetric.position)
     ))
     metric = next((m for m in metrics if m.name.lower() == cmd.name.lower()), None)
+    if metric is None and cmd.new:
+        ctx.require_lead(team, "health")
+        metric = HealthMetric(org_id=ctx.org.id, team_id=team.id, name=cmd.name, position=len(metrics))
+        ctx.session.add(metric)
+        ctx.session.flush()
     if metric is None:
         matches = [m for m in metrics if cmd.name.lower() in m.name.lower()] if cmd.name else []
-        if len(matches) == 1:
-            metric = matches[0]
-        elif cmd.name and ctx.is_lead(team):
-            metric = HealthMetric(org_id=ctx.org.id, team_id=team.id, name=cmd.name, position=len(metrics))
-            ctx.session.add(metric)
-            ctx.session.flush()
-        else:
+        if len(matches) != 1:
+            names = {m.name.lower(): m.name for m in metrics}
+            close = [names[n] for n in get_close_matches(cmd.name.lower(), names, n=3, cutoff=0.5)]
             raise Refusal("unknown_metric", "health", given=cmd.name, team=team.name,
-                          names=", ".join(m.name for m in metrics))
+                          names=", ".join(names.values()),
+                          close=" or ".join(f"`{name}`" for name in close or [m.name for m in matches][:3]))
+        metric = matches[0]
     ctx.session.add(HealthUpdate(org_id=ctx.org.id, metric_id=metric.id, week=ctx.week(team), status=cmd.status,
                                  note=cmd.note, person_id=ctx.person.id, at=ctx.now))
     text = render("health_set", team=team.name, name=metric.name, status=cmd.status, note=cmd.note)

@@ -8,7 +8,7 @@ is the same before and after.
 import pytest
 from sqlalchemy import func, select
 
-from storage.models import Base, CheckIn, KeyResult, Plan, Priority, Win
+from storage.models import Base, CheckIn, HealthMetric, KeyResult, Plan, Priority, Win
 from tests.conftest import card_text
 
 ENGINEER, LEAD = "engineer@example.com", "director.rd@example.com"
@@ -143,6 +143,7 @@ BAD = [
     ("win " + "w" * 2001, "The win is too long (2001 characters); keep it under 2000.", "win TEXT"),
     ("health morale purple", "A health metric is green (good), yellow (watch it) or red (act now)", "health NAME"),
     ("health unknown-metric red", "R&D Efficiency has no health metric `unknown-metric`.", "health NAME"),
+    ("health new Deploys green", "Only the leads of R&D Efficiency can do that", "health NAME"),
     ("schedule monday 25:00", "`25:00` is not a time.", "schedule monday|friday"),
     ("schedule sunday 10:00", "`sunday` is not a ritual.", "schedule monday|friday"),
     ("schedule monday someday 10:00", "`someday` is not a day of the week.", "schedule monday|friday"),
@@ -165,6 +166,21 @@ def test_bad_input_gets_a_friendly_message_and_writes_nothing(chat, sessions, te
         assert f"Usage: `/okr {usage}" in shown, shown
     assert "Traceback" not in shown and "Something went wrong" not in shown
     assert fingerprint(sessions) == before
+
+
+def test_a_typo_in_a_health_metric_is_caught_not_added(chat, sessions):
+    """Even a lead's typo names the known metrics; only `health new` adds one."""
+    before = fingerprint(sessions)
+    text = text_of(chat.say("health on-cal lod red", actor=LEAD))
+    assert "R&D Efficiency has no health metric `on-cal lod`. Did you mean `On-call load`?" in text, text
+    assert "Its metrics: On-call load, Release stability." in text
+    assert "`/okr health new on-cal lod COLOUR`" in text
+    assert fingerprint(sessions) == before
+    assert "Deploy frequency is now *green*" in text_of(chat.say("health new Deploy frequency green", actor=LEAD))
+    assert "Deploy frequency is now *yellow*" in text_of(chat.say("health deploy frequency yellow"))
+    assert "On-call load is now *red*" in text_of(chat.say("health new on-call load red", actor=LEAD))  # no twin
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(HealthMetric).where(HealthMetric.name.ilike("on-call%"))) == 1
 
 
 def test_fifth_priority_is_refused_and_writes_nothing(chat, sessions):

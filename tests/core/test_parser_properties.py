@@ -98,13 +98,18 @@ def test_over_long_text_is_refused_with_its_length(command, extra):
     assert result.context["length"] == str(limit + extra) and result.context["limit"] == str(limit)
 
 
-NAME_WORD = WORD.filter(lambda w: w.lower() not in c.COLOURS)
+NAME_WORD = WORD.filter(lambda w: w.lower() not in (*c.COLOURS, "new"))
 
 
-@given(st.lists(NAME_WORD, min_size=1, max_size=4).map(" ".join), st.sampled_from(c.COLOURS), NOTE)
-def test_health_round_trip(name, status, note):
-    typed = f"health {name} {status.upper()}" + (f" {note}" if note else "")
-    assert c.parse(typed) == c.Health(name, status, note)
+@given(st.lists(NAME_WORD, min_size=1, max_size=4).map(" ".join), st.sampled_from(c.COLOURS), NOTE,
+       st.booleans())
+def test_health_round_trip(name, status, note, new):
+    typed = f"health {'NEW ' if new else ''}{name} {status.upper()}" + (f" {note}" if note else "")
+    assert c.parse(typed) == c.Health(name, status, note, new)
+
+
+def test_a_metric_called_new_is_set_not_created():
+    assert c.parse("health new green") == c.Health("new", "green")
 
 
 @given(st.sampled_from(["okrs", "okr", "report", "status"]), st.none() | WORD)

@@ -88,3 +88,17 @@ async def test_a_new_time_is_used_by_the_next_sweep(chat, sessions, app_ctx, clo
     clock.set(MONDAY_0900 + timedelta(hours=1))
     await sweep(app_ctx, clock.now(), deliverer=deliverer)
     assert len(sandbox_messages(sessions, "rd-efficiency")) == 1
+
+
+def test_schedule_alone_shows_every_ritual_to_anyone_in_the_team(chat):
+    chat.say("schedule friday off", actor=LEAD)
+    chat.say("skip 2026-W52", actor=LEAD)
+    text = card_text(chat.say("schedule"))  # the engineer, a member
+    assert "Rituals of *R&D Efficiency* (Asia/Shanghai time)" in text, text
+    assert "*Monday four-square* (`monday`): on, Mondays at 09:00; next Mon 2026-11-23 09:00 Asia/Shanghai" in text
+    assert "*Friday wins post* (`friday`): off" in text
+    assert "*Tuesday check-in nudge* (`nudge`): off" in text
+    assert "Skipped weeks: 2026-W52." in text
+    assert "Only the leads of R&D Efficiency change it (Zhao Lei)" in text
+    lead = card_text(chat.say("schedule monday", actor=LEAD))  # a ritual alone shows the schedule too
+    assert "Rituals of *R&D Efficiency*" in lead and "schedule RITUAL off" in lead
