@@ -119,17 +119,20 @@ class OkrTeamsBot(TeamsActivityHandler):
             await self._remember(activity, "channel", channel, channel)
 
     async def _email(self, turn_context: TurnContext) -> str | None:
-        """The sender's email, so an account the core has not linked yet is found by address (cached)."""
+        """The sender's email, so an account the core has not linked yet is found by address.
+
+        An answer is cached (an account without an email too); a failed look-up is not, so a passing
+        503 or 429 costs one message an "I don't know you yet", not every message until a restart."""
         activity = turn_context.activity
         key = (act.tenant_id(activity), act.actor_id(activity))
         if key in self._emails:
             return self._emails[key]
-        email = None
         try:
             member = await TeamsInfo.get_member(turn_context, activity.from_property.id)
-            email = member.email or member.user_principal_name
         except Exception as exc:  # noqa: BLE001 - no email just means the core asks who they are
             log.info("could not read the Teams member %s: %s", activity.from_property.id, exc)
+            return None
+        email = member.email or member.user_principal_name
         self._emails[key] = email
         while len(self._emails) > EMAILS_CACHED:
             self._emails.popitem(last=False)

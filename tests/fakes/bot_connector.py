@@ -4,7 +4,8 @@ It speaks the wire format the SDK's ConnectorClient uses and records every call,
 exactly what okrbot sent: new conversations (channel threads), sends, replies, updates, and member
 look-ups. It answers like the service: a new channel thread gets the id "CHANNEL;messageid=ROOT"
 and the root activity id; each sent activity gets a fresh id. `fail_next` makes the next calls
-answer an error (429 with Retry-After, 412, 502, 403...) to exercise backoff and permanent failures.
+answer an error (429 with Retry-After, 412, 502, 403...) to exercise backoff and permanent failures;
+`fail_next_lookups` does the same for member look-ups.
 """
 
 from __future__ import annotations
@@ -69,12 +70,17 @@ class FakeBotConnector:
     calls: list[Call] = field(default_factory=list)
     members: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> TeamsChannelAccount JSON
     _failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    _lookup_failures: list[int] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1_700_000_000_001))
 
     def fail_next(self, count: int, status: int = 429, retry_after: str | None = "0") -> None:
         """The next `count` write calls answer `status` (with Retry-After when given)."""
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
         self._failures.extend([(status, headers)] * count)
+
+    def fail_next_lookups(self, count: int, status: int = 503) -> None:
+        """The next `count` member look-ups answer `status` (the write calls are not affected)."""
+        self._lookup_failures.extend([status] * count)
 
     def add_member(self, user_id: str, aad_object_id: str, email: str, name: str) -> None:
         self.members[user_id] = {"id": user_id, "aadObjectId": aad_object_id, "email": email,
@@ -136,7 +142,11 @@ class FakeBotConnector:
 
     async def member(self, request: web.Request) -> web.Response:
         user = request.match_info["member"]
-        self.calls.append(Call("member", request.match_info["conversation"], None, {"member": user}))
+        call = Call("member", request.match_info["conversation"], None, {"member": user})
+        self.calls.append(call)
+        if self._lookup_failures:
+            call.answer_status = self._lookup_failures.pop(0)
+            return web.json_response({"error": {"code": "ServiceError", "message": "fake"}}, status=call.answer_status)
         if user not in self.members:
             return web.json_response({"error": {"code": "NotFound", "message": "member not found"}}, status=404)
         return web.json_response(self.members[user])
