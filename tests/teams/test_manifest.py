@@ -6,11 +6,52 @@ import json
 import struct
 import zipfile
 import zlib
+from pathlib import Path
 
+import pytest
+from jsonschema import Draft4Validator, FormatChecker
+
+from adapters.teams.manifest import MANIFEST_VERSION
 from bot.commands import UsageError, parse
 from okrbot.cli import main
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
+# Microsoft's Teams app manifest schema v1.17 as published (MIT licence), unchanged: the version of
+# OfficeDev/microsoft-teams-app-schema's MicrosoftTeams.schema.json whose manifestVersion is "1.17".
+SCHEMA = json.loads((Path(__file__).parent / "schema" / f"MicrosoftTeams.schema.v{MANIFEST_VERSION}.json").read_text())
+MANIFEST_SCHEMA = Draft4Validator(SCHEMA, format_checker=FormatChecker())
+
+
+def _schema_errors(manifest: dict) -> list[str]:
+    return [f"{list(e.absolute_path)}: {e.message[:200]}" for e in MANIFEST_SCHEMA.iter_errors(manifest)]
+
+
+def _manifest_of(tmp_path, *options: str) -> dict:
+    out = tmp_path / "okrbot-teams.zip"
+    assert main(["manifest", "teams", "--app-id", APP_ID, "--out", str(out), *options]) == 0
+    with zipfile.ZipFile(out) as archive:
+        return json.loads(archive.read("manifest.json"))
+
+
+@pytest.mark.parametrize("options", [(), ("--version", "2.10.3")])
+def test_the_package_manifest_is_valid_against_the_teams_schema(tmp_path, options):
+    manifest = _manifest_of(tmp_path, *options)
+    assert manifest["manifestVersion"] == SCHEMA["properties"]["manifestVersion"]["const"]
+    assert manifest["$schema"].endswith(f"/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json")
+    assert _schema_errors(manifest) == []
+
+
+@pytest.mark.parametrize("breakage", [
+    lambda m: m["bots"][0]["commandLists"][0]["commands"][0].update(title="x" * 33),
+    lambda m: m["bots"][0].update(scopes=["team", "everyone"]),
+    lambda m: m.update(accentColor="blue"),
+    lambda m: m.pop("developer"),
+    lambda m: m.update(unknownField=True),
+], ids=["long-command-title", "unknown-scope", "accent-colour", "no-developer", "unknown-field"])
+def test_the_schema_refuses_what_teams_would_refuse(tmp_path, breakage):
+    manifest = _manifest_of(tmp_path)
+    breakage(manifest)
+    assert _schema_errors(manifest)
 
 
 def _decode_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int, int]]]:
