@@ -10,19 +10,19 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestServer
 
 from adapters.slack import BRIDGE
 from okrbot.app import AppContext, build_context
 from okrbot.server import build_app
-from tests.sandbox.conftest import app, public  # noqa: F401 - the local and the public web server fixtures
+from tests.sandbox.conftest import BrowserClient, app, public  # noqa: F401 - the local and the public web server fixtures
 from tests.slack.conftest import SlackSender, slack_settings
 
 
 @dataclass
 class Everything:
     ctx: AppContext
-    client: TestClient
+    client: BrowserClient
     slack: SlackSender
 
 
@@ -31,7 +31,7 @@ async def everything(database_url, org_id, clock, fake_slack, monkeypatch) -> As
     monkeypatch.setenv("OKRBOT_TEAMS", "1")
     ctx = build_context(slack_settings(database_url, fake_slack, sandbox=True), clock=clock, migrate=False)
     web_app = build_app(ctx)
-    client = TestClient(TestServer(web_app))
+    client = BrowserClient(TestServer(web_app))
     await client.start_server()
     yield Everything(ctx, client, SlackSender(client, fake_slack))
     await web_app[BRIDGE].drain()

@@ -15,9 +15,22 @@ from okrbot.server import build_app
 from okrbot.settings import Settings
 
 
+class BrowserClient(TestClient):
+    """A test client that sends what a browser sends with every form: an Origin naming the server it posts
+    to (adapters.web.guard refuses state-changing requests without one)."""
+
+    async def start_server(self) -> None:
+        await super().start_server()
+        self.session.headers["Origin"] = self.origin
+
+    @property
+    def origin(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
 def make_client(database_url: str, clock, **settings):
     ctx = build_context(Settings(database_url=database_url, **settings), clock=clock, migrate=False)
-    return ctx, TestClient(TestServer(build_app(ctx)))
+    return ctx, BrowserClient(TestServer(build_app(ctx)))
 
 
 @pytest.fixture

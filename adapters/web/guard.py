@@ -1,0 +1,82 @@
+"""Requests a browser was tricked into sending are refused before any page or form handler runs.
+
+One middleware, two checks, for every path but the machine endpoints (Slack, Teams and the health
+check prove themselves with signatures and tokens, or change nothing):
+
+- DNS rebinding: a page on attacker.example can make its name resolve to 127.0.0.1 and then read and
+  post to an open (loopback) okrbot as if it were its own site. The browser still names the host it
+  thinks it talks to, so an open server answers only to loopback names (localhost, 127.0.0.1, [::1],
+  any port) and to PUBLIC_URL's host; any other name gets 421 Misdirected Request.
+- Cross-site forms: a page elsewhere can post a form here with the visitor's cookie. Every
+  state-changing request must say it comes from one of this server's own pages: its Origin (or, when
+  a browser sends none, its Referer) must name the host the request was sent to, or PUBLIC_URL.
+  Anything else, no header at all included, gets 403. Browsers send Origin on every form POST.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from adapters.web.access import ACCESS, APP_CONTEXT, LOOPBACK
+from adapters.web.html import page
+
+MACHINE_PATHS = ("/slack/", "/api/messages", "/healthz")
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def hostname(netloc: str) -> str | None:
+    """The host name of a Host header or URL authority, lowercased, without port or brackets."""
+    try:
+        return urlsplit("//" + netloc).hostname
+    except ValueError:  # an unbalanced bracket, a port that is no number
+        return None
+
+
+def served_name(host: str | None, public_url: str | None) -> bool:
+    """Whether an open server answers to this Host header."""
+    if not host:
+        return True  # no Host header at all: no browser sent it, so no rebinding
+    name = hostname(host)
+    if name is None:
+        return False
+    public = urlsplit(public_url or "").hostname
+    return name in LOOPBACK or name.startswith("127.") or (public is not None and name == public)
+
+
+def same_origin(request: web.Request, public_url: str | None) -> bool:
+    """Whether the request's Origin (else Referer) is the server the request was sent to, or PUBLIC_URL."""
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    if source in ("", "null"):
+        return False
+    try:
+        parts = urlsplit(source)
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    host = request.headers.get("Host", "").lower()
+    if host and parts.netloc.lower() == host:
+        return True
+    public = urlsplit(public_url or "")
+    return bool(public.netloc) and (parts.scheme, parts.netloc.lower()) == (public.scheme, public.netloc.lower())
+
+
+def _refusal(status: type[web.HTTPException], title: str, reason: str, **context: object) -> web.HTTPException:
+    body = page("message.html.j2", chrome={"sandbox": False, "me": None, "org": ""}, title=title, reason=reason,
+                **context)
+    return status(text=body, content_type="text/html")
+
+
+@web.middleware
+async def guard(request: web.Request, handler):
+    if request.path.startswith(MACHINE_PATHS):
+        return await handler(request)
+    public_url = request.app[APP_CONTEXT].settings.public_url
+    if request.app[ACCESS].open and not served_name(request.headers.get("Host"), public_url):
+        raise _refusal(web.HTTPMisdirectedRequest, "Not served under this name", "wrong_host",
+                       given=hostname(request.headers.get("Host", "")) or request.headers.get("Host", ""))
+    if request.method not in SAFE_METHODS and not same_origin(request, public_url):
+        raise _refusal(web.HTTPForbidden, "Sent from another site", "cross_site")
+    return await handler(request)
