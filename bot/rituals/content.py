@@ -23,7 +23,7 @@ from bot.render import render
 from bot.rituals.schedule import NAMES
 from bot.services.foursquare import four_square, four_square_card
 from bot.services.status_report import led_teams, status_report, wins_summary_card
-from bot.services.weekly import week_priorities
+from bot.services.weekly import WIN_MARK, week_priorities
 from storage.models import CheckIn, KeyResult, Objective, Organization, Person, Team, TeamMember
 
 LEVEL_ORDER = {"team": 0, "department": 1, "company": 2}
@@ -59,7 +59,7 @@ def friday_card(session: Session, team: Team, week: str, now: datetime) -> Card:
         elements.append(Text(render("ritual_friday_p1", text=priority.text, done=priority.status == "done")))
         if priority.status != "done":
             elements.append(Actions((Button("Done?", "priority_done", value=str(priority.id)),)))
-    elements.append(Context(render("ritual_friday_invite")))
+    elements.append(Context(render("ritual_friday_invite", mark=WIN_MARK)))
     # The wins of this post's week, even when the button is pressed after the week has turned.
     elements.append(Actions((Button("Add a win", "win_open", value=f"{team.id}:{week}"),)))
     title = render("ritual_friday_title", team=team.name, week=week)

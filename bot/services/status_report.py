@@ -27,7 +27,7 @@ from bot.handlers import command
 from bot.model import Card, Context, Divider, Reply, Text
 from bot.render import render
 from bot.services.foursquare import HealthStatus, OkrStatus, PlanItem, health_status, okr_status, plans_on_board
-from bot.services.weekly import wins_of_week
+from bot.services.weekly import WIN_MARK, wins_of_week
 from bot.weeks import shift
 from storage.models import Organization, Person, Priority, Team, TeamMember, Win
 
@@ -266,7 +266,8 @@ def wins_summary_card(session: Session, org: Organization, team: Team, week: str
     ).all()) if wins else {}
     authors = sorted({names[w.id] for w in wins if w.id in names})
     shown = wins[:MAX_WINS]
-    elements: list = [Text(render("wins_summary", team=team.name, week=week, count=len(wins), authors=authors))]
+    elements: list = [Text(render("wins_summary", team=team.name, week=week, count=len(wins), authors=authors,
+                                      mark=WIN_MARK))]
     for start in range(0, len(shown), 10):  # ten wins per text keeps every block well under 3,000 characters
         chunk = [(names.get(w.id), _cut(w.text, 240)) for w in shown[start : start + 10]]
         elements.append(Text(render("wins_list", wins=chunk)))

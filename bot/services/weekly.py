@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from difflib import get_close_matches
 
 from sqlalchemy import bindparam, delete, func, select
@@ -276,25 +277,42 @@ def _wins_thread(ctx: Ctx, interaction: Interaction) -> RitualRun | None:
     ))
 
 
+WIN_MARK = "win:"  # how a reply in the Friday thread says it is a win; the Friday post shows the rule
+_MARKED = re.compile(rf"^\s*{re.escape(WIN_MARK)}\s*(.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def marked_win(text: str) -> str | None:
+    """The win a thread reply announces ("win: shipped the API" -> "shipped the API"), else None.
+
+    Cheering, thanks and questions are conversation, not wins: only a reply that starts with the mark
+    counts, so nobody has to untick "Great work!" afterwards. The mark is typed text, the same on
+    Slack, Teams and the sandbox (reactions are not delivered to a bot alike on every platform).
+    """
+    match = _MARKED.match(text or "")
+    win = match.group(1).strip()[: c.MAX_WIN] if match else ""
+    return win or None
+
+
 @message
 def wins_thread_reply(ctx: Ctx, interaction: Interaction) -> Reply:
-    """A reply in a Friday wins thread is a win of that team and of the week the thread opened."""
+    """A reply marked as a win in a Friday wins thread is a win of that team and of the week the thread
+    opened. Editing the mark in or out adds or removes the win; deleting the reply removes it."""
     run = _wins_thread(ctx, interaction)
     if run is None or not interaction.message_id:
         return Reply()
     team = ctx.session.get(Team, run.team_id)
-    text = interaction.text.strip()[: c.MAX_WIN]
+    text = marked_win(interaction.text) if interaction.kind != "message_deleted" else None
     existing = ctx.session.scalar(select(Win).where(
         Win.org_id == ctx.org.id, Win.platform == ctx.platform, Win.message_id == interaction.message_id))
-    if interaction.kind == "message_deleted":
-        if existing is not None:
+    if existing is not None and text is None:
+        # Deleted, or edited so that the mark is gone (an edit with no text at all keeps the win).
+        if interaction.kind == "message_deleted" or (interaction.kind == "message_edited"
+                                                     and interaction.text.strip()):
             ctx.session.execute(delete(Win).where(Win.id == existing.id))
         return Reply()
-    if interaction.kind == "message_edited" and existing is not None:
-        if text:
-            existing.text = text
-        return Reply()
-    if text and existing is None:
+    if existing is not None:
+        existing.text = text
+    elif text is not None:
         add_win(ctx, team, run.period, text, interaction.message_id)
     return Reply()
 

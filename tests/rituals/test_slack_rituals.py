@@ -130,10 +130,10 @@ async def test_wins_thread_end_to_end_through_slack(slack_ctx, fake_slack, clock
     assert friday.state == "posted"
     root = posts(fake_slack, "C0RDEFF")[-1]
     assert "thread_ts" not in root
-    assert "Reply in this thread" in str(root["blocks"])
+    assert "What counts as a win" in str(root["blocks"])
 
     status, _ = await slack.event({"type": "message", "channel": "C0RDEFF", "user": "U0ENGINEER",
-                                   "text": "Cut build time in half", "ts": "1700000500.000100",
+                                   "text": "win: Cut build time in half", "ts": "1700000500.000100",
                                    "thread_ts": friday.message_ref, "channel_type": "channel"})
     assert status == 200
     await ctx_drain(slack)

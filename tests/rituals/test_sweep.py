@@ -163,12 +163,12 @@ async def test_friday_wins_thread_end_to_end(app_ctx, clock, deliverer, sessions
     friday = next(r for r in runs_of(sessions, "friday") if r.team_id == rd and r.period == "2026-W48")
     assert friday.state == "posted" and friday.message_ref
     root = next(m for m in sandbox_messages(sessions, "rd-efficiency") if str(m.id) == friday.message_ref)
-    assert "Reply in this thread" in json.dumps(root.card)
+    assert "What counts as a win" in json.dumps(root.card)
 
-    # A reply in the thread is a win of that week, even when it arrives after the week ended.
+    # A reply marked as a win in the thread is a win of that week, even when it arrives after the week ended.
     clock.advance(hours=1)
     reply = Interaction(platform="sandbox", workspace=str(org_id), actor="engineer@example.com",
-                        actor_email="engineer@example.com", kind="message", text="Shipped the new pipeline",
+                        actor_email="engineer@example.com", kind="message", text="win: Shipped the new pipeline",
                         conversation="rd-efficiency", message_id="reply-1", thread_id=friday.message_ref)
     core.handle(reply)
     core.handle(reply)  # redelivered: still one win

@@ -102,9 +102,10 @@ async def test_reply_in_friday_thread_is_a_win_once(client, sessions):
     with sessions() as s:
         root = s.scalar(select(SandboxMessage.id).where(SandboxMessage.channel_id == "rd-efficiency",
                                                          SandboxMessage.thread_id.is_(None)))
-    response = await client.post(f"/sandbox/c/rd-efficiency/threads/{root}", data={"text": "Shipped the <b>API</b>"})
+    response = await client.post(f"/sandbox/c/rd-efficiency/threads/{root}",
+                                 data={"text": "win: Shipped the <b>API</b>"})
     assert response.status == 200
-    assert "Shipped the &lt;b&gt;API&lt;/b&gt;" in await response.text()
+    assert "win: Shipped the &lt;b&gt;API&lt;/b&gt;" in await response.text()
     with sessions() as s:
         wins = s.scalars(select(Win)).all()
         assert [(w.text, w.platform) for w in wins] == [("Shipped the <b>API</b>", "sandbox")]

@@ -1,4 +1,4 @@
-"""Replies in the thread of a Friday wins post become wins: once, edited, deleted; nothing else does."""
+"""Replies marked "win:" in the thread of a Friday wins post become wins: once, edited, deleted; nothing else does."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def wins(sessions) -> list[tuple[str, str, str]]:
 
 
 async def test_a_reply_is_a_win_of_that_team_and_week_stored_once_despite_retries(slack, sessions, wins_post):
-    event = reply("Closed the vendor deal &amp; signed &lt;3", "1700000200.000001")
+    event = reply("win: Closed the vendor deal &amp; signed &lt;3", "1700000200.000001")
     status, _ = await slack.event(event, event_id="Ev1")
     assert status == 200
     for retry in (1, 2):  # Slack redelivers the same event with X-Slack-Retry-Num
@@ -46,29 +46,29 @@ async def test_a_reply_is_a_win_of_that_team_and_week_stored_once_despite_retrie
 
 
 async def test_an_edit_updates_the_win_and_a_deletion_removes_it(slack, sessions, wins_post):
-    await slack.event(reply("first draft", "1700000200.000002"))
+    await slack.event(reply("win: first draft", "1700000200.000002"))
     edited = {"type": "message", "subtype": "message_changed", "channel": RD_CHANNEL, "hidden": True,
               "ts": "1700000300.000001", "event_ts": "1700000300.000001",
-              "message": reply("final words", "1700000200.000002"),
-              "previous_message": reply("first draft", "1700000200.000002")}
+              "message": reply("WIN: final words", "1700000200.000002"),
+              "previous_message": reply("win: first draft", "1700000200.000002")}
     await slack.event(edited)
     assert [w[0] for w in wins(sessions)] == ["final words"]
     deleted = {"type": "message", "subtype": "message_deleted", "channel": RD_CHANNEL, "hidden": True,
                "ts": "1700000400.000001", "deleted_ts": "1700000200.000002", "event_ts": "1700000400.000001",
-               "previous_message": reply("final words", "1700000200.000002")}
+               "previous_message": reply("WIN: final words", "1700000200.000002")}
     await slack.event(deleted)
     assert wins(sessions) == []
 
 
 async def test_bot_messages_roots_other_threads_and_strangers_are_ignored(slack, sessions, fake_slack, wins_post):
-    await slack.event(reply("our own prompt", "1700000200.000010", user="U0BOT", bot_id="B0BOT"))
-    await slack.event(reply("another bot", "1700000200.000011", bot_id="B0OTHER", subtype="bot_message"))
-    await slack.event(reply("not in a wins thread", "1700000200.000012", thread_ts="1600000000.000001"))
-    await slack.event({"type": "message", "channel": RD_CHANNEL, "user": ENGINEER, "text": "plain channel chat",
+    await slack.event(reply("win: our own prompt", "1700000200.000010", user="U0BOT", bot_id="B0BOT"))
+    await slack.event(reply("win: another bot", "1700000200.000011", bot_id="B0OTHER", subtype="bot_message"))
+    await slack.event(reply("win: not in a wins thread", "1700000200.000012", thread_ts="1600000000.000001"))
+    await slack.event({"type": "message", "channel": RD_CHANNEL, "user": ENGINEER, "text": "win: plain channel chat",
                        "ts": "1700000200.000013"})
-    await slack.event(reply("thread root itself", ROOT_TS))
+    await slack.event(reply("win: thread root itself", ROOT_TS))
     fake_slack.add_user("U0STRANGER", "nobody@else.example")
-    await slack.event(reply("a stranger's cheer", "1700000200.000014", user="U0STRANGER"))
+    await slack.event(reply("win: a stranger's cheer", "1700000200.000014", user="U0STRANGER"))
     assert wins(sessions) == []
     assert not fake_slack.calls_to("chat.postMessage")  # nothing answered into the channel
 
@@ -76,5 +76,22 @@ async def test_bot_messages_roots_other_threads_and_strangers_are_ignored(slack,
 async def test_another_workspace_cannot_add_a_win_to_this_thread(slack, sessions, fake_slack, wins_post):
     await slack.command("help")  # T0TEAM claims the example organization
     fake_slack.add_user("U0OTHER", "engineer@example.com", team_id="T0OTHER")  # same email, other workspace
-    await slack.event(reply("sneaky", "1700000200.000020", user="U0OTHER"), team="T0OTHER")
+    await slack.event(reply("win: sneaky", "1700000200.000020", user="U0OTHER"), team="T0OTHER")
     assert wins(sessions) == []
+
+
+async def test_cheering_and_thanks_are_not_wins_and_the_mark_can_be_edited_in_or_out(slack, sessions, wins_post):
+    """Issue 9: "Great work R&D!" and "thanks all" pushed the week's count to 9. Only marked replies count."""
+    for n, text in enumerate(("Great work R&amp;D!", "thanks all", "🎉🎉", "did anyone win: the lottery?",
+                              "win:", "  Win:  cut the build time in half"), start=1):
+        await slack.event(reply(text, f"1700000500.00000{n}"))
+    assert [w[0] for w in wins(sessions)] == ["cut the build time in half"]
+
+    def edit(ts: str, before: str, after: str) -> dict:
+        return {"type": "message", "subtype": "message_changed", "channel": RD_CHANNEL, "hidden": True,
+                "ts": f"{ts}9", "event_ts": f"{ts}9", "message": reply(after, ts),
+                "previous_message": reply(before, ts)}
+
+    await slack.event(edit("1700000500.000002", "thanks all", "win: thanks to Bo, the vendor signed"))
+    await slack.event(edit("1700000500.000006", "  Win:  cut the build time in half", "cut the build time in half?"))
+    assert [w[0] for w in wins(sessions)] == ["thanks to Bo, the vendor signed"]

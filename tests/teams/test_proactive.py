@@ -115,12 +115,14 @@ async def _wins_thread(teams, sessions) -> str:
 
 async def test_wins_are_replies_in_the_wins_thread_mentioned_or_not_and_stored_once(teams, sessions):
     root = await _wins_thread(teams, sessions)
-    mentioned = teams.message("shipped the <b>new</b> checkout &amp; more", "engineer", where="channel", root=root,
+    mentioned = teams.message("win: shipped the <b>new</b> checkout &amp; more", "engineer", where="channel", root=root,
                               html=True)
     await teams.post(mentioned)
     await teams.post(mentioned)  # Teams delivered it twice
-    await teams.post(teams.message("Hired two seniors!", "director", where="channel", root=root, mention=False))
-    await teams.post(teams.message("unrelated thread", "director", where="channel", root="999", mention=False))
+    await teams.post(teams.message("Win: Hired two seniors!", "director", where="channel", root=root, mention=False))
+    await teams.post(teams.message("win: unrelated thread", "director", where="channel", root="999", mention=False))
+    await teams.post(teams.message("Great work R&amp;D!", "director", where="channel", root=root, mention=False))
+    await teams.post(teams.message("thanks all", "engineer", where="channel", root=root))  # cheering: not a win
     with sessions() as s:
         wins = s.scalars(select(Win).where(Win.platform == "teams").order_by(Win.id)).all()
         assert [w.text for w in wins] == ["shipped the new checkout & more", "Hired two seniors!"]
@@ -138,9 +140,9 @@ async def test_a_command_in_the_wins_thread_is_still_a_command(teams, sessions):
 
 async def test_an_edited_win_is_updated_and_a_deleted_one_removed(teams, sessions):
     root = await _wins_thread(teams, sessions)
-    reply = teams.message("shipped checkout", "engineer", where="channel", root=root, mention=False)
+    reply = teams.message("win: shipped checkout", "engineer", where="channel", root=root, mention=False)
     await teams.post(reply)
-    edited = {**reply, "type": "messageUpdate", "text": "shipped checkout v2",
+    edited = {**reply, "type": "messageUpdate", "text": "win: shipped checkout v2",
               "channelData": {**reply["channelData"], "eventType": "editMessage"}}
     await teams.post(edited)
     with sessions() as s:

@@ -47,7 +47,7 @@ async def test_friday_wins_thread_collects_replies_once(teams, clock, sessions):
     await sweep(teams.ctx, clock.now(), deliverer=deliverer)
     [friday] = _runs(sessions, "friday")
     assert friday.state == "posted", friday.reason
-    reply = teams.message("we cut delivery time to 38 days", "engineer", where="channel", root=friday.message_ref,
+    reply = teams.message("win: we cut delivery time to 38 days", "engineer", where="channel", root=friday.message_ref,
                           mention=False)
     await teams.post(reply)
     await teams.post(reply)
