@@ -29,6 +29,7 @@ class Call:
     activity_id: str | None
     body: dict[str, Any]
     answer_status: int = 200
+    authorization: str | None = None  # the bot's outbound token, as sent
     at: float = field(default_factory=time.monotonic)  # when it arrived (benchmarks check rates with it)
 
     @property
@@ -109,7 +110,8 @@ class FakeBotConnector:
 
     async def create(self, request: web.Request) -> web.Response:
         body = await request.json()
-        call = Call("create", None, None, body)
+        call = Call("create", None, None, body,
+                    authorization=request.headers.get("Authorization"))
         if (failed := self._failure(call)) is not None:
             return failed
         root = self._next_id()
@@ -120,7 +122,8 @@ class FakeBotConnector:
 
     async def send(self, request: web.Request) -> web.Response:
         body = await request.json()
-        call = Call("send", request.match_info["conversation"], None, body)
+        call = Call("send", request.match_info["conversation"], None, body,
+                    authorization=request.headers.get("Authorization"))
         if (failed := self._failure(call)) is not None:
             return failed
         call.activity_id = self._next_id()
@@ -128,21 +131,24 @@ class FakeBotConnector:
 
     async def reply(self, request: web.Request) -> web.Response:
         body = await request.json()
-        call = Call("reply", request.match_info["conversation"], request.match_info["activity"], body)
+        call = Call("reply", request.match_info["conversation"], request.match_info["activity"], body,
+                    authorization=request.headers.get("Authorization"))
         if (failed := self._failure(call)) is not None:
             return failed
         return web.json_response({"id": self._next_id()})
 
     async def update(self, request: web.Request) -> web.Response:
         body = await request.json()
-        call = Call("update", request.match_info["conversation"], request.match_info["activity"], body)
+        call = Call("update", request.match_info["conversation"], request.match_info["activity"], body,
+                    authorization=request.headers.get("Authorization"))
         if (failed := self._failure(call)) is not None:
             return failed
         return web.json_response({"id": request.match_info["activity"]})
 
     async def member(self, request: web.Request) -> web.Response:
         user = request.match_info["member"]
-        call = Call("member", request.match_info["conversation"], None, {"member": user})
+        call = Call("member", request.match_info["conversation"], None, {"member": user},
+                    authorization=request.headers.get("Authorization"))
         self.calls.append(call)
         if self._lookup_failures:
             call.answer_status = self._lookup_failures.pop(0)

@@ -4,16 +4,17 @@
   msteams) the way login.botframework.com does, signs channel tokens with that key (or any other),
   and answers the Azure App Service managed identity endpoint (IDENTITY_ENDPOINT/IDENTITY_HEADER,
   which msal reads) so a UserAssignedMSI bot gets its outbound token offline. It records every
-  request, so tests see when keys were fetched.
+  request, so tests see when keys were fetched. It runs in a thread of its own (`ServerThread`).
 - `Tarpit` accepts connections and never answers: a stalled key endpoint.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socketserver
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,16 +83,39 @@ class FakeTokenService:
         return app
 
 
+class ServerThread:
+    """An aiohttp application served by its own event loop in its own thread, on a random local port.
+
+    For endpoints the SDK calls with blocking HTTP on the event loop under test (msal's token
+    requests): a server on that loop could never answer them."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._runner = web.AppRunner(app, access_log=None)
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fake-server", daemon=True)
+        self._thread.start()
+        self.url = asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
+
+    async def _start(self) -> str:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        return f"http://127.0.0.1:{self._runner.addresses[0][1]}/"
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+
 @pytest.fixture
-async def token_service() -> AsyncIterator[FakeTokenService]:
+def token_service() -> Iterator[FakeTokenService]:
     fake = FakeTokenService()
-    runner = web.AppRunner(fake.application(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    server = ServerThread(fake.application())
+    fake.url = server.url
     yield fake
-    await runner.cleanup()
+    server.close()
 
 
 class Tarpit:
