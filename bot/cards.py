@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.model import KeyResultLine
 from bot.render import format_number
 from bot.services.keyresults import colour
+from bot.services.trends import WeekChange, since_last_week
 from storage.models import KeyResult, Organization
 
 
@@ -21,19 +22,22 @@ def kr_line(
     kr: KeyResult,
     org: Organization,
     *,
-    delta: int | None = None,
     trend: tuple[int, ...] = (),
+    change: WeekChange | None = None,
     owner: str | None = None,
     level: str | None = None,
 ) -> KeyResultLine:
+    """A key result as a card line; its change "since last week" comes from `trend` (or `change` when the
+    line shows no trend), never from anything else: bot.services.trends.since_last_week is the definition."""
+    change = change or since_last_week(trend)
     return KeyResultLine(
         code=kr.key,
         title=kr.title,
         confidence=kr.confidence,
         colour=colour(kr.confidence, org.red_max, org.green_min),  # type: ignore[arg-type]
-        delta=delta,
+        delta=change.delta,
         trend=trend,
-        flagged=delta is not None and delta <= -2,
+        flagged=change.flagged,
         progress=progress_text(kr),
         owner=owner,
         level=level,

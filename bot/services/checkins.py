@@ -17,6 +17,7 @@ from bot.handlers import action, command, submit
 from bot.model import Actions, Button, Card, Form, FormField, Interaction, Option, Reply, Text
 from bot.render import render
 from bot.services.keyresults import find_key_result, may_check_in, my_key_results, owner_name
+from bot.services.trends import own_zone_trends, since_last_week
 from storage.models import CheckIn, KeyResult, Objective
 
 CHECKIN_FORM = "checkin"
@@ -77,7 +78,10 @@ def _guard(ctx: Ctx, kr: KeyResult, objective: Objective, usage: str) -> None:
         raise Refusal("not_yours", usage, code=kr.key, owner=owner_name(ctx, kr.owner_person_id))
 
 
-def _done_card(ctx: Ctx, kr: KeyResult, before: int, before_value: float | None, note: str | None) -> Reply:
+def _done_card(ctx: Ctx, kr: KeyResult, objective: Objective, before: int, before_value: float | None,
+               note: str | None) -> Reply:
+    """The reply to a check-in: the text compares with the previous check-in and says so; the line's change is
+    "since last week" (bot.services.trends.since_last_week), exactly as the team's Monday post shows it."""
     text = render(
         "checkin_done",
         code=kr.key,
@@ -88,7 +92,8 @@ def _done_card(ctx: Ctx, kr: KeyResult, before: int, before_value: float | None,
         unit=kr.unit or "",
         note=note,
     )
-    line = kr_line(kr, ctx.org, delta=kr.confidence - before, owner=owner_name(ctx, kr.owner_person_id))
+    trend = own_zone_trends(ctx.session, ctx.org, [(kr, objective)], ctx.now, 2).get(kr.id, ())
+    line = kr_line(kr, ctx.org, change=since_last_week(trend), owner=owner_name(ctx, kr.owner_person_id))
     return Reply(card=Card(None, (Text(text), line), fallback=text))
 
 
@@ -101,7 +106,7 @@ def set_confidence(ctx: Ctx, cmd: c.Confidence) -> Reply:
         ctx.session, kr, person_id=ctx.person.id, at=ctx.now, source=ctx.platform,
         confidence=cmd.confidence, note=cmd.note,
     )
-    return _done_card(ctx, kr, before, kr.current_value, cmd.note)
+    return _done_card(ctx, kr, objective, before, kr.current_value, cmd.note)
 
 
 @command(c.Progress)
@@ -114,7 +119,7 @@ def set_progress(ctx: Ctx, cmd: c.Progress) -> Reply:
     record_checkin(
         ctx.session, kr, person_id=ctx.person.id, at=ctx.now, source=ctx.platform, value=cmd.value, note=cmd.note
     )
-    return _done_card(ctx, kr, before, before_value, cmd.note)
+    return _done_card(ctx, kr, objective, before, before_value, cmd.note)
 
 
 @command(c.Mine)

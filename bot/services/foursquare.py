@@ -22,7 +22,7 @@ from bot.handlers import command
 from bot.model import Actions, Button, Card, Context, Divider, Fields, KeyResultLine, Reply, Text
 from bot.render import render
 from bot.services.keyresults import colour
-from bot.services.trends import confidence_trends
+from bot.services.trends import confidence_trends, since_last_week, weeks_ending
 from bot.services.weekly import priorities_with_owners
 from bot.weeks import shift
 from storage.models import Cycle, HealthMetric, HealthUpdate, KeyResult, Objective, Organization, Person, Plan, Team
@@ -157,19 +157,17 @@ def okr_status(
         return []
     rows.sort(key=lambda r: (order[r.owner_team_id], LEVEL_RANK.get(r.level, 9), r.objective_position,
                              r.objective_id, r.position, r.id))
-    weeks = [shift(week, -n) for n in range(max(trend_weeks, 2) - 1, -1, -1)]
-    trends = confidence_trends(session, _BOARD_KR_IDS, weeks, timezone, scope)
+    trends = confidence_trends(session, _BOARD_KR_IDS, weeks_ending(week, trend_weeks), timezone, scope)
     statuses = []
     for kr in rows:
         trend = trends.get(kr.id, ())
         confidence = trend[-1] if trend else kr.confidence
-        previous = trend[-2] if len(trend) >= 2 else None
-        delta = confidence - previous if previous is not None else None
+        change = since_last_week(trend)
         statuses.append(OkrStatus(
             kr_id=kr.id, code=kr.key, title=kr.title, objective=kr.objective, level=kr.level,
             team_id=kr.owner_team_id, team=names[kr.owner_team_id], owner=kr.owner, confidence=confidence,
-            colour=colour(confidence, org.red_max, org.green_min), previous=previous, delta=delta,
-            flagged=delta is not None and delta <= -2, progress=progress_text(kr), trend=trend,
+            colour=colour(confidence, org.red_max, org.green_min), previous=change.previous, delta=change.delta,
+            flagged=change.flagged, progress=progress_text(kr), trend=trend,
         ))
     return statuses
 

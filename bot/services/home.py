@@ -12,9 +12,8 @@ from bot.context import Ctx
 from bot.model import Actions, Button, Card, Divider, Element, Text
 from bot.render import render
 from bot.services.keyresults import my_key_results
-from bot.services.trends import confidence_trends
+from bot.services.trends import own_zone_trends
 from bot.services.weekly import week_priorities
-from bot.weeks import shift
 
 TREND_WEEKS = 6  # as on the Monday four-square
 
@@ -25,12 +24,9 @@ def home_card(ctx: Ctx) -> Card:
     elements: list[Element] = [
         Text(render("home_intro", name=ctx.person.name, week=week, count=len(rows), prefix=ctx.prefix))
     ]
-    weeks = [shift(week, -n) for n in range(TREND_WEEKS - 1, -1, -1)]
-    trends = confidence_trends(ctx.session, [kr.id for kr, _ in rows], weeks, ctx.org.timezone)
+    trends = own_zone_trends(ctx.session, ctx.org, rows, ctx.now, TREND_WEEKS)
     for kr, objective in rows:
-        trend = trends.get(kr.id, ())
-        delta = trend[-1] - trend[-2] if len(trend) >= 2 else None
-        elements.append(kr_line(kr, ctx.org, delta=delta, trend=trend, level=objective.level))
+        elements.append(kr_line(kr, ctx.org, trend=trends.get(kr.id, ()), level=objective.level))
     buttons: list[Button] = []
     if rows:
         buttons.append(Button("Check in", "checkin_open", style="primary"))

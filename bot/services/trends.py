@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -17,8 +18,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from bot.weeks import monday_of
-from storage.models import CheckIn, KeyResult
+from bot.context import ancestry, zone_of
+from bot.weeks import local_week, monday_of, shift
+from storage.models import CheckIn, KeyResult, Objective, Organization, Person
 
 # SQLite and PostgreSQL both cap bound parameters; chunk long id lists so the roll-up stays one shape.
 ID_CHUNK = 900
@@ -123,3 +125,62 @@ def confidence_trends(
 def _utc(moment: datetime) -> datetime:
     """SQLite hands stored UTC datetimes back naive; PostgreSQL hands them back aware."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# ------------------------------------------------------------------ "since last week"
+
+FLAG_DROP = 2  # a drop of this much or more since last week is flagged: "talk about this"
+
+
+@dataclass(frozen=True)
+class WeekChange:
+    """A key result's confidence now against the end of the previous ISO week: what "since last week" means."""
+
+    previous: int | None  # confidence at the end of the previous ISO week; None: no check-in by then
+    delta: int | None
+
+    @property
+    def flagged(self) -> bool:
+        return self.delta is not None and self.delta <= -FLAG_DROP
+
+
+def since_last_week(trend: tuple[int, ...]) -> WeekChange:
+    """The one definition of "since last week", used by every reply, post, page and report.
+
+    `trend` is a `confidence_trends` tuple whose last week is the current one, in the zone of the team
+    the view is about: the change is this week's value (the latest check-in) minus the value at the end
+    of the previous ISO week. It is never the change since the previous check-in; a reply that compares
+    with that says so in its words.
+    """
+    if len(trend) < 2:
+        return WeekChange(None, None)
+    return WeekChange(trend[-2], trend[-1] - trend[-2])
+
+
+def weeks_ending(week: str, count: int) -> list[str]:
+    """`count` ISO weeks ending with `week`, oldest first (at least two: this week and the one before)."""
+    return [shift(week, -n) for n in range(max(count, 2) - 1, -1, -1)]
+
+
+def own_zone_trends(session: Session, org: Organization, rows: Iterable[tuple[KeyResult, Objective]],
+                    now: datetime, count: int) -> dict[int, tuple[int, ...]]:
+    """Weekly confidence of key results shown to one person (a check-in reply, the home tab), each in the zone of
+    the team that owns it (an individual objective's: its owner's zone), ending with that zone's current week.
+
+    One statement per zone among them (usually one): the same weeks the team's Monday post counts.
+    """
+    zones: dict[str, list[int]] = defaultdict(list)
+    team_zones: dict[int, str] = {}
+    for kr, objective in rows:
+        if objective.owner_team_id is not None:
+            if objective.owner_team_id not in team_zones:  # one recursive statement: the team and its ancestors
+                team_zones[objective.owner_team_id] = zone_of(ancestry(session, objective.owner_team_id), org)
+            zone = team_zones[objective.owner_team_id]
+        else:
+            owner = session.get(Person, objective.owner_person_id) if objective.owner_person_id else None
+            zone = (owner.timezone if owner else None) or org.timezone
+        zones[zone].append(kr.id)
+    trends: dict[int, tuple[int, ...]] = {}
+    for zone, ids in zones.items():
+        trends.update(confidence_trends(session, ids, weeks_ending(local_week(now, zone), count), zone))
+    return trends

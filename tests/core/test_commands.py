@@ -44,9 +44,9 @@ def test_mine_then_confidence_by_position_code_and_title_fragment(chat, sessions
     mine = text_of(chat.say("mine"))
     assert "Zhou Qiang, your 2 key results." in mine
     assert mine.index("rd-o1-kr3") < mine.index("rd-o1-kr4")
-    assert "Confidence 5 → *7*/10." in text_of(chat.say("confidence 1 7 vendor signed"))
-    assert "Confidence 5 → *6*/10." in text_of(chat.say("conf rd-o1-kr4 6"))
-    assert "Confidence 7 → *8*/10." in text_of(chat.say("c delivery 8/10"))
+    assert "Confidence 5 → *7*/10 since the previous check-in." in text_of(chat.say("confidence 1 7 vendor signed"))
+    assert "Confidence 5 → *6*/10 since the previous check-in." in text_of(chat.say("conf rd-o1-kr4 6"))
+    assert "Confidence 7 → *8*/10 since the previous check-in." in text_of(chat.say("c delivery 8/10"))
     assert "Confidence stays *8*/10." in text_of(chat.say("c 1 8 still on track"))
     with sessions() as s:
         notes = s.scalars(select(CheckIn.note).where(CheckIn.source == "sandbox").order_by(CheckIn.id)).all()

@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 from bot.services.trends import confidence_trends, week_end, week_start
 from storage.db import transaction
+from tests.conftest import card_text
 from tests.core import builders as b
 
 WEEKS = ["2026-W45", "2026-W46", "2026-W47"]
@@ -94,3 +95,27 @@ def test_statement_count_does_not_grow_with_key_results(sessions, statements):
         assert all(len(trend) == 3 for trend in trends.values())
     assert counts[0] == counts[1], counts
     assert counts[0] <= 2  # the latest before and the rows inside in one statement (plus BEGIN on SQLite)
+
+
+def _kr_line(reply, code):
+    from bot.model import KeyResultLine
+
+    return next(e for e in reply.card.elements if isinstance(e, KeyResultLine) and e.code == code)
+
+
+def test_the_checkin_reply_and_the_monday_post_agree_on_since_last_week(chat, clock):
+    """Issue 9, finding 4: a reply said "▲ +1 since last week" (against the previous check-in) while the
+    Monday post showed the same key result at "▼ -2 since last week". Both now count from the end of the
+    previous ISO week in the team's zone; the reply names the previous check-in in its words."""
+    clock.advance(days=7)  # the week after the import: last week ended at the imported 5
+    chat.say("confidence rd-o1-kr3 2")
+    reply = chat.say("confidence rd-o1-kr3 3 one vendor is back")
+    words = card_text(reply)
+    assert "Confidence 2 → *3*/10 since the previous check-in" in words
+    line = _kr_line(reply, "rd-o1-kr3")
+    assert (line.delta, line.flagged) == (-2, True)  # 5 at the end of last week, 3 now
+    board = _kr_line(chat.say("okrs rd-efficiency"), "rd-o1-kr3")
+    assert (board.delta, board.flagged, board.confidence) == (line.delta, line.flagged, 3)
+    home_line = next(e for e in chat.core.home("sandbox", str(chat.org_id), "engineer@example.com").elements
+                     if getattr(e, "code", None) == "rd-o1-kr3")
+    assert home_line.delta == line.delta
