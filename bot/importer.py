@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.commands import WEEKDAYS, parse_time
 from bot.model import Platform
+from bot.safeyaml import MAX_BYTES, BoundedSafeLoader, TooLarge, shown
 from storage.models import (
     ChannelBinding,
     CheckIn,
@@ -60,6 +61,10 @@ KEYS = {
 }
 
 
+def too_big(size: int) -> str:
+    return f"the file has {size:,} bytes; okrbot imports files of at most {MAX_BYTES:,} bytes ({MAX_BYTES // 10**6} MB)"
+
+
 class ImportFailed(Exception):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
@@ -97,8 +102,7 @@ def _lines(node: yaml.Node, path: tuple = (), out: dict | None = None, seen: set
     return out
 
 
-# libyaml when present: a 10,000-person file parses in seconds instead of a minute.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Loader = BoundedSafeLoader  # safe, libyaml-backed, and refusing alias bombs before they expand
 
 
 def _duplicate_keys(node: yaml.Node, out: list[str], seen: set | None = None) -> list[str]:
@@ -124,6 +128,8 @@ def _duplicate_keys(node: yaml.Node, out: list[str], seen: set | None = None) ->
 
 
 def load(text: str) -> tuple[Any, dict[tuple, int]]:
+    if (size := len(text.encode("utf-8", "surrogatepass"))) > MAX_BYTES:
+        raise ImportFailed([too_big(size)])
     try:
         loader = _Loader(text)  # a safe loader; parsed once, the nodes give both the data and the lines
         try:
@@ -134,7 +140,9 @@ def load(text: str) -> tuple[Any, dict[tuple, int]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
-        raise ImportFailed([f"{where}this is not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+        problem = getattr(exc, "problem", exc)
+        raise ImportFailed([f"{where}{problem}" if isinstance(exc, TooLarge)
+                            else f"{where}this is not valid YAML ({problem})"]) from None
     if node is not None and (duplicates := _duplicate_keys(node, [])):
         raise ImportFailed(duplicates)
     return data, (_lines(node) if node is not None else {})
@@ -207,7 +215,7 @@ class Checker:
         if value is None:  # absent or written as `key:` with nothing: the default
             return default
         if value not in options:
-            self.error((*path, key), f"is {value!r}; expected one of {', '.join(options)}")
+            self.error((*path, key), f"is {shown(value)}; expected one of {', '.join(options)}")
             return default
         return value
 
@@ -216,7 +224,7 @@ class Checker:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.error((*path, key), f"is {value!r}; expected a number")
+            self.error((*path, key), f"is {shown(value)}; expected a number")
             return None
         return float(value)
 
@@ -227,7 +235,7 @@ class Checker:
         try:
             ZoneInfo(str(value))
         except (ZoneInfoNotFoundError, ValueError):
-            self.error((*path, key), f"{value!r} is not an IANA time zone (like Europe/Berlin)")
+            self.error((*path, key), f"{shown(value)} is not an IANA time zone (like Europe/Berlin)")
             return None
         return str(value)
 
@@ -240,7 +248,7 @@ class Checker:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.error((*path, key), f"is {value!r}; expected a date like 2026-10-01")
+        self.error((*path, key), f"is {shown(value)}; expected a date like 2026-10-01")
         return None
 
 
@@ -264,7 +272,7 @@ def import_text(session: Session, text: str, now: datetime, organization_id: int
     if check.errors:
         raise ImportFailed(check.errors)
     if doc.get("version") != 1:
-        check.error(("version",), f"is {doc.get('version')!r}; this okrbot reads version 1")
+        check.error(("version",), f"is {shown(doc.get('version'))}; this okrbot reads version 1")
     spec = _validate(doc, check)
     if check.errors:
         raise ImportFailed(check.errors)
@@ -294,7 +302,7 @@ def _validate(doc: dict, check: Checker) -> dict:
         if key in colours:
             value = colours[key]
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
-                check.error(("organization", "confidence_colors", key), f"is {value!r}; expected 1-10")
+                check.error(("organization", "confidence_colors", key), f"is {shown(value)}; expected 1-10")
             else:
                 org_spec[key] = value
     if org_spec["red_max"] >= org_spec["green_min"]:
@@ -319,7 +327,7 @@ def _validate(doc: dict, check: Checker) -> dict:
         item = check.mapping(raw, path, keys=KEYS["person"])
         email = check.text(item, "email", path, limit=254)
         if email and "@" not in email:
-            check.error((*path, "email"), f"{email!r} is not an email address")
+            check.error((*path, "email"), f"{shown(email)} is not an email address")
         if email and email.lower() in emails:
             check.error((*path, "email"), f"{email} appears twice")
         if email:
@@ -337,7 +345,7 @@ def _validate(doc: dict, check: Checker) -> dict:
         })
     for person in people:
         if person["manager"] is not None and str(person["manager"]).lower() not in emails:
-            check.error((*person["path"], "manager"), f"{person['manager']!r} is not in people")
+            check.error((*person["path"], "manager"), f"{shown(person['manager'])} is not in people")
 
     teams, keys, channel_owner = [], set(), {}
     for index, raw in enumerate(check.sequence(doc.get("teams"), ("teams",))):
@@ -352,7 +360,7 @@ def _validate(doc: dict, check: Checker) -> dict:
             roles[role] = []
             for i, email in enumerate(check.sequence(item.get(role), (*path, role))):
                 if isinstance(email, dict | list) or str(email).lower() not in emails:
-                    check.error((*path, role, i), f"{email!r} is not in people")
+                    check.error((*path, role, i), f"{shown(email)} is not in people")
                 else:
                     roles[role].append(str(email).lower())
         channels = check.mapping(item.get("channels"), (*path, "channels"), required=False)
@@ -393,7 +401,7 @@ def _validate(doc: dict, check: Checker) -> dict:
                 ritual_spec[name] = None
             elif parse_ritual_time(when) is None:
                 check.error((*path, "rituals", name),
-                            f"{when!r}: expected a day and a time, like \"MON 09:00\", or off")
+                            f"{shown(when)}: expected a day and a time, like \"MON 09:00\", or off")
             else:
                 ritual_spec[name] = parse_ritual_time(when)
         teams.append({
@@ -406,7 +414,7 @@ def _validate(doc: dict, check: Checker) -> dict:
         })
     for team in teams:
         if team["parent"] is not None and team["parent"] not in keys:
-            check.error((*team["path"], "parent"), f"{team['parent']!r} is not a team key")
+            check.error((*team["path"], "parent"), f"{shown(team['parent'])} is not a team key")
     _check_tree(teams, check)
 
     objectives, okeys, krkeys = [], set(), set()
@@ -424,12 +432,12 @@ def _validate(doc: dict, check: Checker) -> dict:
         if (owner_team is None) == (owner_person is None):
             check.error((*path, "owner"), "name exactly one of team: KEY or person: EMAIL")
         elif owner_team is not None and owner_team not in keys:
-            check.error((*path, "owner", "team"), f"{owner_team!r} is not a team key")
+            check.error((*path, "owner", "team"), f"{shown(owner_team)} is not a team key")
         elif owner_person is not None and str(owner_person).lower() not in emails:
-            check.error((*path, "owner", "person"), f"{owner_person!r} is not in people")
+            check.error((*path, "owner", "person"), f"{shown(owner_person)} is not in people")
         cycle = check.ref(item, "cycle", path) or (cycles[0]["name"] if cycles else None)
         if cycle not in cycle_names:
-            check.error((*path, "cycle"), f"{cycle!r} is not a cycle of this file")
+            check.error((*path, "cycle"), f"{shown(cycle)} is not a cycle of this file")
         krs = []
         for k, kr_raw in enumerate(check.sequence(item.get("key_results"), (*path, "key_results"))):
             kpath = (*path, "key_results", k)
@@ -440,11 +448,11 @@ def _validate(doc: dict, check: Checker) -> dict:
             krkeys.add(kr_key)
             confidence = kr.get("confidence", 5)
             if isinstance(confidence, bool) or not isinstance(confidence, int) or not 1 <= confidence <= 10:
-                check.error((*kpath, "confidence"), f"is {confidence!r}; expected a whole number from 1 to 10")
+                check.error((*kpath, "confidence"), f"is {shown(confidence)}; expected a whole number from 1 to 10")
                 confidence = 5
             kr_owner = check.ref(kr, "owner", kpath)
             if kr_owner is not None and str(kr_owner).lower() not in emails:
-                check.error((*kpath, "owner"), f"{kr_owner!r} is not in people")
+                check.error((*kpath, "owner"), f"{shown(kr_owner)} is not in people")
             krs.append({
                 "key": kr_key, "title": check.text(kr, "title", kpath),
                 "start": check.number(kr, "start", kpath), "target": check.number(kr, "target", kpath),
@@ -468,7 +476,8 @@ def _validate(doc: dict, check: Checker) -> dict:
     for objective in objectives:
         target = objective["aligns_to"]
         if target is not None and target not in okeys and target not in krkeys:
-            check.error((*objective["path"], "aligns_to"), f"{target!r} is neither an objective nor a key result key")
+            check.error((*objective["path"], "aligns_to"),
+                        f"{shown(target)} is neither an objective nor a key result key")
         if target == objective["key"]:
             check.error((*objective["path"], "aligns_to"), "an objective cannot align to itself")
     return {"organization": org_spec, "cycles": cycles, "people": people, "teams": teams, "objectives": objectives}

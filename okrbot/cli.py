@@ -61,23 +61,28 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from bot.importer import ImportFailed, import_text
+    from bot.importer import ImportFailed, import_text, too_big
+    from bot.safeyaml import MAX_BYTES
     from storage.db import refresh_statistics, transaction
 
     ctx = _context(args)
     path = Path(args.file)
     try:
+        if path.is_file() and (size := path.stat().st_size) > MAX_BYTES:  # refused before reading it all
+            raise ImportFailed([too_big(size)])
         text = path.read_text(encoding="utf-8")
+        with transaction(ctx.sessions) as session:
+            result = import_text(session, text, ctx.clock.now(), args.org)
     except OSError as exc:
         print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
-    try:
-        with transaction(ctx.sessions) as session:
-            result = import_text(session, text, ctx.clock.now(), args.org)
     except ImportFailed as failed:
-        print(f"{path}: nothing was imported; fix these and run again:", file=sys.stderr)
-        for error in failed.errors:
-            print(f"  {error}", file=sys.stderr)
+        if len(failed.errors) == 1:
+            print(f"{path}: nothing was imported: {failed.errors[0]}", file=sys.stderr)
+        else:
+            print(f"{path}: nothing was imported; fix these and run again:", file=sys.stderr)
+            for error in failed.errors:
+                print(f"  {error}", file=sys.stderr)
         return 1
     refresh_statistics(ctx.engine)
     counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())

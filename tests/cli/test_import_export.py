@@ -170,7 +170,7 @@ BROKEN = {
                       ["teams[2].channels.slack: C0ECOLOGY is already the channel of team ecology"]),
     "end before start": (_broken("end: 2026-12-31", "end: 2026-09-30"), ["line 17: cycle.end: must be after start"]),
     "alias to itself": (_broken("leads: [ceo@example.com]", "leads: &self [*self]"),
-                        ["line 32: teams[0].leads[0]: [[...]] is not in people"]),
+                        ["line 32: the alias *self is inside its own anchor &self"]),
     "misspelt key": (_broken("    aligns_to: ecology-o7\n    key_results:\n      - {key: rd-o1-kr1",
                              "    aligns-to: ecology-o7\n    key_results:\n      - {key: rd-o1-kr1"),
                      ["objectives[6].aligns-to: is not a key of this format; did you mean aligns_to?"]),
@@ -192,7 +192,7 @@ def test_a_bad_file_is_refused_whole_with_the_line_and_what_is_expected(
     path.write_text(text)
     code, out, err = okrbot(monkeypatch, capsys, database_url, "import", str(path))
     assert code == 1 and out == ""
-    assert err.startswith(f"{path}: nothing was imported; fix these and run again:")
+    assert err.startswith(f"{path}: nothing was imported")
     for fragment in expected:
         assert fragment in err
     assert "Traceback" not in err
