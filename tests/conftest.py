@@ -24,6 +24,7 @@ from bot.timesource import ManualClock
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.migrate import upgrade
 from tests.fakes.bot_connector import bot_connector  # noqa: F401 - the fake Bot Connector fixture
+from tests.fakes.entra import entra  # noqa: F401 - the fake Entra ID token endpoint (HTTPS, via a proxy)
 from tests.fakes.slack_api import fake_slack  # noqa: F401 - the fake Slack Web API fixture
 from tests.fakes.token_service import tarpit, token_service  # noqa: F401 - signing keys, a stalled endpoint
 

@@ -74,3 +74,24 @@ async def test_a_token_signed_wrong_or_for_someone_else_is_401_and_changes_nothi
         assert s.scalar(select(func.count()).select_from(ConversationRef)) == 0
         assert s.scalar(select(func.count()).select_from(CheckIn).where(CheckIn.source == "teams")) == 0
         assert s.scalar(select(KeyResult.confidence).where(KeyResult.key == "rd-o1-kr3")) != 9
+
+
+@pytest.fixture
+async def single_tenant(database_url, clock, org_id, bot_connector, token_service, entra, monkeypatch):
+    harness, client = await start_harness(database_url, clock, bot_connector, monkeypatch, app_id=APP_ID,
+                                          teams_openid_metadata_url=token_service.metadata_url)
+    yield harness, token_service, entra
+    await client.close()
+    harness.ctx.engine.dispose()
+
+
+async def test_a_single_tenant_bot_answers_with_a_token_from_its_tenant(single_tenant, sessions):
+    teams, keys, entra = single_tenant
+    token = keys.channel_token(APP_ID, teams.connector.url)
+    response = await teams.post(teams.message("confidence rd-o1-kr3 9"), headers={"Authorization": f"Bearer {token}"})
+    assert response.status == 201, await response.text()
+    [reply] = teams.connector.of("reply")
+    assert reply.authorization == f"Bearer outbound-{APP_ID}-1"
+    [request] = entra.token_requests
+    assert request["client_id"] == APP_ID and request["client_secret"] == "secret"
+    assert request["grant_type"] == "client_credentials" and request["scope"] == "https://api.botframework.com/.default"
