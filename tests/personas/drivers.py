@@ -1,0 +1,346 @@
+"""How the persona sweep talks to each platform: the real HTTP routes, the fakes recording the rest.
+
+A driver types a command, clicks a button or submits a form as a persona, checks the answer (no 5xx,
+no apology) and returns what okrbot showed in return: the buttons and forms of every reply, message
+and dialog that came back (`Shown`). The sweep decides what to do with them.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from adapters.slack import BRIDGE
+from bot.render import render_error
+from storage.models import Person
+from tests.personas.conftest import Persona
+
+APOLOGY = "something went wrong"
+assert APOLOGY in render_error("internal").lower()  # the wording the sweep must never see
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A button or a form okrbot showed; `key` is what makes two of them the same thing to try."""
+
+    kind: str  # "button" | "form"
+    key: tuple
+    payload: Any = field(compare=False, hash=False)
+    where: str = field(default="", compare=False, hash=False)
+
+
+@dataclass
+class Trace:
+    """Everything the sweep did, for the failure message: the last steps say how it got there."""
+
+    steps: list[str] = field(default_factory=list)
+
+    def add(self, platform: str, persona: Persona, what: str) -> None:
+        self.steps.append(f"{platform} {persona.key}: {what[:120]}")
+
+    def tail(self) -> str:
+        return "\n".join(self.steps[-8:])
+
+
+def check(trace: Trace, status: int, body: str) -> None:
+    """No server error, and no apology in what okrbot wrote (HTML or JSON escapes undone first)."""
+    assert status < 500, f"HTTP {status}\n{body[:500]}\nafter:\n{trace.tail()}"
+    words = html_lib.unescape(body).lower()
+    at = words.find(APOLOGY)
+    assert at < 0, f"apology shown:\n...{words[max(0, at - 300):at + 300]}...\nafter:\n{trace.tail()}"
+
+
+def _button_key(action_id: str, value: str) -> tuple:
+    return ("button", action_id.split("#", 1)[0], value)
+
+
+# ------------------------------------------------------------------ the sandbox (HTML forms)
+
+
+class SandboxDriver:
+    platform = "sandbox"
+
+    def __init__(self, client, sessions, org_id: int, trace: Trace) -> None:
+        self.client, self.sessions, self.org_id, self.trace = client, sessions, org_id, trace
+        self.current: str | None = None
+        with sessions() as s:
+            self.ids = {p.email: p.id for p in s.scalars(select(Person).where(Person.org_id == org_id))}
+
+    def channel(self, persona: Persona) -> str:
+        return persona.team or "dm"
+
+    async def _as(self, persona: Persona) -> None:
+        if self.current != persona.email:
+            response = await self.client.post("/sandbox/as", data={"person": str(self.ids[persona.email])},
+                                              allow_redirects=False)
+            assert response.status == 303, await response.text()
+            self.current = persona.email
+
+    async def _page(self, persona: Persona, response) -> list[Shown]:
+        text = await response.text()
+        check(self.trace, response.status, text)
+        return self.shown(text, self.channel(persona))
+
+    @staticmethod
+    def shown(page: str, channel: str) -> list[Shown]:
+        found: list[Shown] = []
+        for form in re.finditer(r'<form method="post" action="([^"]+/actions)">(.*?)</form>', page, re.S):
+            fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.group(2)))
+            fields = {k: html_lib.unescape(v) for k, v in fields.items()}
+            found.append(Shown("button", _button_key(fields["action_id"], fields["value"]), fields,
+                               html_lib.unescape(form.group(1))))
+        dialog = re.search(r'<dialog.*?<form method="post" action="(/sandbox/forms/\d+)"(.*?)</form>', page, re.S)
+        if dialog:
+            values: dict[str, str] = {}
+            body = dialog.group(2)
+            for tag in re.finditer(r'<(input|select|textarea) ([^>]*)>(.*?)(?=<(?:input|select|textarea|/div))',
+                                   body, re.S):
+                name = re.search(r'name="([^"]+)"', tag.group(2))
+                if not name:
+                    continue
+                value = re.search(r'value="([^"]*)"', tag.group(2)) if tag.group(1) == "input" else None
+                if tag.group(1) == "select":
+                    value = re.search(r'<option value="([^"]*)" selected', tag.group(3)) or re.search(
+                        r'<option value="([^"]*)"', tag.group(3))
+                if tag.group(1) == "textarea":
+                    value = re.match(r"(.*?)</textarea>", tag.group(3), re.S)
+                values[html_lib.unescape(name.group(1))] = html_lib.unescape(value.group(1)) if value else ""
+            form_id = re.search(r'id="form-title">([^<]*)<', body)
+            found.append(Shown("form", ("form", form_id.group(1) if form_id else dialog.group(1)), values,
+                               dialog.group(1)))
+        return found
+
+    async def command(self, persona: Persona, text: str) -> list[Shown]:
+        self.trace.add(self.platform, persona, f"/okr {text}")
+        await self._as(persona)
+        response = await self.client.post(f"/sandbox/c/{self.channel(persona)}/messages", data={"text": f"/okr {text}"})
+        return await self._page(persona, response)
+
+    async def click(self, persona: Persona, item: Shown) -> list[Shown]:
+        self.trace.add(self.platform, persona, f"click {item.key}")
+        await self._as(persona)
+        response = await self.client.post(item.where, data=item.payload)
+        return await self._page(persona, response)
+
+    async def submit(self, persona: Persona, item: Shown) -> list[Shown]:
+        self.trace.add(self.platform, persona, f"submit {item.key}")
+        await self._as(persona)
+        response = await self.client.post(item.where, data=fill(item.payload))
+        return await self._page(persona, response)
+
+    async def stranger(self, persona: Persona) -> None:
+        """Nobody signed in: the sandbox asks who you are, whatever is posted."""
+        self.trace.add(self.platform, persona, "not signed in")
+        self.client.session.cookie_jar.clear()
+        self.current = None
+        for path, data in (("/sandbox/c/rd-efficiency/messages", {"text": "/okr mine"}),
+                           ("/sandbox/c/rd-efficiency/actions", {"action_id": "checkin_open", "message_id": "1"}),
+                           ("/sandbox/forms/1", {})):
+            response = await self.client.post(path, data=data, allow_redirects=False)
+            check(self.trace, response.status, await response.text())
+
+    async def rituals(self, persona: Persona, team: str, rituals: list[str]) -> list[Shown]:
+        """Each ritual through the sandbox's own "post it now" buttons, as a person of the team."""
+        found: list[Shown] = []
+        await self._as(persona)
+        for ritual in rituals:
+            self.trace.add(self.platform, persona, f"ritual {ritual} of {team}")
+            response = await self.client.post(f"/sandbox/c/{team}/rituals", data={"ritual": ritual})
+            found = await self._page(persona, response)
+        for name in ("dm",):  # the report and the nudge go to people directly
+            response = await self.client.get(f"/sandbox/c/{name}")
+            found += await self._page(persona, response)
+        return found
+
+
+def fill(values: dict[str, str]) -> dict[str, str]:
+    """A form as a person fills it: what is shown is kept, an empty box gets a plausible answer."""
+    filled = {}
+    for name, value in values.items():
+        if value:
+            filled[name] = value
+        elif name.startswith(("value", "number")):
+            filled[name] = "42"
+        else:
+            filled[name] = "sweep answer"
+    return filled
+
+
+# ------------------------------------------------------------------ Slack (signed requests, the fake Web API)
+
+
+def objects(node: Any) -> Iterator[dict]:
+    """Every JSON object in a payload (Block Kit, Adaptive Card, an activity), depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from objects(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from objects(item)
+
+
+def slack_buttons(payload: Any) -> list[tuple[str, str]]:
+    return [(node["action_id"], node.get("value", "")) for node in objects(payload)
+            if node.get("type") == "button" and "action_id" in node and "url" not in node]
+
+
+class SlackDriver:
+    platform = "slack"
+
+    def __init__(self, sender, fake, app, trace: Trace) -> None:
+        self.sender, self.fake, self.app, self.trace = sender, fake, app, trace
+        self.users: dict[str, str] = {}
+
+    def user(self, persona: Persona) -> str:
+        if persona.key not in self.users:
+            self.users[persona.key] = f"U0{persona.key.upper()}"
+            self.fake.add_user(self.users[persona.key], persona.email, persona.name)
+        return self.users[persona.key]
+
+    @staticmethod
+    def channel(persona: Persona) -> str:
+        return {"rd-efficiency": "C0RDEFF", "ecology": "C0ECOLOGY"}.get(persona.team or "", f"D0{persona.key.upper()}")
+
+    async def _after(self, mark: int, status: int, body: Any, channel: str) -> list[Shown]:
+        await self.app[BRIDGE].drain()
+        text = json.dumps(body) if not isinstance(body, str) else body
+        check(self.trace, status, text)
+        found = [Shown("button", _button_key(a, v), (a, v), channel) for a, v in slack_buttons(body)]
+        for call in self.fake.calls[mark:]:
+            check(self.trace, 200, json.dumps(call.body))
+            if call.method == "views.open":
+                view = call.body["view"]
+                found.append(Shown("form", ("form", view.get("callback_id")), view, channel))
+            else:
+                where = call.body.get("channel") or channel
+                found += [Shown("button", _button_key(a, v), (a, v), where) for a, v in slack_buttons(call.body)]
+        return found
+
+    async def command(self, persona: Persona, text: str) -> list[Shown]:
+        self.trace.add(self.platform, persona, f"/okr {text}")
+        mark, channel = len(self.fake.calls), self.channel(persona)
+        status, body = await self.sender.command(text, user=self.user(persona), channel=channel)
+        return await self._after(mark, status, body, channel)
+
+    async def click(self, persona: Persona, item: Shown) -> list[Shown]:
+        self.trace.add(self.platform, persona, f"click {item.key}")
+        mark = len(self.fake.calls)
+        action_id, value = item.payload
+        status, body = await self.sender.click(action_id, value, user=self.user(persona), channel=item.where)
+        return await self._after(mark, status, body, item.where)
+
+    async def submit(self, persona: Persona, item: Shown) -> list[Shown]:
+        self.trace.add(self.platform, persona, f"submit {item.key}")
+        mark = len(self.fake.calls)
+        view = item.payload
+        shown = {}
+        for block in view["blocks"]:
+            if block["type"] == "input" and block["element"]["type"] == "plain_text_input":
+                shown[block["block_id"]] = block["element"].get("initial_value", "")
+        status, body = await self.sender.submit(view, fill(shown), user=self.user(persona))
+        return await self._after(mark, status, body, item.where)
+
+    async def stranger(self, persona: Persona) -> None:
+        await self.command(persona, "mine")
+        await self.click(persona, Shown("button", (), ("checkin_open", ""), "C0RDEFF"))
+
+    def posts(self, mark: int) -> list[Shown]:
+        found = []
+        for call in self.fake.calls[mark:]:
+            check(self.trace, 200, json.dumps(call.body))
+            where = call.body.get("channel") or ""
+            found += [Shown("button", _button_key(a, v), (a, v), where) for a, v in slack_buttons(call.body)]
+        return found
+
+
+# ------------------------------------------------------------------ Teams (Bot Framework activities, fake connector)
+
+
+def teams_actions(card: Any) -> list[dict]:
+    return [node["data"] for node in objects(card)
+            if node.get("type") == "Action.Submit" and isinstance(node.get("data"), dict)]
+
+
+def teams_inputs(card: dict) -> dict[str, str]:
+    return {item["id"]: str(item.get("value", "")) for item in card.get("body", [])
+            if str(item.get("type", "")).startswith("Input.")}
+
+
+class TeamsDriver:
+    platform = "teams"
+
+    def __init__(self, harness, trace: Trace) -> None:
+        self.harness, self.trace = harness, trace
+
+    def _shown(self, card: dict, where: str, reply_to: str | None = None) -> list[Shown]:
+        found = []
+        for data in teams_actions(card):
+            ours = data.get("okrbot") or {}
+            if "form" in ours:
+                form = ours["form"]
+                found.append(Shown("form", ("form", form.get("form_id")),
+                                   (data, teams_inputs(card), reply_to), where))
+            elif "action" in ours:
+                found.append(Shown("button", _button_key(str(ours["action"]), str(ours.get("value", ""))), data,
+                                   where))
+        return found
+
+    async def _after(self, mark: int, response, where: str, dialog_kind: str) -> list[Shown]:
+        text = await response.text()
+        check(self.trace, response.status, text)
+        found: list[Shown] = []
+        if text and dialog_kind:
+            body = json.loads(text)
+            task = (body or {}).get("task") or {}
+            if task.get("type") == "continue":
+                found += self._shown(task["value"]["card"]["content"], "dialog")
+        for call in self.harness.connector.calls[mark:]:
+            check(self.trace, call.answer_status if call.answer_status >= 500 else 200, json.dumps(call.body))
+            if call.card is not None:
+                found += self._shown(call.card, where, call.activity_id or call.body.get("id"))
+        return found
+
+    async def command(self, persona: Persona, text: str) -> list[Shown]:
+        self.trace.add(self.platform, persona, f"@okrbot {text}")
+        mark = len(self.harness.connector.calls)
+        response = await self.harness.post(self.harness.message(text, persona.key))
+        return await self._after(mark, response, "personal", "")
+
+    async def click(self, persona: Persona, item: Shown) -> list[Shown]:
+        self.trace.add(self.platform, persona, f"click {item.key}")
+        mark = len(self.harness.connector.calls)
+        where = "channel" if item.where == "channel" else "personal"
+        response = await self.harness.post(self.harness.invoke("task/fetch", item.payload, persona.key, where))
+        return await self._after(mark, response, item.where, "fetch")
+
+    async def submit(self, persona: Persona, item: Shown) -> list[Shown]:
+        self.trace.add(self.platform, persona, f"submit {item.key}")
+        data, inputs, reply_to = item.payload
+        mark = len(self.harness.connector.calls)
+        values = {**data, **fill(inputs)}
+        if item.where == "dialog":
+            response = await self.harness.post(self.harness.invoke("task/submit", values, persona.key))
+            return await self._after(mark, response, "personal", "submit")
+        activity = self.harness.activity(persona.key, value=values, replyToId=reply_to or "1")
+        response = await self.harness.post(activity)
+        return await self._after(mark, response, item.where, "")
+
+    async def stranger(self, persona: Persona) -> None:
+        await self.command(persona, "mine")
+        await self.click(persona, Shown("button", (), {"okrbot": {"action": "checkin_open", "value": ""}}, "personal"))
+
+    def posts(self, mark: int) -> list[Shown]:
+        found = []
+        for call in self.harness.connector.calls[mark:]:
+            check(self.trace, 200, json.dumps(call.body))
+            if call.card is not None:
+                where = "channel" if "thread.tacv2" in (call.conversation or "") else "personal"
+                found += self._shown(call.card, where, call.activity_id)
+        return found
