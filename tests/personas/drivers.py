@@ -218,6 +218,8 @@ class SlackDriver:
             if call.method == "views.open":
                 view = call.body["view"]
                 found.append(Shown("form", ("form", view.get("callback_id")), view, channel))
+            elif call.method == "views.publish":  # the App Home tab
+                found += [Shown("button", _button_key(a, v), (a, v), "home") for a, v in slack_buttons(call.body)]
             else:
                 where = call.body.get("channel") or channel
                 found += [Shown("button", _button_key(a, v), (a, v), where) for a, v in slack_buttons(call.body)]
@@ -233,8 +235,21 @@ class SlackDriver:
         self.trace.add(self.platform, persona, f"click {item.key}")
         mark = len(self.fake.calls)
         action_id, value = item.payload
-        status, body = await self.sender.click(action_id, value, user=self.user(persona), channel=item.where)
+        if item.where == "home":
+            status, body = await self.sender.click(action_id, value, user=self.user(persona), channel=None,
+                                                   view={"id": "V0HOME", "type": "home"})
+        else:
+            status, body = await self.sender.click(action_id, value, user=self.user(persona), channel=item.where)
         return await self._after(mark, status, body, item.where)
+
+    async def home(self, persona: Persona) -> list[Shown]:
+        """The App Home tab, as Slack asks for it when the person opens it."""
+        self.trace.add(self.platform, persona, "opens the App Home")
+        mark = len(self.fake.calls)
+        status, body = await self.sender.event({"type": "app_home_opened", "user": self.user(persona),
+                                                "channel": f"D0{persona.key.upper()}", "tab": "home",
+                                                "event_ts": "1700000000.000001"})
+        return await self._after(mark, status, body, "home")
 
     async def submit(self, persona: Persona, item: Shown) -> list[Shown]:
         self.trace.add(self.platform, persona, f"submit {item.key}")
@@ -250,6 +265,7 @@ class SlackDriver:
     async def stranger(self, persona: Persona) -> None:
         await self.command(persona, "mine")
         await self.click(persona, Shown("button", (), ("checkin_open", ""), "C0RDEFF"))
+        await self.home(persona)
 
     def posts(self, mark: int) -> list[Shown]:
         found = []

@@ -141,8 +141,8 @@ async def test_slack(database_url, clock, demo_org, fake_slack, caplog):
         await app[BRIDGE].drain()
         posted = driver.posts(mark)
 
-        async def posts(_persona: Persona) -> list[Shown]:
-            return posted
+        async def posts(persona: Persona) -> list[Shown]:
+            return posted + await driver.home(persona)
 
         await Sweep(driver).run(people, posts)
     finally:
