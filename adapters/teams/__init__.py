@@ -15,10 +15,15 @@ log = logging.getLogger(__name__)
 
 def setup(app: web.Application, ctx) -> None:
     """Register /api/messages and ctx.messengers["teams"] on the shared web application."""
-    from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+    from botbuilder.integration.aiohttp import (
+        CloudAdapter,
+        ConfigurationBotFrameworkAuthentication,
+        ConfigurationServiceClientCredentialFactory,
+    )
 
     from adapters.teams.auth import auth_configuration
     from adapters.teams.bot import OkrTeamsBot
+    from adapters.teams.credentials import KeptCredentials
     from adapters.teams.delivery import Delivery
     from adapters.teams.endpoint import TEAMS, TeamsEndpoint, messages
     from adapters.teams.messenger import TeamsMessenger
@@ -31,7 +36,8 @@ def setup(app: web.Application, ctx) -> None:
             "from anyone. This is for local testing only; never expose this server.\n%s", "!" * 78, "!" * 78
         )
     configuration = auth_configuration(settings)
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
+    credentials = KeptCredentials(ConfigurationServiceClientCredentialFactory(configuration))
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration, credentials_factory=credentials))
     delivery = Delivery()
     bot = OkrTeamsBot(ctx.core, ctx.clock, delivery)
     app[TEAMS] = TeamsEndpoint(adapter, bot)

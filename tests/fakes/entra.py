@@ -6,7 +6,7 @@ instance discovery call to it first). So the tests give msal the real host name:
 requests (msal's HTTP client) at a local CONNECT proxy, which pipes every tunnel to a local TLS
 server holding a certificate for login.microsoftonline.com made here, and REQUESTS_CA_BUNDLE makes
 requests trust that certificate. The server answers tenant discovery and the client-credentials
-token request, records each token request, and can stall (`stall`) to play a hung endpoint.
+token request, records each token request, and can stall (`stall` seconds) to play a hung endpoint.
 
 Everything runs in a thread of its own: msal's requests block the event loop under test.
 """
@@ -58,7 +58,7 @@ def _certificate(directory: Path) -> tuple[Path, Path]:
 @dataclass
 class FakeEntra:
     token_requests: list[dict[str, str]] = field(default_factory=list)  # the forms msal posted
-    stall: threading.Event = field(default_factory=threading.Event)  # set: token requests hang until closed
+    stall: float = 0.0  # seconds each token request hangs before it is answered
     closing: threading.Event = field(default_factory=threading.Event)
 
     async def discovery(self, request: web.Request) -> web.Response:
@@ -69,8 +69,8 @@ class FakeEntra:
 
     async def token(self, request: web.Request) -> web.Response:
         form = dict(await request.post())
-        if self.stall.is_set():
-            await asyncio.get_running_loop().run_in_executor(None, self.closing.wait)
+        if self.stall:
+            await asyncio.get_running_loop().run_in_executor(None, self.closing.wait, self.stall)
         self.token_requests.append({key: str(value) for key, value in form.items()})
         return web.json_response({"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600,
                                   "access_token": f"outbound-{form.get('client_id')}-{len(self.token_requests)}"})
