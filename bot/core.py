@@ -3,6 +3,8 @@
 Adapters call `Core.handle` (from a worker thread: it does blocking SQL). Bad input never escapes as
 an exception: a `Refusal` rolls the transaction back and becomes a friendly card; anything
 unexpected is logged with its stack trace and the person gets an apology, never the trace.
+An Interaction with a key is claimed in that same transaction (bot.inbox): a second arrival of one
+form or command stores nothing, and a refused form can be sent again.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Importing the service modules registers their handlers.
-from bot import handlers
+from bot import handlers, inbox
 from bot import services as _services  # noqa: F401
 from bot.commands import USAGE, UsageError, parse
 from bot.context import PREFIX, Ctx, resolve_actor
@@ -41,8 +43,17 @@ class Core:
         prefix = PREFIX.get(interaction.platform, "/okr")
         try:
             with transaction(self.sessions) as session:
-                return self._dispatch(session, interaction)
+                if interaction.key and not inbox.claim(session, interaction.key, self.clock.now()):
+                    log.info("duplicate %s %s ignored", interaction.kind, interaction.key)
+                    return duplicate_reply()
+                reply = self._dispatch(session, interaction)
+                if reply.errors:
+                    raise _Refused(reply)  # a form sent back with errors keeps nothing, its claim included
+                return reply
+        except _Refused as refused:
+            return refused.reply
         except Refusal as refusal:
+            self._settle(interaction)
             return refusal_reply(refusal, prefix, interaction.kind == "submit")
         except IntegrityError:
             if interaction.kind.startswith("message"):
@@ -50,10 +61,22 @@ class Core:
                 log.info("duplicate delivery of message %s ignored", interaction.message_id)
                 return Reply()
             log.exception("failed to handle %s %s", interaction.kind, interaction.name or interaction.text[:40])
+            self._settle(interaction)
             return Reply(card=Card(None, (Text(render_error("internal")),), fallback="Something went wrong"))
         except Exception:
             log.exception("failed to handle %s %s", interaction.kind, interaction.name or interaction.text[:40])
+            self._settle(interaction)
             return Reply(card=Card(None, (Text(render_error("internal")),), fallback="Something went wrong"))
+
+    def _settle(self, interaction: Interaction) -> None:
+        """A recorded command that was answered with a refusal or an apology is done: no process redoes it.
+        (A form's claim simply rolled back with the refusal: the corrected form can be sent again.)"""
+        if interaction.key is None or interaction.kind != "command":
+            return
+        try:
+            inbox.settle(self.sessions, interaction.key, self.clock.now())
+        except Exception:  # noqa: BLE001 - the database is gone too; the next process will try the command again
+            log.exception("could not mark %s done", interaction.key)
 
     def knows_account(self, platform: str, workspace: str, account_id: str) -> bool:
         """Whether a platform account is linked to a person already: adapters look up an email only if not."""
@@ -114,6 +137,19 @@ class Core:
         if handler is None:
             raise Refusal("stale_action")
         return handler(ctx, interaction)
+
+
+class _Refused(Exception):
+    """Rolls back a transaction whose form came back with errors."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__("form refused")
+        self.reply = reply
+
+
+def duplicate_reply() -> Reply:
+    message = render_error("already_done")
+    return Reply(card=Card(None, (Text(message),), fallback=message), duplicate=True)
 
 
 def refusal_reply(refusal: Refusal, prefix: str, in_form: bool) -> Reply:

@@ -54,6 +54,9 @@ class Interaction:
     thread_id: str | None = None
     actor_email: str | None = None  # when the adapter knows it; used to link unknown accounts
     actor_name: str | None = None
+    # The platform's id for this one sending (Slack view id and hash, a trigger_id, a Teams form token):
+    # a second arrival with the same key is handled as a duplicate and stores nothing (bot.inbox).
+    key: str | None = None
 
 
 # ---------------------------------------------------------------- cards
@@ -199,12 +202,15 @@ class Reply:
     - `form` asks the adapter to open a form (a Slack modal, a Teams dialog).
     - `errors` (field name -> message) sends a submitted form back with the errors by the fields.
     - nothing set: acknowledge silently (e.g. a thread reply that was recorded as a win).
+    - `duplicate`: the Interaction's key was handled before, nothing was done; `card` says so, for the
+      adapters that show it (a replayed command) rather than stay quiet (a second click on Submit).
     """
 
     card: Card | None = None
     visibility: Literal["ephemeral", "channel"] = "ephemeral"
     form: Form | None = None
     errors: Mapping[str, str] | None = None
+    duplicate: bool = False
 
 
 # ---------------------------------------------------------------- outbound

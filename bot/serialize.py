@@ -1,4 +1,5 @@
-"""Cards and Forms as plain dicts, so they can be stored as JSON (the sandbox keeps every message in SQL).
+"""Cards, Forms and Interactions as plain dicts, so they can be stored as JSON (the sandbox keeps every
+message in SQL; a slash command acknowledged before it was done is kept in the inbox).
 
 Lossless both ways: `card_from_dict(card_to_dict(card)) == card`. Each element carries its type
 name, so a stored card can be drawn again after a restart by any renderer.
@@ -19,6 +20,7 @@ from bot.model import (
     Fields,
     Form,
     FormField,
+    Interaction,
     KeyResultLine,
     Option,
     Text,
@@ -73,3 +75,12 @@ def form_from_dict(data: dict[str, Any]) -> Form:
         for field in data.get("fields", ())
     )
     return Form(**values)
+
+
+def interaction_to_dict(interaction: Interaction) -> dict[str, Any]:
+    """An Interaction as JSON, kept while the work it asks for is not done yet (bot.inbox)."""
+    return {**asdict(interaction), "form": dict(interaction.form)}
+
+
+def interaction_from_dict(data: dict[str, Any]) -> Interaction:
+    return Interaction(**{f.name: data[f.name] for f in fields(Interaction) if f.name in data})

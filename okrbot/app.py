@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +26,8 @@ class AppContext:
     clock: Clock
     # One Messenger per platform, registered by each adapter's setup; the rituals post through them.
     messengers: dict[str, Messenger] = field(default_factory=dict)
+    # Per platform, how to finish work acknowledged by a process that stopped before doing it (okrbot.pending).
+    finishers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = field(default_factory=dict)
 
 
 def build_context(settings: Settings, clock: Clock | None = None, migrate: bool | None = None) -> AppContext:

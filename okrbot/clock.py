@@ -25,10 +25,12 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import inbox
 from bot.rituals import runs
 from bot.rituals.delivery import Deliverer
 from bot.rituals.sweep import CLAIMER, SweepResult, sweep
 from okrbot.app import AppContext
+from okrbot.pending import STALE, finish_pending
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 30
@@ -70,7 +72,17 @@ class RitualClock:
         if result.due or result.resumed or result.skipped:
             log.info("sweep: %s", result)
         self.last = result
+        await self._inbox()
         return result
+
+    async def _inbox(self) -> None:
+        """Commands a stopped server acknowledged and left undone are finished here too; old keys forgotten."""
+        now = self.ctx.clock.now()
+        await finish_pending(self.ctx, now - STALE)
+        try:
+            await asyncio.to_thread(inbox.purge, self.ctx.sessions, now)
+        except Exception:  # noqa: BLE001 - a database hiccup; the next tick purges
+            log.exception("could not purge the inbox")
 
     def scheduler(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone="UTC")

@@ -45,4 +45,16 @@ def build_app(ctx: AppContext) -> web.Application:
     from adapters.web import setup as setup_dashboard
 
     setup_dashboard(app, ctx)
+    if ctx.finishers:
+        app.cleanup_ctx.append(_finish_pending)
     return app
+
+
+async def _finish_pending(app: web.Application):
+    """On start, finish the commands a crashed process acknowledged but never did (in the background:
+    the server answers at once); on stop, let that finish."""
+    from okrbot.pending import finish_pending
+
+    task = asyncio.create_task(finish_pending(app[CONTEXT]))
+    yield
+    await asyncio.gather(task, return_exceptions=True)

@@ -337,3 +337,21 @@ class SandboxMessage(Base):
     card: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class InboxEntry(Base):
+    """Something a person sent (a form submission, a slash command), by the key its platform gives each
+    sending; the unique key is what makes handling it exactly-once (bot.inbox).
+
+    No org_id: a key is claimed before the organization is resolved, and keys are platform-namespaced
+    ids that are unique across workspaces. `payload` is set only for work acknowledged before it was
+    done (a slow slash command): what any process needs to finish it after a crash.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_done_at", "done_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    payload: Mapped[dict | None] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -270,39 +270,30 @@ async def submit(request: web.Request) -> web.Response:
     message_id = row_id(request.match_info["message"])
     data = await posted(request)
 
-    def claim() -> tuple[dict, str, bool] | None:
-        """Mark the form sent before it runs, in one locking transaction (BEGIN IMMEDIATE on SQLite,
-        FOR UPDATE on PostgreSQL): the second POST of a double click waits, then finds it taken."""
-        with transaction(ctx.sessions) as session:
+    def load() -> tuple[dict, str] | None:
+        with ctx.sessions() as session:
             found = _dialog(session, who, message_id, {}, {}) if message_id else None
-            if found is None:
-                return None
-            # populate_existing: the row was read before the lock; take the state the lock waited for.
-            row = session.get(SandboxMessage, message_id, with_for_update=True, populate_existing=True)
-            if row is None:
-                return None
-            claimed = not row.card.get("done")
-            if claimed:
-                row.card = {**row.card, "done": True}
-            return found, row.channel_id, claimed
+            row = session.get(SandboxMessage, message_id) if found else None
+            return (found, row.channel_id) if found and row else None
 
-    def mark(done: bool) -> None:
+    def done() -> None:
+        """Drawn as sent from now on (the inbox key, claimed with the saving, is what makes it save once)."""
         with transaction(ctx.sessions) as session:
             row = session.get(SandboxMessage, message_id, with_for_update=True)
-            row.card = {**(row.card or {}), "done": done}
+            row.card = {**(row.card or {}), "done": True}
 
-    loaded = await asyncio.to_thread(claim)
+    loaded = await asyncio.to_thread(load)
     if loaded is None:
         raise web.HTTPNotFound(text="That form is not yours or no longer exists.")
-    dialog, chan, claimed = loaded
-    if not claimed:
-        return see_other(channel_url(chan, notice="That form was already sent; nothing was saved twice.") + "#latest")
+    dialog, chan = loaded
     form = dialog["form"]
     values = {f["name"]: str(data.get(f["name"], ""))[:MAX_MESSAGE] for f in form["fields"]}
-    interaction = _interaction(who, chan, "submit", name=form["form_id"], form=values, value=form.get("metadata", ""))
+    interaction = _interaction(who, chan, "submit", name=form["form_id"], form=values, value=form.get("metadata", ""),
+                               key=f"sandbox:form:{message_id}")
     reply = await asyncio.to_thread(_handle, ctx, interaction)
-    if reply.errors:
-        await asyncio.to_thread(mark, False)  # nothing was saved: the form can be sent again, corrected
+    if reply.duplicate:  # a double click: the first POST saved it
+        return see_other(channel_url(chan, notice=reply.card.fallback if reply.card else "") + "#latest")
+    if reply.errors:  # nothing was saved: the form can be sent again, corrected
 
         def again() -> str:
             with ctx.sessions() as session:
@@ -311,6 +302,7 @@ async def submit(request: web.Request) -> web.Response:
                 return _render(session, who, chan, team, request, dialog=shown)
 
         return _html(await asyncio.to_thread(again), status=422)
+    await asyncio.to_thread(done)
     opened = await asyncio.to_thread(_store_reply, ctx, who, chan, reply)
     return _after(chan, opened)
 

@@ -19,9 +19,10 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import web_client
-from adapters.slack.listeners import ACK_BUDGET_SECONDS, Bridge
+from adapters.slack.listeners import ACK_BUDGET_SECONDS, SLACK, Bridge
 from adapters.slack.manifest import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
 from adapters.slack.messenger import SlackMessenger, TokenSource
 from adapters.slack.stores import InstallationStore, OAuthStateStore
@@ -94,8 +95,13 @@ def ssl_check(body: bytes) -> bool:
 def setup(app: web.Application, ctx: AppContext) -> None:
     """Mount /slack/events (and the OAuth pages), register the Messenger, start Socket Mode if asked."""
     bolt, tokens = build_bolt(ctx)
-    bridge = Bridge(ctx.core, float(ctx.settings.extra.get("slack_ack_budget", ACK_BUDGET_SECONDS)))
+
+    async def client_for(workspace: str) -> AsyncWebClient:
+        return web_client(ctx.settings, await tokens(workspace))
+
+    bridge = Bridge(ctx.core, float(ctx.settings.extra.get("slack_ack_budget", ACK_BUDGET_SECONDS)), client_for)
     bridge.register(bolt)
+    ctx.finishers[SLACK] = bridge.resume  # slash commands acknowledged by a process that stopped (okrbot.pending)
     app[BOLT] = bolt
     app[BRIDGE] = bridge
     ctx.messengers["slack"] = SlackMessenger(ctx.settings, tokens)

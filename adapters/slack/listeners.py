@@ -7,6 +7,13 @@ Slack deliver it again, and the wins table stores a message id once), and a comm
 in the ack itself, with no second request. The core is synchronous SQL, so it runs in a worker
 thread; if it is ever slower than `ack_budget` the command is acked empty at once and its reply
 follows through the response_url, well inside Slack's 3 seconds.
+
+Slack never sends a slash command again, so one acked before its work is done must not be lost: every
+command is first recorded in the inbox (bot.inbox), committed before any ack, keyed by its trigger_id.
+The core marks it done in the same transaction as its work; a process that crashed before that leaves
+it for the next one to finish (`resume`, on start or the clock's sweep), answering through the
+response_url. A signed command replayed within Slack's 5 minutes has the same trigger_id and gets
+"already done". Modals are keyed by view id and hash, so a second Submit stores nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import asyncio
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -27,14 +35,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import blocks
-from bot.core import Core
-from bot.model import Form, Interaction, Reply
+from bot import inbox
+from bot.core import Core, duplicate_reply
+from bot.model import Card, Form, Interaction, Reply, Text
 from bot.render import render_error
+from bot.serialize import interaction_from_dict, interaction_to_dict
 
 log = logging.getLogger(__name__)
 
 SLACK = "slack"
 ACK_BUDGET_SECONDS = 2.0
+# A command's inbox record must be committed before its ack, inside Slack's 3 seconds; a database too
+# slow for that (a long write holding SQLite's lock) gets "busy, nothing saved" rather than a promise.
+RECORD_BUDGET_SECONDS = 2.5
 # A linked account stays linked; remembering that for a while saves a query on every request. If it
 # is unlinked meanwhile, the core still refuses the stranger; the email is looked up after this time.
 KNOWN_ACCOUNT_SECONDS = 600.0
@@ -63,6 +76,46 @@ def decode_metadata(text: str) -> tuple[str, Origin]:
     if not isinstance(data, dict):
         return text, Origin()
     return str(data.get("m") or ""), Origin(data.get("c"), data.get("r"))
+
+
+def view_key(view: dict[str, Any]) -> str | None:
+    """One sending of a modal: its id, and its hash, which changes whenever the view is updated (a next step)."""
+    if not view.get("id"):
+        return None
+    return f"slack:view:{view['id']}:{view.get('hash') or ''}"
+
+
+def command_key(command: dict[str, Any]) -> str | None:
+    """One sending of a slash command: Slack's trigger_id, which a replay of the signed request repeats."""
+    trigger = command.get("trigger_id")
+    return f"slack:command:{trigger}"[:255] if trigger else None
+
+
+def notice(error: str) -> Reply:
+    message = render_error(error)
+    return Reply(card=Card(None, (Text(message),), fallback=message))
+
+
+class Intake:
+    """Decides, once, whether a command's record may still commit or the ack gave up waiting for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: bool | None = None
+
+    def keep(self) -> bool:
+        """Asked by the recording thread just before its commit."""
+        with self._lock:
+            if self._kept is None:
+                self._kept = True
+            return self._kept
+
+    def give_up(self) -> bool:
+        """Asked at the deadline; False when the record is committing already (it will be done at once)."""
+        with self._lock:
+            if self._kept is None:
+                self._kept = False
+            return not self._kept
 
 
 def unescape(text: str) -> str:
@@ -103,9 +156,11 @@ def _team(body: dict[str, Any]) -> str:
 class Bridge:
     """The listeners of the bolt app, each a translation between Slack's payloads and the core."""
 
-    def __init__(self, core: Core, ack_budget: float = ACK_BUDGET_SECONDS) -> None:
+    def __init__(self, core: Core, ack_budget: float = ACK_BUDGET_SECONDS,
+                 clients: Callable[[str], Awaitable[AsyncWebClient]] | None = None) -> None:
         self.core = core
         self.ack_budget = ack_budget
+        self.clients = clients  # a Web API client for a workspace, for finishing a command after a restart
         self._late: set[asyncio.Task] = set()
         self._known: dict[tuple[str, str], float] = {}  # (workspace, user) -> remembered until (monotonic)
 
@@ -158,13 +213,49 @@ class Bridge:
             interaction = replace(interaction, actor_email=email, actor_name=name or interaction.actor_name)
         return await asyncio.to_thread(self.core.handle, interaction)
 
+    async def record(self, interaction: Interaction, origin: Origin, trigger_id: str) -> bool | None:
+        """Commit the command to the inbox before any ack: True recorded, False a replay (its trigger_id was
+        seen), None when the database did not take it within RECORD_BUDGET_SECONDS (then it never will)."""
+        payload = {"platform": SLACK, "interaction": interaction_to_dict(interaction), "channel": origin.channel,
+                   "response_url": origin.response_url, "trigger_id": trigger_id}
+        intake = Intake()
+        task = asyncio.ensure_future(asyncio.to_thread(
+            inbox.record, self.core.sessions, interaction.key, payload, self.core.clock.now(), intake.keep))
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), RECORD_BUDGET_SECONDS)
+        except TimeoutError:
+            if intake.give_up():
+                log.warning("could not record a command within %ss; answered busy", RECORD_BUDGET_SECONDS)
+                return None
+            return await task
+
+    async def resume(self, payload: dict[str, Any]) -> None:
+        """Finish a recorded command a stopped process acknowledged but never did (okrbot.pending)."""
+        interaction = interaction_from_dict(payload["interaction"])
+        origin = Origin(payload.get("channel"), payload.get("response_url"))
+        client = await self.clients(interaction.workspace) if self.clients else AsyncWebClient()
+        reply = await self.answer(client, interaction)
+        if not reply.duplicate:  # else another process finished it, and answered
+            await self.answer_late(client, interaction.actor, origin, reply, payload.get("trigger_id") or "")
+
+    async def answer_late(self, client: AsyncWebClient, user: str, origin: Origin, reply: Reply,
+                          trigger_id: str) -> None:
+        """A command's answer after its ack: a form opens while its trigger is still valid, else the person is
+        told to run the command again; a card goes through the response_url."""
+        if reply.form is not None:
+            if not await self.open_form(client, trigger_id, reply.form, origin):
+                await self.tell(client, user, origin, notice("form_late"))
+        else:
+            await self.tell(client, user, origin, reply)
+
     async def _within_budget(
-        self, ack, work: Awaitable[Reply], finish: Callable[[Reply, Any], Awaitable[None]]
+        self, ack, work: Awaitable[Reply], finish: Callable[[Reply, Any], Awaitable[None]],
+        budget: float | None = None,
     ) -> None:
         """finish(reply, ack) in time; when the core is slow, ack now and finish(reply, None) later."""
         task = asyncio.ensure_future(work)
         try:
-            reply = await asyncio.wait_for(asyncio.shield(task), self.ack_budget)
+            reply = await asyncio.wait_for(asyncio.shield(task), self.ack_budget if budget is None else budget)
         except TimeoutError:
             await ack()
             late = asyncio.ensure_future(self._finish_late(task, finish))
@@ -187,7 +278,8 @@ class Bridge:
 
     # ------------------------------------------------------------ answers
 
-    async def open_form(self, client: AsyncWebClient, trigger_id: str, form: Form, origin: Origin, push=False) -> None:
+    async def open_form(self, client: AsyncWebClient, trigger_id: str, form: Form, origin: Origin,
+                        push=False) -> bool:
         view = blocks.modal_view(form, encode_metadata(form, origin))
         try:
             if push:
@@ -196,6 +288,8 @@ class Bridge:
                 await client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
             log.warning("could not open the %s form: %s", form.form_id, exc.response.data)
+            return False
+        return True
 
     async def tell(self, client: AsyncWebClient, user: str, origin: Origin, reply: Reply) -> None:
         """A card after the ack: through the response_url when there is one, else as a direct message."""
@@ -221,24 +315,32 @@ class Bridge:
     # ------------------------------------------------------------ listeners
 
     async def on_command(self, ack, command: dict[str, Any], client: AsyncWebClient) -> None:
+        started = time.monotonic()
         interaction = Interaction(
             platform=SLACK, workspace=command.get("team_id", ""), actor=command["user_id"], kind="command",
             text=command.get("text") or "", conversation=command.get("channel_id"),
-            actor_name=command.get("user_name"),
+            actor_name=command.get("user_name"), key=command_key(command),
         )
         origin = Origin(command.get("channel_id"), command.get("response_url"))
+        trigger_id = command.get("trigger_id") or ""
+        if interaction.key:
+            recorded = await self.record(interaction, origin, trigger_id)
+            if not recorded:
+                await ack(**ack_body(duplicate_reply() if recorded is False else notice("busy")))
+                return
 
         async def finish(reply: Reply, ack_now) -> None:
-            if reply.form is not None:
-                if ack_now:
-                    await ack_now()
-                await self.open_form(client, command["trigger_id"], reply.form, origin)
-            elif ack_now:
-                await ack_now(**ack_body(reply))
+            if ack_now is None:
+                if not reply.duplicate:  # else another process finished it first, and answered
+                    await self.answer_late(client, command["user_id"], origin, reply, trigger_id)
+            elif reply.form is not None:
+                await ack_now()
+                await self.open_form(client, trigger_id, reply.form, origin)
             else:
-                await self.tell(client, command["user_id"], origin, reply)
+                await ack_now(**ack_body(reply))
 
-        await self._within_budget(ack, self.answer(client, interaction), finish)
+        budget = max(0.0, self.ack_budget - (time.monotonic() - started))
+        await self._within_budget(ack, self.answer(client, interaction), finish, budget)
 
     async def on_action(self, ack, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         name = blocks.action_name(action.get("action_id", ""))
@@ -274,9 +376,12 @@ class Bridge:
             platform=SLACK, workspace=view.get("team_id") or _team(body), actor=user, kind="submit",
             name=view.get("callback_id", ""), value=metadata,
             form=blocks.submitted_values((view.get("state") or {}).get("values") or {}), conversation=origin.channel,
+            key=view_key(view),
         )
         reply = await self.answer(client, interaction)
-        if reply.errors:
+        if reply.duplicate:
+            await ack()  # the same modal sent again (a double click, a retry): the first sending answered
+        elif reply.errors:
             await ack(response_action="errors", errors=blocks.view_errors(dict(reply.errors), view))
         elif reply.form is not None:
             await ack(response_action="update", view=blocks.modal_view(reply.form, encode_metadata(reply.form, origin)))

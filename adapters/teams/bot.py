@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections import OrderedDict
 from typing import Any
 
@@ -206,10 +207,13 @@ class OkrTeamsBot(TeamsActivityHandler):
             return
         values = _form_values(data)
         reply = await self._ask(await self._interaction(
-            turn_context, "submit", name=form.form_id, form=values, value=form.metadata))
+            turn_context, "submit", name=form.form_id, form=values, value=form.metadata,
+            key=_submit_key(data, turn_context.activity)))
         card_id = turn_context.activity.reply_to_id
+        if reply.duplicate:
+            return  # sent twice: the first sending replaced the card already
         if reply.errors:
-            await self._update(turn_context, card_id, _form_activity(form, values, reply.errors))
+            await self._update(turn_context, card_id, _form_activity(form, values, reply.errors, _token(data)))
         elif reply.form is not None:
             await self._update(turn_context, card_id, _form_activity(reply.form))
         elif reply.card is not None:
@@ -237,15 +241,16 @@ class OkrTeamsBot(TeamsActivityHandler):
             return _dialog_card(render_card(Card(None, fallback=render_error("stale_action"))), "okrbot")
         values = _form_values(data)
         reply = await self._ask(await self._interaction(
-            turn_context, "submit", name=form.form_id, form=values, value=form.metadata))
-        if reply.errors:
-            return _dialog_card(render_form(form, values, reply.errors), form.title)
+            turn_context, "submit", name=form.form_id, form=values, value=form.metadata,
+            key=_submit_key(data, turn_context.activity)))
+        if reply.errors:  # the same form, corrected, keeps its token: its claim was released with the refusal
+            return _dialog_card(render_form(form, values, reply.errors, _token(data)), form.title)
         return await self._dialog(turn_context, reply)
 
     async def _dialog(self, turn_context: TurnContext, reply: Reply) -> TaskModuleResponse | None:
         """A form opens (or stays) in the dialog; a card for everyone is posted and the dialog closes."""
         if reply.form is not None:
-            return _dialog_card(render_form(reply.form), reply.form.title)
+            return _dialog_card(render_form(reply.form, token=_new_token()), reply.form.title)
         if reply.card is None:
             return None
         if reply.visibility == "channel":
@@ -289,9 +294,28 @@ def _form_of(data: dict[str, Any]) -> Form | None:
         return None
 
 
-def _form_activity(form: Form, values=None, errors=None) -> Activity:
+def _new_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _token(data: dict[str, Any]) -> str | None:
+    ours = data.get(DATA_KEY)
+    token = ours.get("token") if isinstance(ours, dict) else None
+    return token if isinstance(token, str) and token else None
+
+
+def _submit_key(data: dict[str, Any], activity: Activity) -> str | None:
+    """One sending of a form: the token drawn into it (a double click sends it twice with two activity ids);
+    a card drawn before tokens existed falls back to the activity id (a redelivery of the same activity)."""
+    token = _token(data)
+    if token:
+        return f"teams:form:{token[:200]}"
+    return f"teams:activity:{activity.id[:200]}" if activity.id else None
+
+
+def _form_activity(form: Form, values=None, errors=None, token: str | None = None) -> Activity:
     activity = MessageFactory.attachment(
-        Attachment(content_type=CONTENT_TYPE, content=render_form(form, values, errors)))
+        Attachment(content_type=CONTENT_TYPE, content=render_form(form, values, errors, token or _new_token())))
     activity.summary = form.title
     return activity
 

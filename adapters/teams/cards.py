@@ -190,9 +190,11 @@ def form_input(field: FormField, value: str | None) -> dict[str, Any]:
 
 
 def render_form(
-    form: Form, values: Mapping[str, str] | None = None, errors: Mapping[str, str] | None = None
+    form: Form, values: Mapping[str, str] | None = None, errors: Mapping[str, str] | None = None,
+    token: str | None = None,
 ) -> dict[str, Any]:
-    """A Form as an Adaptive Card; with `errors`, each message sits right under its field."""
+    """A Form as an Adaptive Card; with `errors`, each message sits right under its field. `token` comes
+    back with the submit: the same token twice is the same form sent twice (bot.inbox stores it once)."""
     values = values or {}
     errors = errors or {}
     body: list[dict[str, Any]] = [_title(form.title)]
@@ -213,4 +215,6 @@ def render_form(
         "style": "positive",
         "data": {DATA_KEY: {"form": json.loads(json.dumps(form_to_dict(form)))}},  # JSON types only
     }
+    if token:
+        submit["data"][DATA_KEY]["token"] = token
     return _card(body, form.title, [submit])

@@ -315,7 +315,8 @@ class FakeSlack:
                 "response_metadata": {"next_cursor": cursor}}
 
     def _views_open(self, body, token) -> dict[str, Any]:
-        return {"view": {"id": f"V{next(self._ts):08d}", **(body.get("view") or {})}}
+        n = next(self._ts)
+        return {"view": {"id": f"V{n:08d}", "hash": f"{n}.hash", **(body.get("view") or {})}}
 
     _views_push = _views_update = _views_publish = _views_open
 

@@ -16,7 +16,8 @@ from adapters.slack import BRIDGE
 from okrbot.app import AppContext, build_context
 from okrbot.server import build_app
 from tests.sandbox.conftest import BrowserClient, app, public  # noqa: F401 - the local and the public web server fixtures
-from tests.slack.conftest import SlackSender, slack_settings
+from tests.slack.conftest import SlackSender, slack, slack_app, slack_settings  # noqa: F401 - the Slack-only app, signed requests
+from tests.teams.conftest import teams  # noqa: F401 - the Teams-only app, Bot Framework activities
 
 
 @dataclass

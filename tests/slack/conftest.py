@@ -58,14 +58,19 @@ class SlackSender:
 
     async def command(self, text: str, user: str = ENGINEER, channel: str = RD_CHANNEL, team: str = TEAM,
                       command: str = "/okr", **signing) -> tuple[int, Any]:
+        return await self.post(self.command_body(text, user, channel, team, command),
+                               "application/x-www-form-urlencoded", **signing)
+
+    def command_body(self, text: str, user: str = ENGINEER, channel: str = RD_CHANNEL, team: str = TEAM,
+                     command: str = "/okr") -> str:
+        """A slash command as Slack posts it, with a trigger_id and response_url of its own."""
         n = next(self._ids)
-        form = {
+        return urlencode({
             "token": "legacy", "team_id": team, "team_domain": "fake", "channel_id": channel,
             "channel_name": "rd", "user_id": user, "user_name": user.lower(), "command": command,
             "text": text, "api_app_id": "A0APP", "response_url": self.fake.response_url(f"cmd{n}"),
             "trigger_id": f"trigger-{n}",
-        }
-        return await self.post(urlencode(form), "application/x-www-form-urlencoded", **signing)
+        })
 
     async def interactive(self, payload: dict[str, Any], **signing) -> tuple[int, Any]:
         body = urlencode({"payload": json.dumps(payload)})
@@ -91,7 +96,11 @@ class SlackSender:
 
     async def submit(self, view: dict[str, Any], values: dict[str, str], user: str = ENGINEER,
                      team: str = TEAM) -> tuple[int, Any]:
-        """Submit a modal as the app opened it (the view from views.open), with these field values."""
+        """Submit a modal as the app opened it (the view from views.open), with these field values.
+
+        Each call is a new sending (its own view id and hash) unless the view carries Slack's "id" and
+        "hash": the same ones again are the same modal submitted twice."""
+        n = next(self._ids)
         state: dict[str, dict[str, Any]] = {}
         for block in view["blocks"]:
             if block["type"] != "input":
@@ -107,7 +116,7 @@ class SlackSender:
         payload = {
             "type": "view_submission", "team": {"id": team, "domain": "fake"}, "user": {"id": user, "team_id": team},
             "api_app_id": "A0APP", "trigger_id": "trigger-submit",
-            "view": {**view, "id": "V0VIEW", "team_id": team, "state": {"values": state}},
+            "view": {"id": f"V0VIEW{n}", "hash": f"{n}.hash", **view, "team_id": team, "state": {"values": state}},
         }
         return await self.interactive(payload)
 
