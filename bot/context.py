@@ -315,11 +315,11 @@ class Ctx:
         return self._weeks[team.id]
 
     def leads_of(self, team: Team) -> list[Person]:
-        return list(
-            self.session.scalars(
-                select(Person)
-                .join(TeamMember, TeamMember.person_id == Person.id)
-                .where(TeamMember.team_id == team.id, TeamMember.role == "lead")
-                .order_by(Person.name)
-            )
-        )
+        return team_leads(self.session, team)
+
+
+def team_leads(session: Session, team: Team) -> list[Person]:
+    """The leads of a team by name: who may bind its channel, change its schedule or force its rituals."""
+    return list(session.scalars(
+        select(Person).join(TeamMember, TeamMember.person_id == Person.id)
+        .where(TeamMember.team_id == team.id, TeamMember.role == "lead").order_by(Person.name)))

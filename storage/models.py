@@ -308,6 +308,32 @@ class RitualRun(Base):
     delivered: Mapped[dict | None] = mapped_column(JSON)
 
 
+class EarlierRitualPost(Base):
+    """A run's main post that a forced re-post replaced: its thread still belongs to the run, so a reply
+    there (a win under an earlier Friday post) is matched as if the post were current."""
+
+    __tablename__ = "earlier_ritual_posts"
+    __table_args__ = (Index("ix_earlier_ritual_posts_ref", "org_id", "platform", "message_ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    run_id: Mapped[int] = mapped_column(ForeignKey("ritual_runs.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    message_ref: Mapped[str] = mapped_column(String(512))
+
+
+class SpentToken(Base):
+    """A sign-in link already used, or a session signed out: refused from now until it would have expired.
+
+    Keyed by the SHA-256 of the token (the token itself is a credential and is never stored); the
+    primary key makes spending atomic on both databases: of two simultaneous uses, one inserts."""
+
+    __tablename__ = "spent_tokens"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    purpose: Mapped[str] = mapped_column(String(8))  # link | session
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class ConversationRef(Base):
     """A serialised way back to a channel or a person (Teams ConversationReference, sandbox...)."""
 

@@ -18,8 +18,9 @@ from sqlalchemy import func, or_, select
 from adapters.sandbox import store
 from adapters.web.access import ACCESS, APP_CONTEXT, Viewer, chrome, see_other, set_session, unauthorized, viewer
 from adapters.web.html import page
-from bot.context import row_id
+from bot.context import row_id, team_leads
 from bot.model import Interaction, Reply
+from bot.render import render_error
 from bot.serialize import card_to_dict, form_to_dict
 from storage.db import transaction
 from storage.models import Organization, Person, SandboxMessage, Team, TeamMember
@@ -342,13 +343,28 @@ async def run_ritual(request: web.Request) -> web.Response:
     """Demo: post a team's ritual now, through the rituals and the sandbox Messenger, as the clock would.
 
     Forced, so the demo can be repeated within a week; run_ritual never raises for bad input and says
-    what happened, which is shown as a notice."""
+    what happened, which is shown as a notice. Forcing posts into the team's channels on every platform
+    it is bound to, so it is the team leads' call: anyone else is told who can."""
     who = await viewer(request, need_person=True)
     ctx = request.app[APP_CONTEXT]
     chan = _channel(who, request.match_info["channel"])
     ritual = str((await posted(request)).get("ritual", ""))
     if ritual not in RITUALS or chan.startswith("dm:"):
         raise web.HTTPSeeOther(channel_url(chan))
+
+    def refusal() -> str | None:
+        with ctx.sessions() as session:
+            team = store.channel_team(session, who.org.id, chan)
+            if team is None:
+                raise web.HTTPNotFound(text="No such channel.")
+            leads = team_leads(session, team)
+            if any(lead.id == who.person.id for lead in leads):
+                return None
+            return render_error("leads_only", team=team.name, leads=", ".join(p.name for p in leads) or "nobody yet")
+
+    refused = await asyncio.to_thread(refusal)
+    if refused is not None:
+        return see_other(channel_url(chan, notice=f"{RITUALS[ritual]}: {refused}") + "#latest")
     from bot.rituals import run_ritual as run
 
     outcome = await run(ctx, chan, ritual, at=ctx.clock.now(), force=True, org_id=who.org.id)

@@ -24,7 +24,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import RitualRun
+from storage.models import EarlierRitualPost, RitualRun
 
 LEASE = timedelta(minutes=5)
 SENDING = "sending"
@@ -191,6 +191,10 @@ def record_sent(session: Session, claim: Claim, key: str, reference: str, now: d
         values.update(primary)
     if session.execute(_fenced(claim).values(**values)).rowcount != 1:
         return False
+    replaced = claim.message_ref and claim.platform and primary and primary.get("message_ref")
+    if replaced and replaced != claim.message_ref:  # a forced re-post: the earlier thread stays the run's
+        session.add(EarlierRitualPost(org_id=claim.org_id, run_id=claim.run_id, platform=claim.platform,
+                                      message_ref=claim.message_ref))
     claim.delivered = delivered
     for name, value in (primary or {}).items():
         setattr(claim, name, value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from difflib import get_close_matches
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot import commands as c
@@ -15,7 +15,7 @@ from bot.handlers import action, command, message, submit
 from bot.model import Card, Form, FormField, Interaction, Option, Reply, Text
 from bot.render import render
 from bot.weeks import parse_week, shift
-from storage.models import HealthMetric, HealthUpdate, Person, Plan, Priority, RitualRun, Team, Win
+from storage.models import EarlierRitualPost, HealthMetric, HealthUpdate, Person, Plan, Priority, RitualRun, Team, Win
 
 MAX_PRIORITIES = 4  # the method: "3 to 4 most important things, up to 4 things"
 PRIORITIES_FORM = "priorities"
@@ -269,12 +269,16 @@ def submit_win(ctx: Ctx, interaction: Interaction) -> Reply:
 
 
 def _wins_thread(ctx: Ctx, interaction: Interaction) -> RitualRun | None:
+    """The Friday run whose post (the current one, or one a forced re-post replaced) opened this thread."""
     if not interaction.thread_id:
         return None
+    earlier = select(EarlierRitualPost.run_id).where(
+        EarlierRitualPost.org_id == ctx.org.id, EarlierRitualPost.platform == ctx.platform,
+        EarlierRitualPost.message_ref == interaction.thread_id)
     return ctx.session.scalar(select(RitualRun).where(
         RitualRun.org_id == ctx.org.id, RitualRun.ritual == "friday", RitualRun.platform == ctx.platform,
-        RitualRun.message_ref == interaction.thread_id,
-    ))
+        or_(RitualRun.message_ref == interaction.thread_id, RitualRun.id.in_(earlier)),
+    ).limit(1))
 
 
 WIN_MARK = "win:"  # how a reply in the Friday thread says it is a win; the Friday post shows the rule

@@ -10,6 +10,7 @@ from storage.models import KeyResult
 from tests.browser.conftest import shot, sign_in_as
 
 ENGINEER = "Zhou Qiang · engineer@example.com"
+LEAD = "Zhao Lei · director.rd@example.com"  # leads R&D Efficiency: may run its rituals now
 
 
 async def send(page, channel_label: str, text: str) -> None:
@@ -55,7 +56,8 @@ async def test_eleven_in_the_check_in_form_gets_a_field_error(server, browser_pa
 async def test_monday_ritual_shows_the_four_square(server, browser_page):
     _ctx, base = server
     page = browser_page
-    await sign_in_as(page, base, ENGINEER)
+    await sign_in_as(page, base, LEAD)
+    await page.goto(f"{base}/sandbox/c/rd-efficiency")
     await page.get_by_role("button", name="Monday four-square").click()
     card = page.locator(".card", has_text="four-square of 2026-W47")
     await expect(card).to_be_visible()
@@ -68,7 +70,8 @@ async def test_monday_ritual_shows_the_four_square(server, browser_page):
 async def test_reply_in_the_wins_thread_counts(server, browser_page):
     _ctx, base = server
     page = browser_page
-    await sign_in_as(page, base, ENGINEER)
+    await sign_in_as(page, base, LEAD)
+    await page.goto(f"{base}/sandbox/c/rd-efficiency")
     await page.get_by_role("button", name="Friday wins", exact=True).click()
     reply = page.get_by_label("Reply in thread").first
     await reply.fill("Cut request delivery time to 38 days")

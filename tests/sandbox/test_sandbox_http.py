@@ -88,7 +88,7 @@ async def test_someone_elses_form_cannot_be_sent(client, sessions):
 
 
 async def test_monday_ritual_posts_the_four_square_in_the_team_channel(client, sessions):
-    await sign_in_as(client, sessions, "engineer@example.com")
+    await sign_in_as(client, sessions, "director.rd@example.com")  # the team's lead runs its rituals
     response = await client.post("/sandbox/c/rd-efficiency/rituals", data={"ritual": "monday"})
     text = visible_text(await response.text())
     assert response.status == 200
@@ -97,8 +97,9 @@ async def test_monday_ritual_posts_the_four_square_in_the_team_channel(client, s
 
 
 async def test_reply_in_friday_thread_is_a_win_once(client, sessions):
-    await sign_in_as(client, sessions, "engineer@example.com")
+    await sign_in_as(client, sessions, "director.rd@example.com")
     await client.post("/sandbox/c/rd-efficiency/rituals", data={"ritual": "friday"})
+    await sign_in_as(client, sessions, "engineer@example.com")
     with sessions() as s:
         root = s.scalar(select(SandboxMessage.id).where(SandboxMessage.channel_id == "rd-efficiency",
                                                          SandboxMessage.thread_id.is_(None)))
@@ -116,8 +117,9 @@ async def test_reply_in_friday_thread_is_a_win_once(client, sessions):
 
 
 async def test_plain_reply_outside_a_wins_thread_is_just_a_message(client, sessions):
-    await sign_in_as(client, sessions, "engineer@example.com")
+    await sign_in_as(client, sessions, "director.rd@example.com")
     await client.post("/sandbox/c/rd-efficiency/rituals", data={"ritual": "monday"})
+    await sign_in_as(client, sessions, "engineer@example.com")
     with sessions() as s:
         root = s.scalar(select(SandboxMessage.id).where(SandboxMessage.thread_id.is_(None)))
     await client.post(f"/sandbox/c/rd-efficiency/threads/{root}", data={"text": "looks good"})
@@ -189,7 +191,7 @@ async def test_direct_messages_take_commands_too(client, sessions):
 async def test_four_square_button_sets_priorities_through_a_form(client, sessions):
     from storage.models import Priority
 
-    await sign_in_as(client, sessions, "engineer@example.com")
+    await sign_in_as(client, sessions, "director.rd@example.com")
     html = await (await client.post("/sandbox/c/rd-efficiency/rituals", data={"ritual": "monday"})).text()
     button = re.search(r'name="action_id" value="priorities_open">\s*<input type="hidden" name="value" value="(\d+)">'
                        r'\s*<input type="hidden" name="message_id" value="(\d+)">', html)
@@ -207,9 +209,10 @@ async def test_four_square_button_sets_priorities_through_a_form(client, session
 
 
 async def test_status_report_reaches_the_lead_in_direct_messages_only(client, sessions):
-    await sign_in_as(client, sessions, "engineer@example.com")
+    await sign_in_as(client, sessions, "director.rd@example.com")
     response = await client.post("/sandbox/c/rd-efficiency/rituals", data={"ritual": "report"})
     assert "posted report" in visible_text(await response.text())
+    await sign_in_as(client, sessions, "engineer@example.com")
     assert "status report" not in visible_text(await (await client.get("/sandbox/c/dm")).text()).lower()
     await sign_in_as(client, sessions, "director.rd@example.com")
     text = visible_text(await (await client.get("/sandbox/c/dm")).text())
