@@ -1,7 +1,7 @@
 """spent sign-in tokens and earlier ritual posts
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 
 spent_tokens: sign-in links already used and sessions signed out (by the SHA-256 of the token), so a
 link works once and sign-out ends a session on the server. earlier_ritual_posts: a run's main post
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0004'
-down_revision: Union[str, Sequence[str], None] = '0003'
+revision: str = '0005'
+down_revision: Union[str, Sequence[str], None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
