@@ -289,6 +289,9 @@ def teams_inputs(card: dict) -> dict[str, str]:
             if str(item.get("type", "")).startswith("Input.")}
 
 
+CHANNEL_TEAM = "rd-efficiency"  # the team the Teams channel of tests/teams/conftest.py is bound to
+
+
 class TeamsDriver:
     platform = "teams"
 
@@ -308,33 +311,31 @@ class TeamsDriver:
                                    where))
         return found
 
-    async def _after(self, mark: int, response, where: str, dialog_kind: str) -> list[Shown]:
+    async def _after(self, mark: int, response, dialog: bool) -> list[Shown]:
+        """What the HTTP answer (a dialog, for invokes) and the activities sent since `mark` showed."""
         text = await response.text()
         check(self.trace, response.status, text)
         found: list[Shown] = []
-        if text and dialog_kind:
-            body = json.loads(text)
-            task = (body or {}).get("task") or {}
+        if text and dialog:
+            task = (json.loads(text) or {}).get("task") or {}
             if task.get("type") == "continue":
                 found += self._shown(task["value"]["card"]["content"], "dialog")
-        for call in self.harness.connector.calls[mark:]:
-            check(self.trace, call.answer_status if call.answer_status >= 500 else 200, json.dumps(call.body))
-            if call.card is not None:
-                found += self._shown(call.card, where, call.activity_id or call.body.get("id"))
-        return found
+        return found + self.posts(mark)
 
     async def command(self, persona: Persona, text: str) -> list[Shown]:
-        self.trace.add(self.platform, persona, f"@okrbot {text}")
+        """In the channel bound to rd-efficiency for its people (mentioning okrbot), else in a personal chat."""
+        where = "channel" if persona.team == CHANNEL_TEAM else "personal"
+        self.trace.add(self.platform, persona, f"@okrbot {text} ({where})")
         mark = len(self.harness.connector.calls)
-        response = await self.harness.post(self.harness.message(text, persona.key))
-        return await self._after(mark, response, "personal", "")
+        response = await self.harness.post(self.harness.message(text, persona.key, where=where))
+        return await self._after(mark, response, False)
 
     async def click(self, persona: Persona, item: Shown) -> list[Shown]:
         self.trace.add(self.platform, persona, f"click {item.key}")
         mark = len(self.harness.connector.calls)
         where = "channel" if item.where == "channel" else "personal"
         response = await self.harness.post(self.harness.invoke("task/fetch", item.payload, persona.key, where))
-        return await self._after(mark, response, item.where, "fetch")
+        return await self._after(mark, response, True)
 
     async def submit(self, persona: Persona, item: Shown) -> list[Shown]:
         self.trace.add(self.platform, persona, f"submit {item.key}")
@@ -343,16 +344,17 @@ class TeamsDriver:
         values = {**data, **fill(inputs)}
         if item.where == "dialog":
             response = await self.harness.post(self.harness.invoke("task/submit", values, persona.key))
-            return await self._after(mark, response, "personal", "submit")
+            return await self._after(mark, response, True)
         activity = self.harness.activity(persona.key, value=values, replyToId=reply_to or "1")
         response = await self.harness.post(activity)
-        return await self._after(mark, response, item.where, "")
+        return await self._after(mark, response, False)
 
     async def stranger(self, persona: Persona) -> None:
         await self.command(persona, "mine")
         await self.click(persona, Shown("button", (), {"okrbot": {"action": "checkin_open", "value": ""}}, "personal"))
 
     def posts(self, mark: int) -> list[Shown]:
+        """The buttons and forms of every activity okrbot sent since `mark`, in the channel or a personal chat."""
         found = []
         for call in self.harness.connector.calls[mark:]:
             check(self.trace, 200, json.dumps(call.body))

@@ -25,7 +25,7 @@ from bot.rituals import run_ritual
 from bot.rituals.schedule import RITUALS
 from tests.personas import grammar
 from tests.personas.conftest import DEMO, EDGE, STRANGER, Persona
-from tests.personas.drivers import SandboxDriver, Shown, SlackDriver, TeamsDriver, Trace
+from tests.personas.drivers import CHANNEL_TEAM, SandboxDriver, Shown, SlackDriver, TeamsDriver, Trace
 from tests.sandbox.conftest import make_client
 from tests.slack.conftest import SlackSender, slack_settings, start_app
 from tests.teams import conftest as teams_conftest
@@ -161,10 +161,11 @@ async def test_teams(database_url, clock, demo_org, bot_connector, monkeypatch, 
     trace = Trace()
     try:
         driver = TeamsDriver(harness, trace)
+        # The team's channel bound by its lead, so the rituals post there as well.
+        await harness.post(harness.message(f"bind {CHANNEL_TEAM}", "director", where="channel"))
         for persona in people:  # first contact: okrbot remembers the personal chat, for direct messages
             await driver.command(persona, "help")
-        # The team's channel bound by its lead, so the rituals post there as well.
-        await harness.post(harness.message("bind rd-efficiency", "director", where="channel"))
+            await harness.post(harness.message("help", persona.key))
         mark = len(bot_connector.calls)
         await _post_rituals(harness.ctx, demo_org)
         posted = driver.posts(mark)
