@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import math
 import os
 import signal
 import subprocess
@@ -40,60 +39,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aiohttp import web  # noqa: E402
 
-from tests.fakes.slack_api import FakeSlack  # noqa: E402
+from tests.fakes.slack_api import LimitedSlack  # noqa: E402
 
 WORKSPACE = "T0BENCH"
-
-
-class LimitedSlack(FakeSlack):
-    """The shared fake, plus Slack's chat.postMessage limits: 1/s per channel, `rate`/s per workspace."""
-
-    def __init__(self, rate: float) -> None:
-        super().__init__(team_id=WORKSPACE)
-        self.rate = rate
-        self.window: collections.deque[float] = collections.deque()
-        self.last_in_channel: dict[str, float] = {}
-        self.accepted: collections.Counter[str] = collections.Counter()
-        self.first_accept: float | None = None
-        self.last_accept: float | None = None
-        self.refused = 0
-        self.lookups = 0  # conversations.history calls: a restarted clock asking about a post in doubt
-        self.found = 0  # ... for a channel whose post had arrived (the answer saves a double)
-
-    async def _api(self, request: web.Request) -> web.Response:
-        if request.match_info["method"] == "conversations.history":
-            self.lookups += 1
-            self.found += (await self._body(request)).get("channel") in self.accepted
-        if request.match_info["method"] != "chat.postMessage":
-            return await super()._api(request)
-        body = await self._body(request)
-        channel = str(body.get("channel"))
-        now = time.monotonic()
-        while self.window and self.window[0] <= now - 1.0:
-            self.window.popleft()
-        wait = 0.0
-        if len(self.window) >= self.rate:
-            wait = self.window[0] + 1.0 - now
-        if channel in self.last_in_channel:
-            wait = max(wait, self.last_in_channel[channel] + 1.0 - now)
-        if wait > 0:
-            self.refused += 1
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                     headers={"Retry-After": str(max(1, math.ceil(wait)))})
-        self.window.append(now)
-        self.last_in_channel[channel] = now
-        self.accepted[channel] += 1
-        self.first_accept = self.first_accept or now
-        self.last_accept = now
-        return await super()._api(request)
-
-    def calls_of(self, method: str):
-        return []
-
-    async def _record(self, call) -> None:  # 1,000s of calls: keep only the counters
-        return None
 
 
 def pick_zone(now: datetime) -> tuple[str, int, str]:
@@ -132,8 +81,9 @@ def seed(database_url: str, teams: int) -> None:
     ctx.engine.dispose()
 
 
-def start_clock(database_url: str, api_url: str, log: Path) -> subprocess.Popen:
+def start_clock(database_url: str, api_url: str, log: Path, rate: float) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-bench",
+           "SLACK_POSTS_PER_SECOND": str(rate),
            "SLACK_SIGNING_SECRET": "bench", "SLACK_API_URL": api_url, "OKRBOT_SANDBOX": "0", "LOG_LEVEL": "INFO"}
     return subprocess.Popen([sys.executable, "-m", "okrbot.cli", "clock"], env=env, cwd=ROOT,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
@@ -155,11 +105,11 @@ def states(database_url: str) -> collections.Counter:
 async def run(name: str, teams: int, rate: float, kill: signal.Signals | None, workdir: Path) -> dict:
     database_url = f"sqlite:///{workdir / name}.db"
     seed(database_url, teams)
-    fake = await LimitedSlack(rate).start()
+    fake = await LimitedSlack(team_id=WORKSPACE, rate=rate, record=False).start()
     log = workdir / f"{name}.log"
     kill_at = teams // 2 if kill else None
     started = time.monotonic()
-    clock = start_clock(database_url, fake.api_url, log)
+    clock = start_clock(database_url, fake.api_url, log, rate)
     killed = False
     deadline = started + 30 + 5 * teams / rate
     try:
@@ -170,7 +120,7 @@ async def run(name: str, teams: int, rate: float, kill: signal.Signals | None, w
                 clock.send_signal(kill)
                 await asyncio.to_thread(clock.wait)
                 killed = True
-                clock = start_clock(database_url, fake.api_url, log)
+                clock = start_clock(database_url, fake.api_url, log, rate)
             if done >= teams and states(database_url).get("posted", 0) >= teams:
                 break
     finally:
@@ -184,7 +134,8 @@ async def run(name: str, teams: int, rate: float, kill: signal.Signals | None, w
     channels = {f"C{n:05d}" for n in range(teams)}
     lost = len(channels - set(fake.accepted))
     doubled = sum(1 for c in fake.accepted.values() if c > 1)
-    elapsed = (fake.last_accept or 0) - (fake.first_accept or 0)
+    times = fake.accepted_at[WORKSPACE]
+    elapsed = max(times) - min(times) if times else 0.0
     return {"name": name, "signal": kill.name if kill else None, "teams": teams, "rate": rate, "elapsed": elapsed,
             "bound": teams / rate, "lost": lost,
             "doubled": doubled, "refused": fake.refused,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import Core
 from bot.model import Messenger
+from bot.rituals.budget import SendBudgets
 from bot.timesource import Clock, SystemClock
 from okrbot.settings import Settings
 from storage.db import is_sqlite, make_engine, make_sessionmaker
@@ -28,6 +29,8 @@ class AppContext:
     messengers: dict[str, Messenger] = field(default_factory=dict)
     # Per platform, how to finish work acknowledged by a process that stopped before doing it (okrbot.pending).
     finishers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = field(default_factory=dict)
+    # Per-workspace send rates shared by every process through the database (None: unlimited, tests).
+    budgets: SendBudgets | None = None
 
 
 def build_context(settings: Settings, clock: Clock | None = None, migrate: bool | None = None) -> AppContext:
@@ -38,4 +41,5 @@ def build_context(settings: Settings, clock: Clock | None = None, migrate: bool 
         upgrade(engine)
     sessions = make_sessionmaker(engine)
     core = Core(sessions, clock, settings.base_url, settings.secret_key)
-    return AppContext(settings, engine, sessions, core, clock)
+    budgets = SendBudgets(sessions, settings.send_rates, now=lambda: clock.now().timestamp())
+    return AppContext(settings, engine, sessions, core, clock, budgets=budgets)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import inbox
+from bot import inbox, metrics
 from bot.rituals import runs
 from bot.rituals.delivery import Deliverer
 from bot.rituals.sweep import CLAIMER, SweepResult, sweep
@@ -49,7 +49,8 @@ class RitualClock:
     def __init__(self, ctx: AppContext, interval: float = INTERVAL_SECONDS, claimer: str = CLAIMER,
                  deliverer: Deliverer | None = None, lease: timedelta = runs.LEASE) -> None:
         self.ctx, self.interval, self.claimer, self.lease = ctx, interval, claimer, lease
-        self.deliverer = deliverer or Deliverer()  # one for the clock's life: a 429 pause outlives a tick
+        # One for the clock's life: a 429 pause outlives a tick.
+        self.deliverer = deliverer or Deliverer(budgets=ctx.budgets)
         self.last: SweepResult | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -64,8 +65,9 @@ class RitualClock:
 
     async def _sweep(self) -> SweepResult:
         try:
-            result = await sweep(self.ctx, self.ctx.clock.now(), claimer=self.claimer,
-                                 deliverer=self.deliverer, lease=self.lease)
+            with metrics.SWEEP_DURATION.time():
+                result = await sweep(self.ctx, self.ctx.clock.now(), claimer=self.claimer,
+                                     deliverer=self.deliverer, lease=self.lease)
         except Exception:  # noqa: BLE001 - a database hiccup must not stop the clock
             log.exception("sweep failed; trying again in %ss", self.interval)
             return SweepResult()

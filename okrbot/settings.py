@@ -51,6 +51,13 @@ class Settings:
     teams_app_type: str = "SingleTenant"
     teams_tenant_id: str | None = None
     teams_openid_metadata_url: str | None = None
+    log_format: str = "text"  # text | json
+    metrics: bool = False  # serve /metrics (Prometheus)
+    metrics_token: str | None = None  # bearer token /metrics asks for (needed on a public interface)
+    metrics_port: int | None = None  # the clock's own /metrics port
+    web_concurrency: int = 1  # `okrbot serve` processes sharing the port
+    slack_posts_per_second: float = 10.0  # per workspace, shared by every clock process
+    teams_posts_per_second: float = 50.0  # per tenant, likewise
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -75,6 +82,13 @@ class Settings:
             teams_app_type=env("MicrosoftAppType") or "SingleTenant",
             teams_tenant_id=env("MicrosoftAppTenantId") or None,
             teams_openid_metadata_url=env("ToBotFromChannelOpenIdMetadataUrl") or None,
+            log_format=(env("LOG_FORMAT") or "text").strip().lower(),
+            metrics=bool(_flag("METRICS")) or bool(env("METRICS_TOKEN")),
+            metrics_token=env("METRICS_TOKEN") or None,
+            metrics_port=int(env("METRICS_PORT")) if env("METRICS_PORT") else None,
+            web_concurrency=max(1, int(env("WEB_CONCURRENCY") or 1)),
+            slack_posts_per_second=float(env("SLACK_POSTS_PER_SECOND") or 10),
+            teams_posts_per_second=float(env("TEAMS_POSTS_PER_SECOND") or 50),
         )
 
     @property
@@ -107,6 +121,11 @@ class Settings:
         if self.sandbox is not None:
             return self.sandbox
         return not (self.slack_enabled or self.teams_enabled)
+
+    @property
+    def send_rates(self) -> dict[str, float]:
+        """Posts per second per workspace (tenant) for bot.rituals.budget; 0 turns a platform's budget off."""
+        return {"slack": self.slack_posts_per_second, "teams": self.teams_posts_per_second}
 
     @property
     def base_url(self) -> str:

@@ -60,6 +60,13 @@ def make_engine(url: str = DEFAULT_URL, **kwargs) -> Engine:
     return engine
 
 
+def insert_ignoring_conflicts(session: Session, model):
+    """An INSERT of `model` in the session's dialect, which has `.on_conflict_do_nothing` (PostgreSQL, SQLite)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(model)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

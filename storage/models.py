@@ -381,3 +381,19 @@ class InboxEntry(Base):
     payload: Mapped[dict | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SendBudget(Base):
+    """How fast okrbot may post to one Slack workspace or Teams tenant, shared by every process.
+
+    A platform's limit, not an organization's data, so no org_id. Times are seconds since the epoch
+    (every clock process compares them with its own wall clock). bot.rituals.budget explains the rest.
+    """
+
+    __tablename__ = "send_budgets"
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(64), primary_key=True)  # Slack team id, Teams tenant id
+    sent: Mapped[list | None] = mapped_column(JSON)  # start times of the latest sends, oldest first
+    paused_until: Mapped[float | None] = mapped_column(Float)  # a 429's Retry-After: nobody sends before
+    rate: Mapped[float | None] = mapped_column(Float)  # lowered by a 429; None: the configured rate
+    lowered_at: Mapped[float | None] = mapped_column(Float)  # when; it climbs back from there

@@ -4,7 +4,9 @@ Teams limits a bot per thread (7 messages in 1 s, 8 in 2 s, 60 in 30 s, 1800 in 
 app per tenant (50 requests a second), and answers 429 (and sometimes 412, 502, 504) past them.
 `Limiter` keeps proactive posts under those numbers in this process (sliding windows, one per
 thread and one per tenant); `Delivery.send` retries the transient answers with exponential backoff
-and jitter, honouring Retry-After, and turns everything else into `DeliveryError`.
+and jitter, honouring Retry-After, and turns everything else into `DeliveryError`. Across processes
+the tenant's budget is bot.rituals.budget's (the rituals' Deliverer takes it); a 429 seen here lowers
+it for every process.
 Clock and sleep are injected so tests move time instead of waiting.
 """
 
@@ -19,6 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from bot import metrics
 from bot.model import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -114,6 +117,7 @@ class Delivery:
     base: float = 0.5  # first backoff, seconds; doubles each attempt
     cap: float = 30.0
     rng: random.Random = field(default_factory=random.Random)
+    budgets: Any = None  # bot.rituals.budget.SendBudgets: told of every 429, so all processes slow down
 
     def backoff(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter, never shorter than what the service asked for."""
@@ -152,6 +156,10 @@ class Delivery:
                     f"[{where}]", permanent=False, retry_after=retry_after,
                 ) from failure
             delay = self.backoff(attempt, retry_after)
+            if status == 429:
+                metrics.RATE_LIMITED.labels("teams").inc()
+                if tenant and self.budgets is not None:
+                    await self.budgets.slow_down("teams", tenant, delay)
             log.info("Teams answered %s for %s; retrying in %.2f s", status or type(failure).__name__, where, delay)
             await self.limiter.sleep(delay)
         raise AssertionError("unreachable")

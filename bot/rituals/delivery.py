@@ -2,8 +2,12 @@
 
 - At most `concurrency` sends are in flight at once (an asyncio.Semaphore), so a thousand teams due
   at 09:00 queue up instead of stampeding.
+- With `budgets` (bot.rituals.budget, shared by every process through the database) each attempt
+  first waits for its place in the workspace's budget, so sends are paced below the platform's limit
+  instead of by its refusals.
 - A 429 pauses every send to that workspace for Retry-After seconds (the workspace-wide limit is
-  shared, so hammering on would only earn more 429s); the send is then tried again.
+  shared, so hammering on would only earn more 429s), in this process and, through the budget, in
+  every other; the send is then tried again.
 - Any other transient failure is retried with exponential backoff and jitter, then reported as
   failed. Nothing is dropped silently: the caller records every verdict on the run.
 - A permanent failure (channel gone, bot not in the channel, token revoked) is not retried.
@@ -12,12 +16,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot import metrics
 from bot.model import DeliveryError, MessageRef
+from bot.rituals.budget import SendBudgets
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +50,10 @@ class Failed(Exception):
 
 class Deliverer:
     def __init__(self, concurrency: int = 64, sleep: Sleep = asyncio.sleep, policy: RetryPolicy = RetryPolicy(),
-                 jitter: Callable[[], float] = random.random) -> None:
+                 jitter: Callable[[], float] = random.random, budgets: SendBudgets | None = None) -> None:
         self.concurrency = concurrency
         self.semaphore = asyncio.Semaphore(concurrency)
-        self.sleep, self.policy, self.jitter = sleep, policy, jitter
+        self.sleep, self.policy, self.jitter, self.budgets = sleep, policy, jitter, budgets
         self._pauses: dict[tuple[str, str], asyncio.Future] = {}
         self.rate_limited = 0  # 429s seen, for the sweep's summary
         self.retried = 0
@@ -74,6 +81,12 @@ class Deliverer:
 
         self._pauses[workspace] = asyncio.ensure_future(wait())
 
+    def _budget(self, workspace: tuple[str, str]):
+        """A place in the workspace's shared budget for one attempt (nothing to wait for without budgets)."""
+        if self.budgets is None:
+            return contextlib.nullcontext()
+        return self.budgets.sending(*workspace, sleep=self.sleep)
+
     async def send(self, workspace: tuple[str, str], call: Callable[[], Awaitable[MessageRef]],
                    before_attempt: Callable[[], Awaitable[bool]] | None = None) -> MessageRef | None:
         """Send one message; returns its reference, None when closing or when `before_attempt` says the
@@ -81,11 +94,13 @@ class Deliverer:
         transient = rate_limited = 0
         while True:
             await self._paused(workspace)
-            async with self.semaphore:
+            async with self._budget(workspace), self.semaphore:
                 if self.closing or (before_attempt is not None and not await before_attempt()):
                     return None
                 try:
-                    return await call()
+                    sent = await call()
+                    metrics.POSTS.labels(workspace[0]).inc()
+                    return sent
                 except DeliveryError as error:
                     failure = error
                 except asyncio.CancelledError:
@@ -97,9 +112,13 @@ class Deliverer:
             if failure.retry_after is not None:
                 rate_limited += 1
                 self.rate_limited += 1
+                metrics.RATE_LIMITED.labels(workspace[0]).inc()
                 if rate_limited >= self.policy.rate_limited_attempts:
                     raise Failed(f"rate limited {rate_limited} times: {failure.reason}", permanent=False)
-                self._pause(workspace, max(failure.retry_after, 0.0) or self.policy.default_retry_after)
+                pause = max(failure.retry_after, 0.0) or self.policy.default_retry_after
+                if self.budgets is not None:
+                    await self.budgets.slow_down(*workspace, pause)
+                self._pause(workspace, pause)
                 continue
             transient += 1
             if transient >= self.policy.transient_attempts:

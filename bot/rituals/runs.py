@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot import metrics
+from storage.db import insert_ignoring_conflicts
 from storage.models import EarlierRitualPost, RitualRun
 
 LEASE = timedelta(minutes=5)
@@ -84,18 +85,14 @@ class Claim:
                    _aware(attempted_at) if attempted_at else None)
 
 
-def _insert(session: Session):
-    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(RitualRun)
-
-
-def insert_runs(session: Session, rows: list[dict]) -> list[int]:
-    """Insert the rows that do not exist yet; returns the ids of those this call created."""
+def insert_runs(session: Session, rows: list[dict], returning=RitualRun.id) -> list:
+    """Insert the rows that do not exist yet; returns the ids (or `returning`) of those this call created."""
     if not rows:
         return []
     statement = (
-        _insert(session).values(rows)
+        insert_ignoring_conflicts(session, RitualRun).values(rows)
         .on_conflict_do_nothing(index_elements=["team_id", "ritual", "period"])
-        .returning(RitualRun.id)
+        .returning(returning)
     )
     return list(session.scalars(statement))
 
@@ -114,7 +111,10 @@ def claim_new(session: Session, dues: list[dict], claimer: str, now: datetime) -
 def record_skipped(session: Session, dues: list[dict], now: datetime) -> int:
     """Write down runs that will not happen (skipped week, missed window, no channel), once each."""
     rows = [{**due, "state": "skipped", "claimed_at": now, "attempts": 0, "lead_notified": False} for due in dues]
-    return len(insert_runs(session, rows))
+    rituals = insert_runs(session, rows, returning=RitualRun.ritual)
+    for ritual in rituals:
+        metrics.RITUAL_RUNS.labels(ritual, "skipped").inc()
+    return len(rituals)
 
 
 def is_stale(run: RitualRun, now: datetime, lease: timedelta = LEASE) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -121,7 +122,34 @@ def due_runs(session: Session, now: datetime) -> tuple[list[dict], list[dict]]:
     return claim, skip
 
 
-def claim_due(session: Session, now: datetime, claimer: str, lease: timedelta) -> tuple[list[runs.Claim], int, int]:
+def in_turns(dues: list[dict], limit: int | None, rotation: int = 0) -> list[dict]:
+    """At most `limit` runs (whole teams: a team's runs stay together, in due order), taken in turns from
+    each organization, starting at the one `rotation` picks (at random: clocks claiming at the same
+    moment then mostly take different teams). A batch reaches every workspace, so each workspace's
+    budget is used from the start."""
+    if limit is None or len(dues) <= limit:
+        return dues
+    teams: dict[int, dict[int, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for due in dues:
+        teams[due["org_id"]][due["team_id"]].append(due)
+    orgs = sorted(teams)
+    start = rotation % len(orgs)
+    queues = [list(teams[org].values()) for org in orgs[start:] + orgs[:start]]
+    batch: list[dict] = []
+    for turn in range(max(len(q) for q in queues)):
+        for queue in queues:
+            if turn < len(queue):
+                if batch and len(batch) + len(queue[turn]) > limit:
+                    return batch
+                batch.extend(queue[turn])
+    return batch
+
+
+def claim_due(session: Session, now: datetime, claimer: str, lease: timedelta,
+              limit: int | None = None) -> tuple[list[runs.Claim], int, int, int]:
+    """Take over dead clocks' claims and retryable runs, record the skipped ones, and claim what is due
+    (at most `limit` new runs, see in_turns). Returns (claims, how many were resumed, how many skipped,
+    how many were due unclaimed: more than were claimed when another clock took some first)."""
     resumed = runs.take_over_stale(session, claimer, now, lease)
     zone_of: dict[int, str] = {}
 
@@ -133,34 +161,31 @@ def claim_due(session: Session, now: datetime, claimer: str, lease: timedelta) -
     resumed += runs.take_retryable(session, claimer, now, window_open)
     to_claim, to_skip = due_runs(session, now)
     skipped = runs.record_skipped(session, to_skip, now)
-    return resumed + runs.claim_new(session, to_claim, claimer, now), len(resumed), skipped
+    batch = in_turns(to_claim, limit, random.randrange(1 << 30))
+    return resumed + runs.claim_new(session, batch, claimer, now), len(resumed), skipped, len(to_claim)
 
 
 async def sweep(app_ctx, now: datetime, *, claimer: str | None = None, deliverer: Deliverer | None = None,
                 lease: timedelta = runs.LEASE) -> SweepResult:
     """One pass: claim what is due at `now` (and what dead clocks left), then carry it all out.
 
-    A team's runs go in due order (the Friday post before its wrap-up); teams go concurrently,
-    bounded by the Deliverer.
+    Claims are taken in batches (in_turns): the next batch as soon as half of the runs in hand are
+    done, until nothing due is left. So several clocks share a big fan-out instead of the first one
+    claiming it all, and each clock keeps every workspace it serves busy. A team's runs go in due
+    order (the Friday post before its wrap-up); teams go concurrently, bounded by the Deliverer.
     """
     claimer = claimer or CLAIMER
-
-    def claim() -> tuple[list[runs.Claim], int, int]:
-        with transaction(app_ctx.sessions) as session:
-            return claim_due(session, now, claimer, lease)
-
-    claims, resumed, skipped = await asyncio.to_thread(claim)
-    result = SweepResult(due=len(claims) - resumed, resumed=resumed, skipped=skipped)
-    if not claims:
-        return result
-    worker = Worker(app_ctx.sessions, app_ctx.messengers, app_ctx.clock.now, deliverer or Deliverer())
-    by_team: dict[int, list[runs.Claim]] = defaultdict(list)
-    for c in claims:
-        by_team[c.team_id].append(c)
-
+    worker = Worker(app_ctx.sessions, app_ctx.messengers, app_ctx.clock.now,
+                    deliverer or Deliverer(budgets=app_ctx.budgets))
     # Runs in progress at once: enough to keep every send slot busy, few enough that recording a sent
-    # message never queues behind a thousand runs still being prepared.
-    in_progress = asyncio.Semaphore(2 * worker.deliverer.concurrency + 4)
+    # message never queues behind a thousand runs still being prepared. Also the size of a batch.
+    batch = 2 * worker.deliverer.concurrency + 4
+    in_progress = asyncio.Semaphore(batch)
+    result = SweepResult()
+
+    def claim() -> tuple[list[runs.Claim], int, int, int]:
+        with transaction(app_ctx.sessions) as session:
+            return claim_due(session, now, claimer, lease, batch)
 
     async def team_runs(team_claims: list[runs.Claim]) -> list[Verdict]:
         verdicts = []
@@ -177,6 +202,24 @@ async def sweep(app_ctx, now: datetime, *, claimer: str | None = None, deliverer
                 log.exception("run %s (%s %s) failed unexpectedly; it will be resumed", c.run_id, c.ritual, c.period)
         return verdicts
 
-    for verdicts in await asyncio.gather(*(team_runs(cs) for cs in by_team.values())):
+    pending: dict[asyncio.Task, int] = {}  # a team's runs -> how many
+    while not worker.deliverer.closing:
+        claims, resumed, skipped, unclaimed = await asyncio.to_thread(claim)
+        result.due += len(claims) - resumed
+        result.resumed += resumed
+        result.skipped += skipped
+        if not claims and not unclaimed:
+            break
+        by_team: dict[int, list[runs.Claim]] = defaultdict(list)
+        for c in claims:
+            by_team[c.team_id].append(c)
+        for team_claims in by_team.values():
+            pending[asyncio.ensure_future(team_runs(team_claims))] = len(team_claims)
+        while pending and sum(pending.values()) > batch // 2:
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                del pending[task]
+                result.verdicts.extend(task.result())
+    for verdicts in await asyncio.gather(*pending):
         result.verdicts.extend(verdicts)
     return result

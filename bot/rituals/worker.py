@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.context import PREFIX, team_timezone
 from bot.model import Conversation, MessageRef, Messenger
 from bot.rituals import runs
@@ -150,6 +151,11 @@ class Worker:
         return await asyncio.to_thread(work)
 
     async def execute(self, claim: runs.Claim, enforce_window: bool = True) -> Verdict:
+        verdict = await self._execute(claim, enforce_window)
+        metrics.RITUAL_RUNS.labels(verdict.ritual, verdict.state).inc()
+        return verdict
+
+    async def _execute(self, claim: runs.Claim, enforce_window: bool) -> Verdict:
         def verdict(state: str, reason: str | None = None, conversation: Conversation | None = None) -> Verdict:
             return Verdict(claim.run_id, claim.team_id, claim.ritual, claim.period, state, reason,
                            conversation.platform if conversation else claim.platform,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import commands as c
+from bot import metrics
 from bot.bidi import isolate
 from bot.cards import kr_line
 from bot.context import Ctx
@@ -33,6 +34,7 @@ def record_checkin(
     confidence: int | None = None,
     value: float | None = None,
     note: str | None = None,
+    via: str = "command",
 ) -> None:
     """Append a check-in and refresh the key result's cached current state, in the caller's transaction.
 
@@ -55,6 +57,7 @@ def record_checkin(
     session.execute(_update(tuple(changes)), {"kr_id": kr.id, **changes})
     for name, new in changes.items():
         set_committed_value(kr, name, new)
+    metrics.CHECKINS.labels(*metrics.checkin_labels(source, via)).inc()
 
 
 _INSERT = insert(CheckIn.__table__)
@@ -192,7 +195,7 @@ def submit_checkin(ctx: Ctx, interaction: Interaction) -> Reply:
     for kr, confidence, value, note in changes:
         record_checkin(
             ctx.session, kr, person_id=ctx.person.id, at=ctx.now, source=ctx.platform,
-            confidence=confidence, value=value, note=note,
+            confidence=confidence, value=value, note=note, via="form",
         )
     lines = tuple(kr_line(kr, ctx.org) for kr, *_ in changes)
     text = render("checkin_saved", count=len(changes))

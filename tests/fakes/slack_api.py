@@ -27,8 +27,9 @@ import asyncio
 import base64
 import itertools
 import json
+import math
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -337,6 +338,74 @@ class FakeSlack:
             "bot_user_id": self.bot_user_id, "app_id": "A0APP", "team": {"id": team_id, "name": team_id},
             "enterprise": None, "is_enterprise_install": False, "authed_user": {"id": install.get("user", "U0ADMIN")},
         }
+
+
+@dataclass
+class LimitedSlack(FakeSlack):
+    """The fake with Slack's chat.postMessage limits: `channel_rate` per second per channel and `rate` per
+    second per workspace (None: unlimited), answering HTTP 429 with an integer Retry-After above either.
+
+    A post's workspace is `workspace_of(channel)` (default: the fake's one team). Every post that
+    reached it is kept with its time (`now`) per workspace, accepted or not, so a test or the fan-out
+    benchmark reads the busiest second; `record=False` keeps only those counters (thousands of posts).
+    """
+
+    rate: float | None = None
+    channel_rate: float | None = 1.0
+    workspace_of: Callable[[str], str] | None = None
+    record: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.window: dict[str, deque[float]] = defaultdict(deque)
+        self.last_in_channel: dict[str, float] = {}
+        self.accepted: Counter[str] = Counter()  # channel -> posts accepted
+        self.arrivals: dict[str, list[float]] = defaultdict(list)  # workspace -> every post's time
+        self.accepted_at: dict[str, list[float]] = defaultdict(list)
+        self.refused = 0
+        self.lookups = 0  # conversations.history calls: a restarted clock asking about a post in doubt
+        self.found = 0  # ... for a channel whose post had arrived (the answer saves a double)
+
+    async def _record(self, call: Call) -> None:
+        if self.record:
+            await super()._record(call)
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if method == "conversations.history":
+            self.lookups += 1
+            self.found += (await self._body(request)).get("channel") in self.accepted
+        if method != "chat.postMessage":
+            return await super()._api(request)
+        channel = str((await self._body(request)).get("channel"))
+        workspace = self.workspace_of(channel) if self.workspace_of else self.team_id
+        now = self.now()
+        self.arrivals[workspace].append(now)
+        window = self.window[workspace]
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        wait = window[0] + 1.0 - now if self.rate is not None and len(window) >= self.rate else 0.0
+        if self.channel_rate and channel in self.last_in_channel:
+            wait = max(wait, self.last_in_channel[channel] + 1.0 / self.channel_rate - now)
+        if wait > 0:
+            self.refused += 1
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        window.append(now)
+        self.last_in_channel[channel] = now
+        self.accepted[channel] += 1
+        self.accepted_at[workspace].append(now)
+        return await super()._api(request)
+
+    def busiest_second(self, workspace: str, accepted: bool = False) -> int:
+        """The most posts that reached the fake (or that it accepted) for `workspace` within one second."""
+        times = sorted((self.accepted_at if accepted else self.arrivals)[workspace])
+        most, first = 0, 0
+        for last, moment in enumerate(times):
+            while times[first] <= moment - 1.0:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
 
 
 @pytest.fixture

@@ -1,0 +1,151 @@
+"""Send budgets: how fast okrbot may post to one Slack workspace or Teams tenant, shared by every process.
+
+Slack and Teams limit an app per workspace (tenant), not per process: two clocks that each kept
+their own count would together post twice as fast as allowed and be paced by the platform's 429s.
+So the count lives in the database, one `send_budgets` row per (platform, workspace), and every
+send takes its place there first:
+
+    async with budgets.sending("slack", "T0123"):   # waits until one more post fits; counts it
+        await messenger.post(...)
+    await budgets.slow_down("slack", "T0123", retry_after)   # the platform answered 429 anyway
+
+(bot.rituals.delivery.Deliverer does both for every ritual message; other senders can use it too.)
+Taking a place locks the row (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE
+serialises writers), drops the sends that left the window and goes only if fewer than the rate are
+left, so no second at any process's clock sees more sends than the rate, whichever process made
+them (see try_take for how a send in flight counts). Otherwise it sleeps until the oldest one leaves
+the window and asks again. Nothing is reserved ahead, so a clock that dies holds no budget.
+
+A 429 means the platform disagrees (another app of the same workspace, a lower plan): its
+Retry-After pauses the workspace for every process, and the rate is halved (once per pause) and
+climbs back to the configured rate over RECOVERY_SECONDS.
+
+Platforms without a configured rate (the sandbox) are not limited. The clock is injected (seconds
+since the epoch: every process compares the stored times with its own wall clock, so hosts need
+NTP, as Slack's signatures already require).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import metrics
+from storage.db import insert_ignoring_conflicts, transaction
+from storage.models import SendBudget
+
+RECOVERY_SECONDS = 30.0  # a lowered rate is back to the configured one this long after a 429
+LOWER_FACTOR = 0.5
+MIN_RATE = 0.2  # sends per second: never lower than one every five seconds
+MIN_WAIT = 0.001
+IN_FLIGHT_LIMIT = 60.0  # seconds: a send not done by then (its process died) no longer counts
+
+
+def current_rate(row: SendBudget, configured: float, now: float) -> float:
+    """The rate now: the configured one, or a lowered one climbing back to it."""
+    if row.rate is None or row.lowered_at is None:
+        return configured
+    return min(configured, row.rate + configured * max(0.0, now - row.lowered_at) / RECOVERY_SECONDS)
+
+
+class SendBudgets:
+    """Per-workspace send rates (sends per second) for the platforms in `rates`, kept in the database."""
+
+    def __init__(self, sessions: sessionmaker[Session], rates: Mapping[str, float],
+                 now: Callable[[], float] = time.time, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self.sessions, self.rates, self.now, self.sleep = sessions, dict(rates), now, sleep
+        self._turns: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def limits(self, platform: str) -> bool:
+        return self.rates.get(platform, 0) > 0
+
+    @asynccontextmanager
+    async def sending(self, platform: str, workspace: str,
+                      sleep: Callable[[float], Awaitable[None]] | None = None) -> AsyncIterator[None]:
+        """Hold one place in `workspace`'s budget while the body sends: waits (with `sleep`, else the
+        budgets' own) until the send fits, and counts it until it is done."""
+        if not self.limits(platform):
+            yield
+            return
+        ticket = uuid.uuid4().hex[:12]
+        # One waiter per workspace in this process asks the database; the others queue here, in order,
+        # instead of all waking at the same moment and fighting over the row.
+        async with self._turns.setdefault((platform, workspace), asyncio.Lock()):
+            while (wait := await asyncio.to_thread(self.try_take, platform, workspace, ticket)) > 0:
+                metrics.BUDGET_WAIT.labels(platform).inc(wait)
+                await (sleep or self.sleep)(wait)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(self.done, platform, workspace, ticket)
+
+    async def slow_down(self, platform: str, workspace: str, retry_after: float) -> None:
+        """The platform answered 429: nobody sends to `workspace` for `retry_after` seconds, and slower after."""
+        if self.limits(platform):
+            await asyncio.to_thread(self.lower, platform, workspace, retry_after)
+
+    def try_take(self, platform: str, workspace: str, ticket: str) -> float:
+        """Count one send from now and return 0, or return how long to wait before asking again.
+
+        `sent` holds [start, end or None, ticket] of the latest sends. Slack and Teams count a send by its
+        arrival, somewhere between its start and its end, so it counts in every window its time on the
+        wire overlaps (in flight, it counts as now): then no window at the platform sees more than the
+        rate, however latency varies. A send whose process died ends, for the count, IN_FLIGHT_LIMIT
+        after it started."""
+        configured = self.rates[platform]
+        with transaction(self.sessions) as session:
+            row = _locked(session, platform, workspace)
+            now = self.now()
+            if row.paused_until is not None and now < row.paused_until:
+                return max(row.paused_until - now, MIN_WAIT)
+            rate = current_rate(row, configured, now)
+            most = max(1, math.floor(rate))
+            span = most / rate  # `most` sends per `span` seconds: 10 a second, or one every 5 s
+            recent = [s for s in row.sent or [] if _end(s) > now - span]
+            if len(recent) >= most:
+                # A send leaves the window `span` after it ended; one still in flight ends now at the earliest.
+                leaves = sorted((s[1] if s[1] is not None else max(now, s[0])) + span for s in recent)
+                return max(leaves[len(recent) - most] - now, MIN_WAIT)
+            row.sent = [*recent, [now, None, ticket]]
+            if rate >= configured:
+                row.rate = row.lowered_at = None
+            return 0.0
+
+    def done(self, platform: str, workspace: str, ticket: str) -> None:
+        with transaction(self.sessions) as session:
+            row = _locked(session, platform, workspace)
+            now = self.now()
+            row.sent = [[s[0], now, s[2]] if s[2] == ticket and s[1] is None else s for s in row.sent or []]
+
+    def lower(self, platform: str, workspace: str, retry_after: float) -> None:
+        with transaction(self.sessions) as session:
+            row = _locked(session, platform, workspace)
+            now = self.now()
+            already_paused = row.paused_until is not None and now < row.paused_until
+            row.paused_until = max(row.paused_until or 0.0, now + max(retry_after, 0.0))
+            if not already_paused:  # the other clocks' 429s from the same burst lower it once, not each
+                row.rate = max(MIN_RATE, current_rate(row, self.rates[platform], now) * LOWER_FACTOR)
+                row.lowered_at = now
+
+
+def _end(sent: list) -> float:
+    start, end, _ticket = sent
+    return end if end is not None else start + IN_FLIGHT_LIMIT
+
+
+def _locked(session: Session, platform: str, workspace: str) -> SendBudget:
+    """The workspace's row, created on first use, locked until the transaction ends."""
+    key = (platform, workspace)
+    row = session.get(SendBudget, key, with_for_update=True)
+    if row is None:
+        session.execute(insert_ignoring_conflicts(session, SendBudget)
+                        .values(platform=platform, workspace=workspace, sent=[])
+                        .on_conflict_do_nothing(index_elements=["platform", "workspace"]))
+        row = session.get(SendBudget, key, with_for_update=True, populate_existing=True)
+    return row

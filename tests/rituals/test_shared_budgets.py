@@ -1,0 +1,122 @@
+"""Several clock processes (separate engines, separate claimers, sweeping at the same moment) share
+each workspace's send budget through the database: against a fake Slack that refuses more than RATE
+posts a second per workspace, no second of any workspace sees more posts than that, whichever clock
+sent them, and every channel gets its post once. Time is the manual clock: the budgets, the clocks'
+waits and the fake all read it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from bot.rituals.budget import SendBudgets
+from bot.rituals.delivery import Deliverer
+from bot.rituals.sweep import sweep
+from okrbot.app import build_context
+from okrbot.clock import register_messengers
+from storage.db import transaction
+from storage.models import ChannelBinding, Organization, RitualSetting, SendBudget, Team
+from tests.fakes.slack_api import LimitedSlack
+from tests.rituals.conftest import MONDAY_0900, ClockSleep
+from tests.slack.conftest import slack_settings
+
+WORKSPACES, TEAMS, RATE = 3, 8, 4
+
+
+def channel(workspace: int, team: int) -> str:
+    return f"C{workspace}X{team:03d}"
+
+
+@pytest.fixture
+def workspaces(sessions, clock) -> None:
+    """Three workspaces (organizations), each with TEAMS teams whose Monday post is due at MONDAY_0900."""
+    with transaction(sessions) as s:
+        for w in range(WORKSPACES):
+            org = Organization(name=f"Workspace {w}", timezone="Asia/Shanghai", slack_team_id=f"T0WS{w}",
+                               created_at=MONDAY_0900 - timedelta(days=7))
+            s.add(org)
+            s.flush()
+            for n in range(TEAMS):
+                team = Team(org_id=org.id, key=f"w{w}-team-{n}", name=f"Team {n}", level="team")
+                s.add(team)
+                s.flush()
+                s.add(ChannelBinding(org_id=org.id, team_id=team.id, platform="slack", channel_id=channel(w, n)))
+                s.add(RitualSetting(team_id=team.id, ritual="monday", org_id=org.id, weekday=0, time="09:00",
+                                    enabled=True))
+
+
+async def sweep_with(database_url, fake, clock, clocks: int, rate: float) -> list:
+    contexts = []
+    for _ in range(clocks):
+        ctx = build_context(slack_settings(database_url, fake, slack_posts_per_second=rate), clock=clock,
+                            migrate=False)
+        register_messengers(ctx)
+        contexts.append(ctx)
+    clock.set(MONDAY_0900)
+    try:
+        return await asyncio.gather(*(
+            sweep(ctx, clock.now(), claimer=f"clock-{i}",
+                  deliverer=Deliverer(concurrency=4, sleep=ClockSleep(clock), budgets=ctx.budgets))
+            for i, ctx in enumerate(contexts)
+        ))
+    finally:
+        for ctx in contexts:
+            ctx.engine.dispose()
+
+
+def limited_slack(clock) -> LimitedSlack:
+    return LimitedSlack(rate=RATE, workspace_of=lambda c: f"T0WS{c[1]}", now=lambda: clock.now().timestamp())
+
+
+@pytest.mark.parametrize("clocks", [2, 3])
+async def test_clocks_share_each_workspaces_budget(database_url, workspaces, clock, clocks):
+    async with limited_slack(clock) as fake:
+        results = await sweep_with(database_url, fake, clock, clocks, rate=RATE)
+    assert fake.accepted == Counter({channel(w, n): 1 for w in range(WORKSPACES) for n in range(TEAMS)})
+    assert sum(r.posted for r in results) == WORKSPACES * TEAMS
+    if "postgresql" in database_url:  # SQLite serialises the claims: one clock may well take them all
+        assert sum(1 for r in results if r.posted) >= 2, "the clocks shared the fan-out"
+    for w in range(WORKSPACES):
+        # every post that reached Slack counts, refused ones too: the budget, not Slack, did the pacing
+        assert fake.busiest_second(f"T0WS{w}") <= RATE
+    assert fake.refused == 0
+
+
+async def test_without_budgets_the_same_clocks_are_refused(database_url, workspaces, clock):
+    """The fake does limit: the same fan-out with the budgets off goes over RATE and meets 429s."""
+    async with limited_slack(clock) as fake:
+        results = await sweep_with(database_url, fake, clock, 2, rate=0)
+    assert fake.refused > 0
+    assert max(fake.busiest_second(f"T0WS{w}") for w in range(WORKSPACES)) > RATE
+    assert sum(r.posted for r in results) == WORKSPACES * TEAMS  # waited out, still posted once each
+
+
+async def test_a_429_pauses_the_workspace_for_every_clock_and_lowers_its_rate(sessions):
+    """One clock's 429 (Retry-After 3 s) holds every process off that workspace; the rate is halved once
+    per pause and climbs back to the configured one over RECOVERY_SECONDS."""
+    now = [1000.0]
+    one = SendBudgets(sessions, {"slack": 10}, now=lambda: now[0])
+    other = SendBudgets(sessions, {"slack": 10}, now=lambda: now[0])
+    assert one.try_take("slack", "T1", "a") == 0
+    one.done("slack", "T1", "a")
+    await one.slow_down("slack", "T1", 3)
+    assert other.try_take("slack", "T1", "b") == pytest.approx(3)
+    assert other.try_take("slack", "T2", "c") == 0  # another workspace is not held
+    now[0] += 3  # the pause is over; the rate, halved to 5, has climbed back by 10 * 3/30 to 6
+    taken = [n for n in range(10) if other.try_take("slack", "T1", f"t{n}") == 0]
+    assert len(taken) == 6
+    for n in taken:
+        other.done("slack", "T1", f"t{n}")
+    await one.slow_down("slack", "T1", 1)
+    now[0] += 0.5
+    await other.slow_down("slack", "T1", 1)  # another 429 of the same burst: a longer pause, not a lower rate
+    with sessions() as s:
+        row = s.get(SendBudget, ("slack", "T1"))
+        assert (row.rate, row.lowered_at, row.paused_until) == (3.0, 1003.0, 1004.5)
+    now[0] += 1 + 30  # long after: back to 10 a second, and the row says so
+    assert sum(other.try_take("slack", "T1", f"u{n}") == 0 for n in range(12)) == 10
+    with sessions() as s:
+        assert s.get(SendBudget, ("slack", "T1")).rate is None
