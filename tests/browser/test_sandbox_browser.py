@@ -74,7 +74,7 @@ async def test_reply_in_the_wins_thread_counts(server, browser_page):
     await page.goto(f"{base}/sandbox/c/rd-efficiency")
     await page.get_by_role("button", name="Friday wins", exact=True).click()
     reply = page.get_by_label("Reply in thread").first
-    await reply.fill("Cut request delivery time to 38 days")
+    await reply.fill("win: Cut request delivery time to 38 days")
     await reply.press("Enter")
     await expect(page.locator(".thread")).to_contain_text("Cut request delivery time to 38 days")
     await expect(page.get_by_text("(1 reply)")).to_be_visible()

@@ -52,7 +52,7 @@ async def test_a_reposted_friday_keeps_collecting_wins_in_its_earlier_thread(app
     await client.post(f"/sandbox/c/{CHANNEL}/rituals", data={"ritual": "friday"})
     first, second = _roots(sessions)
     await sign_in_as(client, sessions, "engineer@example.com")
-    for root, text in ((first, "Shipped the vendor API"), (second, "Closed the audit")):
+    for root, text in ((first, "win: Shipped the vendor API"), (second, "win: Closed the audit")):
         response = await client.post(f"/sandbox/c/{CHANNEL}/threads/{root}", data={"text": text})
         assert response.status == 200
     with sessions() as s:
@@ -60,6 +60,6 @@ async def test_a_reposted_friday_keeps_collecting_wins_in_its_earlier_thread(app
     # A third post keeps both earlier threads.
     await sign_in_as(client, sessions, "director.rd@example.com")
     await client.post(f"/sandbox/c/{CHANNEL}/rituals", data={"ritual": "friday"})
-    await client.post(f"/sandbox/c/{CHANNEL}/threads/{first}", data={"text": "Hired two engineers"})
+    await client.post(f"/sandbox/c/{CHANNEL}/threads/{first}", data={"text": "win: Hired two engineers"})
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Win)) == 3
