@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from bot.bidi import isolate
+from bot.storable import has_unstorable, storable
 
 Platform = Literal["slack", "teams", "sandbox"]
 Colour = Literal["red", "yellow", "green"]
@@ -57,6 +58,16 @@ class Interaction:
     # The platform's id for this one sending (Slack view id and hash, a trigger_id, a Teams form token):
     # a second arrival with the same key is handled as a duplicate and stores nothing (bot.inbox).
     key: str | None = None
+
+    def __post_init__(self) -> None:
+        """Every input of every adapter passes here: characters no database can store are dropped, so no
+        lookup or write behind the core ever sees them (bot.storable)."""
+        for name, value in vars(self).items():
+            if isinstance(value, str) and has_unstorable(value):
+                object.__setattr__(self, name, storable(value))
+        if any(has_unstorable(k) or isinstance(v, str) and has_unstorable(v) for k, v in self.form.items()):
+            object.__setattr__(self, "form", {storable(k): storable(v) if isinstance(v, str) else v
+                                              for k, v in self.form.items()})
 
 
 # ---------------------------------------------------------------- cards

@@ -46,11 +46,12 @@ def install(app: web.Application, ctx: AppContext) -> None:
     """Shared by the dashboard and the sandbox, whichever is set up first."""
     if APP_CONTEXT not in app:
         from adapters.web.errors import friendly_errors
-        from adapters.web.guard import guard
+        from adapters.web.guard import guard, unstorable_input
 
         app[APP_CONTEXT] = ctx
         app[ACCESS] = make_access(ctx)
         app.middlewares.append(guard)
+        app.middlewares.append(unstorable_input)
         app.middlewares.append(friendly_errors)
 
 

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from adapters.web.access import ACCESS, APP_CONTEXT, LOOPBACK
 from adapters.web.html import page
+from bot.storable import has_unstorable
 
 MACHINE_PATHS = ("/slack/", "/api/messages", "/healthz")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -79,4 +80,25 @@ async def guard(request: web.Request, handler):
                        given=hostname(request.headers.get("Host", "")) or request.headers.get("Host", ""))
     if request.method not in SAFE_METHODS and not same_origin(request, public_url):
         raise _refusal(web.HTTPForbidden, "Sent from another site", "cross_site")
+    return await handler(request)
+
+
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@web.middleware
+async def unstorable_input(request: web.Request, handler):
+    """A NUL byte or a lone surrogate in a page's address, query or form can be neither stored nor looked up
+    (bot.storable): such a request is refused here, once for every page, with a page saying what to do."""
+    if request.path.startswith(MACHINE_PATHS):
+        return await handler(request)
+    texts = [request.path, *request.query.keys(), *request.query.values()]
+    if request.method == "POST" and request.content_type in FORMS:
+        try:
+            form = await request.post()  # parsed once: the handler's own request.post() gets the same
+        except ValueError:  # a broken body: the handler refuses it in its own words
+            form = {}
+        texts += [*form.keys(), *(value for value in form.values() if isinstance(value, str))]
+    if any(has_unstorable(text) for text in texts):
+        raise _refusal(web.HTTPBadRequest, "Characters okrbot cannot keep", "unstorable")
     return await handler(request)
