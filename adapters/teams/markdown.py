@@ -2,8 +2,12 @@
 
 The core writes `*bold*`, `_italic_`, `` `code` ``, "• " bullets and line breaks; Adaptive Cards
 read `**bold**`, `_italic_` and need a blank line ("\\n\\n") for a line break outside lists. Every
-other character is literal text: markdown punctuation is backslash-escaped so a win that says
-"[click](http://x)" or "# 1 priority" shows exactly that, never a link or a heading.
+other character is literal text. Only what a TextBlock's markdown gives a meaning is backslash-escaped:
+emphasis (`*`, `_`), code (`` ` ``), links (`[`, `]`: without them `(` and `)` are plain, so "(minutes)"
+stays as typed), list markers at a line's start, and the backslash itself. Headings, quotes, tables,
+strike-through and HTML are not Adaptive Card markdown, so `#`, `>`, `|`, `~`, `<` need nothing; escaping
+them anyway made some Teams clients show the backslashes. A win that says "[click](http://x)" shows
+exactly that, never a link.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ _SPAN = re.compile(
     r"|(?<![\w_])_(?P<italic>[^_\n]+?)_(?![\w_])"
     r"|`(?P<code>[^`\n]+)`"
 )
-_PUNCTUATION = re.compile(r"([\\`*_\[\]()~>#|{}!<])")
+_PUNCTUATION = re.compile(r"([\\`*_\[\]])")
 _LIST_START = re.compile(r"^(\s*)([-+]|\d+\.)(\s)")
 
 

@@ -54,8 +54,8 @@ async def test_bad_command_gets_usage_help(teams, sessions):
 async def test_user_text_renders_literally(teams):
     await teams.say("plan [click](http://evil.example) # not a heading *really*", where="channel")
     [reply] = teams.connector.of("reply")
-    assert "\\[click\\]\\(http://evil.example\\)" in reply.text
-    assert "\\# not a heading" in reply.text
+    assert "\\[click\\](http://evil.example)" in reply.text  # no link; parentheses as typed, no backslash
+    assert " # not a heading" in reply.text  # TextBlocks have no headings: nothing to escape
 
 
 async def test_lead_binds_the_channel_and_a_member_cannot(teams, sessions):
