@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.links import absolute, key_result_path
 from bot.model import KeyResultLine
 from bot.render import format_number
 from bot.services.keyresults import colour
@@ -26,9 +27,11 @@ def kr_line(
     change: WeekChange | None = None,
     owner: str | None = None,
     level: str | None = None,
+    base: str | None = None,
 ) -> KeyResultLine:
     """A key result as a card line; its change "since last week" comes from `trend` (or `change` when the
-    line shows no trend), never from anything else: bot.services.trends.since_last_week is the definition."""
+    line shows no trend), never from anything else: bot.services.trends.since_last_week is the definition.
+    `base` is the dashboard's base URL: the line links to the key result's page under it."""
     change = change or since_last_week(trend)
     return KeyResultLine(
         code=kr.key,
@@ -41,4 +44,5 @@ def kr_line(
         progress=progress_text(kr),
         owner=owner,
         level=level,
+        url=absolute(base, key_result_path(kr.key, org.id)),
     )

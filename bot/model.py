@@ -111,6 +111,7 @@ class KeyResultLine:
     progress: str | None = None  # "62 / 80 %" or the milestone
     owner: str | None = None
     level: str | None = None
+    url: str | None = None  # the key result's dashboard page (bot.links); renderers link the code to it
 
     def __post_init__(self) -> None:
         _seal(self, "code", "title", "progress", "owner")

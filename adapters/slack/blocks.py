@@ -115,7 +115,8 @@ def kr_text(line: KeyResultLine) -> str:
         head.append(f"{'▲' if line.delta > 0 else '▼'}{abs(line.delta)}")
     if line.flagged:
         head.append("⚠️")
-    head.append(f"*{escape(line.code)}* {escape(line.title)}")
+    code = f"<{line.url}|{escape(line.code)}>" if line.url else escape(line.code)
+    head.append(f"*{code}* {escape(line.title)}")
     details = [escape(part) for part in (line.progress, line.owner, line.level) if part]
     if line.trend:
         details.append(f"{sparkline(line.trend)} {' → '.join(str(v) for v in line.trend)}")

@@ -93,6 +93,11 @@ def _trend(line: KeyResultLine) -> str:
     return text
 
 
+def _linked(text: str, url: str | None) -> str:
+    """A markdown link Teams draws in a TextBlock: the key result's code opens its dashboard page."""
+    return f"[{text}]({url})" if url else text
+
+
 def key_result(line: KeyResultLine) -> dict[str, Any]:
     badge = {
         "type": "TextBlock",
@@ -102,7 +107,7 @@ def key_result(line: KeyResultLine) -> dict[str, Any]:
         "color": COLOURS[line.colour],
     }
     details: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": f"**{escape(line.code)}** {escape(line.title)}", "wrap": True}
+        {"type": "TextBlock", "text": f"**{_linked(escape(line.code), line.url)}** {escape(line.title)}", "wrap": True}
     ]
     trend = _trend(line)
     if trend:

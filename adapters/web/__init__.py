@@ -15,6 +15,7 @@ def setup(app: web.Application, ctx) -> None:
     """Register the dashboard's routes on the shared web application."""
     access.install(app, ctx)
     app.router.add_get("/", routes.dashboard)
+    app.router.add_get("/kr/{code}", routes.key_result)
     app.router.add_get("/advice", routes.advice)
     app.router.add_get("/signin", access.signin)
     app.router.add_post("/signout", access.signout)

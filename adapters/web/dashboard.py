@@ -17,6 +17,7 @@ from sqlalchemy.orm import Bundle, Session, aliased
 
 from bot.cards import progress_text
 from bot.context import current_cycle, team_timezone
+from bot.links import key_result_path
 from bot.serialize import card_to_dict
 from bot.services.foursquare import four_square, four_square_card
 from bot.services.keyresults import colour
@@ -42,6 +43,7 @@ class KrView:
     progress: str | None
     percent: int | None  # progress toward the target, 0-100; None for a milestone
     trend: tuple[int, ...] = ()
+    href: str = ""  # the key result's own page
 
 
 @dataclass
@@ -169,7 +171,8 @@ def _objectives(
         if kr.id is not None:
             view.key_results.append(KrView(
                 kr.id, kr.key, kr.title, kr_owner_name, kr.confidence,
-                colour(kr.confidence, org.red_max, org.green_min), progress_text(kr), percent(kr)))
+                colour(kr.confidence, org.red_max, org.green_min), progress_text(kr), percent(kr),
+                href=key_result_path(kr.key, org.id)))
     krs = [kr for view in views.values() for kr in view.key_results]
     if trends is None:
         weeks = [shift(week, -n) for n in range(TREND_WEEKS - 1, -1, -1)]
@@ -317,5 +320,5 @@ def team_page(
         org=org, cycle=cycle, cycles=cycles, week=week, team=summaries[team.id],
         chain=[TeamSummary(t.key, t.name, t.level) for t in chain], objectives=objectives,
         children=[summaries[t.id] for t in kids], more_children=len(all_kids) - len(kids), individual=individual,
-        four_square=card_to_dict(four_square_card(square, org)), wins=wins, team_keys=_team_keys(related),
+        four_square=card_to_dict(four_square_card(square, org, base="")), wins=wins, team_keys=_team_keys(related),
     )

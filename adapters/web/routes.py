@@ -1,4 +1,5 @@
-"""The dashboard's pages: the organization's tree at /, one team at /?team=KEY, the method's advice at /advice."""
+"""The dashboard's pages: the organization's tree at /, one team at /?team=KEY, a key result at /kr/CODE,
+the method's advice at /advice."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from adapters.web.access import (
 )
 from adapters.web.dashboard import company_page, cycles_of, find_team, pick_cycle, team_page
 from adapters.web.html import page
+from adapters.web.keyresult import find_key_result, key_result_page, may_see
 from bot.services.advice import alignment_report, lint
 from storage.db import transaction
 from storage.models import Organization
@@ -44,10 +46,7 @@ async def dashboard(request: web.Request) -> web.Response:
 
     def build() -> tuple[str, int]:
         with transaction(ctx.sessions) as session:
-            open_ = request.app[ACCESS].open
-            who = resolve(session, identity, request.query.get("org"), open_)
-            if who is None:
-                raise unauthorized(request, "no_session") if identity and not open_ else no_organization(request)
+            who = _resolve(request, session, identity)
             now = ctx.clock.now()
             common = {"chrome": chrome(request, who), "anonymous": who.person is None,
                       "open": request.app[ACCESS].open}
@@ -60,6 +59,36 @@ async def dashboard(request: web.Request) -> web.Response:
                             **common), 200
             view = company_page(session, who.org, who.person, now, cycle, _page_number(request))
             return page("company.html.j2", view=view, **common), 200
+
+    body, status = await asyncio.to_thread(build)
+    return _html(body, status)
+
+
+def _resolve(request: web.Request, session, identity) -> Viewer:
+    """The viewer inside a page's own session (admit first): 401 for a stale session, 404 for no organization."""
+    open_ = request.app[ACCESS].open
+    who = resolve(session, identity, request.query.get("org"), open_)
+    if who is None:
+        raise unauthorized(request, "no_session") if identity and not open_ else no_organization(request)
+    return who
+
+
+async def key_result(request: web.Request) -> web.Response:
+    """One key result: owner, alignment, its cycle as a chart and every check-in with its note."""
+    identity = admit(request)
+    ctx = request.app[APP_CONTEXT]
+    code = request.match_info["code"].strip()[:64]
+
+    def build() -> tuple[str, int]:
+        with ctx.sessions() as session:
+            who = _resolve(request, session, identity)
+            found = find_key_result(session, who.org, code)
+            if found is None or not may_see(session, found[1], who.person):
+                # Someone else's individual key result reads exactly like one that does not exist.
+                return page("message.html.j2", title="No such key result", reason="no_kr", given=code,
+                            chrome=chrome(request, who)), 404
+            view = key_result_page(session, who.org, *found, who.person, ctx.clock.now())
+            return page("keyresult.html.j2", view=view, chrome=chrome(request, who)), 200
 
     body, status = await asyncio.to_thread(build)
     return _html(body, status)

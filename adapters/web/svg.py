@@ -1,8 +1,9 @@
-"""Geometry of the confidence trend chart; the SVG itself is drawn by the trend macro of card.html.j2."""
+"""Geometry of the charts; the SVG itself is drawn by templates (the trend macro of card.html.j2, keyresult.html.j2)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 WIDTH, HEIGHT, PAD = 120, 32, 3
 SCALE = (1, 10)
@@ -27,3 +28,92 @@ def trend_points(values: tuple[int, ...] | list[int]) -> Chart | None:
         y = PAD + (high - clamped) * (HEIGHT - 2 * PAD) / (high - low)
         points.append((round(x, 1), round(y, 1)))
     return Chart(" ".join(f"{x},{y}" for x, y in points), points[-1])
+
+
+# ------------------------------------------------------------------ a key result over its cycle
+
+CYCLE_WIDTH, CYCLE_HEIGHT, CYCLE_LEFT, CYCLE_RIGHT, CYCLE_TOP, CYCLE_BOTTOM = 640, 220, 34, 64, 12, 28
+
+
+@dataclass(frozen=True)
+class Mark:
+    x: float
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class CycleChart:
+    """A key result's page chart: confidence (1-10, left axis) and value (right axis) as steps over the cycle."""
+
+    width: int
+    height: int
+    confidence: str  # polyline points, a step per check-in, held until today
+    value: str | None  # the same for the value, scaled between start and target (and what was reached)
+    checkins: tuple[Mark, ...]  # a dot per check-in on the confidence line
+    confidence_ticks: tuple[Mark, ...]  # y of 1, 5, 10
+    value_ticks: tuple[Mark, ...]  # y of the start and the target
+    today: float | None  # x of today, when it falls inside the cycle
+    first_day: str
+    last_day: str
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+
+def cycle_chart(points: list[tuple[datetime, int, float | None]], start: datetime, end: datetime, now: datetime,
+                start_value: float | None, target_value: float | None) -> CycleChart:
+    """Geometry for `points` (time, confidence, value or None), oldest first, between `start` and `end`."""
+    left, right = CYCLE_LEFT, CYCLE_WIDTH - CYCLE_RIGHT
+    top, bottom = CYCLE_TOP, CYCLE_HEIGHT - CYCLE_BOTTOM
+    span = max((end - start).total_seconds(), 1.0)
+
+    def x_of(moment: datetime) -> float:
+        share = min(max((moment - start).total_seconds() / span, 0.0), 1.0)
+        return round(left + share * (right - left), 1)
+
+    def y_conf(value: int) -> float:
+        low, high = SCALE
+        return round(top + (high - min(max(value, low), high)) * (bottom - top) / (high - low), 1)
+
+    values = [v for _, _, v in points if v is not None] + [v for v in (start_value, target_value) if v is not None]
+    low_value, high_value = (min(values), max(values)) if values else (0.0, 1.0)
+    if high_value == low_value:
+        high_value = low_value + 1
+
+    def y_value(value: float) -> float:
+        return round(bottom - (value - low_value) * (bottom - top) / (high_value - low_value), 1)
+
+    held_until = x_of(min(now, end))
+    confidence = _steps([(x_of(at), y_conf(c)) for at, c, _ in points], held_until)
+    value_steps, current = [], start_value
+    for at, _, value in points:
+        if value is not None:
+            current = value
+            value_steps.append((x_of(at), y_value(value)))
+    if start_value is not None and (not value_steps or value_steps[0][0] > left):
+        value_steps.insert(0, (left, y_value(start_value)))
+    value_line = _steps(value_steps, held_until) if value_steps and current is not None else None
+    value_ticks = tuple(Mark(right, y_value(v), label) for v, label in (
+        (start_value, "start"), (target_value, "target")) if v is not None)
+    return CycleChart(
+        width=CYCLE_WIDTH, height=CYCLE_HEIGHT, confidence=confidence, value=value_line,
+        checkins=tuple(Mark(x_of(at), y_conf(c), str(c)) for at, c, _ in points),
+        confidence_ticks=tuple(Mark(left, y_conf(n), str(n)) for n in (1, 5, 10)),
+        value_ticks=value_ticks, today=x_of(now) if start <= now <= end else None,
+        first_day=f"{start:%d %b}", last_day=f"{end - timedelta(seconds=1):%d %b}",
+        left=left, right=right, top=top, bottom=bottom,
+    )
+
+
+def _steps(points: list[tuple[float, float]], until: float) -> str:
+    """A step line: each value held flat until the next one, the last until `until`."""
+    out: list[tuple[float, float]] = []
+    for index, (x, y) in enumerate(points):
+        if index:
+            out.append((x, out[-1][1]))
+        out.append((x, y))
+    if out and until > out[-1][0]:
+        out.append((until, out[-1][1]))
+    return " ".join(f"{x},{y}" for x, y in out)

@@ -42,10 +42,11 @@ class Outbound:
         return self.person_id is not None
 
 
-def channel_card(session: Session, org: Organization, team: Team, ritual: str, week: str, now: datetime) -> Card:
-    """The channel post of monday and friday, and the wrap-up reply."""
+def channel_card(session: Session, org: Organization, team: Team, ritual: str, week: str, now: datetime,
+                 base: str | None = None) -> Card:
+    """The channel post of monday and friday, and the wrap-up reply; key results link to their pages under `base`."""
     if ritual == "monday":
-        return four_square_card(four_square(session, org, team, week, now), org)
+        return four_square_card(four_square(session, org, team, week, now), org, base)
     if ritual == "friday":
         return friday_card(session, team, week, now)
     return wins_summary_card(session, org, team, week)
@@ -84,7 +85,8 @@ def _members(session: Session, team: Team) -> list[Person]:
     ))
 
 
-def objectives_messages(session: Session, org: Organization, team: Team, week: str, now: datetime) -> list[Outbound]:
+def objectives_messages(session: Session, org: Organization, team: Team, week: str, now: datetime,
+                        base: str | None = None) -> list[Outbound]:
     """Each member's individual objectives, sent to them alone (from their primary team only)."""
     cycle = current_cycle(session, org, now)
     if cycle is None:
@@ -106,7 +108,7 @@ def objectives_messages(session: Session, org: Organization, team: Team, week: s
             elements.append(Text(f"*{isolate(objective.title)}*"))
             krs = session.scalars(select(KeyResult).where(KeyResult.objective_id == objective.id)
                                   .order_by(KeyResult.position, KeyResult.id))
-            elements.extend(kr_line(kr, org) for kr in krs)
+            elements.extend(kr_line(kr, org, base=base) for kr in krs)
         elements.append(Actions((Button("Update my confidence", "checkin_open", style="primary"),)))
         title = render("ritual_objectives_title", week=week)
         messages.append(Outbound(f"dm:{person.id}", Card(title, tuple(elements), fallback=title), person.id))
@@ -133,7 +135,7 @@ def report_messages(session: Session, org: Organization, team: Team, week: str, 
 
 
 def nudge_messages(session: Session, org: Organization, team: Team, week: str, now: datetime,
-                   since: datetime) -> list[Outbound]:
+                   since: datetime, base: str | None = None) -> list[Outbound]:
     """A reminder to each owner of the team's key results who has not checked in since the Monday post."""
     cycle = current_cycle(session, org, now)
     if cycle is None:
@@ -158,7 +160,7 @@ def nudge_messages(session: Session, org: Organization, team: Team, week: str, n
             continue
         person = session.get(Person, person_id)
         elements: list = [Text(render("ritual_nudge", name=person.name, team=team.name, week=week, count=len(owned)))]
-        elements.extend(kr_line(kr, org) for kr in owned)
+        elements.extend(kr_line(kr, org, base=base) for kr in owned)
         elements.append(Actions((Button("Check in", "checkin_open", style="primary"),)))
         title = render("ritual_nudge_title", week=week)
         messages.append(Outbound(f"dm:{person_id}", Card(title, tuple(elements), fallback=title), person_id))

@@ -124,7 +124,7 @@ async def run_ritual(app_ctx, team_key_or_id: str | int, ritual: str, at: dateti
     if outcome is not None:
         return outcome
     worker = Worker(app_ctx.sessions, app_ctx.messengers, app_ctx.clock.now,
-                    deliverer or Deliverer(budgets=app_ctx.budgets))
+                    deliverer or Deliverer(budgets=app_ctx.budgets), app_ctx.core.dashboard_url)
     verdict = await worker.execute(claim_, enforce_window=False)
     where = f" in {verdict.platform} channel {verdict.channel_id}" if verdict.channel_id else ""
     messages = {

@@ -176,7 +176,7 @@ async def sweep(app_ctx, now: datetime, *, claimer: str | None = None, deliverer
     """
     claimer = claimer or CLAIMER
     worker = Worker(app_ctx.sessions, app_ctx.messengers, app_ctx.clock.now,
-                    deliverer or Deliverer(budgets=app_ctx.budgets))
+                    deliverer or Deliverer(budgets=app_ctx.budgets), app_ctx.core.dashboard_url)
     # Runs in progress at once: enough to keep every send slot busy, few enough that recording a sent
     # message never queues behind a thousand runs still being prepared. Also the size of a batch.
     batch = 2 * worker.deliverer.concurrency + 4

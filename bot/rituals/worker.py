@@ -77,7 +77,9 @@ class Verdict:
     channel_id: str | None = None
 
 
-def prepare(session: Session, claim: runs.Claim, platforms: set[str], now: datetime) -> Prepared:
+def prepare(session: Session, claim: runs.Claim, platforms: set[str], now: datetime,
+            base: str | None = None) -> Prepared:
+    """What a claim sends, where; `base` is the dashboard's base URL the cards link to."""
     team = session.get(Team, claim.team_id)
     org = session.get(Organization, claim.org_id)
     zone = team_timezone(session, team, org)
@@ -90,18 +92,19 @@ def prepare(session: Session, claim: runs.Claim, platforms: set[str], now: datet
         if conversation is None:
             prepared.skip = f"no channel: bind one with /okr bind {team.key} (running: {', '.join(sorted(platforms))})"
             return prepared
-        card = channel_card(session, org, team, claim.ritual, claim.period, now)
+        card = channel_card(session, org, team, claim.ritual, claim.period, now, base)
         thread = _friday_thread(session, claim, conversation) if claim.ritual == "wrapup" else None
         key = "thread" if thread else "channel"
         prepared.items.append(Item(Outbound(key, card), conversation.platform, conversation.workspace,
                                    conversation, thread=thread))
     outbounds: list[Outbound] = []
     if claim.ritual == "monday":
-        outbounds = objectives_messages(session, org, team, claim.period, now)
+        outbounds = objectives_messages(session, org, team, claim.period, now, base)
     elif claim.ritual == "report":
         outbounds = report_messages(session, org, team, claim.period, now)
     elif claim.ritual == "nudge":
-        outbounds = nudge_messages(session, org, team, claim.period, now, _monday_post(session, team, claim, zone))
+        outbounds = nudge_messages(session, org, team, claim.period, now, _monday_post(session, team, claim, zone),
+                                   base)
     if claim.ritual not in CHANNEL_RITUALS and not outbounds:
         prepared.skip = "nobody to send it to" if claim.ritual == "report" else "everyone has checked in"
         return prepared
@@ -140,8 +143,9 @@ class Worker:
     """Executes claims against one set of messengers and one database."""
 
     def __init__(self, sessions: sessionmaker[Session], messengers: Mapping[str, Messenger],
-                 now: Callable[[], datetime], deliverer: Deliverer) -> None:
+                 now: Callable[[], datetime], deliverer: Deliverer, base: str | None = None) -> None:
         self.sessions, self.messengers, self.now, self.deliverer = sessions, messengers, now, deliverer
+        self.base = base  # the dashboard's base URL: key results in the posts link to their pages
 
     async def _db(self, fn, *args):
         def work():
@@ -162,7 +166,7 @@ class Worker:
                            conversation.channel_id if conversation else claim.channel_id)
 
         now = self.now()
-        prepared = await self._db(prepare, claim, set(self.messengers), now)
+        prepared = await self._db(prepare, claim, set(self.messengers), now, self.base)
         primary_sent = any(key in claim.delivered and _sent(claim.delivered[key]) for key in ("channel", "thread"))
         if enforce_window and prepared.window_end and now > prepared.window_end and not primary_sent:
             prepared.skip = f"missed: its window closed at {prepared.window_end:%Y-%m-%d %H:%M} UTC (clock stopped)"

@@ -96,7 +96,8 @@ def _done_card(ctx: Ctx, kr: KeyResult, objective: Objective, before: int, befor
         note=note,
     )
     trend = own_zone_trends(ctx.session, ctx.org, [(kr, objective)], ctx.now, 2).get(kr.id, ())
-    line = kr_line(kr, ctx.org, change=since_last_week(trend), owner=owner_name(ctx, kr.owner_person_id))
+    line = kr_line(kr, ctx.org, change=since_last_week(trend), owner=owner_name(ctx, kr.owner_person_id),
+                   base=ctx.dashboard_url)
     return Reply(card=Card(None, (Text(text), line), fallback=text))
 
 
@@ -134,7 +135,7 @@ def mine(ctx: Ctx, _cmd: c.Mine) -> Reply:
     elements: list = [Text(render("mine_intro", name=ctx.person.name, count=len(rows), prefix=ctx.prefix))]
     for index, (kr, objective) in enumerate(rows, start=1):
         elements.append(Text(f"*{index}.* _{isolate(objective.title)}_"))
-        elements.append(kr_line(kr, ctx.org, level=objective.level))
+        elements.append(kr_line(kr, ctx.org, level=objective.level, base=ctx.dashboard_url))
     elements.append(Actions((Button("Check in", "checkin_open", style="primary"),)))
     return Reply(card=Card("My key results", tuple(elements), fallback=f"{len(rows)} key results"))
 
@@ -197,6 +198,6 @@ def submit_checkin(ctx: Ctx, interaction: Interaction) -> Reply:
             ctx.session, kr, person_id=ctx.person.id, at=ctx.now, source=ctx.platform,
             confidence=confidence, value=value, note=note, via="form",
         )
-    lines = tuple(kr_line(kr, ctx.org) for kr, *_ in changes)
+    lines = tuple(kr_line(kr, ctx.org, base=ctx.dashboard_url) for kr, *_ in changes)
     text = render("checkin_saved", count=len(changes))
     return Reply(card=Card(None, (Text(text), *lines), fallback=text))

@@ -19,6 +19,7 @@ from bot import commands as c
 from bot.cards import progress_text
 from bot.context import Ctx, ancestry, current_cycle, zone_of
 from bot.handlers import command
+from bot.links import absolute, key_result_path
 from bot.model import Actions, Button, Card, Context, Divider, Fields, KeyResultLine, Reply, Text
 from bot.render import render
 from bot.services.keyresults import colour
@@ -236,16 +237,17 @@ def four_square(session: Session, org: Organization, team: Team, week: str, now:
     )
 
 
-def okr_line(status: OkrStatus) -> KeyResultLine:
+def okr_line(status: OkrStatus, org_id: int, base: str | None = None) -> KeyResultLine:
     return KeyResultLine(
         code=status.code, title=status.title, confidence=status.confidence, colour=status.colour,  # type: ignore[arg-type]
         delta=status.delta, trend=status.trend, flagged=status.flagged, progress=status.progress,
-        owner=status.owner, level=status.level,
+        owner=status.owner, level=status.level, url=absolute(base, key_result_path(status.code, org_id)),
     )
 
 
-def four_square_card(fs: FourSquare, org: Organization) -> Card:
-    """The four quadrants as a neutral card. Colour is never the only signal: numbers and words too."""
+def four_square_card(fs: FourSquare, org: Organization, base: str | None = None) -> Card:
+    """The four quadrants as a neutral card. Colour is never the only signal: numbers and words too.
+    Each key result links to its page under `base`, the dashboard's base URL ("" for relative links)."""
     elements: list = [
         Text(render("foursquare_priorities", priorities=fs.priorities)),
         Text(render("foursquare_plans", plans=fs.plans)),
@@ -257,7 +259,7 @@ def four_square_card(fs: FourSquare, org: Organization) -> Card:
         if status.level != level:
             level = status.level
             elements.append(Context(render("foursquare_level", level=level, team=status.team)))
-        elements.append(okr_line(status))
+        elements.append(okr_line(status, org.id, base))
     if fs.flagged:
         elements.append(Context(render("foursquare_flagged", flagged=fs.flagged)))
     elements.append(Divider())
@@ -281,4 +283,4 @@ def four_square_card(fs: FourSquare, org: Organization) -> Card:
 def okrs(ctx: Ctx, cmd: c.Okrs) -> Reply:
     team = ctx.find_team(cmd.team) if cmd.team else ctx.team()
     fs = four_square(ctx.session, ctx.org, team, ctx.week(team), ctx.now)
-    return Reply(card=four_square_card(fs, ctx.org))
+    return Reply(card=four_square_card(fs, ctx.org, ctx.dashboard_url))

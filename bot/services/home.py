@@ -26,7 +26,8 @@ def home_card(ctx: Ctx) -> Card:
     ]
     trends = own_zone_trends(ctx.session, ctx.org, rows, ctx.now, TREND_WEEKS)
     for kr, objective in rows:
-        elements.append(kr_line(kr, ctx.org, trend=trends.get(kr.id, ()), level=objective.level))
+        elements.append(kr_line(kr, ctx.org, trend=trends.get(kr.id, ()), level=objective.level,
+                                base=ctx.dashboard_url))
     buttons: list[Button] = []
     if rows:
         buttons.append(Button("Check in", "checkin_open", style="primary"))

@@ -33,7 +33,7 @@ CARDS = {
     "checkin_done": Card(None, (
         Text("*rd-o1-kr3* Average delivery time for requests\nConfidence 5 → *7*/10.\n_vendor signed_"),
         KeyResultLine("rd-o1-kr3", "Average delivery time for requests", 7, "yellow", delta=2, progress="45 / 32 days",
-                      owner="Zhou Qiang"),
+                      owner="Zhou Qiang", url="https://okr.example.com/kr/rd-o1-kr3?org=1"),
     ), fallback="Confidence 5 → 7"),
     "home": Card("Your OKR week", (
         Text("*Zhou Qiang*, week 2026-W47."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -32,7 +33,8 @@ async def test_home_shows_my_key_results_with_badges_trends_priorities_and_butto
     view = call.body["view"]
     assert view["type"] == "home"
     text = "\n".join(b["text"]["text"] for b in view["blocks"] if b["type"] in ("section", "header"))
-    assert "🟡 *6/10* ▼2 ⚠️ *rd-o1-kr3*" in text  # colour, number, change and flag
+    assert re.search(r"🟡 \*6/10\* ▼2 ⚠️ \*<https?://[^|>]+/kr/rd-o1-kr3\?org=\d+\|rd-o1-kr3>\*", text)  # colour,
+    # number, change and flag, and the code links to the key result's page
     assert "8 → 6" in text  # the weekly trend
     assert "Ship the vendor API" in text  # my team's priorities this week
     buttons = [e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]

@@ -32,7 +32,8 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 LINE = KeyResultLine("rd-o1-kr3", "Average delivery time for requests", 4, "yellow", delta=-3, trend=(7, 7, 4),
-                     flagged=True, progress="41 / 32 days", owner="Zhou Qiang", level="team")
+                     flagged=True, progress="41 / 32 days", owner="Zhou Qiang", level="team",
+                     url="https://okr.example.com/kr/rd-o1-kr3?org=1")
 CARDS = {
     "text_only": Card(None, (Text("Saved *2* check-ins."),), fallback="Saved 2 check-ins."),
     "everything": Card(

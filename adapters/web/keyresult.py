@@ -1,0 +1,190 @@
+"""A key result's own page (/kr/CODE): what it is, where it sits in the tree, how it moved, and every check-in.
+
+The method asks of each key result "is confidence getting higher or lower? Because what happened?";
+the owner's notes answer the second half, so they are shown here in full, newest first, with who
+wrote them, when (in the owning team's zone), the value and confidence they set, and from where.
+Individual objectives' key results follow the dashboard's rule: their owner and the owner's manager only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from adapters.web.svg import CycleChart, cycle_chart
+from bot.cards import progress_text
+from bot.context import ancestry, zone_of
+from bot.links import key_result_path
+from bot.services.keyresults import colour
+from bot.services.trends import WeekChange, own_zone_trends, since_last_week
+from storage.models import CheckIn, Cycle, KeyResult, Objective, Organization, Person, Team
+
+HISTORY_SHOWN = 2000  # check-ins listed on the page; `okrbot export --checkins` has all of them
+
+
+@dataclass(frozen=True)
+class Link:
+    """Something in the alignment tree: an objective or a key result, with its page when it has one."""
+
+    kind: str  # objective | key result
+    key: str
+    title: str
+    owner: str
+    href: str | None
+
+
+@dataclass(frozen=True)
+class CheckInRow:
+    at: datetime  # in the owning team's zone
+    who: str | None
+    confidence: int
+    colour: str
+    value: float | None
+    note: str | None
+    source: str
+
+
+@dataclass
+class KeyResultPage:
+    org: Organization
+    kr: KeyResult
+    objective: Objective
+    cycle: Cycle | None
+    owner: str | None
+    objective_owner: str
+    team_key: str | None
+    zone: str
+    colour: str
+    progress: str | None
+    change: WeekChange
+    supports: list[Link]  # what it contributes to, nearest first: its objective, then what that aligns to
+    aligned: list[Link]  # objectives aligned to this key result, with their key results
+    history: list[CheckInRow]  # newest first
+    total: int
+    chart: CycleChart | None
+
+
+def find_key_result(session: Session, org: Organization, code: str) -> tuple[KeyResult, Objective] | None:
+    """By its code in any letter case, within the organization only."""
+    row = session.execute(
+        select(KeyResult, Objective).join(Objective, Objective.id == KeyResult.objective_id)
+        .where(KeyResult.org_id == org.id, func.lower(KeyResult.key) == code.strip().lower()).limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def may_see(session: Session, objective: Objective, viewer: Person | None) -> bool:
+    """Individual objectives only to their owner and the owner's manager, as on the dashboard."""
+    if objective.level != "individual":
+        return True
+    if viewer is None:
+        return False
+    owner = session.get(Person, objective.owner_person_id) if objective.owner_person_id else None
+    return owner is not None and viewer.id in (owner.id, owner.manager_id)
+
+
+def _owner_name(session: Session, objective: Objective) -> str:
+    if objective.owner_team_id:
+        team = session.get(Team, objective.owner_team_id)
+        return team.name if team else "nobody"
+    person = session.get(Person, objective.owner_person_id) if objective.owner_person_id else None
+    return person.name if person else "nobody"
+
+
+def _objective_link(session: Session, objective: Objective, viewer: Person | None) -> Link:
+    visible = may_see(session, objective, viewer)
+    return Link("objective", objective.key, objective.title if visible else "an individual objective",
+                _owner_name(session, objective) if visible else "", None)
+
+
+def _supports(session: Session, org: Organization, objective: Objective, viewer: Person | None) -> list[Link]:
+    """The objective, then up the alignment chain (a key result or objective above, and so on), at most 8 up."""
+    chain = [_objective_link(session, objective, viewer)]
+    node, seen = objective, {objective.id}
+    for _ in range(8):
+        if node.aligns_to_kr_id:
+            parent_kr = session.get(KeyResult, node.aligns_to_kr_id)
+            if parent_kr is None:
+                break
+            parent = session.get(Objective, parent_kr.objective_id)
+            chain.append(Link("key result", parent_kr.key, parent_kr.title, _owner_name(session, parent),
+                              key_result_path(parent_kr.key, org.id)))
+        elif node.aligns_to_objective_id:
+            parent = session.get(Objective, node.aligns_to_objective_id)
+        else:
+            break
+        if parent is None or parent.id in seen:
+            break
+        seen.add(parent.id)
+        chain.append(_objective_link(session, parent, viewer))
+        node = parent
+    return chain
+
+
+def _aligned(session: Session, org: Organization, kr: KeyResult, viewer: Person | None) -> list[Link]:
+    """Objectives aligned to this key result, each followed by its own key results (what to open next)."""
+    links: list[Link] = []
+    children = session.scalars(select(Objective).where(Objective.org_id == org.id, Objective.aligns_to_kr_id == kr.id)
+                               .order_by(Objective.position, Objective.id).limit(200))
+    for child in children:
+        if not may_see(session, child, viewer):
+            continue
+        links.append(_objective_link(session, child, viewer))
+        for child_kr in session.scalars(select(KeyResult).where(KeyResult.objective_id == child.id)
+                                        .order_by(KeyResult.position, KeyResult.id)):
+            links.append(Link("key result", child_kr.key, child_kr.title, "", key_result_path(child_kr.key, org.id)))
+    return links
+
+
+def _zone(session: Session, org: Organization, objective: Objective) -> str:
+    if objective.owner_team_id:
+        return zone_of(ancestry(session, objective.owner_team_id), org)
+    owner = session.get(Person, objective.owner_person_id) if objective.owner_person_id else None
+    return (owner.timezone if owner else None) or org.timezone
+
+
+def key_result_page(session: Session, org: Organization, kr: KeyResult, objective: Objective,
+                    viewer: Person | None, now: datetime) -> KeyResultPage:
+    zone = _zone(session, org, objective)
+    author = aliased(Person)
+    rows = session.execute(
+        select(CheckIn.at, author.name, CheckIn.confidence, CheckIn.value, CheckIn.note, CheckIn.source)
+        .outerjoin(author, author.id == CheckIn.person_id)
+        .where(CheckIn.key_result_id == kr.id).order_by(CheckIn.at.desc(), CheckIn.id.desc()).limit(HISTORY_SHOWN)
+    ).all()
+    total = len(rows) if len(rows) < HISTORY_SHOWN else session.scalar(
+        select(func.count()).select_from(CheckIn).where(CheckIn.key_result_id == kr.id)) or 0
+    local = ZoneInfo(zone)
+    history = [CheckInRow(_aware(at).astimezone(local), who, confidence, colour(confidence, org.red_max, org.green_min),
+                          value, note, source) for at, who, confidence, value, note, source in rows]
+    cycle = session.get(Cycle, objective.cycle_id)
+    trend = own_zone_trends(session, org, [(kr, objective)], now, 2).get(kr.id, ())
+    team = session.get(Team, objective.owner_team_id) if objective.owner_team_id else None
+    owner = session.get(Person, kr.owner_person_id) if kr.owner_person_id else None
+    return KeyResultPage(
+        org=org, kr=kr, objective=objective, cycle=cycle, owner=owner.name if owner else None,
+        objective_owner=_owner_name(session, objective), team_key=team.key if team else None, zone=zone,
+        colour=colour(kr.confidence, org.red_max, org.green_min), progress=progress_text(kr),
+        change=since_last_week(trend), supports=_supports(session, org, objective, viewer),
+        aligned=_aligned(session, org, kr, viewer), history=history, total=total,
+        chart=_chart(kr, cycle, history, local, now),
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _chart(kr: KeyResult, cycle: Cycle | None, history: list[CheckInRow], zone: ZoneInfo,
+           now: datetime) -> CycleChart | None:
+    """Confidence and value over the cycle, from its first day to its last (or today, if that is later)."""
+    if cycle is None:
+        return None
+    start = datetime.combine(cycle.start, time(), tzinfo=zone)
+    end = max(datetime.combine(cycle.end + timedelta(days=1), time(), tzinfo=zone), now.astimezone(zone))
+    points = [(row.at, row.confidence, row.value) for row in reversed(history)]
+    return cycle_chart(points, start, end, now.astimezone(zone), kr.start_value, kr.target_value)

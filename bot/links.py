@@ -1,0 +1,27 @@
+"""Where a card's key-result line and "see all" point: pages of the web dashboard.
+
+Paths carry the organization (`org`), which picks it for an anonymous visitor on the local machine; a
+signed-in session always shows its own organization whatever the link says. A card gets absolute
+URLs only when the dashboard's base URL is known (Core.dashboard_url, from PUBLIC_URL or HOST:PORT);
+the dashboard draws the same cards with relative ones.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+
+def key_result_path(code: str, org_id: int) -> str:
+    """The key result's page: /kr/CODE."""
+    return f"/kr/{quote(code, safe='')}?org={org_id}"
+
+
+def report_path(team_key: str | None, org_id: int) -> str:
+    """The full status report of a team and everything under it (of the whole tree without a team)."""
+    query = {"team": team_key, "org": org_id} if team_key else {"org": org_id}
+    return f"/report?{urlencode(query)}"
+
+
+def absolute(base: str | None, path: str) -> str | None:
+    """`path` under the dashboard's base URL; None (no link) when there is no base, as in the terminal."""
+    return None if base is None else base.rstrip("/") + path
