@@ -73,6 +73,11 @@ class PriorityDrop:
 
 
 @dataclass(frozen=True)
+class PriorityReopen:
+    number: int
+
+
+@dataclass(frozen=True)
 class PlanAdd:
     text: str
 
@@ -145,7 +150,7 @@ class Dashboard:
 
 Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
-    | PriorityDrop | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
+    | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
     | ScheduleShow | Skip | Dashboard
 )
 
@@ -171,7 +176,7 @@ USAGE: dict[str, str] = {
     "progress": "progress KR VALUE [note]",
     "checkin": "checkin",
     "priorities": "priorities",
-    "priority": "priority add P1|P2 TEXT  ·  priority done N  ·  priority drop N REASON",
+    "priority": "priority add P1|P2 TEXT  ·  priority done N  ·  priority drop N REASON  ·  priority reopen N",
     "plan": "plan TEXT",
     "health": "health NAME green|yellow|red [note]  ·  health new NAME green|yellow|red [note]",
     "win": "win TEXT",
@@ -324,12 +329,14 @@ def _priority(words: list[str]) -> Command | UsageError:
             return _err("bad_priority_level", "priority", given=given[:20])
         text = _text_arg(words, 3, "priority", "the priority's text", "priority's text")
         return text if isinstance(text, UsageError) else PriorityAdd(words[2].upper(), text)
-    if action in ("done", "drop"):
+    if action in ("done", "drop", "reopen"):
         number = _position(words[2]) if len(words) > 2 else None
         if number is None:
             return _err("bad_position", "priority", given=(words[2] if len(words) > 2 else "")[:20])
         if action == "done":
             return PriorityDone(number)
+        if action == "reopen":
+            return PriorityReopen(number)
         reason = _text_arg(words, 3, "priority", "a reason for dropping it", "reason")
         return reason if isinstance(reason, UsageError) else PriorityDrop(number, reason)
     return _err("unknown_subcommand", "priority", given=words[1][:40])

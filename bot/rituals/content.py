@@ -22,8 +22,9 @@ from bot.model import Actions, Button, Card, Context, Text
 from bot.render import render
 from bot.rituals.schedule import NAMES
 from bot.services.foursquare import four_square, four_square_card
+from bot.services.priorities import week_priorities
 from bot.services.status_report import led_teams, status_report, wins_summary_card
-from bot.services.weekly import WIN_MARK, week_priorities
+from bot.services.weekly import WIN_MARK
 from storage.models import CheckIn, KeyResult, Objective, Organization, Person, Team, TeamMember
 
 LEVEL_ORDER = {"team": 0, "department": 1, "company": 2}

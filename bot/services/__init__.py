@@ -6,6 +6,7 @@ from bot.services import (  # noqa: F401
     dashboard_link,
     foursquare,
     general,
+    priorities,
     settings,
     status_report,
     weekly,

@@ -30,7 +30,7 @@ from bot.errors import Refusal
 from bot.handlers import command
 from bot.model import Card, Context, Reply, Text
 from bot.render import environment
-from bot.services.weekly import MAX_PRIORITIES
+from bot.services.priorities import MAX_PRIORITIES
 from bot.weeks import week_of
 from storage.models import CheckIn, Cycle, KeyResult, Objective, Organization, Priority, Team
 

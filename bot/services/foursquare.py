@@ -23,25 +23,14 @@ from bot.links import absolute, key_result_path
 from bot.model import Actions, Button, Card, Context, Divider, Fields, KeyResultLine, Reply, Text
 from bot.render import render
 from bot.services.keyresults import colour
+from bot.services.priorities import MAX_PRIORITIES, PriorityItem, priority_items
 from bot.services.trends import confidence_trends, since_last_week, weeks_ending
-from bot.services.weekly import priorities_with_owners
 from bot.weeks import shift
 from storage.models import Cycle, HealthMetric, HealthUpdate, KeyResult, Objective, Organization, Person, Plan, Team
 
 TREND_WEEKS = 6  # weeks of confidence history drawn next to each key result
 PLAN_WEEKS = 4  # "plans for the next four weeks": a plan stays on the board four weeks from the week it was added
 LEVEL_RANK = {"company": 0, "department": 1, "team": 2, "individual": 3}
-
-
-@dataclass(frozen=True)
-class PriorityItem:
-    id: int
-    level: str
-    text: str
-    status: str  # open | done | dropped
-    reason: str | None
-    owner: str | None
-    carried: bool  # carried over from last week, still open
 
 
 @dataclass(frozen=True)
@@ -213,12 +202,12 @@ def plans_on_board(session: Session, team_ids: list[int], week: str) -> dict[int
 def four_square(session: Session, org: Organization, team: Team, week: str, now: datetime) -> FourSquare:
     """Everything the team's Monday meeting looks at, for ISO `week` in the team's zone.
 
-    Priorities come from `priorities_with_owners`, which carries last week's open ones over the first time a
+    Priorities come from `priority_items`, which carries last week's open ones over the first time a
     new week is looked at (so this may write those carried rows, in the caller's transaction).
     """
     chain = ancestry(session, team.id)  # the team and its ancestors, company first: whose OKRs the board shows
     zone = zone_of(chain, org)
-    priorities = priorities_with_owners(session, team, week, now)
+    priorities = priority_items(session, team, week, now)
     cycle = current_cycle(session, org, now)
     return FourSquare(
         team_id=team.id,
@@ -227,10 +216,7 @@ def four_square(session: Session, org: Organization, team: Team, week: str, now:
         week=week,
         timezone=zone,
         cycle=cycle.name if cycle else None,
-        priorities=tuple(
-            PriorityItem(p.id, p.level, p.text, p.status, p.reason, owner, p.carried_from_id is not None)
-            for p, owner in priorities
-        ),
+        priorities=tuple(priorities),
         plans=tuple(plans_on_board(session, [team.id], week)[team.id]),
         okrs=tuple(okr_status(session, org, cycle, chain, week, zone)),
         health=tuple(health_status(session, [team.id], week)[team.id]),
@@ -249,7 +235,8 @@ def four_square_card(fs: FourSquare, org: Organization, base: str | None = None)
     """The four quadrants as a neutral card. Colour is never the only signal: numbers and words too.
     Each key result links to its page under `base`, the dashboard's base URL ("" for relative links)."""
     elements: list = [
-        Text(render("foursquare_priorities", priorities=fs.priorities)),
+        Text(render("foursquare_priorities", priorities=fs.priorities, limit=MAX_PRIORITIES,
+                    counted=sum(1 for p in fs.priorities if p.counted))),
         Text(render("foursquare_plans", plans=fs.plans)),
         Divider(),
         Text(render("foursquare_okrs", okrs=fs.okrs, cycle=fs.cycle)),

@@ -12,8 +12,8 @@ from bot.context import Ctx
 from bot.model import Actions, Button, Card, Divider, Element, Text
 from bot.render import render
 from bot.services.keyresults import my_key_results
+from bot.services.priorities import priorities_text, priority_items
 from bot.services.trends import own_zone_trends
-from bot.services.weekly import week_priorities
 
 TREND_WEEKS = 6  # as on the Monday four-square
 
@@ -35,13 +35,12 @@ def home_card(ctx: Ctx) -> Card:
     if teams:
         team = teams[0]
         team_week = ctx.week(team)
-        priorities = week_priorities(ctx.session, team, team_week, ctx.now)
+        priorities = priority_items(ctx.session, team, team_week, ctx.now)
         elements.append(Divider())
-        elements.append(Text(render("priorities", headline="", team=team.name, week=team_week, priorities=priorities)))
+        elements.append(Text(priorities_text(team, team_week, priorities)))
         buttons.append(Button("Set priorities", "priorities_open", str(team.id)))
-        buttons.extend(
-            Button(f"Done: {p.level} {p.text}", "priority_done", str(p.id)) for p in priorities if p.status == "open"
-        )
+        buttons.extend(Button(f"Done: {p.number}. {p.level} {p.text}", "priority_done", str(p.id))
+                       for p in priorities if p.status == "open")
     if buttons:
         elements.append(Actions(tuple(buttons)))
     return Card("Your OKR week", tuple(elements), fallback=f"{ctx.person.name}: {len(rows)} key results")

@@ -1,176 +1,30 @@
-"""The week's commitments of a team: P1/P2 priorities, plans, health metrics and wins."""
+"""The week's commitments of a team besides its priorities (bot.services.priorities): plans, health, wins."""
 
 from __future__ import annotations
 
 import re
 from difflib import get_close_matches
 
-from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot import commands as c
 from bot.context import Ctx, row_id
 from bot.errors import Refusal
 from bot.handlers import action, command, message, submit
-from bot.model import Card, Form, FormField, Interaction, Option, Reply, Text
+from bot.model import Card, Form, FormField, Interaction, Reply, Text
 from bot.render import render
-from bot.weeks import parse_week, shift
-from storage.models import EarlierRitualPost, HealthMetric, HealthUpdate, Person, Plan, Priority, RitualRun, Team, Win
-
-MAX_PRIORITIES = 4  # the method: "3 to 4 most important things, up to 4 things"
-PRIORITIES_FORM = "priorities"
+from bot.weeks import parse_week
+from storage.models import EarlierRitualPost, HealthMetric, HealthUpdate, Plan, RitualRun, Team, Win
 
 
-def _team_from_value(ctx: Ctx, value: str) -> None:
+def team_from_value(ctx: Ctx, value: str) -> None:
     """Buttons and forms carry the team id; one of another organization is ignored."""
     team_id = row_id(value)
     if team_id:
         team = ctx.session.get(Team, team_id)
         if team is not None and team.org_id == ctx.org.id:
             ctx.choose_team(team)
-
-
-def week_priorities(session: Session, team: Team, week: str, now) -> list[Priority]:
-    """This week's priorities, P1 first; the first look at a new week carries last week's open ones over."""
-    return [priority for priority, _owner in priorities_with_owners(session, team, week, now)]
-
-
-_TWO_WEEKS = (  # built once: every four-square and every priority command reads it
-    select(Priority, Person.name)
-    .outerjoin(Person, Person.id == Priority.owner_person_id)
-    .where(Priority.team_id == bindparam("team_id"), Priority.week.in_([bindparam("week"), bindparam("last_week")]))
-    .order_by(Priority.level, Priority.created_at, Priority.id)
-)
-
-
-def priorities_with_owners(session: Session, team: Team, week: str, now) -> list[tuple[Priority, str | None]]:
-    """`week_priorities` with each owner's name, in one read of this week and last week together."""
-    last_week = shift(week, -1)
-    rows = session.execute(_TWO_WEEKS, {"team_id": team.id, "week": week, "last_week": last_week}).all()
-    current = [(p, name) for p, name in rows if p.week == week]
-    if current:
-        return current
-    carried = [(p, name) for p, name in rows if p.week == last_week and p.status == "open"]
-    if not carried:
-        return []
-    # Added in last week's order with one timestamp, so ids keep that order: the same list a new read gives.
-    new = [(Priority(org_id=team.org_id, team_id=team.id, week=week, level=old.level, text=old.text,
-                     owner_person_id=old.owner_person_id, status="open", carried_from_id=old.id, created_at=now),
-            name) for old, name in carried]
-    session.add_all(p for p, _ in new)
-    session.flush()
-    return new
-
-
-def _listing(ctx: Ctx, team: Team, week: str, headline: str) -> Reply:
-    rows = week_priorities(ctx.session, team, week, ctx.now)
-    text = render("priorities", headline=headline, team=team.name, week=week, priorities=rows)
-    return Reply(card=Card(None, (Text(text),), fallback=headline))
-
-
-def add_priority(ctx: Ctx, team: Team, level: str, text: str) -> Priority:
-    week = ctx.week(team)
-    live = [p for p in week_priorities(ctx.session, team, week, ctx.now) if p.status != "dropped"]
-    if len(live) >= MAX_PRIORITIES:
-        raise Refusal("too_many_priorities", "priority", team=team.name, limit=MAX_PRIORITIES, field="text")
-    row = Priority(org_id=ctx.org.id, team_id=team.id, week=week, level=level, text=text,
-                   owner_person_id=ctx.person.id, status="open", created_at=ctx.now)
-    ctx.session.add(row)
-    ctx.session.flush()
-    return row
-
-
-def _numbered(ctx: Ctx, team: Team, number: int) -> Priority:
-    rows = week_priorities(ctx.session, team, ctx.week(team), ctx.now)
-    if not 1 <= number <= len(rows):
-        raise Refusal("priority_position", "priority", given=number, count=len(rows), team=team.name)
-    return rows[number - 1]
-
-
-@command(c.PriorityAdd)
-def priority_add(ctx: Ctx, cmd: c.PriorityAdd) -> Reply:
-    team = ctx.team()
-    row = add_priority(ctx, team, cmd.level, cmd.text)
-    return _listing(ctx, team, row.week, render("priority_added", level=row.level, text=row.text))
-
-
-@command(c.PriorityDone)
-def priority_done(ctx: Ctx, cmd: c.PriorityDone) -> Reply:
-    team = ctx.team()
-    row = _numbered(ctx, team, cmd.number)
-    row.status, row.reason = "done", None
-    return _listing(ctx, team, row.week, render("priority_done", level=row.level, text=row.text))
-
-
-@action("priority_done")
-def priority_done_button(ctx: Ctx, interaction: Interaction) -> Reply:
-    priority_id = row_id(interaction.value)
-    row = ctx.session.get(Priority, priority_id) if priority_id else None
-    if row is None or row.org_id != ctx.org.id:
-        raise Refusal("stale_action")
-    row.status, row.reason = "done", None
-    team = ctx.session.get(Team, row.team_id)
-    return _listing(ctx, team, row.week, render("priority_done", level=row.level, text=row.text))
-
-
-@command(c.PriorityDrop)
-def priority_drop(ctx: Ctx, cmd: c.PriorityDrop) -> Reply:
-    team = ctx.team()
-    row = _numbered(ctx, team, cmd.number)
-    row.status, row.reason = "dropped", cmd.reason
-    return _listing(ctx, team, row.week, render("priority_dropped", level=row.level, text=row.text))
-
-
-def priorities_form(ctx: Ctx) -> Form:
-    team = ctx.team()
-    week = ctx.week(team)
-    live = [p for p in week_priorities(ctx.session, team, week, ctx.now) if p.status != "dropped"]
-    free = MAX_PRIORITIES - len(live)
-    if free <= 0:
-        raise Refusal("too_many_priorities", "priority", team=team.name, limit=MAX_PRIORITIES)
-    levels = (Option("P1: must happen this week", "P1"), Option("P2: should happen", "P2"))
-    fields: list[FormField] = []
-    for n in range(1, free + 1):
-        fields.append(FormField(f"level:{n}", f"Priority {len(live) + n}", "select", levels, "P1"))
-        fields.append(FormField(f"text:{n}", "What will be done", "text", optional=n > 1, max_length=c.MAX_TEXT))
-    intro = render("priorities_intro", team=team.name, week=week, priorities=live)
-    return Form(PRIORITIES_FORM, "This week's priorities", tuple(fields), "Save priorities", intro, str(team.id))
-
-
-@command(c.PrioritiesForm)
-def open_priorities(ctx: Ctx, _cmd: c.PrioritiesForm) -> Reply:
-    return Reply(form=priorities_form(ctx))
-
-
-@action("priorities_open")
-def priorities_button(ctx: Ctx, interaction: Interaction) -> Reply:
-    _team_from_value(ctx, interaction.value)
-    return Reply(form=priorities_form(ctx))
-
-
-@submit(PRIORITIES_FORM)
-def submit_priorities(ctx: Ctx, interaction: Interaction) -> Reply:
-    _team_from_value(ctx, interaction.value)
-    team = ctx.team()
-    entries, errors = [], {}
-    for key, text in sorted(interaction.form.items()):
-        if not key.startswith("text:") or not text.strip():
-            continue
-        n = key.split(":", 1)[1]
-        level = (interaction.form.get(f"level:{n}") or "P1").upper()
-        if level not in ("P1", "P2"):
-            errors[f"level:{n}"] = render("field_priority_level")
-        elif len(text.strip()) > c.MAX_TEXT:
-            errors[key] = render("field_too_long", limit=c.MAX_TEXT)
-        else:
-            entries.append((level, text.strip()))
-    if not entries and not errors:
-        errors["text:1"] = render("field_required")
-    if errors:
-        return Reply(errors=errors)
-    for level, text in entries:
-        add_priority(ctx, team, level, text)
-    return _listing(ctx, team, ctx.week(team), render("priorities_saved", count=len(entries)))
 
 
 @command(c.PlanAdd)
@@ -239,7 +93,7 @@ def _win_target(ctx: Ctx, value: str) -> tuple[Team, str]:
     """The team and week a win button or form is for: "TEAM_ID:WEEK" from a Friday post (a late win
     still counts for the week the post opened), else the current week of the team in context."""
     team_id, _, week = value.partition(":")
-    _team_from_value(ctx, team_id)
+    team_from_value(ctx, team_id)
     team = ctx.team()
     current = ctx.week(team)
     week = parse_week(week) or current

@@ -76,9 +76,9 @@ def test_checkin_form_round_trip(chat, sessions):
 def test_priorities_plan_health_win_and_the_views(chat, sessions):
     assert "Added P1: ship the vendor API" in text_of(chat.say("priority add P1 ship the vendor API"))
     assert "Added P2: write the runbook" in text_of(chat.say("prio P2 write the runbook"))
-    assert "Done: P1 ship the vendor API" in text_of(chat.say("priority done 1"))
+    assert "Done: 1. P1 ship the vendor API" in text_of(chat.say("priority done 1"))
     dropped = text_of(chat.say("priority drop #2 the vendor postponed"))
-    assert "2. P2 write the runbook ✖ dropped: _the vendor postponed_" in dropped
+    assert "_Dropped, not counted:_\n2. ✖ P2 write the runbook: _the vendor postponed_" in dropped
     form = chat.say("priorities").form
     assert form.form_id == "priorities"
     saved = chat.submit("priorities", {"level:1": "P2", "text:1": "pair on onboarding"}, metadata=form.metadata)

@@ -96,7 +96,7 @@ def test_plans_stay_four_weeks_and_priorities_carry_over(chat, sessions, org_id,
     chat.say("plan hire two testers")  # W47
     chat.say("priority add P2 write the runbook")
     chat.say("priority add P1 ship the vendor API")
-    chat.say("priority done 1")  # the P1 sorts first
+    chat.say("priority done 2")  # numbers are the order they were added in: the P1 is 2
     clock.advance(days=7)
     fs, _ = _load(sessions, org_id, "rd-efficiency", W48, clock.now())
     assert [p.text for p in fs.plans] == ["migrate the build farm", "hire two testers"]

@@ -21,7 +21,7 @@ def _week_of_work(chat, sessions, org_id):
         kr4.confidence = 5
     for text in ("priority add P1 ship the vendor API", "priority add P2 write the runbook",
                  "priority add P1 fix the flaky tests", "priority add P2 pair on onboarding",
-                 "priority done 1", "priority drop 3 vendor postponed the launch",
+                 "priority done 1", "priority drop 2 vendor postponed the launch",
                  "health on-call red paged every night", "health release yellow",
                  "plan hire two testers", "confidence rd-o1-kr3 2 blocked by the vendor"):
         reply = chat.say(text, actor=LEAD)
