@@ -9,7 +9,7 @@ to be communicated one-on-one").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
@@ -24,9 +24,20 @@ from bot.model import Actions, Button, Card, Context, Divider, Fields, KeyResult
 from bot.render import render
 from bot.services.keyresults import colour
 from bot.services.priorities import MAX_PRIORITIES, PriorityItem, priority_items
-from bot.services.trends import confidence_trends, since_last_week, weeks_ending
+from bot.services.trends import ID_CHUNK, confidence_trends, since_last_week, week_start, weeks_ending
 from bot.weeks import shift
-from storage.models import Cycle, HealthMetric, HealthUpdate, KeyResult, Objective, Organization, Person, Plan, Team
+from storage.models import (
+    CheckIn,
+    Cycle,
+    HealthMetric,
+    HealthUpdate,
+    KeyResult,
+    Objective,
+    Organization,
+    Person,
+    Plan,
+    Team,
+)
 
 TREND_WEEKS = 6  # weeks of confidence history drawn next to each key result
 PLAN_WEEKS = 4  # "plans for the next four weeks": a plan stays on the board four weeks from the week it was added
@@ -59,6 +70,8 @@ class OkrStatus:
     flagged: bool  # dropped by 2 or more since last week: talk about this
     progress: str | None
     trend: tuple[int, ...]
+    note: str | None = None  # the latest note written with a check-in this week: the owner's "because what happened"
+    note_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,14 +141,15 @@ _PLANS = (
 
 def okr_status(
     session: Session, org: Organization, cycle: Cycle | None, teams: list, week: str, timezone: str,
-    trend_weeks: int = TREND_WEEKS,
+    trend_weeks: int = TREND_WEEKS, all_notes: bool = False,
 ) -> list[OkrStatus]:
     """Key results of `cycle` owned by `teams` (never individual objectives), in the order of `teams`.
 
     `teams` are Team rows or anything with an `id` and a `name` (the rows of `ancestry`). One query for
     the key results and one for their trends, whatever their number: the trend query takes the same
     filter as a subquery instead of a list of ids. `trend_weeks` >= 2 (this week and last week give the
-    change).
+    change). This week's notes are read for the flagged ones (one more query, only when any is flagged),
+    or for every one with `all_notes` (the status report).
     """
     if cycle is None or not teams:
         return []
@@ -159,7 +173,30 @@ def okr_status(
             colour=colour(confidence, org.red_max, org.green_min), previous=change.previous, delta=change.delta,
             flagged=change.flagged, progress=progress_text(kr), trend=trend,
         ))
-    return statuses
+    wanted = [s.kr_id for s in statuses if all_notes or s.flagged]
+    notes = week_notes(session, wanted, week_start(week, timezone)) if wanted else {}
+    return [replace(s, note=notes[s.kr_id][0], note_by=notes[s.kr_id][1]) if s.kr_id in notes else s
+            for s in statuses]
+
+
+_NOTES = (
+    select(CheckIn.key_result_id, CheckIn.note, Person.name)
+    .outerjoin(Person, Person.id == CheckIn.person_id)
+    .where(CheckIn.key_result_id.in_(bindparam("kr_ids", expanding=True)), CheckIn.at >= bindparam("since"),
+           CheckIn.note.is_not(None), CheckIn.note != "", CheckIn.source != "import")
+    .order_by(CheckIn.at, CheckIn.id)
+)
+
+
+def week_notes(session: Session, kr_ids: list[int], since: datetime) -> dict[int, tuple[str, str | None]]:
+    """The latest note (and its writer) of each key result's check-ins since `since`: why it moved, in the owner's
+    words, so the Monday post quotes it instead of asking "what happened?"."""
+    notes: dict[int, tuple[str, str | None]] = {}
+    for start in range(0, len(kr_ids), ID_CHUNK):
+        for kr_id, note, name in session.execute(_NOTES, {"kr_ids": kr_ids[start : start + ID_CHUNK],
+                                                          "since": since}):
+            notes[kr_id] = (note, name)  # later rows win
+    return notes
 
 
 def health_status(session: Session, team_ids: list[int], week: str) -> dict[int, list[HealthStatus]]:

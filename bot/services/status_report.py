@@ -144,7 +144,7 @@ def gather(session: Session, org: Organization, roots: list[Team], week: str, no
     zone = team_timezone(session, roots[0], org)
     okrs: dict[int, list[OkrStatus]] = defaultdict(list)
     cycle = current_cycle(session, org, now)
-    for status in okr_status(session, org, cycle, teams, week, zone, trend_weeks=2):
+    for status in okr_status(session, org, cycle, teams, week, zone, trend_weeks=2, all_notes=True):
         okrs[status.team_id].append(status)
     priorities = _priorities(session, ids, week)
     health = health_status(session, ids, week)
@@ -181,7 +181,7 @@ def _okr_lines(tw: TeamWeek) -> list[Line]:
     lines: list[Line] = [partial(render, "report_okr_summary", okrs=tw.okrs)]
     # Those that need the talk first (red or dropped by 2+), then the weakest.
     ranked = sorted(tw.okrs, key=lambda o: (o.colour != "red" and not o.flagged, o.confidence, o.code))
-    lines += [partial(render, "report_okr", o=o, title=_cut(o.title)) for o in ranked]
+    lines += [partial(render, "report_okr", o=o, title=_cut(o.title), note=_cut(o.note or "", 200)) for o in ranked]
     return lines
 
 
@@ -197,7 +197,8 @@ def _top_lines(tw: TeamWeek) -> list[Line]:
 def _risk_lines(tw: TeamWeek) -> list[Line]:
     lines: list[Line] = [partial(render, "report_risk_health", h=h, note=_cut(h.note or "", 200))
                          for h in sorted(tw.risky_health, key=lambda h: h.status != "red")]
-    lines += [partial(render, "report_risk_okr", o=o, title=_cut(o.title)) for o in tw.risky_okrs]
+    lines += [partial(render, "report_risk_okr", o=o, title=_cut(o.title), note=_cut(o.note or "", 200))
+              for o in tw.risky_okrs]
     return lines
 
 

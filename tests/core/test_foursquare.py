@@ -49,7 +49,18 @@ def test_change_since_last_week_and_drops_of_two_are_flagged(chat, sessions, org
     flagged_line = next(line for line in lines if line.code == "rd-o1-kr3")
     assert flagged_line.flagged and flagged_line.delta == -2 and flagged_line.colour == "red"
     talk = [e.markdown for e in card.elements if isinstance(e, Context) and "Talk about this" in e.markdown]
-    assert talk == ["⚠ Talk about this: *rd-o1-kr3* fell 5 → 3. What happened?"]
+    # The owner already wrote why: the post quotes it instead of asking (issue 9, finding 3).
+    assert talk == ["⚠ Talk about this: *rd-o1-kr3* fell 5 → 3 (Zhou Qiang wrote: “vendor slipped”)"]
+
+
+def test_a_drop_without_a_note_this_week_asks_what_happened(chat, sessions, org_id, clock):
+    chat.say("confidence rd-o1-kr3 6 last week's note")  # W47: not this week's story
+    clock.advance(days=7)
+    chat.say("confidence rd-o1-kr3 3")
+    fs, org = _load(sessions, org_id, "rd-efficiency", W48, clock.now())
+    talk = [e.markdown for e in four_square_card(fs, org).elements
+            if isinstance(e, Context) and "Talk about this" in e.markdown]
+    assert talk == ["⚠ Talk about this: *rd-o1-kr3* fell 6 → 3, what happened?"]
 
 
 def test_last_week_ends_at_midnight_in_the_teams_zone(chat, sessions, org_id, clock):

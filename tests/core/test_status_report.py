@@ -48,6 +48,9 @@ def test_team_leads_report_has_the_methods_five_parts(chat, sessions, org_id):
     assert "• 🔴 On-call load is red: _paged every night_" in risks
     assert "• 🟡 Release stability is yellow" in risks
     assert "• *rd-o1-kr3* Average delivery time for requests at *2*/10" in risks
+    # The owner's note of the week travels with the key result (issue 9, finding 3).
+    assert "*rd-o1-kr3* Average delivery time for requests: *2*/10 red: _blocked by the vendor_" in okrs
+    assert "*rd-o1-kr3* Average delivery time for requests at *2*/10: _blocked by the vendor_" in risks
     assert "• *rd-o1-kr4* Automated test coverage of key interfaces at *5*/10, down from 8 since last week" in risks
     assert "• Dropped P2 write the runbook: _vendor postponed the launch_" in notes
     assert "• Planned: hire two testers (Zhao Lei)" in notes
