@@ -36,10 +36,11 @@ lock: | $(BIN)/python
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes \
 		--custom-compile-command 'make lock' --quiet $(LOCK_ARGS) -o $(LOCK)
 
-# Serve with the demo organization loaded into an empty database (SQLite by default: okrbot.db).
+# Serve with the demo organization loaded into an empty database (SQLite by default: okrbot.db), its weeks
+# brought to the present when it was loaded weeks ago.
 run: $(STAMP)
 	$(BIN)/okrbot db upgrade
-	$(BIN)/okrbot demo-data --if-empty
+	$(BIN)/okrbot demo-data --if-empty --refresh
 	exec $(BIN)/okrbot serve
 
 test: $(STAMP)

@@ -49,12 +49,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from bot.demo.seed import seed_demo
+    from bot.demo.refresh import refresh_demo
+    from bot.demo.seed import demo_organization, seed_demo
     from storage.db import transaction
     from storage.models import Organization
 
     ctx = _context()
     with transaction(ctx.sessions) as session:
+        if args.refresh and (loaded := demo_organization(session)) is not None:
+            weeks = refresh_demo(session, session.get(Organization, loaded), ctx.clock.now())
+            print(f"moved the demo organization {loaded} {weeks} week{'s' * (weeks != 1)} forward: its last week "
+                  "is this week again" if weeks else f"the demo organization {loaded} is current; nothing changed")
+            return 0
         if args.if_empty and session.scalar(select(Organization.id).limit(1)) is not None:
             print("the database already holds an organization; demo data not loaded (--if-empty)")
             return 0
@@ -168,6 +174,9 @@ def register(sub) -> None:
     )
     p.add_argument("--weeks", type=int, default=6, help="weeks of history to create (default 6)")
     p.add_argument("--if-empty", action="store_true", help="load only into a database with no organization yet")
+    p.add_argument("--refresh", action="store_true",
+                   help="when the demo is already loaded, move its history forward by the weeks that passed, so "
+                   "its last week is this week again (what people added moves along); otherwise load it")
     p.set_defaults(func=cmd_demo_data)
 
     p = sub.add_parser("report", help="print the weekly status report as text")

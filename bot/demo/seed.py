@@ -141,21 +141,26 @@ def example_text() -> str:
     return resources.files("bot.demo").joinpath("example.yaml").read_text(encoding="utf-8")
 
 
+def demo_organization(session: Session) -> int | None:
+    """The id of the organization the demo was loaded into (the example's name, with demo check-ins)."""
+    name = yaml.safe_load(example_text())["organization"]["name"]
+    return session.scalar(
+        select(CheckIn.org_id).join(Organization, Organization.id == CheckIn.org_id)
+        .where(Organization.name == name, CheckIn.source == SOURCE).limit(1)
+    )
+
+
 def seed_demo(session: Session, now: datetime, weeks: int = 6) -> SeedSummary:
     """Load the example organization and `weeks` weeks of history ending now; a second run does nothing."""
     weeks = max(1, weeks)
     text = example_text()
     # Checked before importing: importing again would reset the demo's confidences to the file's.
-    name = yaml.safe_load(text)["organization"]["name"]
-    loaded = session.scalar(
-        select(CheckIn.org_id).join(Organization, Organization.id == CheckIn.org_id)
-        .where(Organization.name == name, CheckIn.source == SOURCE).limit(1)
-    )
+    loaded = demo_organization(session)
     if loaded is not None:
         return SeedSummary(loaded, already_loaded=True)
     start = now - timedelta(weeks=weeks, days=1)  # the import's own check-ins come before the history
     org = session.get(Organization, import_text(session, text, start).organization_id)
-    _cover_today(session, org, now)
+    cover_today(session, org, now)
     _unaligned_objective(session, org)
     summary = SeedSummary(org.id)
     summary.counts["check-ins"] = _checkins(session, org, now, weeks)
@@ -180,7 +185,7 @@ def seed_demo(session: Session, now: datetime, weeks: int = 6) -> SeedSummary:
     return summary
 
 
-def _cover_today(session: Session, org: Organization, now: datetime) -> None:
+def cover_today(session: Session, org: Organization, now: datetime) -> None:
     """Move the demo cycle to the quarter of today when the example's own quarter is not running."""
     from zoneinfo import ZoneInfo
 

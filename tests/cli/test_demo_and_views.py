@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -108,3 +108,49 @@ def test_a_card_as_text():
         "  small print\n"
         "  second line\n"
     )
+
+
+def _aware(moment):
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def test_refresh_brings_a_weeks_old_demo_to_this_week(sessions, clock):
+    """Loaded on a Wednesday in November, refreshed on a Monday nine weeks later, across the year end:
+    the board looks as it did the day it was loaded, and nothing lies in the future."""
+    from bot.demo.refresh import refresh_demo
+
+    summary = _seed(sessions, clock.now())
+    later = datetime(2027, 1, 18, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai, 2027-W03; 2026 has 53 weeks
+    with transaction(sessions) as session:
+        org = session.get(Organization, summary.organization_id)
+        assert refresh_demo(session, org, later) == 9
+    with transaction(sessions) as session:
+        org = session.get(Organization, summary.organization_id)
+        assert refresh_demo(session, org, later) == 0  # already current: nothing moves
+        team = session.scalar(select(Team).where(Team.key == "rd-efficiency"))
+        week = local_week(later, "Asia/Shanghai")
+        assert week == "2027-W03"
+        board = four_square(session, org, team, week, later)
+        last_week_wins = session.scalar(select(func.count()).select_from(Win).where(
+            Win.team_id == team.id, Win.week == shift(week, -1)))
+        newest = max(_aware(session.scalar(select(func.max(model.at)))) for model in (CheckIn, Win))
+        (cycle,) = session.scalars(select(Cycle)).all()
+    assert newest <= later
+    assert {p.status for p in board.priorities} == {"open", "done", "dropped"}
+    assert any(p.carried for p in board.priorities) and board.plans and last_week_wins >= 1
+    drop = next(o for o in board.okrs if o.code == "rd-o1-kr3")
+    assert (drop.previous, drop.confidence, drop.flagged) == (7, 4, True) and len(drop.trend) == 6
+    assert (cycle.name, str(cycle.start)) == ("2027-Q1", "2027-01-01")
+
+
+def test_demo_data_refresh_on_the_cli(monkeypatch, capsys, database_url, sessions):
+    """`make run` runs `demo-data --if-empty --refresh`: it loads an empty database, then keeps the demo current."""
+    weeks_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(weeks=5)
+    _seed(sessions, weeks_ago)
+    code, out, _ = okrbot(monkeypatch, capsys, database_url, "demo-data", "--if-empty", "--refresh")
+    assert code == 0 and "5 weeks forward" in out, out
+    code, out, _ = okrbot(monkeypatch, capsys, database_url, "demo-data", "--if-empty", "--refresh")
+    assert code == 0 and "is current; nothing changed" in out
+    with transaction(sessions) as session:
+        newest = _aware(session.scalar(select(func.max(CheckIn.at))))
+    assert timedelta(0) <= datetime.now(UTC) - newest < timedelta(days=7)
