@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
-import logging
 import os
 import sys
 from pathlib import Path
@@ -124,9 +123,10 @@ EXTENSIONS = [
 
 
 def main(argv: list[str] | None = None) -> int:
+    from okrbot import logs
+
     settings = Settings.from_env()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations are routine, not news
+    logs.configure(settings.log_level, settings.log_format)
     args = build_parser().parse_args(argv)
     try:
         code = int(args.func(args) or 0)

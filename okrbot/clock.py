@@ -30,6 +30,7 @@ from bot.rituals import runs
 from bot.rituals.delivery import Deliverer
 from bot.rituals.sweep import CLAIMER, SweepResult, sweep
 from okrbot.app import AppContext
+from okrbot.observe import clock_metrics
 from okrbot.pending import STALE, finish_pending
 
 log = logging.getLogger(__name__)
@@ -119,5 +120,14 @@ def main(ctx: AppContext) -> int:
     register_messengers(ctx)
     if not ctx.messengers:
         log.warning("no messenger is configured (Slack, Teams or the sandbox): runs will be recorded as skipped")
-    asyncio.run(RitualClock(ctx).run())
+
+    async def run() -> None:
+        metrics_server = await clock_metrics(ctx.settings)
+        try:
+            await RitualClock(ctx).run()
+        finally:
+            if metrics_server is not None:
+                await metrics_server.cleanup()
+
+    asyncio.run(run())
     return 0

@@ -8,6 +8,7 @@ import logging
 from aiohttp import web
 
 from okrbot.app import AppContext
+from okrbot.observe import add_metrics_route, observe
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,10 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def build_app(ctx: AppContext) -> web.Application:
-    app = web.Application(client_max_size=1024**2)
+    app = web.Application(client_max_size=1024**2, middlewares=[observe])  # outermost: sees every answer
     app[CONTEXT] = ctx
     app.router.add_get("/healthz", healthz)
+    add_metrics_route(app, ctx.settings)
     settings = ctx.settings
     if settings.slack_enabled:
         from adapters.slack import setup as setup_slack

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import metrics
 from bot.context import PREFIX, team_timezone
 from bot.model import Conversation, MessageRef, Messenger
+from bot.requestid import NONE, REQUEST_ID
 from bot.rituals import runs
 from bot.rituals.content import (
     Outbound,
@@ -155,7 +156,12 @@ class Worker:
         return await asyncio.to_thread(work)
 
     async def execute(self, claim: runs.Claim, enforce_window: bool = True) -> Verdict:
-        verdict = await self._execute(claim, enforce_window)
+        """Carry out one run; its log lines carry the request id that asked for it, else `run-ID`."""
+        token = REQUEST_ID.set(REQUEST_ID.get() if REQUEST_ID.get() != NONE else f"run-{claim.run_id}")
+        try:
+            verdict = await self._execute(claim, enforce_window)
+        finally:
+            REQUEST_ID.reset(token)
         metrics.RITUAL_RUNS.labels(verdict.ritual, verdict.state).inc()
         return verdict
 
