@@ -141,7 +141,11 @@ def setup(app: web.Application, ctx: AppContext) -> None:
     async def finish_replies(_app: web.Application) -> None:
         await bridge.drain()
 
+    async def close(_app: web.Application) -> None:
+        bridge.close()
+
     app.on_shutdown.append(finish_replies)
+    app.on_cleanup.append(close)
     if ctx.settings.slack_app_token:
         _socket_mode(app, bolt, ctx.settings.slack_app_token)
 

@@ -25,7 +25,9 @@ import re
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from slack_bolt import BoltResponse
@@ -48,6 +50,7 @@ ACK_BUDGET_SECONDS = 2.0
 # A command's inbox record must be committed before its ack, inside Slack's 3 seconds; a database too
 # slow for that (a long write holding SQLite's lock) gets "busy, nothing saved" rather than a promise.
 RECORD_BUDGET_SECONDS = 2.5
+INTAKE_THREADS = 4
 # A linked account stays linked; remembering that for a while saves a query on every request. If it
 # is unlinked meanwhile, the core still refuses the stranger; the email is looked up after this time.
 KNOWN_ACCOUNT_SECONDS = 600.0
@@ -161,6 +164,9 @@ class Bridge:
         self.core = core
         self.ack_budget = ack_budget
         self.clients = clients  # a Web API client for a workspace, for finishing a command after a restart
+        # Commands are recorded on threads of their own: a slow core holding every worker thread of the
+        # default executor must not keep the next command from being recorded (and acked) in time.
+        self._intake = ThreadPoolExecutor(INTAKE_THREADS, thread_name_prefix="okrbot-intake")
         self._late: set[asyncio.Task] = set()
         self._known: dict[tuple[str, str], float] = {}  # (workspace, user) -> remembered until (monotonic)
 
@@ -219,8 +225,9 @@ class Bridge:
         payload = {"platform": SLACK, "interaction": interaction_to_dict(interaction), "channel": origin.channel,
                    "response_url": origin.response_url, "trigger_id": trigger_id}
         intake = Intake()
-        task = asyncio.ensure_future(asyncio.to_thread(
-            inbox.record, self.core.sessions, interaction.key, payload, self.core.clock.now(), intake.keep))
+        record = partial(inbox.record, self.core.sessions, interaction.key, payload, self.core.clock.now(),
+                         intake.keep)
+        task = asyncio.get_running_loop().run_in_executor(self._intake, record)
         try:
             return await asyncio.wait_for(asyncio.shield(task), RECORD_BUDGET_SECONDS)
         except TimeoutError:
@@ -270,6 +277,9 @@ class Bridge:
             await finish(await task, None)
         except Exception:
             log.exception("a late Slack reply failed")
+
+    def close(self) -> None:
+        self._intake.shutdown(wait=False)
 
     async def drain(self) -> None:
         """Wait for replies still on their way (shutdown, tests)."""

@@ -6,6 +6,7 @@ test asserts on exactly what was posted; it fails or rate-limits a method on dem
     fake.fail("chat.postMessage", "channel_not_found", times=1)
     fake.rate_limit("chat.postMessage", retry_after=0, times=1)
     fake.server_error("chat.postMessage", status=503, times=2)
+    fake.hold("users.info")     # calls wait (Slack is slow) until fake.release("users.info")
 
 Socket Mode too: apps.connections.open hands out a WebSocket here, and `await fake.socket_send(kind,
 payload)` delivers an envelope and returns the app's acknowledgement. Response URLs (slash commands,
@@ -71,6 +72,7 @@ class FakeSlack:
 
     def __post_init__(self) -> None:
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._held: dict[str, asyncio.Event] = {}
         self._ts = itertools.count(1)
         self._last_us = 0
         self._changed = asyncio.Condition()
@@ -143,6 +145,15 @@ class FakeSlack:
 
     def server_error(self, method: str, status: int = 500, times: int = 1) -> None:
         self._failures[method].extend(_Failure(status, None) for _ in range(times))
+
+    def hold(self, method: str) -> None:
+        """Calls of `method` are recorded, then answered only after `release(method)`: a stalled Slack."""
+        self._held[method] = asyncio.Event()
+
+    def release(self, method: str) -> None:
+        held = self._held.pop(method, None)
+        if held is not None:
+            held.set()
 
     # ------------------------------------------------------------ assertions
 
@@ -218,6 +229,8 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth else body.get("token")
         await self._record(Call(method, body, token, request.path))
+        if method in self._held:
+            await self._held[method].wait()
         if self._failures[method]:
             failure = self._failures[method].popleft()
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
