@@ -21,22 +21,34 @@ def _context(args: argparse.Namespace, migrate: bool | None = None):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if settings.web_concurrency > 1:
+        from okrbot.workers import serve_workers
+
+        return serve_workers(settings)
+    return run_server(settings, _context(args))
+
+
+def run_server(settings: Settings, ctx, reuse_port: bool = False, announce: bool = True) -> int:
+    """Serve until stopped; `reuse_port`: one of several workers on the port (okrbot.workers)."""
     from aiohttp import web
 
     from okrbot.server import build_app
 
-    settings = Settings.from_env()
-    ctx = _context(args)
     app = build_app(ctx)
 
     def serving(_aiohttp_banner: str) -> None:
         """Called once the port is bound, so the address is only announced when it really answers."""
+        if not announce:
+            return
         print(f"okrbot is serving on {settings.base_url}/", flush=True)
         if settings.sandbox_enabled:
             print(f"Sandbox: {settings.base_url}/sandbox", flush=True)
 
     try:
-        web.run_app(app, host=settings.host, port=settings.port, print=serving)
+        # access_log=None: okrbot.observe logs one line per request, with its request id
+        web.run_app(app, host=settings.host, port=settings.port, print=serving, access_log=None,
+                    reuse_port=reuse_port or None)
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
             raise
