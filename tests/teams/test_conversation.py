@@ -102,3 +102,15 @@ async def test_not_an_activity_is_400_and_wrong_type_415(teams):
     assert response.status == 400
     response = await teams.client.post("/api/messages", data="text", headers={"Content-Type": "text/plain"})
     assert response.status == 415
+
+
+async def test_nul_and_lone_surrogates_are_dropped_from_what_teams_sends(teams, sessions):
+    """A NUL (PostgreSQL refuses it) or a lone surrogate (JSON "\\ud800"; no driver encodes it) in what a person
+    typed never reaches a query: bot.model.Interaction drops them (tests/robustness/test_unstorable)."""
+    activity = teams.message("confidence 1 7 vendor\x00 signed\ud800")
+    response = await teams.post(activity)
+    assert response.status in (200, 201), await response.text()
+    [reply] = teams.connector.of("reply")
+    assert "something went wrong" not in reply.text.lower() and "7" in reply.text
+    with sessions() as s:
+        assert s.scalar(select(CheckIn.note).where(CheckIn.source != "import")) == "vendor signed"
