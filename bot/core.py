@@ -10,6 +10,7 @@ form or command stores nothing, and a refused form can be sent again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from bot.context import PREFIX, Ctx, resolve_actor
 from bot.errors import Refusal
 from bot.model import Card, Context, Interaction, Reply, Text
 from bot.render import render_error
+from bot.rituals.refresh import STALE
 from bot.services.home import home_card
 from bot.timesource import Clock, SystemClock
 from storage.db import transaction
@@ -38,6 +40,9 @@ class Core:
     clock: Clock = SystemClock()
     dashboard_url: str | None = None  # base URL for sign-in links, when the dashboard is public
     signin_key: str | None = None  # SECRET_KEY: signs dashboard sign-in links (bot.signin)
+    # Called (from the handling thread) after a transaction that marked ritual posts for a redraw
+    # committed: the web process's bot.rituals.refresh.PostRefresher.kick. Never waited for.
+    posts_changed: Callable[[], None] | None = None
 
     def handle(self, interaction: Interaction) -> Reply:
         prefix = PREFIX.get(interaction.platform, "/okr")
@@ -49,7 +54,9 @@ class Core:
                 reply = self._dispatch(session, interaction)
                 if reply.errors:
                     raise _Refused(reply)  # a form sent back with errors keeps nothing, its claim included
-                return reply
+            if session.info.pop(STALE, False) and self.posts_changed is not None:
+                self.posts_changed()
+            return reply
         except _Refused as refused:
             return refused.reply
         except Refusal as refusal:

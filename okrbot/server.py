@@ -7,12 +7,14 @@ import logging
 
 from aiohttp import web
 
+from bot.rituals.refresh import PostRefresher
 from okrbot.app import AppContext
 from okrbot.observe import add_metrics_route, observe
 from storage.db import ping
 
 log = logging.getLogger(__name__)
 CONTEXT = web.AppKey("okrbot", AppContext)
+POSTS = web.AppKey("posts", PostRefresher)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -49,7 +51,18 @@ def build_app(ctx: AppContext) -> web.Application:
     setup_dashboard(app, ctx)
     if ctx.finishers:
         app.cleanup_ctx.append(_finish_pending)
+    refresher = app[POSTS] = PostRefresher(ctx.sessions, ctx.messengers, ctx.clock.now)
+    ctx.core.posts_changed = refresher.kick
+    app.cleanup_ctx.append(_redraw_posts)
     return app
+
+
+async def _redraw_posts(app: web.Application):
+    """Ritual posts marked stale (a priority done, a win) are redrawn in place in the background while the
+    server runs, those a previous process left marked first (bot.rituals.refresh)."""
+    app[POSTS].start()
+    yield
+    await app[POSTS].stop()
 
 
 async def _finish_pending(app: web.Application):

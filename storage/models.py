@@ -306,6 +306,8 @@ class RitualRun(Base):
     thread_ref: Mapped[str | None] = mapped_column(String(512))  # Teams reply chain id
     # Message key ("channel", "dm:<person id>") -> its reference once sent, or "sending" while in flight.
     delivered: Mapped[dict | None] = mapped_column(JSON)
+    # Set with a change the post shows (a priority done, a win), cleared once it was redrawn in place.
+    stale_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class EarlierRitualPost(Base):

@@ -24,7 +24,7 @@ from bot.rituals.schedule import NAMES
 from bot.services.foursquare import four_square, four_square_card
 from bot.services.priorities import week_priorities
 from bot.services.status_report import led_teams, status_report, wins_summary_card
-from bot.services.weekly import WIN_MARK
+from bot.services.weekly import WIN_MARK, count_wins
 from storage.models import CheckIn, KeyResult, Objective, Organization, Person, Team, TeamMember
 
 LEVEL_ORDER = {"team": 0, "department": 1, "company": 2}
@@ -61,6 +61,8 @@ def friday_card(session: Session, team: Team, week: str, now: datetime) -> Card:
         elements.append(Text(render("ritual_friday_p1", text=priority.text, done=priority.status == "done")))
         if priority.status != "done":
             elements.append(Actions((Button("Done?", "priority_done", value=str(priority.id)),)))
+    # The count keeps up: a new win marks this post for a redraw (bot.rituals.refresh).
+    elements.append(Text(render("ritual_friday_wins", count=count_wins(session, team.id, week))))
     elements.append(Context(render("ritual_friday_invite", mark=WIN_MARK)))
     # The wins of this post's week, even when the button is pressed after the week has turned.
     elements.append(Actions((Button("Add a win", "win_open", value=f"{team.id}:{week}"),)))

@@ -14,6 +14,7 @@ from bot.errors import Refusal
 from bot.handlers import action, command, message, submit
 from bot.model import Card, Form, FormField, Interaction, Reply, Text
 from bot.render import render
+from bot.rituals.refresh import WIN_POSTS, mark_stale
 from bot.weeks import parse_week
 from storage.models import EarlierRitualPost, HealthMetric, HealthUpdate, Plan, RitualRun, Team, Win
 
@@ -75,6 +76,7 @@ def add_win(ctx: Ctx, team: Team, week: str, text: str, message_id: str | None) 
               platform=ctx.platform, message_id=message_id, at=ctx.now)
     ctx.session.add(row)
     ctx.session.flush()
+    mark_stale(ctx.session, team.id, week, WIN_POSTS, ctx.now)
     return row
 
 
@@ -167,9 +169,12 @@ def wins_thread_reply(ctx: Ctx, interaction: Interaction) -> Reply:
         if interaction.kind == "message_deleted" or (interaction.kind == "message_edited"
                                                      and interaction.text.strip()):
             ctx.session.execute(delete(Win).where(Win.id == existing.id))
+            mark_stale(ctx.session, team.id, existing.week, WIN_POSTS, ctx.now)
         return Reply()
     if existing is not None:
-        existing.text = text
+        if existing.text != text:
+            existing.text = text
+            mark_stale(ctx.session, team.id, existing.week, WIN_POSTS, ctx.now)
     elif text is not None:
         add_win(ctx, team, run.period, text, interaction.message_id)
     return Reply()
