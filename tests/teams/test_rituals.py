@@ -70,3 +70,23 @@ async def test_a_channel_okrbot_was_removed_from_fails_the_run_and_tells_the_lea
     told = [c for c in teams.connector.of("send") if c.conversation == "a:personal-director"]
     assert len(told) == 1 and "R&D Efficiency" in told[0].text
     assert teams.connector.of("create") == []
+
+
+async def test_a_win_redraws_the_friday_thread_root_through_update_activity(teams, clock, sessions):
+    """Issue 9, item 6: the Friday post keeps up on Teams too (PUT .../activities/ROOT on the reply chain)."""
+    from okrbot.server import POSTS
+
+    deliverer = await _bound(teams)
+    clock.set(FRIDAY_1600)
+    await sweep(teams.ctx, clock.now(), deliverer=deliverer)
+    [friday] = _runs(sessions, "friday")
+    await teams.post(teams.message("win: we cut delivery time to 38 days", "engineer", where="channel",
+                                   root=friday.message_ref, mention=False))
+    await teams.post(teams.message("Great work R&amp;D!", "director", where="channel", root=friday.message_ref,
+                                   mention=False))  # cheering: not a win, nothing to redraw for it
+    await teams.client.server.app[POSTS].refresh()
+    updates = teams.connector.of("update")
+    assert updates, "the Friday post was not updated"
+    assert {(u.conversation, u.activity_id) for u in updates} == {(friday.thread_ref, friday.message_ref)}
+    assert "**1** win so far this week" in updates[-1].text
+    assert len(teams.connector.of("create")) == 1  # redrawn in place, not posted again
