@@ -16,10 +16,9 @@ def key_result_path(code: str, org_id: int) -> str:
     return f"/kr/{quote(code, safe='')}?org={org_id}"
 
 
-def report_path(team_key: str | None, org_id: int) -> str:
-    """The full status report of a team and everything under it (of the whole tree without a team)."""
-    query = {"team": team_key, "org": org_id} if team_key else {"org": org_id}
-    return f"/report?{urlencode(query)}"
+def report_path(team_keys: list[str], org_id: int) -> str:
+    """The full status report of teams and everything under them (the top of the tree without any)."""
+    return "/report?" + urlencode([("team", key) for key in team_keys] + [("org", org_id)])
 
 
 def absolute(base: str | None, path: str) -> str | None:

@@ -125,7 +125,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
         team = _team(session, org, args.team)
         week = local_week(now, team_timezone(session, team, org))
-        return [team_status_report(session, org, team, week, now)]
+        return [team_status_report(session, org, team, week, now, full=args.all)]
 
     return _view(args, build)
 
@@ -181,6 +181,8 @@ def register(sub) -> None:
 
     p = sub.add_parser("report", help="print the weekly status report as text")
     p.add_argument("--team", metavar="KEY", help="team key (default: the top of the team tree, rolled up)")
+    p.add_argument("--all", action="store_true",
+                   help="everything: every team and line, whole titles (by default long parts end in '…and N more')")
     p.add_argument("--org", type=int, metavar="ID", help="organization id (needed when there are several)")
     p.set_defaults(func=cmd_report)
 

@@ -16,6 +16,7 @@ def setup(app: web.Application, ctx) -> None:
     access.install(app, ctx)
     app.router.add_get("/", routes.dashboard)
     app.router.add_get("/kr/{code}", routes.key_result)
+    app.router.add_get("/report", routes.report)
     app.router.add_get("/advice", routes.advice)
     app.router.add_get("/signin", access.signin)
     app.router.add_post("/signout", access.signout)

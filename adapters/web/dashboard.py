@@ -282,6 +282,12 @@ def company_page(
     )
 
 
+def top_teams(session: Session, org: Organization) -> list[Team]:
+    """The top of the tree: teams with no parent (usually the company)."""
+    return list(session.scalars(select(Team).where(Team.org_id == org.id, Team.parent_id.is_(None))
+                                .order_by(Team.name, Team.id)))
+
+
 def find_team(session: Session, org: Organization, key: str) -> Team | None:
     return session.scalar(select(Team).where(Team.org_id == org.id, func.lower(Team.key) == key.strip().lower()))
 

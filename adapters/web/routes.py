@@ -18,10 +18,14 @@ from adapters.web.access import (
     unauthorized,
     viewer,
 )
-from adapters.web.dashboard import company_page, cycles_of, find_team, pick_cycle, team_page
+from adapters.web.dashboard import company_page, cycles_of, find_team, pick_cycle, team_page, top_teams
 from adapters.web.html import page
 from adapters.web.keyresult import find_key_result, key_result_page, may_see
+from bot.context import team_timezone
+from bot.serialize import card_to_dict
 from bot.services.advice import alignment_report, lint
+from bot.services.status_report import gather, report_card
+from bot.weeks import local_week
 from storage.db import transaction
 from storage.models import Organization
 
@@ -89,6 +93,32 @@ async def key_result(request: web.Request) -> web.Response:
                             chrome=chrome(request, who)), 404
             view = key_result_page(session, who.org, *found, who.person, ctx.clock.now())
             return page("keyresult.html.j2", view=view, chrome=chrome(request, who)), 200
+
+    body, status = await asyncio.to_thread(build)
+    return _html(body, status)
+
+
+async def report(request: web.Request) -> web.Response:
+    """The whole status report (every team and line, nothing cut) of the named teams and everything under them:
+    where a chat report's "See the whole report" button leads."""
+    identity = admit(request)
+    ctx = request.app[APP_CONTEXT]
+    keys = [key.strip()[:64] for key in request.query.getall("team", [])][:20]
+
+    def build() -> tuple[str, int]:
+        with ctx.sessions() as session:
+            who = _resolve(request, session, identity)
+            now = ctx.clock.now()
+            teams = [find_team(session, who.org, key) for key in keys] if keys else top_teams(session, who.org)
+            missing = [key for key, team in zip(keys, teams, strict=False) if team is None]
+            if missing or not teams:
+                return page("message.html.j2", title="No such team", reason="no_team", given=", ".join(missing),
+                            chrome=chrome(request, who)), 404
+            week = local_week(now, team_timezone(session, teams[0], who.org))
+            card = report_card(who.org, gather(session, who.org, teams, week, now), week,
+                               ", ".join(t.name for t in teams), full=True)
+            return page("report.html.j2", org=who.org, card=card_to_dict(card), teams=teams,
+                        chrome=chrome(request, who)), 200
 
     body, status = await asyncio.to_thread(build)
     return _html(body, status)

@@ -118,7 +118,8 @@ def objectives_messages(session: Session, org: Organization, team: Team, week: s
     return messages
 
 
-def report_messages(session: Session, org: Organization, team: Team, week: str, now: datetime) -> list[Outbound]:
+def report_messages(session: Session, org: Organization, team: Team, week: str, now: datetime,
+                    base: str | None = None) -> list[Outbound]:
     """The weekly status report, rolled up, to each lead for whom this is the first team they lead.
 
     `status_report` already rolls up everything a lead leads, so a lead of several teams gets one
@@ -133,7 +134,7 @@ def report_messages(session: Session, org: Organization, team: Team, week: str, 
         tops = led_teams(session, org, lead)
         if not tops or tops[0].id != team.id:
             continue
-        messages.append(Outbound(f"dm:{lead.id}", status_report(session, org, lead, week, now), lead.id))
+        messages.append(Outbound(f"dm:{lead.id}", status_report(session, org, lead, week, now, base), lead.id))
     return messages
 
 

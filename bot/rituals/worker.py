@@ -102,7 +102,7 @@ def prepare(session: Session, claim: runs.Claim, platforms: set[str], now: datet
     if claim.ritual == "monday":
         outbounds = objectives_messages(session, org, team, claim.period, now, base)
     elif claim.ritual == "report":
-        outbounds = report_messages(session, org, team, claim.period, now)
+        outbounds = report_messages(session, org, team, claim.period, now, base)
     elif claim.ritual == "nudge":
         outbounds = nudge_messages(session, org, team, claim.period, now, _monday_post(session, team, claim, zone),
                                    base)

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session, aliased
 from bot import commands as c
 from bot.context import Ctx, current_cycle, team_timezone
 from bot.handlers import command
-from bot.model import Card, Context, Divider, Reply, Text
+from bot.links import absolute, report_path
+from bot.model import Actions, Button, Card, Context, Divider, Reply, Text
 from bot.render import render
 from bot.services.foursquare import HealthStatus, OkrStatus, PlanItem, health_status, okr_status, plans_on_board
 from bot.services.weekly import WIN_MARK, wins_of_week
@@ -69,6 +70,14 @@ class TeamWeek:
 
 def _cut(text: str, limit: int = MAX_TITLE) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _whole(text: str, _limit: int = MAX_TITLE) -> str:
+    """The full report cuts nothing."""
+    return text
+
+
+Cut = Callable[..., str]  # _cut in chat, _whole in the full report
 
 
 def subtree(session: Session, org: Organization, roots: list[Team]) -> list[tuple[Team, int]]:
@@ -158,86 +167,99 @@ def gather(session: Session, org: Organization, roots: list[Team], week: str, no
 Line = Callable[[], str]  # rendered only if shown: a company roll-up has thousands of candidate lines
 
 
-def _part(number: int, heading: str, teams: list[TeamWeek], lines: Callable[[TeamWeek], list[Line]],
-          empty: str) -> list:
-    """One part of the report: a heading, then one text per team that has something to say."""
-    speaking = [(tw, ls) for tw in teams if (ls := lines(tw))]
+def _part(number: int, heading: str, teams: list[TeamWeek], lines: Callable[[TeamWeek, Cut], list[Line]],
+          empty: str, full: bool = False) -> list:
+    """One part of the report: a heading, then one text per team that has something to say (all of them, each
+    whole, when `full`: `okrbot report --all` and the dashboard's report page)."""
+    speaking = [(tw, ls) for tw in teams if (ls := lines(tw, _whole if full else _cut))]
+    max_teams, max_lines = (len(speaking), None) if full else (MAX_TEAMS, MAX_LINES)
     elements: list = [Text(render("report_part", number=number, heading=heading))]
     if not speaking:
         elements.append(Context(empty))
         return elements
-    for tw, ls in speaking[:MAX_TEAMS]:
-        shown = [line() for line in ls[:MAX_LINES]]
+    for tw, ls in speaking[:max_teams]:
+        shown = [line() for line in ls[:max_lines]]
         elements.append(Text(render("report_team", team=tw.team.name, depth=tw.depth, lines=shown,
                                     more=len(ls) - len(shown))))
-    if len(speaking) > MAX_TEAMS:
-        elements.append(Context(render("report_more_teams", count=len(speaking) - MAX_TEAMS)))
+    if len(speaking) > max_teams:
+        elements.append(Context(render("report_more_teams", count=len(speaking) - max_teams)))
     return elements
 
 
-def _okr_lines(tw: TeamWeek) -> list[Line]:
+def _okr_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
     if not tw.okrs:
         return []
     lines: list[Line] = [partial(render, "report_okr_summary", okrs=tw.okrs)]
     # Those that need the talk first (red or dropped by 2+), then the weakest.
     ranked = sorted(tw.okrs, key=lambda o: (o.colour != "red" and not o.flagged, o.confidence, o.code))
-    lines += [partial(render, "report_okr", o=o, title=_cut(o.title), note=_cut(o.note or "", 200)) for o in ranked]
+    lines += [partial(render, "report_okr", o=o, title=cut(o.title), note=cut(o.note or "", 200)) for o in ranked]
     return lines
 
 
-def _last_week_lines(tw: TeamWeek) -> list[Line]:
-    return [partial(render, "report_priority", p=p, text=_cut(p.text, 200), reason=_cut(p.reason or "", 200))
+def _last_week_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
+    return [partial(render, "report_priority", p=p, text=cut(p.text, 200), reason=cut(p.reason or "", 200))
             for p in tw.priorities]
 
 
-def _top_lines(tw: TeamWeek) -> list[Line]:
-    return [partial(render, "report_top", p=p, text=_cut(p.text, 200)) for p in tw.top]
+def _top_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
+    return [partial(render, "report_top", p=p, text=cut(p.text, 200)) for p in tw.top]
 
 
-def _risk_lines(tw: TeamWeek) -> list[Line]:
-    lines: list[Line] = [partial(render, "report_risk_health", h=h, note=_cut(h.note or "", 200))
+def _risk_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
+    lines: list[Line] = [partial(render, "report_risk_health", h=h, note=cut(h.note or "", 200))
                          for h in sorted(tw.risky_health, key=lambda h: h.status != "red")]
-    lines += [partial(render, "report_risk_okr", o=o, title=_cut(o.title), note=_cut(o.note or "", 200))
+    lines += [partial(render, "report_risk_okr", o=o, title=cut(o.title), note=cut(o.note or "", 200))
               for o in tw.risky_okrs]
     return lines
 
 
-def _note_lines(tw: TeamWeek) -> list[Line]:
+def _note_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
     lines: list[Line] = [
-        partial(render, "report_note_dropped", p=p, text=_cut(p.text, 120), reason=_cut(p.reason or "", 200))
+        partial(render, "report_note_dropped", p=p, text=cut(p.text, 120), reason=cut(p.reason or "", 200))
         for p in tw.dropped
     ]
-    lines += [partial(render, "report_note_plan", plan=p, text=_cut(p.text, 200)) for p in tw.plans]
+    lines += [partial(render, "report_note_plan", plan=p, text=cut(p.text, 200)) for p in tw.plans]
     return lines
 
 
-def report_card(org: Organization, teams: list[TeamWeek], week: str, heading: str) -> Card:
+def report_card(org: Organization, teams: list[TeamWeek], week: str, heading: str, *, full: bool = False,
+                see_all: str | None = None) -> Card:
+    """The report as a card: bounded for a chat message, or `full` (every team, every line, whole titles).
+    A bounded card ends with a button to `see_all`, the dashboard page with the full report."""
     risky = [tw for tw in teams if tw.risky_health or tw.risky_okrs]
     risky.sort(key=lambda tw: -(len(tw.risky_health) + len(tw.risky_okrs)))
     counted = Counter(o.colour for tw in teams for o in tw.okrs)
     colours = {c: counted[c] for c in ("red", "yellow", "green")}
     elements: list = [Text(render("report_heading", heading=heading, week=week, teams=len(teams),
                                   okrs=sum(colours.values()), colours=colours))]
-    elements += _part(1, "OKRs", teams, _okr_lines, render("report_empty", part="okrs"))
-    elements += _part(2, "This week's priorities", teams, _last_week_lines, render("report_empty", part="priorities"))
-    elements += _part(3, "Next week's top three", teams, _top_lines, render("report_empty", part="top"))
-    elements += _part(4, "Risks and blockers", risky, _risk_lines, render("report_empty", part="risks"))
-    elements += _part(5, "Notes", teams, _note_lines, render("report_empty", part="notes"))
+    elements += _part(1, "OKRs", teams, _okr_lines, render("report_empty", part="okrs"), full)
+    elements += _part(2, "This week's priorities", teams, _last_week_lines, render("report_empty", part="priorities"),
+                      full)
+    elements += _part(3, "Next week's top three", teams, _top_lines, render("report_empty", part="top"), full)
+    elements += _part(4, "Risks and blockers", risky, _risk_lines, render("report_empty", part="risks"), full)
+    elements += _part(5, "Notes", teams, _note_lines, render("report_empty", part="notes"), full)
     elements.append(Divider())
     elements.append(Context(render("report_footer", colours=(org.red_max, org.green_min))))
+    if see_all and not full:
+        elements.append(Actions((Button("See the whole report", "report_open", url=see_all),)))
     fallback = render("report_fallback", heading=heading, week=week, teams=len(teams), risky=len(risky))
     return Card(render("report_title", week=week), tuple(elements), fallback=fallback)
 
 
-def status_report(session: Session, org: Organization, lead: Person, week: str, now: datetime) -> Card:
-    """The five-part report of every team `lead` leads, with everything under those teams."""
+def status_report(session: Session, org: Organization, lead: Person, week: str, now: datetime,
+                  base: str | None = None) -> Card:
+    """The five-part report of every team `lead` leads, with everything under those teams; `base` is the
+    dashboard's base URL, for the "see the whole report" button."""
     roots = led_teams(session, org, lead)
-    return report_card(org, gather(session, org, roots, week, now), week, lead.name)
+    return report_card(org, gather(session, org, roots, week, now), week, lead.name,
+                       see_all=absolute(base, report_path([t.key for t in roots], org.id)))
 
 
-def team_status_report(session: Session, org: Organization, team: Team, week: str, now: datetime) -> Card:
+def team_status_report(session: Session, org: Organization, team: Team, week: str, now: datetime,
+                       base: str | None = None, full: bool = False) -> Card:
     """The five-part report of one team and everything under it (OKRs are public in the method)."""
-    return report_card(org, gather(session, org, [team], week, now), week, team.name)
+    return report_card(org, gather(session, org, [team], week, now), week, team.name, full=full,
+                       see_all=absolute(base, report_path([team.key], org.id)))
 
 
 @command(c.Report)
@@ -245,13 +267,13 @@ def report(ctx: Ctx, cmd: c.Report) -> Reply:
     """`report TEAM` reports on that team; plain `report` on the teams one leads, else one's own team."""
     if cmd.team:
         team = ctx.find_team(cmd.team)
-        return Reply(card=team_status_report(ctx.session, ctx.org, team, ctx.week(team), ctx.now))
+        return Reply(card=team_status_report(ctx.session, ctx.org, team, ctx.week(team), ctx.now, ctx.dashboard_url))
     roots = led_teams(ctx.session, ctx.org, ctx.person)
     if not roots:
         team = ctx.team()
-        return Reply(card=team_status_report(ctx.session, ctx.org, team, ctx.week(team), ctx.now))
+        return Reply(card=team_status_report(ctx.session, ctx.org, team, ctx.week(team), ctx.now, ctx.dashboard_url))
     week = ctx.week(roots[0])
-    return Reply(card=status_report(ctx.session, ctx.org, ctx.person, week, ctx.now))
+    return Reply(card=status_report(ctx.session, ctx.org, ctx.person, week, ctx.now, ctx.dashboard_url))
 
 
 # ------------------------------------------------------------------ Friday wins

@@ -74,6 +74,22 @@ def test_report_lint_and_align_print_the_demo(monkeypatch, capsys, database_url)
     assert code == 0 and "rd-o2" in out and "ecology-o6" not in out
 
 
+def test_report_all_hides_nothing_the_bounded_report_shows(monkeypatch, capsys, database_url):
+    """Issue 9, finding 8: "…and 2 more" cut key results and notes even in the terminal, with no way to see them."""
+    assert okrbot(monkeypatch, capsys, database_url, "demo-data")[0] == 0
+    code, bounded, err = okrbot(monkeypatch, capsys, database_url, "report")
+    assert code == 0, err
+    assert "…and 2 more" in bounded
+    code, full, err = okrbot(monkeypatch, capsys, database_url, "report", "--all")
+    assert code == 0, err
+    assert "…and" not in full
+    kept = [line for line in bounded.splitlines() if "…and" not in line]
+    assert all(line in full.splitlines() for line in kept)
+    assert len(full.splitlines()) > len(kept)  # what was hidden is there
+    hidden = [line for line in full.splitlines() if line not in bounded.splitlines()]
+    assert sum(line.startswith("• ") for line in hidden) == 2, hidden
+
+
 def test_views_explain_what_is_missing(monkeypatch, capsys, database_url):
     code, _, err = okrbot(monkeypatch, capsys, database_url, "lint")
     assert code == 1 and "no organization yet" in err
