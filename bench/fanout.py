@@ -20,6 +20,15 @@ Teams live in a zone where it is now the due minute (Etc/GMT offsets), so the ch
 `okrbot clock` on the system clock, with no test hooks.
 
     .venv/bin/python bench/fanout.py [--teams 1000] [--rate 50]
+
+Many workspaces (`--workspaces W`, on PostgreSQL): W organizations, each a Slack workspace with --teams
+channels; the fake limits each workspace to --rate posts a second and each channel to one, and the
+clocks pace themselves with the shared send budgets (SLACK_POSTS_PER_SECOND=--rate). For each count
+in --clocks, M `okrbot clock` processes run the fan-out three times: against an unlimited fake (the
+baseline, budgets off), against the limited one, and with one clock SIGKILLed half way (a new one
+started in its place). See run_many for the targets.
+
+    .venv/bin/python bench/fanout.py --workspaces 50 --teams 40 --rate 10 --clocks 1,3
 """
 
 from __future__ import annotations
@@ -42,8 +51,6 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fakes.slack_api import LimitedSlack  # noqa: E402
 
-WORKSPACE = "T0BENCH"
-
 
 def pick_zone(now: datetime) -> tuple[str, int, str]:
     """An Etc/GMT zone where the local time is between 03:00 and 14:00, and the local weekday and HH:MM
@@ -57,8 +64,21 @@ def pick_zone(now: datetime) -> tuple[str, int, str]:
     raise RuntimeError("no zone fits")
 
 
-def seed(database_url: str, teams: int) -> None:
-    from sqlalchemy import insert
+def workspace_id(w: int) -> str:
+    return f"T{w:03d}BENCH"
+
+
+def channel_id(w: int, n: int) -> str:
+    return f"C{w:03d}{n:05d}"
+
+
+def workspace_of(channel: str) -> str:
+    return workspace_id(int(channel[1:4]))
+
+
+def seed(database_url: str, teams: int, workspaces: int = 1) -> None:
+    """`workspaces` organizations (Slack workspaces), each with `teams` teams bound to channels of their own."""
+    from sqlalchemy import insert, select
 
     from okrbot.app import build_context
     from okrbot.settings import Settings
@@ -68,16 +88,18 @@ def seed(database_url: str, teams: int) -> None:
     ctx = build_context(Settings(database_url=database_url), migrate=True)
     zone, weekday, at = pick_zone(datetime.now(UTC))
     with transaction(ctx.sessions) as s:
-        org = Organization(name="Fan-out", timezone=zone, slack_team_id=WORKSPACE, created_at=datetime.now(UTC))
-        s.add(org)
-        s.flush()
-        s.execute(insert(Team), [{"org_id": org.id, "key": f"team-{n}", "name": f"Team {n}", "level": "team"}
-                                 for n in range(teams)])
-        ids = list(s.scalars(Team.__table__.select().with_only_columns(Team.id).order_by(Team.id)))
-        s.execute(insert(ChannelBinding), [{"org_id": org.id, "team_id": t, "platform": "slack",
-                                            "channel_id": f"C{n:05d}"} for n, t in enumerate(ids)])
-        s.execute(insert(RitualSetting), [{"team_id": t, "ritual": "monday", "org_id": org.id, "weekday": weekday,
-                                           "time": at, "enabled": True} for t in ids])
+        for w in range(workspaces):
+            org = Organization(name=f"Fan-out {w}", timezone=zone, slack_team_id=workspace_id(w),
+                               created_at=datetime.now(UTC))
+            s.add(org)
+            s.flush()
+            s.execute(insert(Team), [{"org_id": org.id, "key": f"team-{n}", "name": f"Team {n}", "level": "team"}
+                                     for n in range(teams)])
+            ids = list(s.scalars(select(Team.id).where(Team.org_id == org.id).order_by(Team.id)))
+            s.execute(insert(ChannelBinding), [{"org_id": org.id, "team_id": t, "platform": "slack",
+                                                "channel_id": channel_id(w, n)} for n, t in enumerate(ids)])
+            s.execute(insert(RitualSetting), [{"team_id": t, "ritual": "monday", "org_id": org.id,
+                                               "weekday": weekday, "time": at, "enabled": True} for t in ids])
     ctx.engine.dispose()
 
 
@@ -102,45 +124,62 @@ def states(database_url: str) -> collections.Counter:
     return collections.Counter(dict(rows))
 
 
-async def run(name: str, teams: int, rate: float, kill: signal.Signals | None, workdir: Path) -> dict:
-    database_url = f"sqlite:///{workdir / name}.db"
-    seed(database_url, teams)
-    fake = await LimitedSlack(team_id=WORKSPACE, rate=rate, record=False).start()
+async def run(name: str, teams: int, rate: float | None, kill: signal.Signals | None, workdir: Path,
+              workspaces: int = 1, clocks: int = 1, postgres: bool = False) -> dict:
+    """One scenario. `rate` None: an unlimited fake (and no budgets), the baseline of the same run."""
+    drop = None
+    if postgres:
+        from bench.databases import postgres_database
+
+        database_url, drop = postgres_database()
+    else:
+        database_url = f"sqlite:///{workdir / name}.db"
+    seed(database_url, teams, workspaces)
+    fake = await LimitedSlack(team_id=workspace_id(0), rate=rate, channel_rate=1.0 if rate else None,
+                              workspace_of=workspace_of, record=False).start()
     log = workdir / f"{name}.log"
-    kill_at = teams // 2 if kill else None
+    total = teams * workspaces
+    kill_at = total // 2 if kill else None
     started = time.monotonic()
-    clock = start_clock(database_url, fake.api_url, log, rate)
+    running = [start_clock(database_url, fake.api_url, log, rate or 0) for _ in range(clocks)]
     killed = False
-    deadline = started + 30 + 5 * teams / rate
+    deadline = started + 60 + 5 * total / (rate or 50)
     try:
         while time.monotonic() < deadline:
             await asyncio.sleep(0.05)
             done = len(fake.accepted)
             if kill_at and not killed and done >= kill_at:
-                clock.send_signal(kill)
-                await asyncio.to_thread(clock.wait)
+                running[0].send_signal(kill)  # one clock dies half way; a supervisor starts another
+                await asyncio.to_thread(running[0].wait)
                 killed = True
-                clock = start_clock(database_url, fake.api_url, log, rate)
-            if done >= teams and states(database_url).get("posted", 0) >= teams:
+                running[0] = start_clock(database_url, fake.api_url, log, rate or 0)
+            if done >= total and states(database_url).get("posted", 0) >= total:
                 break
     finally:
-        clock.send_signal(signal.SIGTERM)
-        try:
-            clock.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            clock.kill()
+        for clock in running:
+            clock.send_signal(signal.SIGTERM)
+        for clock in running:
+            try:
+                clock.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                clock.kill()
         await fake.stop()
+    runs = dict(states(database_url))
+    if drop:
+        drop()
     counts = collections.Counter(fake.accepted.values())
-    channels = {f"C{n:05d}" for n in range(teams)}
+    channels = {channel_id(w, n) for w in range(workspaces) for n in range(teams)}
     lost = len(channels - set(fake.accepted))
     doubled = sum(1 for c in fake.accepted.values() if c > 1)
-    times = fake.accepted_at[WORKSPACE]
+    times = [t for ts in fake.accepted_at.values() for t in ts]
     elapsed = max(times) - min(times) if times else 0.0
-    return {"name": name, "signal": kill.name if kill else None, "teams": teams, "rate": rate, "elapsed": elapsed,
-            "bound": teams / rate, "lost": lost,
-            "doubled": doubled, "refused": fake.refused,
-            "lookups": fake.lookups, "found": fake.found, "runs": dict(states(database_url)), "killed": killed,
-            "accepted": sum(fake.accepted.values()), "copies": dict(counts)}
+    busiest = max((fake.busiest_second(workspace_id(w), accepted=True) for w in range(workspaces)), default=0)
+    busiest_sent = max((fake.busiest_second(workspace_id(w)) for w in range(workspaces)), default=0)
+    return {"name": name, "signal": kill.name if kill else None, "teams": teams, "workspaces": workspaces,
+            "clocks": clocks, "rate": rate, "elapsed": elapsed, "bound": teams / rate if rate else 0.0,
+            "lost": lost, "doubled": doubled, "refused": fake.refused, "posts": total, "busiest": busiest,
+            "busiest_sent": busiest_sent, "lookups": fake.lookups, "found": fake.found, "runs": runs,
+            "killed": killed, "accepted": sum(fake.accepted.values()), "copies": dict(counts)}
 
 
 def report(r: dict) -> str:
@@ -157,7 +196,12 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=50, help="workspace-wide chat.postMessage per second")
     parser.add_argument("--only", choices=("straight", "stopped", "killed"), help="run one scenario")
     parser.add_argument("--keep", help="keep databases and clock logs in this directory")
+    parser.add_argument("--workspaces", type=int, help="many workspaces: this many, each with --teams channels "
+                        "limited to --rate per workspace and 1/s per channel, on PostgreSQL (see run_many)")
+    parser.add_argument("--clocks", default="1,3", help="with --workspaces: clock process counts to compare")
     args = parser.parse_args()
+    if args.workspaces:
+        return run_many(args)
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.keep or scratch
         results = []
@@ -173,6 +217,36 @@ def main() -> int:
                 print(f"--- {r['name']}.log (tail)\n" + "\n".join(lines[-10:]))
             return 1
     return 0
+
+
+def run_many(args) -> int:
+    """Many workspaces on PostgreSQL, for each clock count: the same fan-out against an unlimited fake (the
+    baseline), against the limited one, and against the limited one with a clock killed half way.
+    Targets: time within 1.5x of max(per-workspace bound, baseline); no second of a workspace over the
+    limit; 429s at most 5% of posts; none lost or doubled."""
+    ok = True
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = Path(args.keep or scratch)
+        for clocks in (int(c) for c in args.clocks.split(",")):
+            runs = {}
+            for name, rate, kill in (("unlimited", None, None), ("limited", args.rate, None),
+                                     ("killed", args.rate, signal.SIGKILL)):
+                runs[name] = r = asyncio.run(run(f"{name}-{clocks}", args.teams, rate, kill, tmp, args.workspaces,
+                                                 clocks, postgres=True))
+                share = r["refused"] / r["posts"]
+                print(f"{clocks} clock(s) {name:<9} {r['workspaces']}x{r['teams']} posts: first to last "
+                      f"{r['elapsed']:.1f} s; busiest second of a workspace {r['busiest']} accepted, "
+                      f"{r['busiest_sent']} sent; 429s {r['refused']} ({share:.1%}); lost {r['lost']}, doubled "
+                      f"{r['doubled']}; runs {r['runs']}", flush=True)
+                ok &= not r["lost"] and not r["doubled"] and (rate is None or (
+                    share <= 0.05 and r["busiest"] <= rate))
+            target = max(runs["limited"]["bound"], runs["unlimited"]["elapsed"])
+            ratio = runs["limited"]["elapsed"] / target
+            print(f"{clocks} clock(s): limited {runs['limited']['elapsed']:.1f} s vs max(bound "
+                  f"{runs['limited']['bound']:.1f} s, unlimited {runs['unlimited']['elapsed']:.1f} s) = "
+                  f"{target:.1f} s: ratio {ratio:.2f} (target <= 1.5)", flush=True)
+            ok &= ratio <= 1.5
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
