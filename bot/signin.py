@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -27,6 +28,7 @@ class Identity:
     org_id: int
     person_id: int
     expires: datetime
+    digest: str = ""  # SHA-256 of the token: how a used link or an ended session is remembered (never the token)
 
 
 def _b64(data: bytes) -> str:
@@ -43,7 +45,9 @@ def _mac(key: str, purpose: Purpose, payload: str) -> str:
 
 
 def sign(key: str, purpose: Purpose, org_id: int, person_id: int, expires: datetime) -> str:
-    body = json.dumps({"o": org_id, "p": person_id, "e": int(expires.timestamp())}, separators=(",", ":"))
+    # "n": a nonce, so two links or sessions made in the same second are still different tokens.
+    body = json.dumps({"o": org_id, "p": person_id, "e": int(expires.timestamp()), "n": secrets.token_urlsafe(6)},
+                      separators=(",", ":"))
     payload = _b64(body.encode("utf-8"))
     return f"{payload}.{_mac(key, purpose, payload)}"
 
@@ -59,7 +63,8 @@ def verify(key: str, purpose: Purpose, token: str, now: datetime) -> Identity | 
         return None
     try:
         data = json.loads(_unb64(payload))
-        identity = Identity(int(data["o"]), int(data["p"]), datetime.fromtimestamp(int(data["e"]), now.tzinfo))
+        identity = Identity(int(data["o"]), int(data["p"]), datetime.fromtimestamp(int(data["e"]), now.tzinfo),
+                            hashlib.sha256(token.encode("ascii")).hexdigest())
     except (ValueError, KeyError, TypeError, binascii.Error, OverflowError):
         return None
     return identity if identity.expires > now else None

@@ -33,6 +33,7 @@ def run_server(settings: Settings, ctx, reuse_port: bool = False, announce: bool
     """Serve until stopped; `reuse_port`: one of several workers on the port (okrbot.workers)."""
     from aiohttp import web
 
+    from adapters.web.access import open_locally
     from okrbot.server import build_app
 
     app = build_app(ctx)
@@ -44,6 +45,8 @@ def run_server(settings: Settings, ctx, reuse_port: bool = False, announce: bool
         print(f"okrbot is serving on {settings.base_url}/", flush=True)
         if settings.sandbox_enabled:
             print(f"Sandbox: {settings.base_url}/sandbox", flush=True)
+        if not open_locally(settings):
+            print(SIGN_IN_HINT if settings.secret_key else NO_KEY_HINT, flush=True)
 
     try:
         # access_log=None: okrbot.observe logs one line per request, with its request id
@@ -59,6 +62,12 @@ def run_server(settings: Settings, ctx, reuse_port: bool = False, announce: bool
               f"(e.g. PORT={settings.port + 1})", file=sys.stderr)
         return 1
     return 0
+
+
+SIGN_IN_HINT = ("The dashboard and sandbox need a sign-in on this address: run `okrbot signin-link EMAIL` "
+                "(same SECRET_KEY) or type /okr dashboard in chat, and open the link.")
+NO_KEY_HINT = ("The dashboard and sandbox are locked on this address: set SECRET_KEY to a long random value, "
+               "restart, then run `okrbot signin-link EMAIL` to get in.")
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -131,6 +140,7 @@ EXTENSIONS = [
     "okrbot.cli_data",  # export, demo-data, report, lint, align
     "okrbot.cli_rituals",  # clock, ritual run, ritual status
     "okrbot.cli_manifest",  # manifest slack, manifest teams
+    "okrbot.cli_signin",  # signin-link
 ]
 
 

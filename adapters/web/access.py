@@ -16,14 +16,16 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from adapters.web.html import page
 from bot.context import row_id
 from bot.signin import SESSION_LIFETIME, Identity, session_token, verify
 from okrbot.app import AppContext
-from storage.models import Organization, Person
+from okrbot.settings import Settings
+from storage.db import insert_ignoring_conflicts, transaction
+from storage.models import Organization, Person, SpentToken
 
 COOKIE = "okrbot_session"
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -60,14 +62,18 @@ def _loopback(host: str) -> bool:
     return host in LOOPBACK or host.startswith("127.")
 
 
-def make_access(ctx: AppContext) -> Access:
+def open_locally(settings: Settings) -> bool:
     """Open only when nothing but this machine can reach the pages: a loopback HOST is not enough when
     a PUBLIC_URL elsewhere points at it (a reverse proxy on this host forwards the internet to it)."""
-    settings = ctx.settings
     public = urlsplit(settings.public_url or "").hostname
+    return _loopback(settings.host) and (public is None or _loopback(public))
+
+
+def make_access(ctx: AppContext) -> Access:
+    settings = ctx.settings
     return Access(
         key=settings.secret_key or secrets.token_urlsafe(32),
-        open=_loopback(settings.host) and (public is None or _loopback(public)),
+        open=open_locally(settings),
         signed_links=bool(settings.secret_key),
         secure_cookie=(settings.public_url or "").startswith("https://"),
         sandbox=settings.sandbox_enabled,
@@ -91,6 +97,10 @@ def resolve(session: Session, identity: Identity | None, org_hint: str | None, a
     """The viewer in `session`: the session's person in their own organization, else (local and
     anonymous) the organization the `org` parameter names, or the first one. A session whose person
     is gone is anonymous where anonymous visitors are welcome, and nobody elsewhere."""
+    if identity is not None and session.get(SpentToken, identity.digest) is not None:  # signed out
+        if not anonymous_ok:
+            return None
+        identity = None
     if identity is not None:
         person = session.scalar(select(Person).where(
             Person.id == identity.person_id, Person.org_id == identity.org_id))
@@ -168,12 +178,33 @@ def set_session(request: web.Request, response: web.StreamResponse, org_id: int,
             SESSION_LIFETIME.total_seconds()), httponly=True, samesite="Lax", secure=access.secure_cookie, path="/")
 
 
+def spend(session: Session, identity: Identity, purpose: str, now) -> bool:
+    """Mark a token used (a link) or ended (a session) until it expires; False when it already was.
+
+    One INSERT on the token's digest, the primary key: of two simultaneous uses exactly one inserts, on
+    SQLite and PostgreSQL alike, and the record survives a restart. Expired records are swept here."""
+    session.execute(delete(SpentToken).where(SpentToken.expires_at < now))
+    inserted = session.scalar(insert_ignoring_conflicts(session, SpentToken).values(
+        digest=identity.digest, org_id=identity.org_id, purpose=purpose, expires_at=identity.expires,
+    ).on_conflict_do_nothing(index_elements=["digest"]).returning(SpentToken.digest))
+    return inserted is not None
+
+
+def _redeem(ctx: AppContext, identity: Identity) -> Viewer | None:
+    """The link's person, once: the link is spent in the same transaction that finds them."""
+    with transaction(ctx.sessions) as session:
+        found = resolve(session, identity, None, False)
+        if found is None or found.person is None or not spend(session, identity, "link", ctx.clock.now()):
+            return None
+        return found
+
+
 async def signin(request: web.Request) -> web.StreamResponse:
-    """Turn a signed link from `/okr dashboard` into a session; a forged or stale link gets 401."""
+    """Turn a signed link from `/okr dashboard` into a session; a forged, stale or used link gets 401."""
     access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
     identity = verify(access.key, "link", request.query.get("t", ""), ctx.clock.now()) if access.signed_links else None
-    found = await asyncio.to_thread(_load, ctx, identity, None, False) if identity else None
-    if found is None or found.person is None:
+    found = await asyncio.to_thread(_redeem, ctx, identity) if identity else None
+    if found is None:
         raise unauthorized(request, "bad_link")
     response = see_other("/")
     set_session(request, response, found.org.id, found.person.id)
@@ -181,6 +212,16 @@ async def signin(request: web.Request) -> web.StreamResponse:
 
 
 async def signout(request: web.Request) -> web.StreamResponse:
+    """End the session on the server too: a copy of the cookie kept elsewhere no longer signs anyone in."""
+    ctx = request.app[APP_CONTEXT]
+    identity = session_identity(request)
+    if identity is not None:
+
+        def end() -> None:
+            with transaction(ctx.sessions) as session:
+                spend(session, identity, "session", ctx.clock.now())
+
+        await asyncio.to_thread(end)
     response = see_other("/sandbox" if request.app[ACCESS].sandbox and request.app[ACCESS].open else "/")
     response.del_cookie(COOKIE, path="/")
     return response
