@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import logging
 import os
 import sys
 from pathlib import Path
@@ -40,7 +41,8 @@ def run_server(settings: Settings, ctx, reuse_port: bool = False, announce: bool
 
     def serving(_aiohttp_banner: str) -> None:
         """Called once the port is bound, so the address is only announced when it really answers."""
-        if not announce:
+        if not announce:  # a worker (okrbot.workers): its parent announced the address
+            logging.getLogger("okrbot.workers").info("worker listening on %s:%s", settings.host, settings.port)
             return
         print(f"okrbot is serving on {settings.base_url}/", flush=True)
         if settings.sandbox_enabled:
