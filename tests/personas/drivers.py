@@ -19,9 +19,12 @@ from sqlalchemy import select
 from adapters.slack import BRIDGE
 from bot.render import render_error
 from storage.models import Person
+from tests.fakes.bot_connector import THREAD_MARK
 from tests.personas.conftest import Persona
 
 APOLOGY = "something went wrong"
+# What people write under a post okrbot started a thread with (the Friday wins post): a win and a cheer.
+THREAD_REPLIES = ("win: the sweep shipped it", "thanks all, great week")
 assert APOLOGY in render_error("internal").lower()  # the wording the sweep must never see
 
 
@@ -29,7 +32,7 @@ assert APOLOGY in render_error("internal").lower()  # the wording the sweep must
 class Shown:
     """A button or a form okrbot showed; `key` is what makes two of them the same thing to try."""
 
-    kind: str  # "button" | "form"
+    kind: str  # "button" | "form" | "thread" (a post to reply under)
     key: tuple
     payload: Any = field(compare=False, hash=False)
     where: str = field(default="", compare=False, hash=False)
@@ -88,13 +91,18 @@ class SandboxDriver:
         return self.shown(text, self.channel(persona))
 
     @staticmethod
-    def shown(page: str, channel: str) -> list[Shown]:
+    def shown(page: str, channel: str, threads: bool = False) -> list[Shown]:
+        """The page's buttons and open form; with `threads`, its messages to reply under (every message of a
+        sandbox channel can have a thread, so only the ritual posts' are asked for)."""
         found: list[Shown] = []
         for form in re.finditer(r'<form method="post" action="([^"]+/actions)">(.*?)</form>', page, re.S):
             fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.group(2)))
             fields = {k: html_lib.unescape(v) for k, v in fields.items()}
             found.append(Shown("button", _button_key(fields["action_id"], fields["value"]), fields,
                                html_lib.unescape(form.group(1))))
+        for thread in re.finditer(r'<form method="post" action="(/sandbox/c/[^"]+/threads/\d+)"', page):
+            if threads:
+                found.append(Shown("thread", ("thread", thread.group(1)), None, html_lib.unescape(thread.group(1))))
         dialog = re.search(r'<dialog.*?<form method="post" action="(/sandbox/forms/\d+)"(.*?)</form>', page, re.S)
         if dialog:
             values: dict[str, str] = {}
@@ -134,6 +142,25 @@ class SandboxDriver:
         response = await self.client.post(item.where, data=fill(item.payload))
         return await self._page(persona, response)
 
+    def in_my_channel(self, persona: Persona, item: Shown) -> bool:
+        return item.where.startswith(f"/sandbox/c/{self.channel(persona)}/")
+
+    async def threads(self, persona: Persona, channel: str) -> list[Shown]:
+        """The posts of a channel to reply under, as one of its people sees them."""
+        await self._as(persona)
+        response = await self.client.get(f"/sandbox/c/{channel}")
+        text = await response.text()
+        check(self.trace, response.status, text)
+        return [item for item in self.shown(text, channel, threads=True) if item.kind == "thread"]
+
+    async def reply(self, persona: Persona, item: Shown) -> list[Shown]:
+        await self._as(persona)
+        found: list[Shown] = []
+        for text in THREAD_REPLIES:
+            self.trace.add(self.platform, persona, f"replies {text!r} under {item.where}")
+            found += await self._page(persona, await self.client.post(item.where, data={"text": text}))
+        return found
+
     async def stranger(self, persona: Persona) -> None:
         """Nobody signed in: the sandbox asks who you are, whatever is posted."""
         self.trace.add(self.platform, persona, "not signed in")
@@ -145,18 +172,11 @@ class SandboxDriver:
             response = await self.client.post(path, data=data, allow_redirects=False)
             check(self.trace, response.status, await response.text())
 
-    async def rituals(self, persona: Persona, team: str, rituals: list[str]) -> list[Shown]:
-        """Each ritual through the sandbox's own "post it now" buttons, as a person of the team."""
-        found: list[Shown] = []
+    async def direct(self, persona: Persona) -> list[Shown]:
+        """The person's direct messages (where the report and the nudge go), with their buttons."""
         await self._as(persona)
-        for ritual in rituals:
-            self.trace.add(self.platform, persona, f"ritual {ritual} of {team}")
-            response = await self.client.post(f"/sandbox/c/{team}/rituals", data={"ritual": ritual})
-            found = await self._page(persona, response)
-        for name in ("dm",):  # the report and the nudge go to people directly
-            response = await self.client.get(f"/sandbox/c/{name}")
-            found += await self._page(persona, response)
-        return found
+        self.trace.add(self.platform, persona, "opens direct messages")
+        return await self._page(persona, await self.client.get("/sandbox/c/dm"))
 
 
 def fill(values: dict[str, str]) -> dict[str, str]:
@@ -197,6 +217,7 @@ class SlackDriver:
     def __init__(self, sender, fake, app, trace: Trace) -> None:
         self.sender, self.fake, self.app, self.trace = sender, fake, app, trace
         self.users: dict[str, str] = {}
+        self.replies = 0
 
     def user(self, persona: Persona) -> str:
         if persona.key not in self.users:
@@ -242,6 +263,23 @@ class SlackDriver:
             status, body = await self.sender.click(action_id, value, user=self.user(persona), channel=item.where)
         return await self._after(mark, status, body, item.where)
 
+    def in_my_channel(self, persona: Persona, item: Shown) -> bool:
+        return item.where == self.channel(persona)
+
+    async def reply(self, persona: Persona, item: Shown) -> list[Shown]:
+        channel, root = item.payload
+        found: list[Shown] = []
+        for text in THREAD_REPLIES:
+            self.trace.add(self.platform, persona, f"replies {text!r} under {channel} {root}")
+            mark = len(self.fake.calls)
+            self.replies += 1
+            ts = f"1800000000.{self.replies:06d}"
+            status, body = await self.sender.event({
+                "type": "message", "channel": channel, "channel_type": "channel", "user": self.user(persona),
+                "text": text, "ts": ts, "thread_ts": root, "event_ts": ts})
+            found += await self._after(mark, status, body, channel)
+        return found
+
     async def home(self, persona: Persona) -> list[Shown]:
         """The App Home tab, as Slack asks for it when the person opens it."""
         self.trace.add(self.platform, persona, "opens the App Home")
@@ -268,11 +306,15 @@ class SlackDriver:
         await self.home(persona)
 
     def posts(self, mark: int) -> list[Shown]:
+        """The buttons of everything posted since `mark`, and every channel post of okrbot's to reply under."""
         found = []
         for call in self.fake.calls[mark:]:
             check(self.trace, 200, json.dumps(call.body))
             where = call.body.get("channel") or ""
             found += [Shown("button", _button_key(a, v), (a, v), where) for a, v in slack_buttons(call.body)]
+        for channel, messages in self.fake.messages.items():
+            found += [Shown("thread", ("thread", channel, m["ts"]), (channel, m["ts"]), channel) for m in messages
+                      if m.get("bot_id") and m.get("thread_ts", m["ts"]) == m["ts"] and channel.startswith("C")]
         return found
 
 
@@ -349,6 +391,19 @@ class TeamsDriver:
         response = await self.harness.post(activity)
         return await self._after(mark, response, False)
 
+    @staticmethod
+    def in_my_channel(persona: Persona, item: Shown) -> bool:
+        return persona.team == CHANNEL_TEAM
+
+    async def reply(self, persona: Persona, root: Shown) -> list[Shown]:
+        found: list[Shown] = []
+        for text in THREAD_REPLIES:
+            self.trace.add(self.platform, persona, f"replies {text!r} under {root.payload}")
+            mark = len(self.harness.connector.calls)
+            activity = self.harness.message(text, persona.key, where="channel", root=root.payload, mention=False)
+            found += await self._after(mark, await self.harness.post(activity), False)
+        return found
+
     async def stranger(self, persona: Persona) -> None:
         await self.command(persona, "mine")
         await self.click(persona, Shown("button", (), {"okrbot": {"action": "checkin_open", "value": ""}}, "personal"))
@@ -361,4 +416,6 @@ class TeamsDriver:
             if call.card is not None:
                 where = "channel" if "thread.tacv2" in (call.conversation or "") else "personal"
                 found += self._shown(call.card, where, call.activity_id)
+            if call.kind == "create" and call.conversation and THREAD_MARK in call.conversation:
+                found.append(Shown("thread", ("thread", call.activity_id), call.activity_id, "channel"))
         return found

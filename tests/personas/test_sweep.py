@@ -3,7 +3,8 @@
 For the demo organization plus the edge personas (tests/personas/conftest.py), over the sandbox, Slack
 and Teams through their real HTTP routes: post every ritual, type every command of the grammar (valid
 and invalid forms, derived from bot.commands: tests/personas/grammar.py), then click every button and
-submit every form okrbot showed, and those the answers showed in turn (depth 2). It passes only with
+submit every form okrbot showed, and those the answers showed in turn (depth 2); under every post okrbot
+started a thread with, reply with a win and with a cheer. It passes only with
 no 5xx, no apology ("something went wrong") anywhere okrbot wrote, and no ERROR or traceback in the logs.
 
 To stay fast it is linear, not combinatorial: each persona types one form of every command, the other
@@ -77,9 +78,11 @@ class Sweep:
         for item in shown:
             if tried.get(item.key, DEPTH + 1) <= depth:
                 continue
+            if item.kind == "thread" and not self.driver.in_my_channel(persona, item):
+                continue  # people reply under their own team's posts
             tried[item.key] = depth
             self.steps += 1
-            action = self.driver.click if item.kind == "button" else self.driver.submit
+            action = {"button": self.driver.click, "form": self.driver.submit, "thread": self.driver.reply}[item.kind]
             await self.follow(persona, await action(persona, item), depth + 1)
 
     async def run(self, people: list[Persona], posts) -> None:
@@ -113,9 +116,10 @@ async def test_sandbox(database_url, clock, demo_org, sessions, caplog):
         driver = SandboxDriver(client, sessions, demo_org, trace)
         people = personas_of("sandbox")
         await _post_rituals(ctx, demo_org)
+        posted = [item for team in TEAMS for item in await driver.threads(people[0], team)]
 
         async def posts(persona: Persona) -> list[Shown]:
-            return await driver.rituals(persona, persona.team or "rd-efficiency", [])
+            return posted + await driver.direct(persona)
 
         sweep = Sweep(driver)
         await sweep.run(people, posts)
