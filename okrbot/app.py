@@ -41,5 +41,7 @@ def build_context(settings: Settings, clock: Clock | None = None, migrate: bool 
         upgrade(engine)
     sessions = make_sessionmaker(engine)
     core = Core(sessions, clock, settings.base_url, settings.secret_key)
-    budgets = SendBudgets(sessions, settings.send_rates, now=lambda: clock.now().timestamp())
+    # Rate limits are counted in the platforms' seconds: the wall clock, never the injected business clock
+    # (a ManualClock stands still, so its budget would never free a place while real sleeps wait for one).
+    budgets = SendBudgets(sessions, settings.send_rates)
     return AppContext(settings, engine, sessions, core, clock, budgets=budgets)
