@@ -15,6 +15,8 @@ from storage.db import ping
 log = logging.getLogger(__name__)
 CONTEXT = web.AppKey("okrbot", AppContext)
 POSTS = web.AppKey("posts", PostRefresher)
+# The start-up pass over the inbox (okrbot.pending), kept so a caller can wait until it has looked.
+FINISHING = web.AppKey("finishing", asyncio.Task)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -70,6 +72,6 @@ async def _finish_pending(app: web.Application):
     the server answers at once); on stop, let that finish."""
     from okrbot.pending import finish_pending
 
-    task = asyncio.create_task(finish_pending(app[CONTEXT]))
+    task = app[FINISHING] = asyncio.create_task(finish_pending(app[CONTEXT]))
     yield
     await asyncio.gather(task, return_exceptions=True)
