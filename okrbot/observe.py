@@ -26,6 +26,7 @@ import uuid
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
+from adapters.web.access import is_loopback
 from bot import metrics
 from bot.requestid import REQUEST_ID
 from okrbot.settings import Settings
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 HEADER = "X-Request-Id"
 SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-LOOPBACK = ("127.", "::1", "localhost")
 
 
 def request_id(given: str | None) -> str:
@@ -92,8 +92,7 @@ def registry() -> CollectorRegistry:
 
 
 def local_only(settings: Settings) -> bool:
-    host = settings.host.strip().lower()
-    return host.startswith(LOOPBACK)
+    return is_loopback(settings.host)
 
 
 def metrics_handler(settings: Settings):

@@ -57,7 +57,9 @@ def install(app: web.Application, ctx: AppContext) -> None:
         app.middlewares.append(friendly_errors)
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address can only be this machine (the one rule for open mode, the Host
+    guard and /metrics)."""
     host = host.strip().lower()
     return host in LOOPBACK or host.startswith("127.")
 
@@ -66,7 +68,7 @@ def open_locally(settings: Settings) -> bool:
     """Open only when nothing but this machine can reach the pages: a loopback HOST is not enough when
     a PUBLIC_URL elsewhere points at it (a reverse proxy on this host forwards the internet to it)."""
     public = urlsplit(settings.public_url or "").hostname
-    return _loopback(settings.host) and (public is None or _loopback(public))
+    return is_loopback(settings.host) and (public is None or is_loopback(public))
 
 
 def make_access(ctx: AppContext) -> Access:

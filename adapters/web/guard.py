@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from adapters.web.access import ACCESS, APP_CONTEXT, LOOPBACK
+from adapters.web.access import ACCESS, APP_CONTEXT, is_loopback
 from adapters.web.html import page
 from bot.storable import has_unstorable
 
@@ -43,7 +43,7 @@ def served_name(host: str | None, public_url: str | None) -> bool:
     if name is None:
         return False
     public = urlsplit(public_url or "").hostname
-    return name in LOOPBACK or name.startswith("127.") or (public is not None and name == public)
+    return is_loopback(name) or (public is not None and name == public)
 
 
 def same_origin(request: web.Request, public_url: str | None) -> bool:
