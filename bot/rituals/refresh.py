@@ -153,6 +153,7 @@ class PostRefresher:
         self._task: asyncio.Task | None = None
         self._one_pass = asyncio.Lock()  # passes never overlap, so each mark is redrawn once
         self.passes = 0
+        self._stopping = False
 
     def kick(self) -> None:
         """Ask for a pass soon; safe from any thread (Core.handle runs in worker threads). Before `start`
@@ -167,7 +168,9 @@ class PostRefresher:
             return await refresh_posts(self.sessions, self.messengers, self.now, self.deliverer)
 
     async def _run(self) -> None:
-        while True:
+        # A flag as well as the cancel: on Python 3.11, asyncio.wait_for can swallow a cancel that lands as
+        # its inner wait completes, and a `while True` then never lets stop() return (a hang seen in CI).
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             self._wake.clear()  # kicks during the pass below ask for one more pass, not one each
@@ -179,11 +182,13 @@ class PostRefresher:
                 log.exception("redrawing the ritual posts failed; trying again in %ss", self.interval)
 
     def start(self) -> None:
+        self._stopping = False
         self._loop = asyncio.get_running_loop()
         self._wake.set()  # marks left by a previous process are redrawn at once
         self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
+        self._stopping = True
         self._loop = None
         if self._task is not None:
             self._task.cancel()
