@@ -18,13 +18,15 @@ from adapters.web.access import (
     unauthorized,
     viewer,
 )
-from adapters.web.dashboard import company_page, cycles_of, find_team, pick_cycle, team_page, top_teams
 from adapters.web.html import page
-from adapters.web.keyresult import find_key_result, key_result_page, may_see
+from adapters.web.svg import key_result_chart
 from bot.context import team_timezone
 from bot.serialize import card_to_dict
 from bot.services.advice import alignment_report, lint
 from bot.services.status_report import gather, report_card
+from bot.views.dashboard import company_page, cycles_of, find_team, pick_cycle, team_page, top_teams
+from bot.views.keyresult import find_key_result, key_result_page
+from bot.views.privacy import may_see
 from bot.weeks import local_week
 from storage.db import transaction
 from storage.models import Organization
@@ -91,8 +93,10 @@ async def key_result(request: web.Request) -> web.Response:
                 # Someone else's individual key result reads exactly like one that does not exist.
                 return page("message.html.j2", title="No such key result", reason="no_kr", given=code,
                             chrome=chrome(request, who)), 404
-            view = key_result_page(session, who.org, *found, who.person, ctx.clock.now())
-            return page("keyresult.html.j2", view=view, chrome=chrome(request, who)), 200
+            now = ctx.clock.now()
+            view = key_result_page(session, who.org, *found, who.person, now)
+            return page("keyresult.html.j2", view=view, chart=key_result_chart(view, now),
+                        chrome=chrome(request, who)), 200
 
     body, status = await asyncio.to_thread(build)
     return _html(body, status)

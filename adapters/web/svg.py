@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from bot.views.keyresult import KeyResultPage
 
 WIDTH, HEIGHT, PAD = 120, 32, 3
 SCALE = (1, 10)
@@ -105,6 +110,17 @@ def cycle_chart(points: list[tuple[datetime, int, float | None]], start: datetim
         first_day=f"{start:%d %b}", last_day=f"{end - timedelta(seconds=1):%d %b}",
         left=left, right=right, top=top, bottom=bottom,
     )
+
+
+def key_result_chart(view: KeyResultPage, now: datetime) -> CycleChart | None:
+    """A key result's confidence and value over its cycle, from its first day to its last (or today, if later)."""
+    if view.cycle is None:
+        return None
+    zone = ZoneInfo(view.zone)
+    start = datetime.combine(view.cycle.start, time(), tzinfo=zone)
+    end = max(datetime.combine(view.cycle.end + timedelta(days=1), time(), tzinfo=zone), now.astimezone(zone))
+    points = [(row.at, row.confidence, row.value) for row in reversed(view.history)]
+    return cycle_chart(points, start, end, now.astimezone(zone), view.kr.start_value, view.kr.target_value)
 
 
 def _steps(points: list[tuple[float, float]], until: float) -> str:

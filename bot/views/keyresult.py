@@ -3,24 +3,25 @@
 The method asks of each key result "is confidence getting higher or lower? Because what happened?";
 the owner's notes answer the second half, so they are shown here in full, newest first, with who
 wrote them, when (in the owning team's zone), the value and confidence they set, and from where.
-Individual objectives' key results follow the dashboard's rule: their owner and the owner's manager only.
+Individual objectives' key results follow bot.views.privacy: their owner and the owner's manager only.
+The chart over the cycle is drawn by the web adapter from `history` (adapters/web/svg.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from adapters.web.svg import CycleChart, cycle_chart
 from bot.cards import progress_text
 from bot.context import ancestry, zone_of
 from bot.links import key_result_path
 from bot.services.keyresults import colour
 from bot.services.trends import WeekChange, own_zone_trends, since_last_week
+from bot.views.privacy import may_see
 from storage.models import CheckIn, Cycle, KeyResult, Objective, Organization, Person, Team
 
 HISTORY_SHOWN = 2000  # check-ins listed on the page; `okrbot export --checkins` has all of them
@@ -65,7 +66,6 @@ class KeyResultPage:
     aligned: list[Link]  # objectives aligned to this key result, with their key results
     history: list[CheckInRow]  # newest first
     total: int
-    chart: CycleChart | None
 
 
 def find_key_result(session: Session, org: Organization, code: str) -> tuple[KeyResult, Objective] | None:
@@ -75,16 +75,6 @@ def find_key_result(session: Session, org: Organization, code: str) -> tuple[Key
         .where(KeyResult.org_id == org.id, func.lower(KeyResult.key) == code.strip().lower()).limit(1)
     ).first()
     return (row[0], row[1]) if row else None
-
-
-def may_see(session: Session, objective: Objective, viewer: Person | None) -> bool:
-    """Individual objectives only to their owner and the owner's manager, as on the dashboard."""
-    if objective.level != "individual":
-        return True
-    if viewer is None:
-        return False
-    owner = session.get(Person, objective.owner_person_id) if objective.owner_person_id else None
-    return owner is not None and viewer.id in (owner.id, owner.manager_id)
 
 
 def _owner_name(session: Session, objective: Objective) -> str:
@@ -171,20 +161,8 @@ def key_result_page(session: Session, org: Organization, kr: KeyResult, objectiv
         colour=colour(kr.confidence, org.red_max, org.green_min), progress=progress_text(kr),
         change=since_last_week(trend), supports=_supports(session, org, objective, viewer),
         aligned=_aligned(session, org, kr, viewer), history=history, total=total,
-        chart=_chart(kr, cycle, history, local, now),
     )
 
 
 def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-def _chart(kr: KeyResult, cycle: Cycle | None, history: list[CheckInRow], zone: ZoneInfo,
-           now: datetime) -> CycleChart | None:
-    """Confidence and value over the cycle, from its first day to its last (or today, if that is later)."""
-    if cycle is None:
-        return None
-    start = datetime.combine(cycle.start, time(), tzinfo=zone)
-    end = max(datetime.combine(cycle.end + timedelta(days=1), time(), tzinfo=zone), now.astimezone(zone))
-    points = [(row.at, row.confidence, row.value) for row in reversed(history)]
-    return cycle_chart(points, start, end, now.astimezone(zone), kr.start_value, kr.target_value)

@@ -2,8 +2,8 @@
 
 The company view is the tree: company objectives, then departments (a page of them at a time) with
 their objectives and a summary row per team; a team's own view adds its four-square, its wins and
-the individual objectives its viewer may see. Individual objectives are shown to their owner and
-the owner's manager only ("personal OKRs only need to be communicated one-on-one").
+the individual objectives its viewer may see (bot.views.privacy). The web adapter renders these
+dataclasses; nothing here knows about HTML.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bot.serialize import card_to_dict
 from bot.services.foursquare import four_square, four_square_card
 from bot.services.keyresults import colour
 from bot.services.trends import confidence_trends
+from bot.views.privacy import visible_individual
 from bot.weeks import local_week, shift
 from storage.models import Cycle, KeyResult, Objective, Organization, Person, Team, TeamMember, Win
 
@@ -209,16 +210,6 @@ def _summaries(session: Session, org: Organization, cycle: Cycle | None, week: s
     return summaries
 
 
-def _visible_individual(viewer: Person | None):
-    """Individual objectives the viewer may see: their own and their direct reports'."""
-    if viewer is None:
-        return None
-    owner = aliased(Person)
-    return Objective.owner_person_id.in_(
-        select(owner.id).where(owner.org_id == viewer.org_id, or_(owner.id == viewer.id, owner.manager_id == viewer.id))
-    )
-
-
 def _wins(
     session: Session, org: Organization, week: str, team_id: int | None, limit: int, count: bool = True
 ) -> tuple[list[WinView], int]:
@@ -264,7 +255,7 @@ def company_page(
     by_team: dict[int, list[ObjectiveView]] = defaultdict(list)
     for view in objectives:
         by_team[view.team_id].append(view)
-    visible = _visible_individual(viewer)
+    visible = visible_individual(viewer)
     individual = _objectives(session, org, cycle, week, Objective.level == "individual", visible,
                              limit=300) if visible is not None else []
     wins, total = _wins(session, org, week, None, WINS_SHOWN)
@@ -315,7 +306,7 @@ def team_page(
     same_cycle = cycle is not None and square.cycle == cycle.name
     objectives = _objectives(session, org, cycle, week, Objective.owner_team_id == team.id,
                              Objective.level != "individual", trends=known if same_cycle else None)
-    visible = _visible_individual(viewer)
+    visible = visible_individual(viewer)
     individual = []
     if visible is not None:
         members = select(TeamMember.person_id).where(TeamMember.team_id == team.id)
