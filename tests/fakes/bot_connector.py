@@ -6,6 +6,11 @@ look-ups. It answers like the service: a new channel thread gets the id "CHANNEL
 and the root activity id; each sent activity gets a fresh id. `fail_next` makes the next calls
 answer an error (429 with Retry-After, 412, 502, 403...) to exercise backoff and permanent failures;
 `fail_next_lookups` does the same for member look-ups.
+
+At random too (off by default): with `faults` (tests/fakes/faults.Faults) a share of the write calls
+answers 503, a share 429 with Retry-After, and a share is carried out (recorded, with its ids) but
+its answer dropped: the connection is cut, so okrbot cannot tell the activity arrived. A call's
+`fault` says what was done to it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from tests.fakes.faults import DROPPED, Faults, drop_answer
+
 THREAD_MARK = ";messageid="
 
 
@@ -31,6 +38,8 @@ class Call:
     answer_status: int = 200
     authorization: str | None = None  # the bot's outbound token, as sent
     at: float = field(default_factory=time.monotonic)  # when it arrived (benchmarks check rates with it)
+    reply_id: str | None = None  # the id a reply got (activity_id is the activity it answers)
+    fault: str | None = None  # what Faults did to it: 5xx, 429 or dropped (carried out, answer lost)
 
     @property
     def card(self) -> dict[str, Any] | None:
@@ -73,6 +82,7 @@ class FakeBotConnector:
     _failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     _lookup_failures: list[int] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1_700_000_000_001))
+    faults: Faults | None = None
 
     def fail_next(self, count: int, status: int = 429, retry_after: str | None = "0") -> None:
         """The next `count` write calls answer `status` (with Retry-After when given)."""
@@ -100,11 +110,26 @@ class FakeBotConnector:
     def _failure(self, call: Call) -> web.Response | None:
         self.calls.append(call)
         if not self._failures:
-            return None
+            return self._fault(call)
         status, headers = self._failures.pop(0)
         call.answer_status = status
         error = {"error": {"code": "Throttled" if status == 429 else "Failed", "message": f"fake {status}"}}
         return web.json_response(error, status=status, headers=headers)
+
+    def _fault(self, call: Call) -> web.Response | None:
+        """A random refusal, when `faults` says so (a dropped answer is applied once the call is done)."""
+        if self.faults is None:
+            return None
+        call.fault = self.faults.draw(write=True)
+        refused = self.faults.refusal(call.fault, {"error": {"code": "Throttled", "message": "fake 429"}},
+                                      {"error": {"code": "ServiceError", "message": "fake 503"}})
+        if refused is not None:
+            call.answer_status = refused.status
+        return refused
+
+    @staticmethod
+    def _answer(request: web.Request, call: Call, body: dict[str, Any]) -> web.Response:
+        return drop_answer(request) if call.fault == DROPPED else web.json_response(body)
 
     # ------------------------------------------------------------ routes
 
@@ -118,7 +143,7 @@ class FakeBotConnector:
         channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
         conversation = f"{channel}{THREAD_MARK}{root}" if channel else f"a:{root}"
         call.conversation, call.activity_id = conversation, root
-        return web.json_response({"id": conversation, "activityId": root, "serviceUrl": self.url})
+        return self._answer(request, call, {"id": conversation, "activityId": root, "serviceUrl": self.url})
 
     async def send(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -127,7 +152,7 @@ class FakeBotConnector:
         if (failed := self._failure(call)) is not None:
             return failed
         call.activity_id = self._next_id()
-        return web.json_response({"id": call.activity_id})
+        return self._answer(request, call, {"id": call.activity_id})
 
     async def reply(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -135,7 +160,8 @@ class FakeBotConnector:
                     authorization=request.headers.get("Authorization"))
         if (failed := self._failure(call)) is not None:
             return failed
-        return web.json_response({"id": self._next_id()})
+        call.reply_id = self._next_id()
+        return self._answer(request, call, {"id": call.reply_id})
 
     async def update(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -143,7 +169,7 @@ class FakeBotConnector:
                     authorization=request.headers.get("Authorization"))
         if (failed := self._failure(call)) is not None:
             return failed
-        return web.json_response({"id": request.match_info["activity"]})
+        return self._answer(request, call, {"id": request.match_info["activity"]})
 
     async def member(self, request: web.Request) -> web.Response:
         user = request.match_info["member"]

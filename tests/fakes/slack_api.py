@@ -8,6 +8,11 @@ test asserts on exactly what was posted; it fails or rate-limits a method on dem
     fake.server_error("chat.postMessage", status=503, times=2)
     fake.hold("users.info")     # calls wait (Slack is slow) until fake.release("users.info")
 
+At random too (off by default): `FakeSlack(faults=Faults(server_errors=0.05, rate_limits=0.01,
+dropped=0.005))` answers that share of Web API calls with 503, with 429 and Retry-After, and stores
+that share of chat.postMessage/chat.update calls but cuts the connection before answering. A call's
+`fault` says what was done to it.
+
 Socket Mode too: apps.connections.open hands out a WebSocket here, and `await fake.socket_send(kind,
 payload)` delivers an envelope and returns the app's acknowledgement. Response URLs (slash commands,
 buttons) are served as well: `fake.response_url("c1")` makes one, and what the app sends there is
@@ -39,7 +44,10 @@ from urllib.parse import parse_qsl
 import pytest
 from aiohttp import WSMsgType, web
 
+from tests.fakes.faults import DROPPED, Faults, drop_answer
+
 JSON_FIELDS = ("blocks", "view", "attachments", "metadata")
+WRITES = frozenset({"chat.postMessage", "chat.update"})  # the calls whose answer a fault may drop
 
 
 @dataclass
@@ -48,6 +56,7 @@ class Call:
     body: dict[str, Any]
     token: str | None
     path: str = ""
+    fault: str | None = None  # what Faults did to it: 5xx, 429 or dropped
 
 
 @dataclass
@@ -69,6 +78,7 @@ class FakeSlack:
     # channel -> its messages as Slack stores them, in the order they were posted (threads included)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     now: Callable[[], float] = time.time  # what a new message's ts says
+    faults: Faults | None = None  # random 5xx, 429 and dropped answers (off by default)
 
     def __post_init__(self) -> None:
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
@@ -228,7 +238,14 @@ class FakeSlack:
         body = await self._body(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth else body.get("token")
-        await self._record(Call(method, body, token, request.path))
+        call = Call(method, body, token, request.path)
+        await self._record(call)
+        if self.faults is not None:
+            call.fault = self.faults.draw(method in WRITES)
+            refused = self.faults.refusal(call.fault, {"ok": False, "error": "ratelimited"},
+                                          {"ok": False, "error": "service_unavailable"})
+            if refused is not None:
+                return refused
         if method in self._held:
             await self._held[method].wait()
         if self._failures[method]:
@@ -240,7 +257,8 @@ class FakeSlack:
         answer = getattr(self, "_" + method.replace(".", "_"), None)
         if answer is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
-        return web.json_response({"ok": True, **answer(body, token)})  # an answer may say "ok": False
+        answered = web.json_response({"ok": True, **answer(body, token)})  # an answer may say "ok": False
+        return drop_answer(request) if call.fault == DROPPED else answered
 
     def _next_ts(self) -> str:
         """Slack's ts: seconds.microseconds of the posting time, never the same twice."""

@@ -59,7 +59,8 @@ async def test_a_correctly_signed_token_is_accepted_and_its_activity_handled(sig
     {"lifetime": -600},  # expired ten minutes ago (the SDK allows five minutes of clock skew)
     {"aud": OTHER_APP_ID},  # a real token, for another bot
     {"serviceurl": "https://smba.evil.example/"},  # a real token, for another service URL
-], ids=["other-key", "expired", "wrong-audience", "other-service-url"])
+    {"iss": "https://sts.evil.example/"},  # signed by the right key, but not issued by the Bot Framework
+], ids=["other-key", "expired", "wrong-audience", "other-service-url", "other-issuer"])
 async def test_a_token_signed_wrong_or_for_someone_else_is_401_and_changes_nothing(signed, sessions, forgery):
     teams, keys = signed
     token = keys.channel_token(APP_ID, teams.connector.url, **forgery)
