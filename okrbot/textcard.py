@@ -7,18 +7,20 @@ subset's emphasis markers are dropped, a key result's colour is spelled out next
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from bot.markup import Style, draw, parse
 from bot.model import Actions, Card, Context, Divider, Fields, KeyResultLine, Text
 
 WIDTH = 72
-_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+
+
+TERMINAL = Style(text=str, code=lambda text: f"`{text}`", link=str, strong=("", ""), emphasis=("", ""))
 
 
 def plain(markdown: str) -> str:
-    """`*bold*` and `_italic_` without their markers; everything else as written."""
-    return _EMPHASIS.sub(r"\2", markdown)
+    """`*bold*` and `_italic_` (as bot.markup reads them) without their markers; everything else as written."""
+    return "\n".join(draw(parse(markdown), TERMINAL))
 
 
 def key_result_line(line: KeyResultLine) -> str:

@@ -13,6 +13,7 @@ import json
 import re
 from typing import Any
 
+from bot.markup import Style, draw, parse
 from bot.model import (
     Actions,
     Button,
@@ -65,6 +66,14 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+MRKDWN = Style(text=escape, code=lambda text: f"`{escape(text)}`", link=escape, strong=("*", "*"), emphasis=("_", "_"))
+
+
+def card_mrkdwn(markdown: str) -> str:
+    """Card markdown as mrkdwn: bot.markup reads it as Slack does, so this is `escape(markdown)`."""
+    return "\n".join(draw(parse(markdown), MRKDWN))
+
+
 def clip(text: str, limit: int) -> str:
     """At most `limit` characters, an ellipsis marking a cut, never half an escape entity."""
     if len(text) <= limit:
@@ -95,6 +104,11 @@ def plain(text: str, limit: int) -> dict[str, Any]:
 
 def mrkdwn(text: str, limit: int = SECTION_TEXT) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": clip(text, limit) or " "}
+
+
+def sections(markdown: str) -> list[dict[str, Any]]:
+    """Card markdown as sections, long text split where Slack's limit would refuse it."""
+    return [{"type": "section", "text": mrkdwn(part)} for part in split(card_mrkdwn(markdown), SECTION_TEXT)]
 
 
 # ---------------------------------------------------------------- cards
@@ -155,13 +169,13 @@ def action_name(action_id: str) -> str:
 
 def element_blocks(element: Element) -> list[dict[str, Any]]:
     if isinstance(element, Text):
-        return [{"type": "section", "text": mrkdwn(part)} for part in split(escape(element.markdown), SECTION_TEXT)]
+        return sections(element.markdown)
     if isinstance(element, Context):
-        return [{"type": "context", "elements": [mrkdwn(escape(element.markdown), CONTEXT_TEXT)]}]
+        return [{"type": "context", "elements": [mrkdwn(card_mrkdwn(element.markdown), CONTEXT_TEXT)]}]
     if isinstance(element, KeyResultLine):
         return [{"type": "section", "text": mrkdwn(kr_text(element))}]
     if isinstance(element, Fields):
-        items = [mrkdwn(f"*{escape(label)}*\n{escape(value)}", FIELD_TEXT) for label, value in element.items]
+        items = [mrkdwn(f"*{card_mrkdwn(label)}*\n{card_mrkdwn(value)}", FIELD_TEXT) for label, value in element.items]
         return [
             {"type": "section", "fields": items[start : start + FIELDS_PER_SECTION]}
             for start in range(0, len(items), FIELDS_PER_SECTION)
@@ -189,7 +203,7 @@ def card_blocks(card: Card, limit: int = MESSAGE_BLOCKS) -> list[dict[str, Any]]
     tail = [b for b in blocks[-2:] if b["type"] == "actions"]
     keep = limit - 1 - len(tail)
     hidden = len(blocks) - keep - len(tail)
-    note = {"type": "context", "elements": [mrkdwn(escape(render("more_not_shown", count=hidden)))]}
+    note = {"type": "context", "elements": [mrkdwn(card_mrkdwn(render("more_not_shown", count=hidden)))]}
     return blocks[:keep] + [note] + tail
 
 
@@ -251,7 +265,7 @@ def modal_view(form: Form, private_metadata: str = "") -> dict[str, Any]:
     """A modal for a Form; inputs that would not fit in 100 blocks are left out (they stay unchanged)."""
     blocks: list[dict[str, Any]] = []
     if form.intro:
-        blocks.extend({"type": "section", "text": mrkdwn(p)} for p in split(escape(form.intro), SECTION_TEXT))
+        blocks.extend(sections(form.intro))
     blocks = blocks[: VIEW_BLOCKS // 2]
     blocks.extend(input_block(field) for field in form.fields[: VIEW_BLOCKS - len(blocks)])
     return {

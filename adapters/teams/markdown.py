@@ -1,25 +1,21 @@
 """The cards' markdown subset, redrawn as Adaptive Card TextBlock markdown.
 
-The core writes `*bold*`, `_italic_`, `` `code` ``, "• " bullets and line breaks; Adaptive Cards
-read `**bold**`, `_italic_` and need a blank line ("\\n\\n") for a line break outside lists. Every
-other character is literal text. Only what a TextBlock's markdown gives a meaning is backslash-escaped:
-emphasis (`*`, `_`), code (`` ` ``), links (`[`, `]`: without them `(` and `)` are plain, so "(minutes)"
-stays as typed), list markers at a line's start, and the backslash itself. Headings, quotes, tables,
-strike-through and HTML are not Adaptive Card markdown, so `#`, `>`, `|`, `~`, `<` need nothing; escaping
-them anyway made some Teams clients show the backslashes. A win that says "[click](http://x)" shows
-exactly that, never a link.
+The core writes `*bold*`, `_italic_`, `` `code` ``, links, "• " bullets and line breaks, read once by
+`bot.markup` (this module only maps its tokens); Adaptive Cards read `**bold**`, `_italic_` and need a
+blank line ("\\n\\n") for a line break outside lists. Every other character is literal text. Only what
+a TextBlock's markdown gives a meaning is backslash-escaped: emphasis (`*`, `_`), code (`` ` ``), links
+(`[`, `]`: without them `(` and `)` are plain, so "(minutes)" stays as typed), list markers at a line's
+start, and the backslash itself. Headings, quotes, tables, strike-through and HTML are not Adaptive Card
+markdown, so `#`, `>`, `|`, `~`, `<` need nothing; escaping them anyway made some Teams clients show the
+backslashes. A win that says "[click](http://x)" shows exactly that, never a link.
 """
 
 from __future__ import annotations
 
 import re
 
-# Same shape as Slack's: a marker opens after a non-word character and closes before one.
-_SPAN = re.compile(
-    r"(?<![\w*])\*(?P<bold>[^*\n]+?)\*(?![\w*])"
-    r"|(?<![\w_])_(?P<italic>[^_\n]+?)_(?![\w_])"
-    r"|`(?P<code>[^`\n]+)`"
-)
+from bot.markup import Style, draw, parse_line
+
 _PUNCTUATION = re.compile(r"([\\`*_\[\]])")
 _LIST_START = re.compile(r"^(\s*)([-+]|\d+\.)(\s)")
 
@@ -36,22 +32,10 @@ def _escape_list_marker(match: re.Match[str]) -> str:
     return f"{match.group(1)}{marker}{match.group(3)}"
 
 
-def _line(line: str) -> str:
-    out: list[str] = []
-    position = 0
-    for match in _SPAN.finditer(line):
-        out.append(escape(line[position : match.start()]))
-        if match.group("bold") is not None:
-            out.append(f"**{escape(match.group('bold'))}**")
-        elif match.group("italic") is not None:
-            out.append(f"_{escape(match.group('italic'))}_")
-        else:
-            out.append(f"`{match.group('code')}`")
-        position = match.end()
-    out.append(escape(line[position:]))
-    return "".join(out)
+TEXTBLOCK = Style(text=escape, code=lambda text: f"`{text}`", link=escape, strong=("**", "**"), emphasis=("_", "_"))
 
 
 def to_teams(markdown: str) -> str:
-    """Card subset -> TextBlock markdown; each line break becomes a paragraph break."""
-    return "\n\n".join(_line(line) for line in markdown.strip("\n").split("\n") if line.strip())
+    """Card subset (read by bot.markup) -> TextBlock markdown; each line break becomes a paragraph break."""
+    lines = [line for line in markdown.strip("\n").split("\n") if line.strip()]
+    return "\n\n".join(draw(map(parse_line, lines), TEXTBLOCK))
