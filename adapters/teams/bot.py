@@ -177,7 +177,9 @@ class OkrTeamsBot(TeamsActivityHandler):
             return
         if in_channel and not mentioned:
             return  # RSC delivers every channel message; only @mentions are commands
-        interaction = await self._interaction(turn_context, "command", text=text, message_id=activity.id)
+        # Keyed by the activity: one the Bot Connector delivers again (okrbot's answer was slow or lost) is done once.
+        interaction = await self._interaction(turn_context, "command", text=text, message_id=activity.id,
+                                              key=_activity_key(activity))
         await self._answer(turn_context, await self._ask(interaction))
 
     async def on_teams_message_edit(self, turn_context: TurnContext) -> None:
@@ -310,6 +312,11 @@ def _submit_key(data: dict[str, Any], activity: Activity) -> str | None:
     token = _token(data)
     if token:
         return f"teams:form:{token[:200]}"
+    return _activity_key(activity)
+
+
+def _activity_key(activity: Activity) -> str | None:
+    """One activity, however often it is delivered: its id."""
     return f"teams:activity:{activity.id[:200]}" if activity.id else None
 
 

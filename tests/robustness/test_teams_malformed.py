@@ -26,3 +26,25 @@ async def test_a_malformed_or_unknown_invoke_is_a_4xx(everything, activity):
     response = await everything.client.post("/api/messages", json=activity)
     assert 200 <= response.status < 500, await response.text()
     assert "Traceback" not in await response.text()
+
+
+async def test_a_command_activity_delivered_twice_is_stored_once(teams, sessions):
+    """Found by bench/chaos.py: the Bot Connector delivers an activity again when okrbot's answer was slow or
+    lost; the same activity id must not store a second check-in, win or priority."""
+    from sqlalchemy import func, select
+
+    from storage.models import CheckIn, Priority, Win
+
+    def counts() -> tuple[int, int, int]:
+        with sessions() as s:
+            return tuple(s.scalar(select(func.count()).select_from(model)) for model in (CheckIn, Win, Priority))
+
+    before = counts()
+    for text in ("confidence rd-o1-kr3 6 redelivered", "win redelivered win", "priority add P2 redelivered one"):
+        activity = teams.message(text)
+        first = await teams.post(activity)
+        again = await teams.post(activity)  # the same activity, same id
+        assert first.status in (200, 201) and again.status in (200, 201)
+    assert counts() == tuple(n + 1 for n in before)
+    await teams.say("confidence rd-o1-kr3 7 a new message")  # another activity id: stored
+    assert counts()[0] == before[0] + 2
