@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from bot.links import absolute, key_result_path
 from bot.model import KeyResultLine
-from bot.render import format_number
+from bot.render import format_number, render
 from bot.services.keyresults import colour
 from bot.services.trends import WeekChange, since_last_week
 from storage.models import KeyResult, Organization
 
 
 def progress_text(kr: KeyResult) -> str | None:
-    """"62 / 80 %" (from 40), the milestone, or None when the key result has neither."""
+    """"62 / 80 %" (from 40), the milestone, or None when the key result has neither; a value a program
+    set (the API, a connector) says so: "62 / 80 % (via connector)"."""
     if kr.target_value is None:
         return kr.milestone
     unit = f" {kr.unit}" if kr.unit else ""
     current = kr.current_value if kr.current_value is not None else kr.start_value
-    return f"{format_number(current)} / {format_number(kr.target_value)}{unit}"
+    text = f"{format_number(current)} / {format_number(kr.target_value)}{unit}"
+    source = getattr(kr, "value_source", None) if kr.current_value is not None else None
+    return f"{text} {render('value_source', source=source)}" if source in AUTOMATIC_SOURCES else text
+
+
+AUTOMATIC_SOURCES = ("api", "connector")  # check-in sources that are programs, not people
 
 
 def kr_line(

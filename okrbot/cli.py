@@ -143,6 +143,7 @@ EXTENSIONS = [
     "okrbot.cli_rituals",  # clock, ritual run, ritual status
     "okrbot.cli_manifest",  # manifest slack, manifest teams
     "okrbot.cli_signin",  # signin-link
+    "okrbot.cli_api",  # token create/list/revoke, connector test
 ]
 
 

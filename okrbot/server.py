@@ -51,6 +51,9 @@ def build_app(ctx: AppContext) -> web.Application:
     from adapters.web import setup as setup_dashboard
 
     setup_dashboard(app, ctx)
+    from adapters.api import setup as setup_api
+
+    setup_api(app, ctx)  # after the dashboard: it reads the dashboard's access settings (Host rule)
     if ctx.finishers:
         app.cleanup_ctx.append(_finish_pending)
     refresher = app[POSTS] = PostRefresher(ctx.sessions, ctx.messengers, ctx.clock.now)

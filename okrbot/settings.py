@@ -58,6 +58,7 @@ class Settings:
     web_concurrency: int = 1  # `okrbot serve` processes sharing the port
     slack_posts_per_second: float = 10.0  # per workspace, shared by every clock process
     teams_posts_per_second: float = 50.0  # per tenant, likewise
+    api_requests_per_minute: float = 600.0  # per API token, in each serve process; 0: no limit
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -89,6 +90,7 @@ class Settings:
             web_concurrency=max(1, int(env("WEB_CONCURRENCY") or 1)),
             slack_posts_per_second=float(env("SLACK_POSTS_PER_SECOND") or 10),
             teams_posts_per_second=float(env("TEAMS_POSTS_PER_SECOND") or 50),
+            api_requests_per_minute=float(env("API_REQUESTS_PER_MINUTE") or 600),
         )
 
     @property

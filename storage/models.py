@@ -188,6 +188,8 @@ class KeyResult(Base):
     confidence: Mapped[int] = mapped_column(Integer, default=5)
     position: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The source of the check-in that set current_value (api, connector, slack...): shown beside the value.
+    value_source: Mapped[str | None] = mapped_column(String(16))
 
 
 class CheckIn(Base):
@@ -203,7 +205,7 @@ class CheckIn(Base):
     confidence: Mapped[int] = mapped_column(Integer)
     value: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(16))  # slack | teams | sandbox | import | cli
+    source: Mapped[str] = mapped_column(String(16))  # slack | teams | sandbox | import | cli | api | connector
 
 
 class Priority(Base):
@@ -399,3 +401,68 @@ class SendBudget(Base):
     paused_until: Mapped[float | None] = mapped_column(Float)  # a 429's Retry-After: nobody sends before
     rate: Mapped[float | None] = mapped_column(Float)  # lowered by a 429; None: the configured rate
     lowered_at: Mapped[float | None] = mapped_column(Float)  # when; it climbs back from there
+
+
+class ApiToken(Base):
+    """A bearer token for /api/v1, of one organization. Only the SHA-256 of the secret is stored (the secret
+    is shown once, when created); `hint` is its first characters, so a list can tell tokens apart."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    name: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(8))  # read | write
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiRequest(Base):
+    """The answer given to one (token, Idempotency-Key): a retry gets it again instead of a second check-in.
+    Written in the transaction of the change it answers, so either both are stored or neither."""
+
+    __tablename__ = "api_requests"
+    __table_args__ = (UniqueConstraint("token_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of method, path and body
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Connector(Base):
+    """Where a key result's value is pulled from (bot.connectors): kind sql, http or csv; `spec` names
+    environment variables for secrets, never the secrets themselves."""
+
+    __tablename__ = "connectors"
+    key_result_id: Mapped[int] = mapped_column(ForeignKey("key_results.id", ondelete="CASCADE"), primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    kind: Mapped[str] = mapped_column(String(8))
+    spec: Mapped[dict] = mapped_column(JSON)
+    schedule: Mapped[str] = mapped_column(String(16))  # "06:00" daily or "MON 06:00" weekly, the team's zone
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # failed runs in a row
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_value: Mapped[float | None] = mapped_column(Float)
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    owner_told: Mapped[bool] = mapped_column(Boolean, default=False)  # about the current run of failures
+
+
+class ConnectorRun(Base):
+    """One refresh of one key result's connector in one period (a local day, or an ISO week): the unique
+    key makes it exactly once, however many clocks sweep."""
+
+    __tablename__ = "connector_runs"
+    __table_args__ = (UniqueConstraint("key_result_id", "period"), Index("ix_connector_runs_state", "state"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    key_result_id: Mapped[int] = mapped_column(ForeignKey("key_results.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(8))  # claimed | done | failed
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(String(500))

@@ -23,7 +23,8 @@ from adapters.web.access import ACCESS, APP_CONTEXT, is_loopback
 from adapters.web.html import page
 from bot.storable import has_unstorable
 
-MACHINE_PATHS = ("/slack/", "/api/messages", "/healthz")
+# The REST API (adapters.api) proves itself with bearer tokens and checks the Host itself, in JSON.
+MACHINE_PATHS = ("/slack/", "/api/messages", "/api/v1/", "/healthz")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 

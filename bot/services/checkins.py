@@ -54,6 +54,7 @@ def record_checkin(
         changes["confidence"] = confidence
     if value is not None:
         changes["current_value"] = value
+        changes["value_source"] = source  # where the shown value came from (the API, a connector, a chat...)
     session.execute(_update(tuple(changes)), {"kr_id": kr.id, **changes})
     for name, new in changes.items():
         set_committed_value(kr, name, new)

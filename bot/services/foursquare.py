@@ -114,7 +114,8 @@ _BOARD_KRS = (
     select(
         KeyResult.id, KeyResult.key, KeyResult.title, KeyResult.confidence, KeyResult.position,
         KeyResult.start_value, KeyResult.current_value, KeyResult.target_value, KeyResult.unit,
-        KeyResult.milestone, Objective.id.label("objective_id"), Objective.title.label("objective"),
+        KeyResult.milestone, KeyResult.value_source, Objective.id.label("objective_id"),
+        Objective.title.label("objective"),
         Objective.level, Objective.owner_team_id, Objective.position.label("objective_position"),
         Person.name.label("owner"),
     )
