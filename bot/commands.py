@@ -11,11 +11,12 @@ import math
 import re
 from dataclasses import dataclass
 
+from bot.rituals import catalog
+
 MAX_TEXT = 500
 MAX_WIN = 2000
 CONFIDENCE_MIN, CONFIDENCE_MAX = 1, 10
 COLOURS = ("green", "yellow", "red")
-RITUALS = ("monday", "friday", "wrapup", "report", "nudge")
 
 
 # ------------------------------------------------------------------ commands
@@ -168,8 +169,15 @@ class UsageError:
         return dict(self.details)
 
 
+class _Usage(dict[str, str]):
+    """The usage lines; "{rituals}" is filled in from the ritual catalog when read, so one added later shows."""
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key).replace("{rituals}", "|".join(catalog.names()))
+
+
 # What each command looks like; shown with every error (prefix "/okr" or "@okrbot" is added).
-USAGE: dict[str, str] = {
+USAGE: dict[str, str] = _Usage({
     "help": "help",
     "mine": "mine",
     "confidence": "confidence KR 1-10 [note]",
@@ -186,10 +194,10 @@ USAGE: dict[str, str] = {
     "align": "align",
     "lint": "lint",
     "bind": "bind TEAM",
-    "schedule": "schedule monday|friday|wrapup|report|nudge [DAY] HH:MM|off|on  ·  schedule",
+    "schedule": "schedule {rituals} [DAY] HH:MM|off|on  ·  schedule",
     "skip": "skip YYYY-Www",
     "dashboard": "dashboard",
-}
+})
 
 ALIASES = {
     "conf": "confidence",
@@ -382,11 +390,11 @@ def _bind(words: list[str]) -> Command | UsageError:
 
 
 def _schedule(words: list[str]) -> Command | UsageError:
-    if len(words) == 1 or (len(words) == 2 and words[1].lower() in RITUALS):
+    if len(words) == 1 or (len(words) == 2 and words[1].lower() in catalog.CATALOG):
         return ScheduleShow()
-    if words[1].lower() not in RITUALS:
+    if words[1].lower() not in catalog.CATALOG:
         given = words[1] if len(words) > 1 else ""
-        return _err("bad_ritual", "schedule", given=given[:20])
+        return _err("bad_ritual", "schedule", given=given[:20], rituals=catalog.spoken())
     ritual = words[1].lower()
     args = [w.lower() for w in words[2:]]
     if args == ["off"]:

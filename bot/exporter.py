@@ -21,7 +21,9 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from bot.importer import DEFAULT_RITUALS, OPTIONAL_RITUALS, PLATFORMS
+from bot.importer import PLATFORMS
+from bot.rituals import catalog
+from bot.rituals.catalog import DAYS
 from bot.services.keyresults import colour
 from bot.spreadsheet import csv_text
 from storage.models import (
@@ -41,7 +43,6 @@ from storage.models import (
 )
 
 FORMAT_VERSION = 1
-DAY_NAMES = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 # The CSV sheet: one row per key result. README "CLI reference" documents each column.
 CSV_COLUMNS = (
@@ -248,15 +249,15 @@ def _team(t: Team, team_key, roles, channels, metrics, rituals, skips) -> dict:
 def _rituals(settings: dict[str, RitualSetting], skipped: list[str]) -> dict:
     """Only what differs from the defaults, so an untouched team has no `rituals:` at all."""
     out: dict[str, Any] = {}
-    for name, default in {**DEFAULT_RITUALS, **OPTIONAL_RITUALS}.items():
-        row = settings.get(name)
+    for ritual in catalog.CATALOG.values():
+        row = settings.get(ritual.name)
         if row is None:
             continue
-        when = f"{DAY_NAMES[row.weekday]} {row.time}"
-        if row.enabled and (when != default or name in OPTIONAL_RITUALS):
-            out[name] = when
-        elif not row.enabled and name in DEFAULT_RITUALS:
-            out[name] = "off"
+        when = f"{DAYS[row.weekday]} {row.time}"
+        if row.enabled and (when != ritual.default or not ritual.enabled):
+            out[ritual.name] = when
+        elif not row.enabled and ritual.enabled:
+            out[ritual.name] = "off"
     if skipped:
         out["skip"] = _FlowList(skipped)
     return out

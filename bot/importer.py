@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.commands import WEEKDAYS, parse_time
 from bot.model import Platform
+from bot.rituals import catalog
 from bot.safeyaml import MAX_BYTES, BoundedSafeLoader, TooLarge, shown
 from storage.models import (
     ChannelBinding,
@@ -43,8 +44,6 @@ SOURCES = ("aligned", "self-driven", "external-support")
 STATUSES = ("draft", "active", "closed")
 PLATFORMS = ("slack", "teams")  # where people have accounts and organizations have workspaces
 CHANNEL_PLATFORMS = get_args(Platform)  # a channel of any adapter can be bound (`/okr bind` in the sandbox too)
-DEFAULT_RITUALS = {"monday": "MON 09:00", "friday": "FRI 16:00", "wrapup": "FRI 18:00", "report": "FRI 17:00"}
-OPTIONAL_RITUALS = {"nudge": "TUE 10:00"}  # off unless the file or a lead turns it on
 
 
 # The keys each mapping of the format may have (README, "Import format"); anything else is refused.
@@ -395,8 +394,8 @@ def _validate(doc: dict, check: Checker) -> dict:
                     check.error((*path, "rituals", "skip"), "expected ISO weeks like 2026-W52")
                 ritual_spec["skip"] = [w for w in weeks if w]
                 continue
-            if name not in {**DEFAULT_RITUALS, **OPTIONAL_RITUALS}:
-                check.error((*path, "rituals", name), "expected monday, friday, wrapup, report, nudge or skip")
+            if name not in catalog.CATALOG:
+                check.error((*path, "rituals", name), f"expected {', '.join(catalog.names())} or skip")
             elif when in (False, "off", None):
                 ritual_spec[name] = None
             elif parse_ritual_time(when) is None:
@@ -658,13 +657,14 @@ def apply_rituals(session: Session, team: Team, rituals: dict, settings: dict, s
     `settings` ((team id, ritual) -> row) and `skipped` ((team id, week)) are the organization's
     existing rows, read once by the caller.
     """
-    for name, default in {**DEFAULT_RITUALS, **OPTIONAL_RITUALS}.items():
+    for ritual in catalog.CATALOG.values():
+        name = ritual.name
         row = settings.get((team.id, name))
         chosen = rituals.get(name, ...)
         if row is not None and chosen is ...:
             continue
-        weekday, time = parse_ritual_time(default) if chosen in (..., None) else chosen
-        enabled = chosen is not None and (chosen is not ... or name in DEFAULT_RITUALS)
+        weekday, time = (ritual.weekday, ritual.time) if chosen in (..., None) else chosen
+        enabled = chosen is not None and (chosen is not ... or ritual.enabled)
         if row is None:
             settings[team.id, name] = RitualSetting(team_id=team.id, ritual=name, org_id=team.org_id,
                                                     weekday=weekday, time=time, enabled=enabled)

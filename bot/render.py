@@ -9,8 +9,9 @@ right-to-left override ends where their text ends.
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
 from bot.bidi import isolate_value
 
@@ -30,7 +31,7 @@ def format_number(value: float | None) -> str:
 @cache
 def environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("prompts", "."),
+        loader=ChoiceLoader([PackageLoader("prompts", ".")]),
         undefined=StrictUndefined,
         autoescape=False,  # text for chat renderers, which escape for their platform
         trim_blocks=True,
@@ -41,6 +42,15 @@ def environment() -> Environment:
     env.filters["signed"] = _signed
     env.filters["number"] = format_number
     return env
+
+
+def add_prompts(directory: Path) -> None:
+    """Let templates be found in `directory` too, after prompts/: the wording of a ritual registered in the
+    catalog from outside this package (a plug-in, a test) lives beside its code."""
+    loader = environment().loader
+    assert isinstance(loader, ChoiceLoader)
+    if not any(isinstance(one, FileSystemLoader) and str(directory) in one.searchpath for one in loader.loaders):
+        loader.loaders.append(FileSystemLoader(directory))
 
 
 def render(template: str, **context: object) -> str:

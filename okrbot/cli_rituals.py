@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-RITUALS = ("monday", "friday", "wrapup", "report", "nudge")
+from bot.rituals import catalog
 
 
 def _context():
@@ -65,7 +65,7 @@ def status_lines(session, now: datetime, recent: int = 3) -> list[str]:
             lines.append(f"  {team.key} ({zone_of[team.id]})")
             query = select(RitualSetting).where(RitualSetting.team_id == team.id)
             settings = {s.ritual: s for s in session.scalars(query)}
-            for ritual in RITUALS:
+            for ritual in catalog.names():
                 setting = settings.get(ritual)
                 if setting is None or not setting.enabled:
                     lines.append(f"    {ritual:<7} off")
@@ -101,7 +101,7 @@ def register(sub) -> None:
     ritual = sub.add_parser("ritual", help="run a ritual now, or see what ran and what is next")
     actions = ritual.add_subparsers(dest="ritual_command", required=True, metavar="ACTION")
     p = actions.add_parser("run", help="post one ritual of one team now (once per week unless --force)")
-    p.add_argument("ritual", choices=RITUALS)
+    p.add_argument("ritual", choices=catalog.names())
     p.add_argument("--team", required=True, help="the team's key (or id)")
     p.add_argument("--at", help="a moment in the week to run for, ISO with offset (default: now)")
     p.add_argument("--force", action="store_true", help="post again even if this week's was already posted")

@@ -21,16 +21,20 @@ from adapters.web.html import page
 from bot.context import row_id, team_leads
 from bot.model import Interaction, Reply
 from bot.render import render_error
+from bot.rituals import catalog
 from bot.serialize import card_to_dict, form_to_dict
 from storage.db import transaction
 from storage.models import Organization, Person, SandboxMessage, Team, TeamMember
 
 log = logging.getLogger(__name__)
-RITUALS = {"monday": "Monday four-square", "friday": "Friday wins", "wrapup": "Friday wrap-up",
-           "report": "Weekly status report"}
 PEOPLE_SHOWN = 200
 TEAMS_SHOWN = 60
 MAX_MESSAGE = 4000
+
+
+def _demo_rituals() -> dict[str, str]:
+    """The rituals a lead can run now from a channel page (name -> button label), from the catalog."""
+    return {r.name: r.sandbox for r in catalog.CATALOG.values() if r.sandbox}
 
 
 def _html(body: str, status: int = 200) -> web.Response:
@@ -168,7 +172,7 @@ def _render(session, who: Viewer, chan: str, team: Team | None, request: web.Req
     return page(
         "sandbox.html.j2", chrome=chrome(request, who), org=who.org, me=who.person, channel=chan, team=team,
         title=team.name if team else "Direct messages with okrbot", mine=mine, others=others, messages=messages,
-        channel_url=channel_url, dialog=dialog, missing=missing, rituals=RITUALS,
+        channel_url=channel_url, dialog=dialog, missing=missing, rituals=_demo_rituals(),
         notice=notice or request.query.get("notice", ""), open=request.app[ACCESS].open,
     )
 
@@ -349,7 +353,8 @@ async def run_ritual(request: web.Request) -> web.Response:
     ctx = request.app[APP_CONTEXT]
     chan = _channel(who, request.match_info["channel"])
     ritual = str((await posted(request)).get("ritual", ""))
-    if ritual not in RITUALS or chan.startswith("dm:"):
+    label = _demo_rituals().get(ritual)
+    if label is None or chan.startswith("dm:"):
         raise web.HTTPSeeOther(channel_url(chan))
 
     def refusal() -> str | None:
@@ -364,9 +369,9 @@ async def run_ritual(request: web.Request) -> web.Response:
 
     refused = await asyncio.to_thread(refusal)
     if refused is not None:
-        return see_other(channel_url(chan, notice=f"{RITUALS[ritual]}: {refused}") + "#latest")
+        return see_other(channel_url(chan, notice=f"{label}: {refused}") + "#latest")
     from bot.rituals import run_ritual as run
 
     outcome = await run(ctx, chan, ritual, at=ctx.clock.now(), force=True, org_id=who.org.id)
-    notice = f"{RITUALS[ritual]}: {outcome.message}."
+    notice = f"{label}: {outcome.message}."
     return see_other(channel_url(chan, notice=notice) + "#latest")

@@ -17,6 +17,8 @@ import zipfile
 import zlib
 from typing import Any
 
+from bot.rituals import catalog
+
 MANIFEST_VERSION = "1.17"
 SCHEMA = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -44,7 +46,7 @@ TEAM_COMMANDS = (
     ("okrs", "okrs [TEAM]: the objectives and key results of a team"),
     ("report", "report [TEAM]: the weekly status report"),
     ("bind", "bind TEAM: post TEAM's rituals in this channel (leads)"),
-    ("schedule", "schedule monday|friday|... [DAY] HH:MM|off"),
+    ("schedule", f"schedule {'|'.join(catalog.names()[:2])}|... [DAY] HH:MM|off"),  # the first rituals, for space
     ("help", "Everything okrbot understands"),
 )
 

@@ -20,12 +20,25 @@ from bot.cards import kr_line
 from bot.context import current_cycle
 from bot.model import Actions, Button, Card, Context, Text
 from bot.render import render
-from bot.rituals.schedule import NAMES
+from bot.rituals import catalog
+from bot.rituals.catalog import Occasion
+from bot.rituals.runs import _aware
+from bot.rituals.schedule import occurrence
 from bot.services.foursquare import four_square, four_square_card
 from bot.services.priorities import week_priorities
 from bot.services.status_report import led_teams, status_report, wins_summary_card
 from bot.services.weekly import WIN_MARK, count_wins
-from storage.models import CheckIn, KeyResult, Objective, Organization, Person, Team, TeamMember
+from storage.models import (
+    CheckIn,
+    KeyResult,
+    Objective,
+    Organization,
+    Person,
+    RitualRun,
+    RitualSetting,
+    Team,
+    TeamMember,
+)
 
 LEVEL_ORDER = {"team": 0, "department": 1, "company": 2}
 
@@ -45,12 +58,26 @@ class Outbound:
 
 def channel_card(session: Session, org: Organization, team: Team, ritual: str, week: str, now: datetime,
                  base: str | None = None) -> Card:
-    """The channel post of monday and friday, and the wrap-up reply; key results link to their pages under `base`."""
-    if ritual == "monday":
-        return four_square_card(four_square(session, org, team, week, now), org, base)
-    if ritual == "friday":
-        return friday_card(session, team, week, now)
-    return wins_summary_card(session, org, team, week)
+    """A channel ritual's post as it would be drawn now (the worker's first post, the redraws); key results
+    link to their pages under `base`."""
+    build = catalog.CATALOG[ritual].post_builder()
+    if build is None:
+        raise ValueError(f"ritual {ritual!r} has no channel post")
+    return build(Occasion(session, org, team, week, now, base))
+
+
+def four_square_post(o: Occasion) -> Card:
+    """Monday: the team's four-square for the week."""
+    return four_square_card(four_square(o.session, o.org, o.team, o.period, o.now), o.org, o.base)
+
+
+def friday_post(o: Occasion) -> Card:
+    return friday_card(o.session, o.team, o.period, o.now)
+
+
+def wrapup_post(o: Occasion) -> Card:
+    """The wrap-up, in the Friday post's thread: the count and the list of the week's wins."""
+    return wins_summary_card(o.session, o.org, o.team, o.period)
 
 
 def friday_card(session: Session, team: Team, week: str, now: datetime) -> Card:
@@ -88,9 +115,9 @@ def _members(session: Session, team: Team) -> list[Person]:
     ))
 
 
-def objectives_messages(session: Session, org: Organization, team: Team, week: str, now: datetime,
-                        base: str | None = None) -> list[Outbound]:
+def objectives_messages(o: Occasion) -> list[Outbound]:
     """Each member's individual objectives, sent to them alone (from their primary team only)."""
+    session, org, team, week, now, base = o.session, o.org, o.team, o.period, o.now, o.base
     cycle = current_cycle(session, org, now)
     if cycle is None:
         return []
@@ -118,13 +145,13 @@ def objectives_messages(session: Session, org: Organization, team: Team, week: s
     return messages
 
 
-def report_messages(session: Session, org: Organization, team: Team, week: str, now: datetime,
-                    base: str | None = None) -> list[Outbound]:
+def report_messages(o: Occasion) -> list[Outbound]:
     """The weekly status report, rolled up, to each lead for whom this is the first team they lead.
 
     `status_report` already rolls up everything a lead leads, so a lead of several teams gets one
     report: from the run of the first of their top teams (`led_teams` order).
     """
+    session, org, team, week, now, base = o.session, o.org, o.team, o.period, o.now, o.base
     leads = session.scalars(
         select(Person).join(TeamMember, TeamMember.person_id == Person.id)
         .where(TeamMember.team_id == team.id, TeamMember.role == "lead").order_by(Person.name, Person.id)
@@ -138,9 +165,10 @@ def report_messages(session: Session, org: Organization, team: Team, week: str, 
     return messages
 
 
-def nudge_messages(session: Session, org: Organization, team: Team, week: str, now: datetime,
-                   since: datetime, base: str | None = None) -> list[Outbound]:
+def nudge_messages(o: Occasion) -> list[Outbound]:
     """A reminder to each owner of the team's key results who has not checked in since the Monday post."""
+    session, org, team, week, now, base = o.session, o.org, o.team, o.period, o.now, o.base
+    since = monday_post_time(session, team, week, o.zone)
     cycle = current_cycle(session, org, now)
     if cycle is None:
         return []
@@ -171,9 +199,21 @@ def nudge_messages(session: Session, org: Organization, team: Team, week: str, n
     return messages
 
 
+def monday_post_time(session: Session, team: Team, week: str, zone: str) -> datetime:
+    """When this week's Monday post went out, else when it was due: the nudge counts check-ins since."""
+    monday = catalog.CATALOG["monday"]
+    run = session.scalar(select(RitualRun).where(
+        RitualRun.team_id == team.id, RitualRun.ritual == monday.name, RitualRun.period == week))
+    if run is not None and run.posted_at is not None:
+        return _aware(run.posted_at)
+    setting = session.get(RitualSetting, (team.id, monday.name))
+    weekday, at = (setting.weekday, setting.time) if setting else (monday.weekday, monday.time)
+    return occurrence(monday.name, weekday, at, week, zone).at
+
+
 def lead_alert_card(team_name: str, team_key: str, ritual: str, week: str, channel: str, reason: str,
                     prefix: str) -> Card:
     """Told once to a team's leads when a ritual could not be posted and retrying will not help."""
-    text = render("ritual_lead_alert", team=team_name, ritual=ritual, name=NAMES[ritual], week=week,
+    text = render("ritual_lead_alert", team=team_name, ritual=ritual, name=catalog.CATALOG[ritual].title, week=week,
                   channel=channel, reason=reason, prefix=prefix, key=team_key)
     return Card(None, (Text(text),), fallback=text)

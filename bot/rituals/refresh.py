@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +30,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.model import Card, Conversation, MessageRef, Messenger
+from bot.rituals import catalog
+from bot.rituals.catalog import Shows
 from bot.rituals.delivery import Deliverer, Failed
 from bot.rituals.routes import workspace_of
 from storage.db import transaction
@@ -37,20 +39,20 @@ from storage.models import Organization, RitualRun, Team
 
 log = logging.getLogger(__name__)
 STALE = "posts_stale"  # Session.info key: this transaction marked a post
-PRIORITY_POSTS = ("monday", "friday")  # the four-square lists priorities, the Friday post its P1s
-WIN_POSTS = ("friday", "wrapup")  # the Friday post counts the wins, the wrap-up lists them
 INTERVAL = 60.0  # seconds between sweeps for marks nobody kicked (a crash, another process)
 BATCH = 50  # posts redrawn per pass; the next pass takes the rest
 MAX_AGE = timedelta(days=35)  # a post older than this is not redrawn any more (its mark is dropped)
 
 
-def mark_stale(session: Session, team_id: int, week: str, rituals: Iterable[str], now: datetime) -> None:
-    """Mark the team's posts of `week` for these rituals as needing a redraw (in the caller's transaction).
+def mark_stale(session: Session, team_id: int, week: str, changed: Shows, now: datetime) -> None:
+    """Mark the team's posts of `week` that show what `changed` as needing a redraw (in the caller's
+    transaction); the catalog says which posts show what (the four-square lists priorities, the Friday
+    post its P1s and the wins count, the wrap-up the wins).
 
     Runs not posted yet are marked too: a post being sent right now was drawn before the change.
     """
     result = session.execute(update(RitualRun).where(
-        RitualRun.team_id == team_id, RitualRun.period == week, RitualRun.ritual.in_(tuple(rituals)),
+        RitualRun.team_id == team_id, RitualRun.period == week, RitualRun.ritual.in_(catalog.showing(changed)),
     ).values(stale_since=now))
     if result.rowcount:
         session.info[STALE] = True
@@ -67,8 +69,8 @@ class Redraw:
 
 
 def _message_of(run: RitualRun) -> MessageRef | None:
-    """Where the run's post is: the channel post, or for the wrap-up its reply in the Friday thread."""
-    if run.ritual == "wrapup":
+    """Where the run's post is: the channel post, or for a reply (the wrap-up) its reply in the thread."""
+    if catalog.CATALOG[run.ritual].reply_to is not None:
         reference = (run.delivered or {}).get("thread") or ""
         if not reference or reference == "sending" or reference.startswith("failed"):
             return None

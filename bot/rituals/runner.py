@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.context import row_id, team_timezone
-from bot.rituals import runs
+from bot.rituals import catalog, runs
 from bot.rituals.delivery import Deliverer
-from bot.rituals.schedule import RITUALS, occurrence
+from bot.rituals.schedule import occurrence
 from bot.rituals.sweep import CLAIMER
 from bot.rituals.worker import Worker
 from bot.weeks import local_week
@@ -105,8 +105,8 @@ async def run_ritual(app_ctx, team_key_or_id: str | int, ritual: str, at: dateti
                      force: bool = False, org_id: int | None = None, deliverer: Deliverer | None = None,
                      claimer: str | None = None) -> RunOutcome:
     """Run `ritual` of a team for the period containing `at` (default now), now; never raises for bad input."""
-    if ritual not in RITUALS:
-        return RunOutcome("refused", f"{ritual!r} is not a ritual; choose one of {', '.join(RITUALS)}")
+    if ritual not in catalog.CATALOG:
+        return RunOutcome("refused", f"{ritual!r} is not a ritual; choose one of {', '.join(catalog.names())}")
     now = app_ctx.clock.now()
     at = at or now
     if at.tzinfo is None:

@@ -18,13 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.rituals import catalog
 from bot.weeks import local_week, monday_of, shift
 
-RITUALS = ("monday", "friday", "wrapup", "report", "nudge")
-CHANNEL_RITUALS = ("monday", "friday", "wrapup")  # posted in the team's channel
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-NAMES = {"monday": "Monday four-square", "friday": "Friday wins post", "wrapup": "Friday wrap-up",
-         "report": "weekly status report", "nudge": "Tuesday check-in nudge"}
 
 
 @dataclass(frozen=True)
@@ -82,13 +79,14 @@ def occurrence(ritual: str, weekday: int, at: str, week: str, timezone: str) -> 
 def window_end(ritual: str, due: datetime, timezone: str) -> datetime:
     """Until when a missed run may still be posted late.
 
-    Channel posts (monday, friday, wrapup) and the nudge: until the end of their local day (a Monday
-    post on Tuesday would be noise). The weekly report: until the end of its week (Sunday 24:00
-    local), since it still describes that week.
+    The ritual's catalog entry says which window it has: "day" until the end of its local day (a
+    Monday post on Tuesday would be noise: the channel posts and the nudge), "week" until the end of
+    its week (Sunday 24:00 local: the weekly report, which still describes that week).
     """
     zone = ZoneInfo(timezone)
     day = due.astimezone(zone).date()
-    last_day = day + timedelta(days=6 - day.weekday()) if ritual == "report" else day
+    week = catalog.CATALOG[ritual].window == "week"
+    last_day = day + timedelta(days=6 - day.weekday()) if week else day
     return max(end_of_local_day(last_day, zone), due + timedelta(minutes=1))
 
 

@@ -24,20 +24,14 @@ from bot import metrics
 from bot.context import PREFIX, team_timezone
 from bot.model import Conversation, MessageRef, Messenger
 from bot.requestid import NONE, REQUEST_ID
-from bot.rituals import runs
-from bot.rituals.content import (
-    Outbound,
-    channel_card,
-    lead_alert_card,
-    nudge_messages,
-    objectives_messages,
-    report_messages,
-)
+from bot.rituals import catalog, runs
+from bot.rituals.catalog import Occasion
+from bot.rituals.content import Outbound, lead_alert_card
 from bot.rituals.delivery import Deliverer, Failed
 from bot.rituals.routes import channel_of, person_of
-from bot.rituals.schedule import CHANNEL_RITUALS, occurrence, window_end
+from bot.rituals.schedule import window_end
 from storage.db import transaction
-from storage.models import Organization, Person, RitualRun, RitualSetting, Team, TeamMember
+from storage.models import Organization, Person, RitualRun, Team, TeamMember
 
 log = logging.getLogger(__name__)
 IN_DOUBT_MARGIN = timedelta(minutes=1)  # clock skew between the dead clock's host and the platform
@@ -80,7 +74,8 @@ class Verdict:
 
 def prepare(session: Session, claim: runs.Claim, platforms: set[str], now: datetime,
             base: str | None = None) -> Prepared:
-    """What a claim sends, where; `base` is the dashboard's base URL the cards link to."""
+    """What a claim sends, where (as its catalog entry says); `base` is the dashboard's base URL the cards link to."""
+    ritual = catalog.CATALOG[claim.ritual]
     team = session.get(Team, claim.team_id)
     org = session.get(Organization, claim.org_id)
     zone = team_timezone(session, team, org)
@@ -89,25 +84,19 @@ def prepare(session: Session, claim: runs.Claim, platforms: set[str], now: datet
         prepared.window_end = window_end(claim.ritual, runs._aware(claim.due_at), zone)
     conversation = channel_of(session, org, team, platforms)
     prepared.conversation = conversation
-    if claim.ritual in CHANNEL_RITUALS:
+    occasion = Occasion(session, org, team, claim.period, now, base, zone)
+    post, direct = ritual.post_builder(), ritual.direct_builder()
+    if post is not None:
         if conversation is None:
             prepared.skip = f"no channel: bind one with /okr bind {team.key} (running: {', '.join(sorted(platforms))})"
             return prepared
-        card = channel_card(session, org, team, claim.ritual, claim.period, now, base)
-        thread = _friday_thread(session, claim, conversation) if claim.ritual == "wrapup" else None
+        thread = _thread_of(session, claim, conversation, ritual.reply_to) if ritual.reply_to else None
         key = "thread" if thread else "channel"
-        prepared.items.append(Item(Outbound(key, card), conversation.platform, conversation.workspace,
+        prepared.items.append(Item(Outbound(key, post(occasion)), conversation.platform, conversation.workspace,
                                    conversation, thread=thread))
-    outbounds: list[Outbound] = []
-    if claim.ritual == "monday":
-        outbounds = objectives_messages(session, org, team, claim.period, now, base)
-    elif claim.ritual == "report":
-        outbounds = report_messages(session, org, team, claim.period, now, base)
-    elif claim.ritual == "nudge":
-        outbounds = nudge_messages(session, org, team, claim.period, now, _monday_post(session, team, claim, zone),
-                                   base)
-    if claim.ritual not in CHANNEL_RITUALS and not outbounds:
-        prepared.skip = "nobody to send it to" if claim.ritual == "report" else "everyone has checked in"
+    outbounds: list[Outbound] = direct(occasion) if direct is not None else []
+    if post is None and not outbounds:
+        prepared.skip = ritual.nothing_to_send
         return prepared
     prefer = conversation.platform if conversation else None
     for outbound in outbounds:
@@ -121,23 +110,13 @@ def prepare(session: Session, claim: runs.Claim, platforms: set[str], now: datet
     return prepared
 
 
-def _friday_thread(session: Session, claim: runs.Claim, conversation: Conversation) -> MessageRef | None:
-    friday = session.scalar(select(RitualRun).where(
-        RitualRun.team_id == claim.team_id, RitualRun.ritual == "friday", RitualRun.period == claim.period))
-    if friday is None or not friday.message_ref or friday.platform != conversation.platform:
+def _thread_of(session: Session, claim: runs.Claim, conversation: Conversation, ritual: str) -> MessageRef | None:
+    """The same week's post of `ritual` in this conversation's platform: the thread a reply goes in."""
+    root = session.scalar(select(RitualRun).where(
+        RitualRun.team_id == claim.team_id, RitualRun.ritual == ritual, RitualRun.period == claim.period))
+    if root is None or not root.message_ref or root.platform != conversation.platform:
         return None
-    return MessageRef(friday.channel_id or conversation.channel_id, friday.message_ref, friday.thread_ref)
-
-
-def _monday_post(session: Session, team: Team, claim: runs.Claim, zone: str) -> datetime:
-    """When this week's Monday post went out, else when it was due: the nudge counts check-ins since."""
-    monday = session.scalar(select(RitualRun).where(
-        RitualRun.team_id == team.id, RitualRun.ritual == "monday", RitualRun.period == claim.period))
-    if monday is not None and monday.posted_at is not None:
-        return runs._aware(monday.posted_at)
-    setting = session.get(RitualSetting, (team.id, "monday"))
-    weekday, at = (setting.weekday, setting.time) if setting else (0, "09:00")
-    return occurrence("monday", weekday, at, claim.period, zone).at
+    return MessageRef(root.channel_id or conversation.channel_id, root.message_ref, root.thread_ref)
 
 
 class Worker:
@@ -218,7 +197,8 @@ class Worker:
         reason = "; ".join(problems) or None
         if not await self._db(runs.finish, claim, "posted", self.now(), reason):
             return verdict("lost", "taken over by another clock")
-        return verdict("posted", reason, prepared.conversation if claim.ritual in CHANNEL_RITUALS else None)
+        channel = catalog.CATALOG[claim.ritual].audience == "channel"
+        return verdict("posted", reason, prepared.conversation if channel else None)
 
     async def stopped(self, claim: runs.Claim) -> Verdict:
         """The clock is stopping: hand the run back so the next clock resumes it at once."""

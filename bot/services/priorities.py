@@ -25,7 +25,7 @@ from bot.errors import Refusal
 from bot.handlers import action, command, submit
 from bot.model import Actions, Button, Card, Form, FormField, Interaction, Option, Reply, Text
 from bot.render import render
-from bot.rituals.refresh import PRIORITY_POSTS, mark_stale
+from bot.rituals.refresh import mark_stale
 from bot.services.weekly import team_from_value
 from bot.weeks import shift
 from storage.models import Person, Priority, Team
@@ -129,7 +129,7 @@ def add_priority(ctx: Ctx, team: Team, level: str, text: str) -> Priority:
                    owner_person_id=ctx.person.id, status="open", created_at=ctx.now)
     ctx.session.add(row)
     ctx.session.flush()
-    mark_stale(ctx.session, team.id, week, PRIORITY_POSTS, ctx.now)
+    mark_stale(ctx.session, team.id, week, "priorities", ctx.now)
     return row
 
 
@@ -166,7 +166,7 @@ def change_status(ctx: Ctx, team: Team, row: Priority, number: int, to: str, rea
         raise _full(team)
     row.status, row.reason = to, reason
     ctx.session.flush()
-    mark_stale(ctx.session, team.id, row.week, PRIORITY_POSTS, ctx.now)
+    mark_stale(ctx.session, team.id, row.week, "priorities", ctx.now)
     headline = render(f"priority_{'reopened' if to == 'open' else to}", number=number, level=row.level, text=row.text)
     return _listing(ctx, team, row.week, headline)
 

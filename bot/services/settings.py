@@ -11,10 +11,10 @@ from bot import commands as c
 from bot.context import Ctx, team_timezone
 from bot.errors import Refusal
 from bot.handlers import command
-from bot.importer import DEFAULT_RITUALS, OPTIONAL_RITUALS, parse_ritual_time
 from bot.model import Card, Reply, Text
 from bot.render import render
-from bot.rituals.schedule import NAMES, RITUALS, describe, next_due
+from bot.rituals import catalog
+from bot.rituals.schedule import describe, next_due
 from bot.weeks import monday_of
 from storage.models import RitualSetting, SkippedWeek, Team
 
@@ -34,11 +34,11 @@ def _reply(text: str) -> Reply:
 @command(c.Schedule)
 def schedule(ctx: Ctx, cmd: c.Schedule) -> Reply:
     team = _lead_team(ctx, "schedule")
-    setting = ctx.session.get(RitualSetting, (team.id, cmd.ritual))
+    ritual = catalog.CATALOG[cmd.ritual]
+    setting = ctx.session.get(RitualSetting, (team.id, ritual.name))
     if setting is None:
-        weekday, time = parse_ritual_time({**DEFAULT_RITUALS, **OPTIONAL_RITUALS}[cmd.ritual])
-        setting = RitualSetting(team_id=team.id, ritual=cmd.ritual, org_id=team.org_id, weekday=weekday, time=time,
-                                enabled=False)
+        setting = RitualSetting(team_id=team.id, ritual=ritual.name, org_id=team.org_id, weekday=ritual.weekday,
+                                time=ritual.time, enabled=False)
         ctx.session.add(setting)
     if cmd.weekday is not None:
         setting.weekday = cmd.weekday
@@ -48,7 +48,7 @@ def schedule(ctx: Ctx, cmd: c.Schedule) -> Reply:
     ctx.session.flush()
     zone = team_timezone(ctx.session, team, ctx.org)
     upcoming = describe(next_due(cmd.ritual, setting.weekday, setting.time, zone, ctx.now)) if cmd.enabled else None
-    text = render("schedule_set", name=NAMES[cmd.ritual], team=team.name, enabled=cmd.enabled,
+    text = render("schedule_set", name=ritual.title, team=team.name, enabled=cmd.enabled,
                   weekday=EVERY_WEEKDAY[setting.weekday],
                   time=setting.time, zone=zone, upcoming=upcoming, prefix=ctx.prefix, ritual=cmd.ritual)
     return _reply(text)
@@ -61,13 +61,13 @@ def show_schedule(ctx: Ctx, _cmd: c.ScheduleShow) -> Reply:
     zone = team_timezone(ctx.session, team, ctx.org)
     settings = {s.ritual: s for s in ctx.session.scalars(select(RitualSetting).where(RitualSetting.team_id == team.id))}
     rituals = []
-    for ritual in RITUALS:
-        setting = settings.get(ritual)
+    for ritual in catalog.CATALOG.values():
+        setting = settings.get(ritual.name)
         on = setting is not None and setting.enabled
         rituals.append({
-            "name": NAMES[ritual], "ritual": ritual, "enabled": on,
+            "name": ritual.title, "ritual": ritual.name, "enabled": on,
             "weekday": EVERY_WEEKDAY[setting.weekday] if setting else None, "time": setting.time if setting else None,
-            "upcoming": describe(next_due(ritual, setting.weekday, setting.time, zone, ctx.now)) if on else None,
+            "upcoming": describe(next_due(ritual.name, setting.weekday, setting.time, zone, ctx.now)) if on else None,
         })
     skipped = ctx.session.scalars(select(SkippedWeek.week).where(
         SkippedWeek.team_id == team.id, SkippedWeek.week >= ctx.week(team)).order_by(SkippedWeek.week)).all()

@@ -14,7 +14,8 @@ from bot.errors import Refusal
 from bot.handlers import action, command, message, submit
 from bot.model import Card, Form, FormField, Interaction, Reply, Text
 from bot.render import render
-from bot.rituals.refresh import WIN_POSTS, mark_stale
+from bot.rituals import catalog
+from bot.rituals.refresh import mark_stale
 from bot.weeks import parse_week
 from storage.models import EarlierRitualPost, HealthMetric, HealthUpdate, Plan, RitualRun, Team, Win
 
@@ -76,7 +77,7 @@ def add_win(ctx: Ctx, team: Team, week: str, text: str, message_id: str | None) 
               platform=ctx.platform, message_id=message_id, at=ctx.now)
     ctx.session.add(row)
     ctx.session.flush()
-    mark_stale(ctx.session, team.id, week, WIN_POSTS, ctx.now)
+    mark_stale(ctx.session, team.id, week, "wins", ctx.now)
     return row
 
 
@@ -125,14 +126,16 @@ def submit_win(ctx: Ctx, interaction: Interaction) -> Reply:
 
 
 def _wins_thread(ctx: Ctx, interaction: Interaction) -> RitualRun | None:
-    """The Friday run whose post (the current one, or one a forced re-post replaced) opened this thread."""
+    """The Friday run (a ritual whose post opens a wins thread) whose post (the current one, or one a forced
+    re-post replaced) opened this thread."""
     if not interaction.thread_id:
         return None
     earlier = select(EarlierRitualPost.run_id).where(
         EarlierRitualPost.org_id == ctx.org.id, EarlierRitualPost.platform == ctx.platform,
         EarlierRitualPost.message_ref == interaction.thread_id)
     return ctx.session.scalar(select(RitualRun).where(
-        RitualRun.org_id == ctx.org.id, RitualRun.ritual == "friday", RitualRun.platform == ctx.platform,
+        RitualRun.org_id == ctx.org.id, RitualRun.ritual.in_(catalog.wins_threads()),
+        RitualRun.platform == ctx.platform,
         or_(RitualRun.message_ref == interaction.thread_id, RitualRun.id.in_(earlier)),
     ).limit(1))
 
@@ -169,12 +172,12 @@ def wins_thread_reply(ctx: Ctx, interaction: Interaction) -> Reply:
         if interaction.kind == "message_deleted" or (interaction.kind == "message_edited"
                                                      and interaction.text.strip()):
             ctx.session.execute(delete(Win).where(Win.id == existing.id))
-            mark_stale(ctx.session, team.id, existing.week, WIN_POSTS, ctx.now)
+            mark_stale(ctx.session, team.id, existing.week, "wins", ctx.now)
         return Reply()
     if existing is not None:
         if existing.text != text:
             existing.text = text
-            mark_stale(ctx.session, team.id, existing.week, WIN_POSTS, ctx.now)
+            mark_stale(ctx.session, team.id, existing.week, "wins", ctx.now)
     elif text is not None:
         add_win(ctx, team, run.period, text, interaction.message_id)
     return Reply()

@@ -23,7 +23,7 @@ import pytest
 from adapters.slack import BRIDGE
 from bot.commands import ALIASES
 from bot.rituals import run_ritual
-from bot.rituals.schedule import RITUALS
+from bot.rituals.catalog import names as ritual_names
 from tests.personas import grammar
 from tests.personas.conftest import DEMO, EDGE, STRANGER, Persona
 from tests.personas.drivers import CHANNEL_TEAM, SandboxDriver, Shown, SlackDriver, TeamsDriver, Trace
@@ -103,7 +103,7 @@ def assert_quiet_logs(caplog) -> None:
 
 async def _post_rituals(app_ctx, org_id: int) -> None:
     for team in TEAMS:
-        for ritual in RITUALS:
+        for ritual in ritual_names():
             await run_ritual(app_ctx, team, ritual, at=app_ctx.clock.now(), force=True, org_id=org_id)
 
 

@@ -1,0 +1,166 @@
+"""The ritual catalog: one definition per ritual, read by everything that knows rituals by name.
+
+The grammar (`/okr schedule NAME`), the CLI's choices (`okrbot ritual run NAME`), the importer's
+defaults and the exporter, the schedule's late windows, the worker (who gets what, and why a run is
+skipped), the post redraws, the wins thread, the sandbox's "run it now" buttons and the error
+wording all read `CATALOG`; none of them branches on a ritual's name. Adding a ritual is one
+`Ritual` here, the content builder it names, its templates in prompts/ and their goldens.
+
+This module is a leaf (it imports nothing of bot/ but the weekday names): the grammar and the
+services read it, while the content builders import the services, so an entry names its builders
+as "module:function" and they are imported when a run first needs them (`Ritual.post_builder`,
+`Ritual.direct_builder`); `check()` resolves them all at start, so a misspelt one fails there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from bot.model import Card
+    from storage.models import Organization, Team
+
+DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")  # how the import format writes a ritual's day
+
+Window = Literal["day", "week"]  # a missed run may still go out until the end of its local day / ISO week
+Shows = Literal["priorities", "wins"]  # what a channel post lists, so a change there redraws it
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """What a ritual's content is built from: one team, one period (ISO week in the team's zone), now.
+
+    `base` is the dashboard's base URL the cards link to; `zone` the team's IANA zone."""
+
+    session: Session
+    org: Organization
+    team: Team
+    period: str
+    now: datetime
+    base: str | None = None
+    zone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Ritual:
+    """One ritual. A run posts `post` in the team's channel (as a reply in the thread of `reply_to`'s
+    post when there is one), and sends each message `direct` builds to its person. A ritual without a
+    channel post that has nobody to write to is skipped, with `nothing_to_send` as the reason."""
+
+    name: str  # the word people type: `/okr schedule NAME`, `okrbot ritual run NAME`, the import file's key
+    title: str  # how messages name it: "Monday four-square"
+    weekday: int  # default day, 0 = Monday, in the team's zone
+    time: str  # default "HH:MM"
+    enabled: bool  # on for a team unless the file or a lead turns it off (off ones are opt-in)
+    window: Window = "day"
+    post: str | None = None  # "module:function" (Occasion) -> Card: the channel post
+    direct: str | None = None  # "module:function" (Occasion) -> list[Outbound]: direct messages
+    nothing_to_send: str = "nobody to send it to"  # the skip reason of a run without a post or messages
+    reply_to: str | None = None  # the ritual whose channel post this one answers in its thread
+    shows: frozenset[Shows] = field(default_factory=frozenset)
+    opens_wins_thread: bool = False  # replies marked "win:" in its post's thread are wins of its week
+    sandbox: str | None = None  # the label of its "run it now" button in the sandbox; None: no button
+
+    def __post_init__(self) -> None:
+        if self.post is None and self.direct is None:
+            raise ValueError(f"ritual {self.name!r} builds nothing: give it a post or direct builder")
+        if self.reply_to is not None and self.post is None:
+            raise ValueError(f"ritual {self.name!r} replies in a thread but has no post")
+
+    @property
+    def audience(self) -> Literal["channel", "direct"]:
+        """Who it is for: a channel ritual needs a bound channel; a direct one only people."""
+        return "channel" if self.post is not None else "direct"
+
+    @property
+    def default(self) -> str:
+        """Its default time as the import format writes it: "MON 09:00"."""
+        return f"{DAYS[self.weekday]} {self.time}"
+
+    def post_builder(self) -> Callable[[Occasion], Card] | None:
+        return _resolve(self.post) if self.post else None
+
+    def direct_builder(self) -> Callable[[Occasion], list[Any]] | None:
+        return _resolve(self.direct) if self.direct else None
+
+
+CONTENT = "bot.rituals.content"
+CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
+    Ritual("monday", "Monday four-square", 0, "09:00", True,
+           post=f"{CONTENT}:four_square_post", direct=f"{CONTENT}:objectives_messages",
+           shows=frozenset({"priorities"}), sandbox="Monday four-square"),
+    Ritual("friday", "Friday wins post", 4, "16:00", True, post=f"{CONTENT}:friday_post",
+           shows=frozenset({"priorities", "wins"}), opens_wins_thread=True, sandbox="Friday wins"),
+    Ritual("wrapup", "Friday wrap-up", 4, "18:00", True, post=f"{CONTENT}:wrapup_post", reply_to="friday",
+           shows=frozenset({"wins"}), sandbox="Friday wrap-up"),
+    Ritual("report", "weekly status report", 4, "17:00", True, window="week", direct=f"{CONTENT}:report_messages",
+           sandbox="Weekly status report"),
+    Ritual("nudge", "Tuesday check-in nudge", 1, "10:00", False, direct=f"{CONTENT}:nudge_messages",
+           nothing_to_send="everyone has checked in"),
+)}
+
+
+def names() -> tuple[str, ...]:
+    """Every ritual's name, in the catalog's order (the order people see them listed)."""
+    return tuple(CATALOG)
+
+
+def get(name: str) -> Ritual | None:
+    return CATALOG.get(name)
+
+
+def showing(what: Shows) -> tuple[str, ...]:
+    """The rituals whose channel post lists `what`: a change to it marks their posts for a redraw."""
+    return tuple(r.name for r in CATALOG.values() if what in r.shows)
+
+
+def wins_threads() -> tuple[str, ...]:
+    return tuple(r.name for r in CATALOG.values() if r.opens_wins_thread)
+
+
+def spoken(last: str = "and") -> str:
+    """"monday, friday, wrapup, report and nudge": the names in a sentence."""
+    *first, final = names()
+    return f"{', '.join(first)} {last} {final}" if first else final
+
+
+def register(ritual: Ritual) -> Ritual:
+    """Add a ritual defined outside this module (a plug-in, a test); its builders must resolve."""
+    if ritual.name in CATALOG:
+        raise ValueError(f"ritual {ritual.name!r} is already in the catalog")
+    _check(ritual, {*CATALOG, ritual.name})
+    CATALOG[ritual.name] = ritual
+    return ritual
+
+
+def unregister(name: str) -> None:
+    CATALOG.pop(name, None)
+
+
+def check() -> None:
+    """Fail now, not at the first run, when an entry names a builder or a ritual that does not exist."""
+    for ritual in CATALOG.values():
+        _check(ritual, set(CATALOG))
+
+
+def _check(ritual: Ritual, known: set[str]) -> None:
+    ritual.post_builder()
+    ritual.direct_builder()
+    if ritual.reply_to is not None and ritual.reply_to not in known:
+        raise ValueError(f"ritual {ritual.name!r} replies to {ritual.reply_to!r}, which is not a ritual")
+
+
+@cache
+def _resolve(reference: str) -> Callable[..., Any]:
+    module, _, name = reference.partition(":")
+    try:
+        return getattr(import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"ritual builder {reference!r} does not exist: {exc}") from exc
