@@ -11,27 +11,44 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import ModuleType
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-# Importing the service modules registers their handlers.
-from bot import handlers, inbox
-from bot import services as _services  # noqa: F401
+from bot import inbox
 from bot.commands import USAGE, UsageError, parse
 from bot.context import PREFIX, Ctx, resolve_actor
 from bot.errors import Refusal
+from bot.handlers import Handlers, build
 from bot.model import Card, Context, Interaction, Reply, Text
 from bot.render import render_error
+from bot.rituals import catalog
 from bot.rituals.refresh import STALE
+from bot.services import (
+    advice,
+    checkins,
+    dashboard_link,
+    foursquare,
+    general,
+    priorities,
+    settings,
+    status_report,
+    weekly,
+)
 from bot.services.home import home_card
 from bot.timesource import Clock, SystemClock
 from storage.db import transaction
 from storage.models import Organization, PlatformAccount
 
 log = logging.getLogger(__name__)
+# The service modules whose marked functions handle commands, buttons, forms and thread messages
+# (bot.handlers): every command of the grammar must have its handler here, or no Core starts.
+SERVICES: tuple[ModuleType, ...] = (
+    advice, checkins, dashboard_link, foursquare, general, priorities, settings, status_report, weekly,
+)
 
 
 @dataclass
@@ -43,6 +60,12 @@ class Core:
     # Called (from the handling thread) after a transaction that marked ritual posts for a redraw
     # committed: the web process's bot.rituals.refresh.PostRefresher.kick. Never waited for.
     posts_changed: Callable[[], None] | None = None
+    services: tuple[ModuleType, ...] = SERVICES
+    handlers: Handlers = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.handlers = build(self.services)  # raises HandlerError: a command without a handler fails here
+        catalog.check()  # and so does a ritual whose builder is misspelt
 
     def handle(self, interaction: Interaction) -> Reply:
         prefix = PREFIX.get(interaction.platform, "/okr")
@@ -127,18 +150,15 @@ class Core:
             command = parse(interaction.text)
             if isinstance(command, UsageError):
                 raise Refusal(command.error, command.usage, **command.context)
-            handler = handlers.COMMANDS.get(type(command))
-            if handler is None:
-                raise Refusal("not_available", given=interaction.text.split()[0] if interaction.text else "")
-            return handler(ctx, command)
+            return self.handlers.commands[type(command)](ctx, command)
         if interaction.kind == "action":
-            handler = handlers.ACTIONS.get(interaction.name.split(":", 1)[0])
+            handler = self.handlers.actions.get(interaction.name.split(":", 1)[0])
         elif interaction.kind == "submit":
-            handler = handlers.SUBMITS.get(interaction.name)
+            handler = self.handlers.submits.get(interaction.name)
         else:
-            for on_message in handlers.MESSAGES:
+            for on_message in self.handlers.messages:
                 reply = on_message(ctx, interaction)
-                if reply != Reply():
+                if reply is not None:  # handled (an empty Reply too); None: not this handler's message
                     return reply
             return Reply()
         if handler is None:

@@ -14,7 +14,6 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import bot.services  # noqa: F401 - first: bot.cards and bot.services import each other
 from bot.bidi import isolate
 from bot.cards import kr_line
 from bot.context import current_cycle

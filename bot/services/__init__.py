@@ -1,13 +1,2 @@
-"""Use cases over the storage. Importing this package registers every handler."""
-
-from bot.services import (  # noqa: F401
-    advice,
-    checkins,
-    dashboard_link,
-    foursquare,
-    general,
-    priorities,
-    settings,
-    status_report,
-    weekly,
-)
+"""Use cases over the storage. Importing this package imports nothing: bot.core lists the modules whose
+handlers it dispatches to (bot.core.SERVICES, checked by bot.handlers.build when a Core is made)."""

@@ -157,12 +157,13 @@ def marked_win(text: str) -> str | None:
 
 
 @message
-def wins_thread_reply(ctx: Ctx, interaction: Interaction) -> Reply:
+def wins_thread_reply(ctx: Ctx, interaction: Interaction) -> Reply | None:
     """A reply marked as a win in a Friday wins thread is a win of that team and of the week the thread
-    opened. Editing the mark in or out adds or removes the win; deleting the reply removes it."""
+    opened. Editing the mark in or out adds or removes the win; deleting the reply removes it. A message
+    outside a wins thread is not this handler's (None)."""
     run = _wins_thread(ctx, interaction)
     if run is None or not interaction.message_id:
-        return Reply()
+        return None
     team = ctx.session.get(Team, run.team_id)
     text = marked_win(interaction.text) if interaction.kind != "message_deleted" else None
     existing = ctx.session.scalar(select(Win).where(
