@@ -8,14 +8,12 @@ name, so a stored card can be drawn again after a restart by any renderer.
 from __future__ import annotations
 
 from dataclasses import asdict, fields
-from typing import Any
+from typing import Any, get_args
 
 from bot.model import (
     Actions,
     Button,
     Card,
-    Context,
-    Divider,
     Element,
     Fields,
     Form,
@@ -23,10 +21,9 @@ from bot.model import (
     Interaction,
     KeyResultLine,
     Option,
-    Text,
 )
 
-ELEMENTS: dict[str, type] = {cls.__name__: cls for cls in (Text, Fields, KeyResultLine, Actions, Divider, Context)}
+ELEMENTS: dict[str, type] = {cls.__name__: cls for cls in get_args(Element)}
 
 
 def element_to_dict(element: Element) -> dict[str, Any]:

@@ -8,9 +8,10 @@ subset's emphasis markers are dropped, a key result's colour is spelled out next
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import assert_never
 
 from bot.markup import Style, draw, parse
-from bot.model import Actions, Card, Context, Divider, Fields, KeyResultLine, Text
+from bot.model import Actions, Card, Context, Divider, Element, Fields, KeyResultLine, Text
 
 WIDTH = 72
 
@@ -36,25 +37,33 @@ def key_result_line(line: KeyResultLine) -> str:
     return "\n".join(parts) + flag
 
 
+def element_lines(element: Element) -> list[str]:
+    """An element's lines; every element type of bot.model has a case, an unknown one raises."""
+    match element:
+        case Text(markdown):
+            return [plain(markdown)]
+        case Context(markdown):
+            return ["\n".join(f"  {line}" for line in plain(markdown).splitlines())]
+        case Fields(pairs):
+            width = max((len(label) for label, _ in pairs), default=0)
+            return [f"{plain(label):<{width}}  {plain(value)}" for label, value in pairs]
+        case KeyResultLine():
+            return [key_result_line(element)]
+        case Divider():
+            return ["-" * WIDTH]
+        case Actions():
+            return []  # a terminal cannot click
+        case _:
+            assert_never(element)
+
+
 def render_card(card: Card) -> str:
     out: list[str] = []
     if card.title:
         title = plain(card.title)
         out += [title, "=" * min(len(title), WIDTH)]
     for element in card.elements:
-        if isinstance(element, Text):
-            out.append(plain(element.markdown))
-        elif isinstance(element, Context):
-            out.append("\n".join(f"  {line}" for line in plain(element.markdown).splitlines()))
-        elif isinstance(element, Fields):
-            width = max((len(label) for label, _ in element.items), default=0)
-            out += [f"{plain(label):<{width}}  {plain(value)}" for label, value in element.items]
-        elif isinstance(element, KeyResultLine):
-            out.append(key_result_line(element))
-        elif isinstance(element, Divider):
-            out.append("-" * WIDTH)
-        elif isinstance(element, Actions):
-            continue
+        out += element_lines(element)
     return "\n".join(out).rstrip() + "\n"
 
 

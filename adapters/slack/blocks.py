@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, assert_never
 
 from bot.markup import Style, draw, parse
 from bot.model import (
@@ -168,27 +168,30 @@ def action_name(action_id: str) -> str:
 
 
 def element_blocks(element: Element) -> list[dict[str, Any]]:
-    if isinstance(element, Text):
-        return sections(element.markdown)
-    if isinstance(element, Context):
-        return [{"type": "context", "elements": [mrkdwn(card_mrkdwn(element.markdown), CONTEXT_TEXT)]}]
-    if isinstance(element, KeyResultLine):
-        return [{"type": "section", "text": mrkdwn(kr_text(element))}]
-    if isinstance(element, Fields):
-        items = [mrkdwn(f"*{card_mrkdwn(label)}*\n{card_mrkdwn(value)}", FIELD_TEXT) for label, value in element.items]
-        return [
-            {"type": "section", "fields": items[start : start + FIELDS_PER_SECTION]}
-            for start in range(0, len(items), FIELDS_PER_SECTION)
-        ]
-    if isinstance(element, Actions):
-        elements = _buttons(element.buttons)
-        return [
-            {"type": "actions", "elements": elements[start : start + ELEMENTS_PER_ACTIONS]}
-            for start in range(0, len(elements), ELEMENTS_PER_ACTIONS)
-        ]
-    if isinstance(element, Divider):
-        return [{"type": "divider"}]
-    raise TypeError(f"no Block Kit rendering for {type(element).__name__}")
+    """An element's blocks; every element type of bot.model has a case, an unknown one raises."""
+    match element:
+        case Text(markdown):
+            return sections(markdown)
+        case Context(markdown):
+            return [{"type": "context", "elements": [mrkdwn(card_mrkdwn(markdown), CONTEXT_TEXT)]}]
+        case KeyResultLine():
+            return [{"type": "section", "text": mrkdwn(kr_text(element))}]
+        case Fields(pairs):
+            items = [mrkdwn(f"*{card_mrkdwn(label)}*\n{card_mrkdwn(value)}", FIELD_TEXT) for label, value in pairs]
+            return [
+                {"type": "section", "fields": items[start : start + FIELDS_PER_SECTION]}
+                for start in range(0, len(items), FIELDS_PER_SECTION)
+            ]
+        case Actions(buttons):
+            elements = _buttons(buttons)
+            return [
+                {"type": "actions", "elements": elements[start : start + ELEMENTS_PER_ACTIONS]}
+                for start in range(0, len(elements), ELEMENTS_PER_ACTIONS)
+            ]
+        case Divider():
+            return [{"type": "divider"}]
+        case _:
+            assert_never(element)
 
 
 def card_blocks(card: Card, limit: int = MESSAGE_BLOCKS) -> list[dict[str, Any]]:

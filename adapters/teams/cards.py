@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, assert_never
 
 from adapters.teams.markdown import escape, to_teams
 from bot.model import (
@@ -123,18 +123,24 @@ def key_result(line: KeyResultLine) -> dict[str, Any]:
 
 
 def element(item: Element) -> dict[str, Any] | None:
-    if isinstance(item, Text):
-        return _text(item.markdown)
-    if isinstance(item, Context):
-        return _text(item.markdown, isSubtle=True, size="Small")
-    if isinstance(item, Fields):
-        return {"type": "FactSet", "facts": [{"title": to_teams(k) or " ", "value": to_teams(v) or " "}
-                                             for k, v in item.items]}
-    if isinstance(item, KeyResultLine):
-        return key_result(item)
-    if isinstance(item, Actions):
-        return {"type": "ActionSet", "actions": [button_action(b) for b in item.buttons]}
-    return None  # Divider: drawn as the next element's separator
+    """An element as one body item; None for a Divider, drawn as the next item's separator. Every element
+    type of bot.model has a case, an unknown one raises."""
+    match item:
+        case Text(markdown):
+            return _text(markdown)
+        case Context(markdown):
+            return _text(markdown, isSubtle=True, size="Small")
+        case Fields(pairs):
+            return {"type": "FactSet", "facts": [{"title": to_teams(k) or " ", "value": to_teams(v) or " "}
+                                                 for k, v in pairs]}
+        case KeyResultLine():
+            return key_result(item)
+        case Actions(buttons):
+            return {"type": "ActionSet", "actions": [button_action(b) for b in buttons]}
+        case Divider():
+            return None
+        case _:
+            assert_never(item)
 
 
 def render_card(card: Card) -> dict[str, Any]:
@@ -142,11 +148,9 @@ def render_card(card: Card) -> dict[str, Any]:
     body: list[dict[str, Any]] = [_title(card.title)] if card.title else []
     separate = False
     for item in card.elements:
-        if isinstance(item, Divider):
-            separate = bool(body)
-            continue
         drawn = element(item)
         if drawn is None:
+            separate = bool(body)
             continue
         if separate:
             drawn["separator"] = True

@@ -8,6 +8,7 @@ core's markdown subset: it is escaped first and only then given its few tags, so
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -18,7 +19,9 @@ from markupsafe import Markup, escape
 from adapters.web.svg import trend_points
 from bot.bidi import isolate, isolate_value
 from bot.markup import Style, draw, parse
+from bot.model import Card, Form
 from bot.render import format_number
+from bot.serialize import card_to_dict, form_to_dict
 
 
 def _escaped(text: str) -> str:
@@ -50,6 +53,11 @@ def whole_numbers(options: list[dict]) -> bool:
     return bool(options) and all(str(o["value"]).isdigit() for o in options)
 
 
+def unknown_element(kind: str) -> None:
+    """card.html.j2 has a branch for every element type of bot.model; any other one fails loudly."""
+    raise TypeError(f"no HTML rendering for card element {kind!r}")
+
+
 COLOUR_WORDS = {"green": "on track", "yellow": "at risk", "red": "off track"}
 
 
@@ -68,6 +76,7 @@ def environment() -> Environment:
     env.filters["number"] = format_number
     env.filters["trend_points"] = trend_points
     env.globals["colour_word"] = COLOUR_WORDS.get
+    env.globals["unknown_element"] = unknown_element
     env.tests["whole_numbers"] = whole_numbers
     env.filters["local_time"] = local_time
     return env
@@ -75,3 +84,16 @@ def environment() -> Environment:
 
 def page(template: str, **context: object) -> str:
     return environment().get_template(template).render(**context)
+
+
+def card_html(card: Card, actions: Mapping[str, object] | None = None) -> str:
+    """A Card as the sandbox and the dashboard draw it (card.html.j2); `actions` makes its buttons work."""
+    macro = environment().get_template("card.html.j2").module.card  # type: ignore[attr-defined]
+    return str(macro(card_to_dict(card), actions))
+
+
+def form_html(form: Form, values: Mapping[str, str] | None = None, errors: Mapping[str, str] | None = None,
+              action: str = "", cancel: str = "") -> str:
+    """A Form as the sandbox draws it (form.html.j2), each error under its field and the values kept."""
+    macro = environment().get_template("form.html.j2").module.form  # type: ignore[attr-defined]
+    return str(macro(form_to_dict(form), action, cancel, errors or {}, values or {}))

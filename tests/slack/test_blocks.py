@@ -5,7 +5,6 @@ Regenerate the golden files after an intended change with OKRBOT_UPDATE_GOLDEN=1
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,61 +16,22 @@ from bot.model import (
     Actions,
     Button,
     Card,
-    Context,
-    Divider,
-    Fields,
     Form,
     FormField,
-    KeyResultLine,
     Option,
     Text,
 )
+from tests import corpus
+from tests.golden_file import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 
-CARDS = {
-    "checkin_done": Card(None, (
-        Text("*rd-o1-kr3* Average delivery time for requests\nConfidence 5 → *7*/10.\n_vendor signed_"),
-        KeyResultLine("rd-o1-kr3", "Average delivery time for requests", 7, "yellow", delta=2, progress="45 / 32 days",
-                      owner="Zhou Qiang", url="https://okr.example.com/kr/rd-o1-kr3?org=1"),
-    ), fallback="Confidence 5 → 7"),
-    "home": Card("Your OKR week", (
-        Text("*Zhou Qiang*, week 2026-W47."),
-        KeyResultLine("rd-o1-kr3", "Average delivery time", 3, "red", delta=-3, trend=(8, 6, 3), flagged=True,
-                      progress="45 / 32 days", level="team"),
-        KeyResultLine("rd-o1-kr4", "Test coverage", 9, "green", trend=(9,), progress="40 / 70 %"),
-        Divider(),
-        Fields((("Team", "R&D Efficiency"), ("Week", "2026-W47"))),
-        Context("Update with `/okr confidence N 1-10`"),
-        Actions((Button("Check in", "checkin_open", style="primary"), Button("Done: P1 a", "priority_done", "1"),
-                 Button("Done: P1 b", "priority_done", "2"), Button("Dashboard", "dashboard", url="https://x.test/"))),
-    ), fallback="home"),
-    "hostile_text": Card("<!channel> & friends", (
-        Text("win: <!here> <@U123> <#C1|general> <https://evil.test|click> & &amp;"),
-        Context("by <@U999>"),
-        Fields((("<b>", "<!everyone>"),)),
-    ), fallback="<!channel>"),
-}
-
-FORMS = {
-    "checkin": Form("checkin", "Weekly check-in", (
-        FormField("confidence:7", "rd-o1-kr3 · Average delivery time for requests", "select",
-                  tuple(Option(str(n), str(n)) for n in range(10, 0, -1)), "5"),
-        FormField("value:7", "New value (days)", "number", optional=True, hint="now 45, target 32"),
-        FormField("note:7", "What changed?", "text", optional=True, max_length=500),
-        FormField("story", "Longer story", "multiline", optional=True, initial="so far <so> good"),
-    ), "Save check-in", intro="Confidence *1-10*: 5 is a coin toss. <!here> stays text.", metadata="7"),
-}
+CARDS = {name: corpus.CARDS[name] for name in ("checkin_done", "home", "hostile_text")}
+FORMS = {"checkin": corpus.FORMS["checkin"][0]}
 
 
 def _golden(name: str, payload) -> None:
-    path = GOLDEN / f"{name}.json"
-    text = blocks.dumps(payload) + "\n"
-    if os.environ.get("OKRBOT_UPDATE_GOLDEN") == "1":
-        GOLDEN.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"{path} is missing; OKRBOT_UPDATE_GOLDEN=1 writes it"
-    assert text == path.read_text(encoding="utf-8"), f"{path} differs; OKRBOT_UPDATE_GOLDEN=1 to accept"
+    assert_golden(GOLDEN / f"{name}.json", blocks.dumps(payload) + "\n")
 
 
 @pytest.mark.parametrize("name", sorted(CARDS))
