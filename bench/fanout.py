@@ -3,7 +3,7 @@
 A fake Slack Web API (tests/fakes/slack_api.FakeSlack, with Slack's limits added: one message per
 second per channel and a workspace-wide rate, answering HTTP 429 with an integer Retry-After above
 either) receives the posts. The clock is the real one: `okrbot clock` (APScheduler, the sweep, the
-real Slack messenger with slack_sdk's retry handlers, the Deliverer) in a child process, on SQLite.
+real Slack messenger, the Deliverer) in a child process, on SQLite.
 
 The bound is teams / workspace rate: no sender can beat it. Targets: total time at most 1.15 times
 the bound; every team's post accepted exactly once.

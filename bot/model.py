@@ -247,17 +247,38 @@ class MessageRef:
 
 
 class DeliveryError(Exception):
-    """A post that did not get through.
+    """One attempt at a post that did not get through, as the adapter classifies it.
 
-    permanent: retrying will not help (channel gone, bot removed, token revoked); the lead is told.
-    retry_after: seconds the platform asked us to wait (HTTP 429), if any.
+    Adapters try once and raise one of the three kinds below; whoever sends decides whether to try
+    again (for ritual posts that is bot.rituals.delivery.Deliverer, the one retry budget per post).
+    `permanent` and `retry_after` say the same as the type, for callers that only log them.
     """
 
-    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
+    permanent = False
+    retry_after: float | None = None  # seconds the platform asked us to wait, if it said
+
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.permanent = permanent
+
+
+class PermanentFailure(DeliveryError):
+    """Retrying will not help (channel gone, bot removed, token revoked): the lead is told."""
+
+    permanent = True
+
+
+class RetryAfter(DeliveryError):
+    """The platform said "later" (HTTP 429, or an error with a Retry-After): wait `retry_after` seconds
+    (None: it named no time) before the next attempt to that workspace."""
+
+    def __init__(self, reason: str, retry_after: float | None) -> None:
+        super().__init__(reason)
         self.retry_after = retry_after
+
+
+class TransientFailure(DeliveryError):
+    """Worth another try after a backoff: a 5xx, a timeout, a connection reset."""
 
 
 class Messenger(Protocol):

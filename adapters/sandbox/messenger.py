@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.sandbox.store import add_message, dm_channel
 from bot.context import row_id
-from bot.model import Card, Conversation, DeliveryError, MessageRef
+from bot.model import Card, Conversation, MessageRef, PermanentFailure
 from bot.serialize import card_to_dict
 from bot.timesource import Clock
 from storage.db import transaction
@@ -32,7 +32,7 @@ class SandboxMessenger:
     async def reply(self, to: Conversation, thread: MessageRef, card: Card) -> MessageRef:
         root = row_id(str(thread.message_id))
         if root is None:
-            raise DeliveryError(f"no sandbox thread {thread.message_id!r}", permanent=True)
+            raise PermanentFailure(f"no sandbox thread {thread.message_id!r}")
         return await asyncio.to_thread(self._add, to.workspace, to.channel_id, card, root, None)
 
     async def update(self, to: Conversation, message: MessageRef, card: Card) -> None:
@@ -46,7 +46,7 @@ class SandboxMessenger:
     def _org(self, session: Session, workspace: str) -> int:
         org_id = row_id(str(workspace))
         if org_id is None or session.get(Organization, org_id) is None:
-            raise DeliveryError(f"no sandbox organization {workspace!r}", permanent=True)
+            raise PermanentFailure(f"no sandbox organization {workspace!r}")
         return org_id
 
     def _add(self, workspace: str, channel: str, card: Card, thread: int | None, person: int | None) -> MessageRef:
@@ -55,7 +55,7 @@ class SandboxMessenger:
             if thread is not None:
                 root = session.get(SandboxMessage, thread)
                 if root is None or root.org_id != org_id:
-                    raise DeliveryError(f"no sandbox thread {thread}", permanent=True)
+                    raise PermanentFailure(f"no sandbox thread {thread}")
             row = add_message(session, org_id, channel, self.clock.now(), text=card.fallback, card=card_to_dict(card),
                               visible_to=person, thread_id=thread)
             return MessageRef(channel_id=channel, message_id=str(row.id), thread_id=str(thread) if thread else None)
@@ -66,7 +66,7 @@ class SandboxMessenger:
             message_id = row_id(message.message_id)
             row = session.get(SandboxMessage, message_id) if message_id else None
             if row is None or row.org_id != org_id:
-                raise DeliveryError(f"no sandbox message {message.message_id!r}", permanent=True)
+                raise PermanentFailure(f"no sandbox message {message.message_id!r}")
             row.card, row.text, row.updated_at = card_to_dict(card), card.fallback, self.clock.now()
 
     def _direct(self, platform_user_id: str, workspace: str, card: Card) -> MessageRef:
@@ -75,7 +75,7 @@ class SandboxMessenger:
             org_id = self._org(session, workspace)
             person_id = _person(session, org_id, platform_user_id)
         if person_id is None:
-            raise DeliveryError(f"nobody {platform_user_id!r} in sandbox organization {org_id}", permanent=True)
+            raise PermanentFailure(f"nobody {platform_user_id!r} in sandbox organization {org_id}")
         return self._add(workspace, dm_channel(person_id), card, None, person_id)
 
 

@@ -104,10 +104,7 @@ def setup(app: web.Application, ctx: AppContext) -> None:
     ctx.finishers[SLACK] = bridge.resume  # slash commands acknowledged by a process that stopped (okrbot.pending)
     app[BOLT] = bolt
     app[BRIDGE] = bridge
-    # With shared budgets every 429 goes straight to the rituals' Deliverer, which pauses the workspace
-    # for every process (bot.rituals.budget); without them slack_sdk waits the first ones out itself.
-    retries = {"rate_limit_retries": 0} if ctx.budgets is not None else {}
-    ctx.messengers["slack"] = SlackMessenger(ctx.settings, tokens, **retries)
+    ctx.messengers["slack"] = SlackMessenger(ctx.settings, tokens)
 
     verifier = SignatureVerifier(ctx.settings.slack_signing_secret or "")
 

@@ -1,9 +1,10 @@
 """The Messenger port for Slack: how the rituals and the core post, reply, update and send directly.
 
-Every failure leaves as a `DeliveryError`: a permanent one (bot not in the channel, channel gone or
-archived, token revoked, scope missing) carries Slack's reason so the rituals engine can tell the
-team lead once; a transient one (429 after the retry handler's waits, 5xx, network) carries the
-Retry-After, so the run is tried again later and nothing is lost.
+Each call is made once and every failure leaves as one of bot.model's kinds: PermanentFailure (bot
+not in the channel, channel gone or archived, token revoked, scope missing) carries Slack's reason
+so the rituals engine can tell the team lead once; RetryAfter (a 429, or a 5xx naming a Retry-After)
+carries Slack's wait; TransientFailure (another 5xx, a network error). The rituals' Deliverer decides
+whether to try again, so nothing is lost and nothing is retried twice over.
 
 A ritual message that a killed clock was sending may or may not have reached Slack. `find_post`
 (the optional capability bot.rituals.worker asks for) looks for it in the channel's history, or in
@@ -25,8 +26,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks
-from adapters.slack.client import RATE_LIMIT_RETRIES, web_client
-from bot.model import Card, Conversation, DeliveryError, MessageRef
+from adapters.slack.client import web_client
+from bot.model import Card, Conversation, DeliveryError, MessageRef, PermanentFailure, RetryAfter, TransientFailure
 from okrbot.settings import Settings
 
 TokenSource = Callable[[str], Awaitable[str | None]]
@@ -53,13 +54,14 @@ def delivery_error(exc: Exception) -> DeliveryError:
         status = getattr(response, "status_code", 200)
         data = response.data if isinstance(response.data, dict) else {}  # a 5xx may not be JSON
         reason = data.get("error") or f"http_{status}"
+        retry_after = _retry_after(response.headers)
         if status == 429:
-            return DeliveryError("ratelimited", permanent=False, retry_after=_retry_after(response.headers))
+            return RetryAfter("ratelimited", retry_after)
         if status >= 500 or reason in TRANSIENT:
-            return DeliveryError(reason, permanent=False, retry_after=_retry_after(response.headers))
-        return DeliveryError(reason, permanent=True)
+            return TransientFailure(reason) if retry_after is None else RetryAfter(reason, retry_after)
+        return PermanentFailure(reason)
     if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError):
-        return DeliveryError(f"connection_failed: {type(exc).__name__}", permanent=False)
+        return TransientFailure(f"connection_failed: {type(exc).__name__}")
     raise exc
 
 
@@ -89,24 +91,19 @@ class BotIdentity:
 class SlackMessenger:
     platform = "slack"
 
-    def __init__(self, settings: Settings, tokens: TokenSource, *,
-                 rate_limit_retries: int = RATE_LIMIT_RETRIES) -> None:
-        """`rate_limit_retries`: 429s slack_sdk waits out by sleeping before a DeliveryError says so; a caller
-        that honours Retry-After on its own clock (tests of the rituals' Deliverer) passes 0."""
+    def __init__(self, settings: Settings, tokens: TokenSource) -> None:
         self.settings = settings
         self.tokens = tokens
-        self.rate_limit_retries = rate_limit_retries
         self._clients: dict[str, AsyncWebClient] = {}
         self._identities: dict[str, BotIdentity] = {}
 
     async def _client(self, workspace: str) -> AsyncWebClient:
         token = await self.tokens(workspace)
         if not token:
-            raise DeliveryError("not_installed", permanent=True)
+            raise PermanentFailure("not_installed")
         client = self._clients.get(token)
         if client is None:
-            client = self._clients[token] = web_client(self.settings, token,
-                                                       rate_limit_retries=self.rate_limit_retries)
+            client = self._clients[token] = web_client(self.settings, token)
         return client
 
     async def _call(self, workspace: str, method: str, **arguments: Any) -> dict[str, Any]:

@@ -38,7 +38,7 @@ def setup(app: web.Application, ctx) -> None:
     configuration = auth_configuration(settings)
     credentials = KeptCredentials(ConfigurationServiceClientCredentialFactory(configuration))
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration, credentials_factory=credentials))
-    delivery = Delivery(budgets=ctx.budgets)
+    delivery = Delivery()
     bot = OkrTeamsBot(ctx.core, ctx.clock, delivery)
     app[TEAMS] = TeamsEndpoint(adapter, bot)
     app.router.add_post("/api/messages", messages)

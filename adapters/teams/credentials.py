@@ -11,8 +11,8 @@ stalled Entra ID freezes it outright.
   for its hour and refreshes it when due;
 - before the credentials are handed to the SDK, the token is read (or fetched) in one dedicated
   thread, one fetch at a time, waited for at most TOKEN_TIMEOUT: the loop's own read is then a cache
-  hit. A wait that runs out raises `TokenUnavailable`, and the send fails like any other (Delivery
-  retries proactive posts) while everything else keeps answering;
+  hit. A wait that runs out raises `TokenUnavailable`, and the send fails like any other (the rituals'
+  Deliverer tries proactive posts again) while everything else keeps answering;
 - a password bot's msal client is given that timeout too, so a stalled fetch ends and frees the thread
   (the SDK builds it without one). A managed identity asks a local platform endpoint.
 """

@@ -1,30 +1,27 @@
-"""Sending to the Bot Connector within Teams' limits, with backoff: the SDK retries nothing.
+"""Sending to the Bot Connector within Teams' limits, one attempt per call, classified.
 
 Teams limits a bot per thread (7 messages in 1 s, 8 in 2 s, 60 in 30 s, 1800 in an hour) and per
 app per tenant (50 requests a second), and answers 429 (and sometimes 412, 502, 504) past them.
 `Limiter` keeps proactive posts under those numbers in this process (sliding windows, one per
-thread and one per tenant); `Delivery.send` retries the transient answers with exponential backoff
-and jitter, honouring Retry-After, and turns everything else into `DeliveryError`. Across processes
-the tenant's budget is bot.rituals.budget's (the rituals' Deliverer takes it); a 429 seen here lowers
-it for every process.
+thread and one per tenant). `Delivery.send` makes one attempt and turns a failure into bot.model's
+neutral kinds: RetryAfter (429, or a retryable answer that names a Retry-After), TransientFailure
+(412, 502, 504, a network error) or PermanentFailure. It never tries again: the rituals' Deliverer
+owns the one retry budget of a post (and, with the shared budgets, slows every process on a 429),
+and an interactive reply is worth one attempt only (the person is waiting; a late copy helps no one).
 Clock and sleep are injected so tests move time instead of waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from bot import metrics
-from bot.model import DeliveryError
+from bot.model import DeliveryError, PermanentFailure, RetryAfter, TransientFailure
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Window = tuple[float, int]  # (seconds, most sends in that span)
@@ -113,56 +110,39 @@ def _status(error: BaseException) -> tuple[int | None, float | None]:
 @dataclass
 class Delivery:
     limiter: Limiter = field(default_factory=Limiter)
-    attempts: int = 6
-    base: float = 0.5  # first backoff, seconds; doubles each attempt
-    cap: float = 30.0
-    rng: random.Random = field(default_factory=random.Random)
-    budgets: Any = None  # bot.rituals.budget.SendBudgets: told of every 429, so all processes slow down
-
-    def backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Exponential backoff with jitter, never shorter than what the service asked for."""
-        delay = min(self.cap, self.base * 2**attempt) * self.rng.uniform(0.5, 1.0)
-        return max(delay, retry_after or 0.0)
 
     async def send(
         self, call: Callable[[], Awaitable[T]], *, thread: str | None = None, tenant: str | None = None,
         where: str = "",
     ) -> T:
+        """`call()` once, within the thread's and the tenant's limits; a failure leaves classified."""
         keys: list[tuple[str, tuple[Window, ...]]] = []
         if thread:
             keys.append((f"thread:{thread}", THREAD_LIMITS))
         if tenant:
             keys.append((f"tenant:{tenant}", TENANT_LIMITS))
-        for attempt in range(self.attempts):
-            send = await self.limiter.acquire(keys)
-            try:
-                return await call()
-            except DeliveryError:
-                raise
-            except Exception as error:  # noqa: BLE001 - classified below, never lost
-                failure = error
-            finally:
-                self.limiter.release(send)
-            status, retry_after = _status(failure)
-            transient = status in RETRYABLE or (status is None and _is_network(failure))
-            if not transient:
-                if status is not None and (status in PERMANENT or 400 <= status < 500):
-                    reason = PERMANENT.get(status, f"Teams answered HTTP {status}")
-                    raise DeliveryError(f"{reason} [{where}]", permanent=True) from failure
-                raise DeliveryError(f"sending to Teams failed: {failure!r} [{where}]", permanent=False) from failure
-            if attempt == self.attempts - 1:
-                raise DeliveryError(
-                    f"Teams kept answering {status or type(failure).__name__} after {self.attempts} attempts "
-                    f"[{where}]", permanent=False, retry_after=retry_after,
-                ) from failure
-            delay = self.backoff(attempt, retry_after)
-            if status == 429:
-                metrics.RATE_LIMITED.labels("teams").inc()
-                if tenant and self.budgets is not None:
-                    await self.budgets.slow_down("teams", tenant, delay)
-            log.info("Teams answered %s for %s; retrying in %.2f s", status or type(failure).__name__, where, delay)
-            await self.limiter.sleep(delay)
-        raise AssertionError("unreachable")
+        send = await self.limiter.acquire(keys)
+        try:
+            return await call()
+        except DeliveryError:
+            raise
+        except Exception as error:  # noqa: BLE001 - classified below, never lost
+            raise classify(error, where) from error
+        finally:
+            self.limiter.release(send)
+
+
+def classify(error: BaseException, where: str) -> DeliveryError:
+    """A connector error in the port's terms: what the caller may do about it."""
+    status, retry_after = _status(error)
+    if status in RETRYABLE or (status is None and _is_network(error)):
+        reason = f"Teams answered {status or type(error).__name__} [{where}]"
+        if status == 429 or retry_after is not None:
+            return RetryAfter(reason, retry_after)
+        return TransientFailure(reason)
+    if status is not None and 400 <= status < 500:
+        return PermanentFailure(f"{PERMANENT.get(status, f'Teams answered HTTP {status}')} [{where}]")
+    return TransientFailure(f"sending to Teams failed: {error!r} [{where}]"[:300])
 
 
 def _is_network(error: BaseException) -> bool:

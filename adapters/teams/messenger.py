@@ -23,7 +23,7 @@ from adapters.teams import references
 from adapters.teams.activities import THREAD_MARK, reference_from
 from adapters.teams.bot import card_activity
 from adapters.teams.delivery import Delivery
-from bot.model import Card, Conversation, DeliveryError, MessageRef, Platform
+from bot.model import Card, Conversation, MessageRef, PermanentFailure, Platform
 
 CHANNEL_ID = "msteams"
 
@@ -42,7 +42,7 @@ class TeamsMessenger:
         if data is None:
             where = "channel or chat" if kind == "channel" else "person"
             hint = "add okrbot to it" if kind == "channel" else "they need to open a chat with okrbot once"
-            raise DeliveryError(f"okrbot has never been in this Teams {where} ({key}): {hint}", permanent=True)
+            raise PermanentFailure(f"okrbot has never been in this Teams {where} ({key}): {hint}")
         return reference_from(data)
 
     @staticmethod

@@ -11,6 +11,10 @@
 - Any other transient failure is retried with exponential backoff and jitter, then reported as
   failed. Nothing is dropped silently: the caller records every verdict on the run.
 - A permanent failure (channel gone, bot not in the channel, token revoked) is not retried.
+
+This is the one retry budget of a ritual post: the messengers try each call once, pace themselves
+and classify what went wrong (bot.model's PermanentFailure, RetryAfter, TransientFailure); they
+never retry, so a platform refusing forever costs one post at most `rate_limited_attempts` calls.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot import metrics
-from bot.model import DeliveryError, MessageRef
+from bot.model import DeliveryError, MessageRef, PermanentFailure, RetryAfter, TransientFailure
 from bot.rituals.budget import SendBudgets
 
 log = logging.getLogger(__name__)
@@ -106,16 +110,16 @@ class Deliverer:
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # noqa: BLE001 - a network error, a timeout: transient
-                    failure = DeliveryError(f"{type(error).__name__}: {error}"[:300], permanent=False)
-            if failure.permanent:
+                    failure = TransientFailure(f"{type(error).__name__}: {error}"[:300])
+            if isinstance(failure, PermanentFailure):
                 raise Failed(failure.reason, permanent=True)
-            if failure.retry_after is not None:
+            if isinstance(failure, RetryAfter):
                 rate_limited += 1
                 self.rate_limited += 1
                 metrics.RATE_LIMITED.labels(workspace[0]).inc()
                 if rate_limited >= self.policy.rate_limited_attempts:
                     raise Failed(f"rate limited {rate_limited} times: {failure.reason}", permanent=False)
-                pause = max(failure.retry_after, 0.0) or self.policy.default_retry_after
+                pause = max(failure.retry_after or 0.0, 0.0) or self.policy.default_retry_after
                 if self.budgets is not None:
                     await self.budgets.slow_down(*workspace, pause)
                 self._pause(workspace, pause)

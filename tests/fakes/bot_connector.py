@@ -5,7 +5,8 @@ exactly what okrbot sent: new conversations (channel threads), sends, replies, u
 look-ups. It answers like the service: a new channel thread gets the id "CHANNEL;messageid=ROOT"
 and the root activity id; each sent activity gets a fresh id. `fail_next` makes the next calls
 answer an error (429 with Retry-After, 412, 502, 403...) to exercise backoff and permanent failures;
-`fail_next_lookups` does the same for member look-ups.
+`fail_always` makes every call of one kind fail from then on; `fail_next_lookups` does the same as
+`fail_next` for member look-ups.
 
 At random too (off by default): with `faults` (tests/fakes/faults.Faults) a share of the write calls
 answers 503, a share 429 with Retry-After, and a share is carried out (recorded, with its ids) but
@@ -81,6 +82,7 @@ class FakeBotConnector:
     members: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> TeamsChannelAccount JSON
     _failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     _lookup_failures: list[int] = field(default_factory=list)
+    _always: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1_700_000_000_001))
     faults: Faults | None = None
 
@@ -88,6 +90,10 @@ class FakeBotConnector:
         """The next `count` write calls answer `status` (with Retry-After when given)."""
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
         self._failures.extend([(status, headers)] * count)
+
+    def fail_always(self, kind: str, status: int = 429, retry_after: str | None = "0") -> None:
+        """Every `kind` call (create, send, reply, update) from now on answers `status`."""
+        self._always[kind] = (status, {"Retry-After": retry_after} if retry_after is not None else {})
 
     def fail_next_lookups(self, count: int, status: int = 503) -> None:
         """The next `count` member look-ups answer `status` (the write calls are not affected)."""
@@ -109,9 +115,9 @@ class FakeBotConnector:
 
     def _failure(self, call: Call) -> web.Response | None:
         self.calls.append(call)
-        if not self._failures:
+        if not self._failures and call.kind not in self._always:
             return self._fault(call)
-        status, headers = self._failures.pop(0)
+        status, headers = self._failures.pop(0) if self._failures else self._always[call.kind]
         call.answer_status = status
         error = {"error": {"code": "Throttled" if status == 429 else "Failed", "message": f"fake {status}"}}
         return web.json_response(error, status=status, headers=headers)

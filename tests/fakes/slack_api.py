@@ -6,6 +6,7 @@ test asserts on exactly what was posted; it fails or rate-limits a method on dem
     fake.fail("chat.postMessage", "channel_not_found", times=1)
     fake.rate_limit("chat.postMessage", retry_after=0, times=1)
     fake.server_error("chat.postMessage", status=503, times=2)
+    fake.always_fail("chat.postMessage", 429, retry_after=1)   # a workspace that never lets up
     fake.hold("users.info")     # calls wait (Slack is slow) until fake.release("users.info")
 
 At random too (off by default): `FakeSlack(faults=Faults(server_errors=0.05, rate_limits=0.01,
@@ -82,6 +83,7 @@ class FakeSlack:
 
     def __post_init__(self) -> None:
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._always: dict[str, _Failure] = {}
         self._held: dict[str, asyncio.Event] = {}
         self._ts = itertools.count(1)
         self._last_us = 0
@@ -155,6 +157,10 @@ class FakeSlack:
 
     def server_error(self, method: str, status: int = 500, times: int = 1) -> None:
         self._failures[method].extend(_Failure(status, None) for _ in range(times))
+
+    def always_fail(self, method: str, status: int, retry_after: int | None = None) -> None:
+        """Every call of `method` from now on answers HTTP `status` (429: "ratelimited", with Retry-After)."""
+        self._always[method] = _Failure(status, "ratelimited" if status == 429 else None, retry_after)
 
     def hold(self, method: str) -> None:
         """Calls of `method` are recorded, then answered only after `release(method)`: a stalled Slack."""
@@ -248,8 +254,8 @@ class FakeSlack:
                 return refused
         if method in self._held:
             await self._held[method].wait()
-        if self._failures[method]:
-            failure = self._failures[method].popleft()
+        if self._failures[method] or method in self._always:
+            failure = self._failures[method].popleft() if self._failures[method] else self._always[method]
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             if failure.error is None:
                 return web.Response(status=failure.status, text="upstream trouble", headers=headers)

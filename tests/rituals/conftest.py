@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from adapters.sandbox.messenger import SandboxMessenger
-from adapters.slack.messenger import SlackMessenger
 from bot.rituals.delivery import Deliverer
 from bot.timesource import ManualClock
 from okrbot.app import AppContext
@@ -32,13 +31,6 @@ class ClockSleep:
     async def __call__(self, seconds: float) -> None:
         self.pauses.append(seconds)
         self.clock.advance(seconds=seconds)
-
-
-def paced_by_the_deliverer(ctx: AppContext) -> None:
-    """The app's Slack messenger again, with slack_sdk's own 429 waits off (they sleep in real time):
-    a Retry-After reaches the rituals' Deliverer, which honours it on the manual clock."""
-    slack = ctx.messengers["slack"]
-    ctx.messengers["slack"] = SlackMessenger(slack.settings, slack.tokens, rate_limit_retries=0)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from okrbot.app import build_context
 from okrbot.clock import RitualClock, register_messengers
 from storage.db import transaction
 from storage.models import ChannelBinding, Organization, RitualRun, RitualSetting, Team
-from tests.rituals.conftest import MONDAY_0900, ClockSleep, paced_by_the_deliverer
+from tests.rituals.conftest import MONDAY_0900, ClockSleep
 from tests.slack.conftest import TEAM, slack_settings
 
 TEAMS = 12
@@ -23,7 +23,6 @@ async def test_a_stopped_clock_hands_back_unsent_runs_and_the_next_one_posts_the
         database_url, org_id, fake_slack, clock):
     ctx = build_context(slack_settings(database_url, fake_slack), clock=clock, migrate=False)
     register_messengers(ctx)
-    paced_by_the_deliverer(ctx)
     with transaction(ctx.sessions) as s:
         s.get(Organization, org_id).slack_team_id = TEAM
         for n in range(TEAMS):

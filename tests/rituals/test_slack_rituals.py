@@ -15,7 +15,7 @@ from bot.rituals.runner import run_ritual
 from bot.rituals.sweep import sweep
 from storage.db import transaction
 from storage.models import ChannelBinding, Organization, Person, PlatformAccount, Team, Win
-from tests.rituals.conftest import MONDAY_0900, paced_by_the_deliverer, runs_of
+from tests.rituals.conftest import MONDAY_0900, runs_of
 from tests.slack.conftest import TEAM, SlackSender, slack_settings, start_app
 
 DIRECTOR = "U0DIRECTOR"  # the lead of R&D Efficiency, linked below
@@ -23,10 +23,9 @@ DIRECTOR = "U0DIRECTOR"  # the lead of R&D Efficiency, linked below
 
 @pytest.fixture
 async def slack_ctx(database_url, org_id, clock, fake_slack):
-    """The real app with Slack configured; slack_sdk's own 429 retries are off so that Retry-After is
-    honoured by the rituals' Deliverer on the manual clock (the SDK's handler sleeps in real time)."""
+    """The real app with Slack configured: its messenger tries each call once, so a Retry-After is
+    honoured by the rituals' Deliverer on the manual clock."""
     ctx, app, client = await start_app(slack_settings(database_url, fake_slack), clock)
-    paced_by_the_deliverer(ctx)
     with transaction(ctx.sessions) as s:
         s.get(Organization, org_id).slack_team_id = TEAM
         director = s.scalar(select(Person).where(Person.email == "director.rd@example.com"))
@@ -296,3 +295,23 @@ async def test_a_wrapup_reply_in_doubt_that_reached_the_thread_is_found_not_repl
     assert fake_slack.bodies("conversations.replies")
     (wrapup,) = [r for r in runs_of(ctx.sessions, "wrapup") if r.channel_id == "C0RDEFF"]
     assert wrapup.state == "posted"
+
+
+@pytest.mark.parametrize(("status", "attempts", "reason"), [
+    (429, RetryPolicy().rate_limited_attempts, "gave up: rate limited 20 times: ratelimited"),
+    (503, RetryPolicy().transient_attempts, "gave up: http_503 (after 4 tries)"),
+])
+async def test_a_slack_that_refuses_forever_costs_one_post_its_budget_and_no_more(
+        slack_ctx, fake_slack, clock, deliverer, status, attempts, reason):
+    """Issue 11: one retry budget per post. slack_sdk's handlers used to retry under the Deliverer's
+    attempts (a 429 forever: 20 x 3 calls); now the messenger tries once and the Deliverer decides."""
+    ctx, _ = slack_ctx
+    only_rd_bound(ctx.sessions)
+    fake_slack.always_fail("chat.postMessage", status, retry_after=1 if status == 429 else None)
+    clock.set(MONDAY_0900)
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    assert len(posts(fake_slack, "C0RDEFF")) == attempts
+    run = next(r for r in runs_of(ctx.sessions, "monday") if r.period == "2026-W48" and r.team_id == rd(ctx))
+    assert (run.state, run.reason) == ("failed", reason)
+    assert run.lead_notified is False  # as before: a refusal that may pass is nothing for the lead to fix
+    assert posts(fake_slack, "D0DIRECTOR") == []

@@ -15,7 +15,7 @@ from okrbot.app import build_context
 from okrbot.clock import register_messengers
 from storage.db import transaction
 from storage.models import ChannelBinding, Organization, RitualSetting, Team
-from tests.rituals.conftest import MONDAY_0900, ClockSleep, paced_by_the_deliverer, runs_of
+from tests.rituals.conftest import MONDAY_0900, ClockSleep, runs_of
 from tests.slack.conftest import TEAM, slack_settings
 
 TEAMS = 60
@@ -39,7 +39,6 @@ async def test_two_clocks_post_each_run_once(database_url, many_teams, fake_slac
     for _ in range(2):
         ctx = build_context(slack_settings(database_url, fake_slack), clock=clock, migrate=False)
         register_messengers(ctx)
-        paced_by_the_deliverer(ctx)
         clocks.append(ctx)
     clock.set(MONDAY_0900)
     try:
@@ -72,7 +71,6 @@ async def test_two_clocks_resuming_a_dead_clocks_claims_post_each_once(database_
     for _ in range(2):
         ctx = build_context(slack_settings(database_url, fake_slack), clock=clock, migrate=False)
         register_messengers(ctx)
-        paced_by_the_deliverer(ctx)
         clocks.append(ctx)
     clock.set(MONDAY_0900)
     with transaction(clocks[0].sessions) as s:

@@ -8,7 +8,18 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.slack.messenger import SlackMessenger
-from bot.model import Actions, Button, Card, Conversation, DeliveryError, MessageRef, Text
+from bot.model import (
+    Actions,
+    Button,
+    Card,
+    Conversation,
+    DeliveryError,
+    MessageRef,
+    PermanentFailure,
+    RetryAfter,
+    Text,
+    TransientFailure,
+)
 from okrbot.settings import Settings
 
 CARD = Card("Friday wins", (Text("Reply in this thread with a win, <!here> & all"),
@@ -51,32 +62,27 @@ async def test_permanent_errors_carry_slacks_reason(messenger, fake_slack, error
     fake_slack.fail("chat.postMessage", error)
     with pytest.raises(DeliveryError) as failed:
         await messenger.post(TO, CARD)
-    assert failed.value.permanent and failed.value.reason == error
+    assert isinstance(failed.value, PermanentFailure) and failed.value.reason == error
     assert len(fake_slack.calls_to("chat.postMessage")) == 1  # no pointless retry
 
 
-async def test_a_429_waits_for_retry_after_and_then_gets_through(messenger, fake_slack):
-    fake_slack.rate_limit("chat.postMessage", retry_after=0, times=1)
-    ref = await messenger.post(TO, CARD)
-    assert ref.message_id
-    assert len(fake_slack.calls_to("chat.postMessage")) == 2
-
-
-async def test_a_429_that_persists_is_transient_with_retry_after(messenger, fake_slack):
-    fake_slack.rate_limit("chat.postMessage", retry_after=0, times=3)
+async def test_a_429_is_handed_to_the_caller_at_once_with_its_retry_after(messenger, fake_slack):
+    """One attempt: the rituals' Deliverer owns the retries (slack_sdk's handlers used to wait out two
+    429s first, so every attempt of the Deliverer cost three calls)."""
+    fake_slack.rate_limit("chat.postMessage", retry_after=7, times=2)
     started = time.monotonic()
-    with pytest.raises(DeliveryError) as failed:
+    with pytest.raises(RetryAfter) as failed:
         await messenger.post(TO, CARD)
-    assert not failed.value.permanent and failed.value.retry_after == 0
-    assert len(fake_slack.calls_to("chat.postMessage")) == 3  # the first try and two retries
+    assert not failed.value.permanent and failed.value.retry_after == 7
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
     assert time.monotonic() - started < 5
 
 
-async def test_server_errors_are_transient(messenger, fake_slack):
+async def test_server_errors_are_transient_and_tried_once(messenger, fake_slack):
     fake_slack.server_error("chat.postMessage", status=503, times=2)
-    with pytest.raises(DeliveryError) as failed:
+    with pytest.raises(TransientFailure):
         await messenger.post(TO, CARD)
-    assert not failed.value.permanent
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
 async def test_a_workspace_without_installation_is_a_permanent_failure(messenger, fake_slack):
@@ -232,7 +238,7 @@ async def test_find_post_transient_errors_carry_retry_after(fake_slack):
     async def token(_workspace: str) -> str:
         return "xoxb-team"
 
-    messenger = SlackMessenger(Settings(slack_api_url=fake_slack.api_url), token, rate_limit_retries=0)
+    messenger = SlackMessenger(Settings(slack_api_url=fake_slack.api_url), token)
     fake_slack.rate_limit("conversations.history", retry_after=9)
     with pytest.raises(DeliveryError) as failed:
         await messenger.find_post(TO, datetime.now(UTC), CARD)

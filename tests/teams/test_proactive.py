@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.model import Card, Conversation, DeliveryError, Text
+from bot.model import Card, Conversation, DeliveryError, PermanentFailure, RetryAfter, Text, TransientFailure
+from bot.rituals.delivery import Deliverer
 from storage.db import transaction
 from storage.models import RitualRun, Team, Win
 from tests.teams.conftest import CHANNEL, TENANT, start_harness
@@ -57,17 +58,34 @@ async def test_references_survive_a_restart(teams, database_url, clock, bot_conn
     assert len(bot_connector.of("create")) == 1 and len(bot_connector.of("send")) == 1
 
 
-async def test_429_and_friends_are_retried_with_backoff_and_delivered_once(teams):
+async def test_429_and_friends_are_retried_by_the_deliverer_with_backoff_and_delivered_once(teams):
+    """The messenger tries once and classifies; the rituals' Deliverer (the one retry budget) tries again."""
     to = await _installed(teams)
     teams.connector.fail_next(1, 429, retry_after="3")
     teams.connector.fail_next(1, 412, retry_after=None)
     teams.connector.fail_next(1, 502, retry_after=None)
     teams.connector.fail_next(1, 504, retry_after=None)
-    posted = await teams.messenger.post(to, CARD)
+    deliverer = Deliverer(sleep=teams.time.sleep, jitter=lambda: 1.0)
+    posted = await deliverer.send(("teams", TENANT), lambda: teams.messenger.post(to, CARD))
     assert [c.answer_status for c in teams.connector.calls] == [429, 412, 502, 504, 200]
     assert len(teams.connector.of("create")) == 1 and posted.message_id
     assert teams.time.sleeps[0] >= 3  # Retry-After honoured
     assert all(0 < pause <= 30 for pause in teams.time.sleeps)
+
+
+@pytest.mark.parametrize(("status", "retry_after", "kind"), [
+    (429, "3", RetryAfter), (429, None, RetryAfter), (502, "5", RetryAfter),
+    (412, None, TransientFailure), (502, None, TransientFailure), (504, None, TransientFailure),
+    (500, None, TransientFailure), (403, None, PermanentFailure), (404, None, PermanentFailure),
+])
+async def test_each_failure_is_one_attempt_classified(teams, status, retry_after, kind):
+    to = await _installed(teams)
+    teams.connector.fail_next(1, status, retry_after=retry_after)
+    with pytest.raises(kind) as failed:
+        await teams.messenger.post(to, CARD)
+    assert [c.answer_status for c in teams.connector.calls] == [status]
+    assert failed.value.retry_after == (float(retry_after) if retry_after else None)
+    assert teams.time.sleeps == []
 
 
 async def test_permanent_failures_are_delivery_errors(teams):
@@ -86,6 +104,7 @@ async def test_permanent_failures_are_delivery_errors(teams):
     with pytest.raises(DeliveryError) as failed:
         await teams.messenger.post(to, CARD)
     assert not failed.value.permanent
+    assert len([c for c in teams.connector.calls if c.answer_status == 429]) == 1
 
 
 async def test_posts_stay_within_the_per_thread_limits(teams):

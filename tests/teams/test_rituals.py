@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
-from bot.rituals.delivery import Deliverer
+from bot.rituals.delivery import Deliverer, RetryPolicy
 from bot.rituals.sweep import sweep
 from storage.models import RitualRun, Win
 from tests.teams.conftest import CHANNEL
@@ -90,3 +91,22 @@ async def test_a_win_redraws_the_friday_thread_root_through_update_activity(team
     assert {(u.conversation, u.activity_id) for u in updates} == {(friday.thread_ref, friday.message_ref)}
     assert "**1** win so far this week" in updates[-1].text
     assert len(teams.connector.of("create")) == 1  # redrawn in place, not posted again
+
+
+@pytest.mark.parametrize(("status", "attempts", "reason"), [
+    (429, RetryPolicy().rate_limited_attempts, "gave up: rate limited 20 times: Teams answered 429"),
+    (502, RetryPolicy().transient_attempts, "gave up: Teams answered 502"),
+])
+async def test_a_connector_that_refuses_forever_costs_one_post_its_budget_and_no_more(
+        teams, clock, sessions, status, attempts, reason):
+    """Issue 11: one retry budget per post. Against a connector answering 429 forever one Monday post
+    made 120 attempts (the Deliverer's 20 times the Teams delivery's 6); now the Deliverer's budget is all."""
+    deliverer = await _bound(teams)
+    teams.connector.fail_always("create", status, retry_after="1" if status == 429 else None)
+    clock.set(MONDAY_0900)
+    await sweep(teams.ctx, clock.now(), deliverer=deliverer)
+    assert len([c for c in teams.connector.calls if c.kind == "create"]) == attempts
+    with sessions() as s:
+        [run] = s.scalars(select(RitualRun).where(RitualRun.ritual == "monday", RitualRun.state == "failed"))
+    assert run.reason.startswith(reason) and "new thread in" in run.reason
+    assert run.lead_notified is False  # as before: a refusal that may pass is nothing for the lead to fix
