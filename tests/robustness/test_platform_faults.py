@@ -22,7 +22,7 @@ async def _slack_post(faults: Faults) -> tuple[FakeSlack, DeliveryError]:
         return "xoxb-team"
 
     async with FakeSlack(faults=faults) as fake:
-        messenger = SlackMessenger(Settings(slack_api_url=fake.api_url), token, rate_limit_retries=0)
+        messenger = SlackMessenger(Settings(slack_api_url=fake.api_url), token)
         with pytest.raises(DeliveryError) as raised:
             await messenger.post(TO, CARD)
     return fake, raised.value
