@@ -14,7 +14,7 @@ import re
 from urllib.parse import urljoin, urlparse
 
 from bot.rituals import run_ritual
-from bot.rituals.schedule import RITUALS
+from bot.rituals.catalog import names as ritual_names
 from tests.personas.conftest import DEMO, EDGE, Persona
 from tests.sandbox.conftest import KEY, link_for, make_client, sign_in_as
 
@@ -58,7 +58,7 @@ async def crawl(client, who: str, cookies: dict | None = None) -> set[str]:
 
 async def _post_every_ritual(ctx, org_id: int) -> None:
     for team in ("retail", "ecology", "rd-efficiency", "ecology-hr"):
-        for ritual in RITUALS:
+        for ritual in ritual_names():
             await run_ritual(ctx, team, ritual, at=ctx.clock.now(), force=True, org_id=org_id)
 
 
