@@ -206,6 +206,15 @@ def draw(lines: Iterable[Line], style: Style) -> list[str]:
 SOURCE = Style(text=str, code=lambda text: f"`{text}`", link=str, strong=("*", "*"), emphasis=("_", "_"))
 
 
+PLAIN = Style(text=str, code=lambda text: f"`{text}`", link=str, strong=("", ""), emphasis=("", ""))
+
+
+def plain(markdown: str) -> str:
+    """Card markdown where no emphasis can be drawn (a terminal, a Slack modal's error): the markers of
+    bold and italic dropped, code kept in its backticks, everything else as written."""
+    return "\n".join(draw(parse(markdown), PLAIN))
+
+
 def source(lines: Iterable[Line]) -> str:
     """The markdown of `lines`: `source(parse(text)) == text` for every text."""
     return "\n".join(draw(lines, SOURCE))

@@ -1,8 +1,8 @@
 """Card -> plain text, for the terminal (`okrbot report`, `lint`, `align`).
 
 The fourth renderer beside Block Kit, Adaptive Cards and HTML, and the simplest: the markdown
-subset's emphasis markers are dropped, a key result's colour is spelled out next to its number
-(colour is never the only signal), and buttons are left out because a terminal cannot click.
+subset's emphasis markers are dropped (`bot.markup.plain`), a key result's colour is spelled out next
+to its number (colour is never the only signal), and buttons are left out because a terminal cannot click.
 """
 
 from __future__ import annotations
@@ -10,18 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import assert_never
 
-from bot.markup import Style, draw, parse
+from bot.markup import plain
 from bot.model import Actions, Card, Context, Divider, Element, Fields, KeyResultLine, Text
 
 WIDTH = 72
-
-
-TERMINAL = Style(text=str, code=lambda text: f"`{text}`", link=str, strong=("", ""), emphasis=("", ""))
-
-
-def plain(markdown: str) -> str:
-    """`*bold*` and `_italic_` (as bot.markup reads them) without their markers; everything else as written."""
-    return "\n".join(draw(parse(markdown), TERMINAL))
 
 
 def key_result_line(line: KeyResultLine) -> str:
@@ -45,8 +37,9 @@ def element_lines(element: Element) -> list[str]:
         case Context(markdown):
             return ["\n".join(f"  {line}" for line in plain(markdown).splitlines())]
         case Fields(pairs):
-            width = max((len(label) for label, _ in pairs), default=0)
-            return [f"{plain(label):<{width}}  {plain(value)}" for label, value in pairs]
+            labels = [plain(label) for label, _ in pairs]
+            width = max(map(len, labels), default=0)
+            return [f"{label:<{width}}  {plain(value)}" for label, (_, value) in zip(labels, pairs, strict=True)]
         case KeyResultLine():
             return [key_result_line(element)]
         case Divider():

@@ -106,6 +106,9 @@ CARDS = {
             Button("A very long label " * 6, "long", "v" * 50),
         )),
     ), fallback="buttons"),
+    "title_and_labels": Card("*Bold* title, _italic_ `code`", (
+        Fields((("*Bold* label", "_italic_ value"), ("`code` label", "https://okr.example.com/x_y"))),
+    ), fallback="title"),
     "many_buttons": Card(None, (Actions(tuple(Button(f"B{n}", f"b{n}", str(n)) for n in range(30))),)),
 }
 

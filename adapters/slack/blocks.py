@@ -14,6 +14,7 @@ import re
 from typing import Any, assert_never
 
 from bot.markup import Style, draw, parse
+from bot.markup import plain as plain_text
 from bot.model import (
     Actions,
     Button,
@@ -198,7 +199,8 @@ def card_blocks(card: Card, limit: int = MESSAGE_BLOCKS) -> list[dict[str, Any]]
     """A card's blocks, at most `limit`; the last buttons survive a cut, so the card stays usable."""
     blocks: list[dict[str, Any]] = []
     if card.title:
-        blocks.append({"type": "header", "text": plain(card.title, HEADER_TEXT)})
+        # A title is card markdown too; a header cannot draw emphasis, so its markers are dropped.
+        blocks.append({"type": "header", "text": plain(plain_text(card.title), HEADER_TEXT)})
     for element in card.elements:
         blocks.extend(element_blocks(element))
     if len(blocks) <= limit:
@@ -300,6 +302,7 @@ def view_errors(errors: dict[str, str], view: dict[str, Any]) -> dict[str, str]:
     result: dict[str, str] = {}
     for name, text in errors.items():
         block = name if name in inputs else (inputs[0] if inputs else name)
+        text = plain_text(text)  # Slack draws these errors as plain text: no markers shown
         result[block] = clip(f"{result[block]} {text}" if block in result else text, LABEL_TEXT)
     return result
 

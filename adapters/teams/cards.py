@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, assert_never
 
 from adapters.teams.markdown import escape, to_teams
+from bot.markup import plain
 from bot.model import (
     Actions,
     Button,
@@ -145,7 +146,8 @@ def element(item: Element) -> dict[str, Any] | None:
 
 def render_card(card: Card) -> dict[str, Any]:
     """A core Card as an Adaptive Card; a Divider becomes a separator line above what follows."""
-    body: list[dict[str, Any]] = [_title(card.title)] if card.title else []
+    # A title is card markdown too; it is drawn bold as a whole, so its own markers are dropped (as in Slack).
+    body: list[dict[str, Any]] = [_title(plain(card.title))] if card.title else []
     separate = False
     for item in card.elements:
         drawn = element(item)
@@ -212,7 +214,8 @@ def render_form(
     for field in form.fields:
         body.append(form_input(field, values.get(field.name, field.initial)))
         if field.hint and field.kind == "select":
-            body.append(_text(field.hint, isSubtle=True, size="Small", spacing="None"))
+            body.append({"type": "TextBlock", "text": escape(field.hint), "wrap": True, "isSubtle": True,
+                         "size": "Small", "spacing": "None"})  # plain text, like every field's hint
         if field.name in errors:
             body.append(_text(errors[field.name], color="Attention", size="Small", spacing="None"))
     stray = [message for name, message in errors.items() if name not in {f.name for f in form.fields}]

@@ -188,7 +188,7 @@ def test_links_are_links_in_html_with_nothing_inside_the_href():
 
 # ---------------------------------------------------------------- exhaustive
 
-STYLES = {"source": markup.SOURCE, "slack": blocks.MRKDWN, "teams": teams.TEXTBLOCK, "text": textcard.TERMINAL,
+STYLES = {"source": markup.SOURCE, "slack": blocks.MRKDWN, "teams": teams.TEXTBLOCK, "plain": markup.PLAIN,
           "html": html.HTML}
 SAMPLES = {Plain: Plain("x"), Code: Code("x"), Link: Link("https://x.test"),
            Strong: Strong((Plain("x"),)), Emphasis: Emphasis((Plain("x"),))}
