@@ -21,10 +21,21 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from bot.importer import PLATFORMS
 from bot.rituals import catalog
 from bot.rituals.catalog import DAYS
 from bot.services.keyresults import colour
+from bot.spec import (
+    FORMAT_VERSION,
+    PLATFORMS,
+    CycleSpec,
+    Document,
+    KeyResultSpec,
+    ObjectiveSpec,
+    OrganizationSpec,
+    PersonSpec,
+    Schedule,
+    TeamSpec,
+)
 from bot.spreadsheet import csv_text
 from storage.models import (
     ChannelBinding,
@@ -41,8 +52,6 @@ from storage.models import (
     Team,
     TeamMember,
 )
-
-FORMAT_VERSION = 1
 
 # The CSV sheet: one row per key result. README "CLI reference" documents each column.
 CSV_COLUMNS = (
@@ -138,147 +147,198 @@ def _compact(**items: Any) -> dict:
     return {k: v for k, v in items.items() if v is not None}
 
 
-def organization_document(session: Session, org: Organization) -> dict:
-    """The organization as the import format's data structure (plain dicts and lists)."""
-    oid = org.id
-    people = session.scalars(select(Person).where(Person.org_id == oid).order_by(Person.id)).all()
-    email = {p.id: p.email for p in people}
+def build_document(session: Session, org: Organization) -> Document:
+    """The organization as the import format's spec: every table read with one query."""
+    people, email = _people(session, org.id)
+    teams, team_key = _teams(session, org.id, email)
+    cycles = session.scalars(select(Cycle).where(Cycle.org_id == org.id).order_by(Cycle.start, Cycle.id)).all()
+    return Document(
+        organization=OrganizationSpec(
+            name=org.name, timezone=org.timezone, multiple_business_lines=bool(org.multiple_business_lines),
+            red_max=org.red_max, green_min=org.green_min,
+            workspaces=_compact(slack=org.slack_team_id, teams=org.teams_tenant_id),
+        ),
+        cycles=[CycleSpec(c.name, c.start, c.end) for c in cycles],
+        people=people,
+        teams=teams,
+        objectives=_objectives(session, org.id, {c.id: c.name for c in cycles}, team_key, email),
+    )
+
+
+def _people(session: Session, oid: int) -> tuple[list[PersonSpec], dict[int, str]]:
+    """The people, and their emails by id."""
+    rows = session.scalars(select(Person).where(Person.org_id == oid).order_by(Person.id)).all()
+    email = {p.id: p.email for p in rows}
     accounts: dict[int, dict[str, str]] = defaultdict(dict)
     for a in session.scalars(
         select(PlatformAccount).where(PlatformAccount.org_id == oid).order_by(PlatformAccount.id)
     ):
         if a.platform in PLATFORMS:  # sandbox accounts are made on the fly, not set up
             accounts[a.person_id].setdefault(a.platform, a.account_id)
+    people = [
+        PersonSpec(email=p.email, name=p.name, manager=email.get(p.manager_id) if p.manager_id else None,
+                   timezone=p.timezone, accounts=accounts.get(p.id, {}))
+        for p in rows
+    ]
+    return people, email
 
-    teams = session.scalars(select(Team).where(Team.org_id == oid).order_by(Team.id)).all()
-    team_key = {t.id: t.key for t in teams}
-    roles: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"lead": [], "member": []})
+
+def _teams(session: Session, oid: int, email: dict[int, str]) -> tuple[list[TeamSpec], dict[int, str]]:
+    """The teams, and their keys by id."""
+    rows = session.scalars(select(Team).where(Team.org_id == oid).order_by(Team.id)).all()
+    team_key = {t.id: t.key for t in rows}
+    teams = {t.id: TeamSpec(key=t.key, name=t.name, level=t.level, timezone=t.timezone,
+                            parent=team_key.get(t.parent_id) if t.parent_id else None) for t in rows}
     for m in session.scalars(
         select(TeamMember).where(TeamMember.org_id == oid).order_by(TeamMember.team_id, TeamMember.person_id)
     ):
-        roles[m.team_id][m.role].append(email[m.person_id])
-    channels: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        (teams[m.team_id].leads if m.role == "lead" else teams[m.team_id].members).append(email[m.person_id])
     for c in session.scalars(select(ChannelBinding).where(ChannelBinding.org_id == oid).order_by(ChannelBinding.id)):
-        channels[c.team_id][c.platform].append(c.channel_id)
-    metrics: dict[int, list[str]] = defaultdict(list)
+        teams[c.team_id].channels.setdefault(c.platform, []).append(c.channel_id)
     for m in session.scalars(
         select(HealthMetric).where(HealthMetric.org_id == oid).order_by(HealthMetric.position, HealthMetric.id)
     ):
-        metrics[m.team_id].append(m.name)
-    rituals: dict[int, dict[str, Any]] = defaultdict(dict)
+        teams[m.team_id].health_metrics.append(m.name)
+    settings: dict[int, dict[str, RitualSetting]] = defaultdict(dict)
     for r in session.scalars(select(RitualSetting).where(RitualSetting.org_id == oid)):
-        rituals[r.team_id][r.ritual] = r
-    skips: dict[int, list[str]] = defaultdict(list)
+        settings[r.team_id][r.ritual] = r
+    for team_id, team in teams.items():
+        team.rituals = _rituals(settings.get(team_id, {}))
     for s in session.scalars(select(SkippedWeek).where(SkippedWeek.org_id == oid).order_by(SkippedWeek.week)):
-        skips[s.team_id].append(s.week)
-
-    cycles = session.scalars(select(Cycle).where(Cycle.org_id == oid).order_by(Cycle.start, Cycle.id)).all()
-    cycle_name = {c.id: c.name for c in cycles}
-    objectives = session.scalars(
-        select(Objective).where(Objective.org_id == oid).order_by(Objective.position, Objective.id)
-    ).all()
-    krs_by_objective: dict[int, list[KeyResult]] = defaultdict(list)
-    kr_key: dict[int, str] = {}
-    for kr in session.scalars(
-        select(KeyResult).where(KeyResult.org_id == oid).order_by(KeyResult.position, KeyResult.id)
-    ):
-        krs_by_objective[kr.objective_id].append(kr)
-        kr_key[kr.id] = kr.key
-    objective_key = {o.id: o.key for o in objectives}
-
-    doc: dict[str, Any] = {"version": FORMAT_VERSION}
-    doc["organization"] = _compact(
-        name=org.name,
-        timezone=org.timezone,
-        multiple_business_lines=bool(org.multiple_business_lines),
-        confidence_colors=_Flow(red_max=org.red_max, green_min=org.green_min),
-        workspaces=_Flow(_compact(slack=org.slack_team_id, teams=org.teams_tenant_id)) or None,
-    )
-    cycle_items = [{"name": c.name, "start": c.start, "end": c.end} for c in cycles]
-    if len(cycle_items) == 1:
-        doc["cycle"] = cycle_items[0]
-    else:
-        doc["cycles"] = cycle_items
-    doc["people"] = [
-        _Flow(_compact(
-            email=p.email,
-            name=p.name,
-            manager=email.get(p.manager_id) if p.manager_id else None,
-            timezone=p.timezone,
-            **accounts.get(p.id, {}),
-        ))
-        for p in people
-    ]
-    doc["teams"] = [_team(t, team_key, roles, channels, metrics, rituals, skips) for t in teams]
-    first_cycle = cycles[0].id if cycles else None
-    doc["objectives"] = []
-    for o in objectives:
-        aligns_to = objective_key.get(o.aligns_to_objective_id) or kr_key.get(o.aligns_to_kr_id)
-        owner = _Flow(team=team_key[o.owner_team_id]) if o.owner_team_id else _Flow(person=email.get(o.owner_person_id))
-        doc["objectives"].append(_compact(
-            key=o.key,
-            owner=owner,
-            type=o.type,
-            source=o.source if o.level == "individual" else None,
-            status=o.status if o.status != "active" else None,
-            score=_number(o.score),
-            cycle=cycle_name[o.cycle_id] if o.cycle_id != first_cycle else None,
-            aligns_to=aligns_to,
-            title=o.title,
-            key_results=[_key_result(kr, email) for kr in krs_by_objective.get(o.id, [])] or None,
-        ))
-    return doc
+        teams[s.team_id].skip.append(s.week)
+    return list(teams.values()), team_key
 
 
-def _team(t: Team, team_key, roles, channels, metrics, rituals, skips) -> dict:
-    bound = {platform: ids[0] if len(ids) == 1 else _FlowList(ids) for platform, ids in channels.get(t.id, {}).items()}
-    return _compact(
-        key=t.key,
-        name=t.name,
-        level=t.level,
-        parent=team_key.get(t.parent_id) if t.parent_id else None,
-        timezone=t.timezone,
-        leads=_FlowList(roles[t.id]["lead"]) if roles.get(t.id, {}).get("lead") else None,
-        members=_FlowList(roles[t.id]["member"]) if roles.get(t.id, {}).get("member") else None,
-        channels=_Flow(bound) if bound else None,
-        health_metrics=_FlowList(metrics[t.id]) if metrics.get(t.id) else None,
-        rituals=_rituals(rituals.get(t.id, {}), skips.get(t.id, [])) or None,
-    )
-
-
-def _rituals(settings: dict[str, RitualSetting], skipped: list[str]) -> dict:
+def _rituals(settings: dict[str, RitualSetting]) -> dict[str, Schedule | None]:
     """Only what differs from the defaults, so an untouched team has no `rituals:` at all."""
-    out: dict[str, Any] = {}
+    out: dict[str, Schedule | None] = {}
     for ritual in catalog.CATALOG.values():
         row = settings.get(ritual.name)
         if row is None:
             continue
-        when = f"{DAYS[row.weekday]} {row.time}"
-        if row.enabled and (when != ritual.default or not ritual.enabled):
-            out[ritual.name] = when
+        if row.enabled and (_when((row.weekday, row.time)) != ritual.default or not ritual.enabled):
+            out[ritual.name] = (row.weekday, row.time)
         elif not row.enabled and ritual.enabled:
-            out[ritual.name] = "off"
-    if skipped:
-        out["skip"] = _FlowList(skipped)
+            out[ritual.name] = None
     return out
 
 
-def _key_result(kr: KeyResult, email: dict[int, str]) -> _Flow:
+def _objectives(session: Session, oid: int, cycle_name: dict[int, str], team_key: dict[int, str],
+                email: dict[int, str]) -> list[ObjectiveSpec]:
+    rows = session.scalars(
+        select(Objective).where(Objective.org_id == oid).order_by(Objective.position, Objective.id)
+    ).all()
+    krs_by_objective: dict[int, list[KeyResultSpec]] = defaultdict(list)
+    kr_key: dict[int, str] = {}
+    for kr in session.scalars(
+        select(KeyResult).where(KeyResult.org_id == oid).order_by(KeyResult.position, KeyResult.id)
+    ):
+        krs_by_objective[kr.objective_id].append(KeyResultSpec(
+            key=kr.key, title=kr.title, start=kr.start_value, target=kr.target_value, current=kr.current_value,
+            unit=kr.unit, milestone=kr.milestone, owner=email.get(kr.owner_person_id) if kr.owner_person_id else None,
+            confidence=kr.confidence,
+        ))
+        kr_key[kr.id] = kr.key
+    objective_key = {o.id: o.key for o in rows}
+    return [
+        ObjectiveSpec(
+            key=o.key, title=o.title, cycle=cycle_name[o.cycle_id],
+            owner_team=team_key[o.owner_team_id] if o.owner_team_id else None,
+            owner_person=None if o.owner_team_id else email.get(o.owner_person_id),
+            type=o.type, source=o.source if o.level == "individual" else None, status=o.status,
+            score=o.score, aligns_to=objective_key.get(o.aligns_to_objective_id) or kr_key.get(o.aligns_to_kr_id),
+            key_results=krs_by_objective.get(o.id, []),
+        )
+        for o in rows
+    ]
+
+
+# ------------------------------------------------------------------ the spec as YAML
+
+
+def document_data(doc: Document) -> dict:
+    """The spec as the data structure the YAML is dumped from (plain dicts and lists): optional keys that
+    hold their default are left out, as a person writing the file would."""
+    data: dict[str, Any] = {"version": FORMAT_VERSION}
+    o = doc.organization
+    data["organization"] = _compact(
+        name=o.name,
+        timezone=o.timezone,
+        multiple_business_lines=o.multiple_business_lines,
+        confidence_colors=_Flow(red_max=o.red_max, green_min=o.green_min),
+        workspaces=_Flow(o.workspaces) or None,
+    )
+    cycle_items = [{"name": c.name, "start": c.start, "end": c.end} for c in doc.cycles]
+    if len(cycle_items) == 1:
+        data["cycle"] = cycle_items[0]
+    else:
+        data["cycles"] = cycle_items
+    data["people"] = [
+        _Flow(_compact(email=p.email, name=p.name, manager=p.manager, timezone=p.timezone, **p.accounts))
+        for p in doc.people
+    ]
+    data["teams"] = [_team_data(t) for t in doc.teams]
+    first_cycle = doc.cycles[0].name if doc.cycles else None
+    data["objectives"] = [_objective_data(o, first_cycle) for o in doc.objectives]
+    return data
+
+
+def _team_data(t: TeamSpec) -> dict:
+    bound = {platform: ids[0] if len(ids) == 1 else _FlowList(ids) for platform, ids in t.channels.items()}
+    rituals: dict[str, Any] = {name: _when(when) if when else "off" for name, when in t.rituals.items()}
+    if t.skip:
+        rituals["skip"] = _FlowList(t.skip)
+    return _compact(
+        key=t.key,
+        name=t.name,
+        level=t.level,
+        parent=t.parent,
+        timezone=t.timezone,
+        leads=_FlowList(t.leads) if t.leads else None,
+        members=_FlowList(t.members) if t.members else None,
+        channels=_Flow(bound) if bound else None,
+        health_metrics=_FlowList(t.health_metrics) if t.health_metrics else None,
+        rituals=rituals or None,
+    )
+
+
+def _when(schedule: Schedule) -> str:
+    """(0, "09:00") -> "MON 09:00", as the format writes a ritual's time."""
+    weekday, time = schedule
+    return f"{DAYS[weekday]} {time}"
+
+
+def _objective_data(o: ObjectiveSpec, first_cycle: str | None) -> dict:
+    return _compact(
+        key=o.key,
+        owner=_Flow(team=o.owner_team) if o.owner_team is not None else _Flow(person=o.owner_person),
+        type=o.type,
+        source=o.source,
+        status=o.status if o.status != "active" else None,
+        score=_number(o.score),
+        cycle=o.cycle if o.cycle != first_cycle else None,
+        aligns_to=o.aligns_to,
+        title=o.title,
+        key_results=[_key_result_data(kr) for kr in o.key_results] or None,
+    )
+
+
+def _key_result_data(kr: KeyResultSpec) -> _Flow:
     return _Flow(_compact(
         key=kr.key,
         title=kr.title,
-        start=_number(kr.start_value),
-        target=_number(kr.target_value),
-        current=_number(kr.current_value),
+        start=_number(kr.start),
+        target=_number(kr.target),
+        current=_number(kr.current),
         unit=kr.unit,
         milestone=kr.milestone,
-        owner=email.get(kr.owner_person_id) if kr.owner_person_id else None,
+        owner=kr.owner,
         confidence=kr.confidence,
     ))
 
 
 def export_yaml(session: Session, org: Organization) -> str:
-    doc = organization_document(session, org)
+    doc = document_data(build_document(session, org))
     header = (
         f"# {org.name}: exported by okrbot in its import format (version {FORMAT_VERSION}).\n"
         "# Import it with `okrbot import FILE`; the README's \"Import format\" section explains every key.\n"

@@ -1,7 +1,8 @@
 """`okrbot import`: the YAML format of ../shared/examples/okrs.yaml into SQL, all or nothing.
 
-The file is validated completely before anything is written, and every problem is reported with
-the line and the key it is about, so an admin fixes the whole file in one go. Importing the same
+The file is parsed into the typed spec (bot.spec) and validated completely before anything is
+written, and every problem is reported with the line and the key it is about, so an admin fixes the
+whole file in one go. Importing the same
 file again updates in place (people by email, teams, objectives and key results by key); a changed
 confidence is appended as a check-in, so history is never rewritten.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, get_args
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -19,9 +20,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.commands import WEEKDAYS, parse_time
-from bot.model import Platform
 from bot.rituals import catalog
 from bot.safeyaml import MAX_BYTES, BoundedSafeLoader, TooLarge, shown
+from bot.services.checkins import record_checkin
+from bot.spec import (
+    CHANNEL_PLATFORMS,
+    FORMAT_VERSION,
+    KEYS,
+    LEVELS,
+    OBJECTIVE_TYPES,
+    PLATFORMS,
+    SOURCES,
+    STATUSES,
+    CycleSpec,
+    Document,
+    KeyResultSpec,
+    ObjectiveSpec,
+    OrganizationSpec,
+    PersonSpec,
+    Schedule,
+    TeamSpec,
+)
+from bot.weeks import parse_week
 from storage.models import (
     ChannelBinding,
     CheckIn,
@@ -37,27 +57,6 @@ from storage.models import (
     Team,
     TeamMember,
 )
-
-LEVELS = ("company", "department", "team")
-OBJECTIVE_TYPES = ("business", "capability")
-SOURCES = ("aligned", "self-driven", "external-support")
-STATUSES = ("draft", "active", "closed")
-PLATFORMS = ("slack", "teams")  # where people have accounts and organizations have workspaces
-CHANNEL_PLATFORMS = get_args(Platform)  # a channel of any adapter can be bound (`/okr bind` in the sandbox too)
-
-
-# The keys each mapping of the format may have (README, "Import format"); anything else is refused.
-KEYS = {
-    "file": ("version", "organization", "cycle", "cycles", "people", "teams", "objectives"),
-    "organization": ("name", "timezone", "multiple_business_lines", "confidence_colors", "workspaces"),
-    "cycle": ("name", "start", "end"),
-    "person": ("email", "name", "manager", "timezone", *PLATFORMS),
-    "team": ("key", "name", "level", "parent", "timezone", "leads", "members", "channels", "health_metrics",
-             "rituals"),
-    "objective": ("key", "owner", "type", "source", "title", "aligns_to", "status", "score", "cycle",
-                  "key_results"),
-    "key_result": ("key", "title", "start", "target", "current", "unit", "milestone", "owner", "confidence"),
-}
 
 
 def too_big(size: int) -> str:
@@ -270,234 +269,310 @@ def import_text(session: Session, text: str, now: datetime, organization_id: int
     doc = check.mapping(data, (), keys=KEYS["file"])
     if check.errors:
         raise ImportFailed(check.errors)
-    if doc.get("version") != 1:
+    if doc.get("version") != FORMAT_VERSION:
         check.error(("version",), f"is {shown(doc.get('version'))}; this okrbot reads version 1")
-    spec = _validate(doc, check)
+    spec = parse_document(doc, check)
     if check.errors:
         raise ImportFailed(check.errors)
     return _write(session, spec, now, organization_id)
 
 
-def _validate(doc: dict, check: Checker) -> dict:
+# ------------------------------------------------------------------ parsing into the spec
+
+
+def parse_document(doc: dict, check: Checker) -> Document:
+    """The file as a `Document`, every problem recorded in `check` (sections in the file's order, each
+    entry's own problems first, then its references to other entries)."""
     org = check.mapping(doc.get("organization"), ("organization",), keys=KEYS["organization"])
-    org_spec = {
-        "name": check.text(org, "name", ("organization",), limit=200),
-        "timezone": check.zone(org, "timezone", ("organization",)) or "UTC",
-        "multiple_business_lines": bool(org.get("multiple_business_lines", False)),
-        "red_max": 3,
-        "green_min": 8,
-    }
-    workspaces = check.mapping(org.get("workspaces"), ("organization", "workspaces"), required=False)
-    org_spec["workspaces"] = {}
+    organization = _organization(org, check)
+    cycles = _cycles(doc, check)
+    people, emails = _people(doc.get("people"), check)
+    teams = _teams(doc.get("teams"), emails, check)
+    objectives = _objectives(doc.get("objectives"), {t.key for t in teams}, emails, cycles, check)
+    return Document(organization, cycles, people, teams, objectives)
+
+
+def _organization(org: dict, check: Checker) -> OrganizationSpec:
+    path = ("organization",)
+    spec = OrganizationSpec(
+        name=check.text(org, "name", path, limit=200),
+        timezone=check.zone(org, "timezone", path) or "UTC",
+        multiple_business_lines=bool(org.get("multiple_business_lines", False)),
+    )
+    workspaces = check.mapping(org.get("workspaces"), (*path, "workspaces"), required=False)
     for platform in workspaces:
         if platform not in PLATFORMS:
-            check.error(("organization", "workspaces", platform), f"expected {' or '.join(PLATFORMS)}")
+            check.error((*path, "workspaces", platform), f"expected {' or '.join(PLATFORMS)}")
         else:
-            path = ("organization", "workspaces")
-            org_spec["workspaces"][platform] = check.text(workspaces, platform, path, limit=64)
-    colours = check.mapping(org.get("confidence_colors"), ("organization", "confidence_colors"), required=False,
+            spec.workspaces[platform] = check.text(workspaces, platform, (*path, "workspaces"), limit=64)
+    colours = check.mapping(org.get("confidence_colors"), (*path, "confidence_colors"), required=False,
                             keys=("red_max", "green_min"))
     for key in ("red_max", "green_min"):
         if key in colours:
             value = colours[key]
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
-                check.error(("organization", "confidence_colors", key), f"is {shown(value)}; expected 1-10")
+                check.error((*path, "confidence_colors", key), f"is {shown(value)}; expected 1-10")
             else:
-                org_spec[key] = value
-    if org_spec["red_max"] >= org_spec["green_min"]:
-        check.error(("organization", "confidence_colors"), "red_max must be below green_min")
+                setattr(spec, key, value)
+    if spec.red_max >= spec.green_min:
+        check.error((*path, "confidence_colors"), "red_max must be below green_min")
+    return spec
 
-    cycles_raw = doc.get("cycles") or ([doc["cycle"]] if doc.get("cycle") is not None else [])
-    cycles_path = "cycles" if doc.get("cycles") else "cycle"
+
+def _cycles(doc: dict, check: Checker) -> list[CycleSpec]:
+    """`cycle:` (one) or `cycles:` (a list); at least one."""
+    raw_cycles = doc.get("cycles") or ([doc["cycle"]] if doc.get("cycle") is not None else [])
+    key = "cycles" if doc.get("cycles") else "cycle"
     cycles = []
-    for index, raw in enumerate(check.sequence(cycles_raw, (cycles_path,))):
-        path = (cycles_path,) if cycles_path == "cycle" else (cycles_path, index)
+    for index, raw in enumerate(check.sequence(raw_cycles, (key,))):
+        path = (key,) if key == "cycle" else (key, index)
         item = check.mapping(raw, path, keys=KEYS["cycle"])
         start, end = check.day(item, "start", path), check.day(item, "end", path)
         if start and end and end <= start:
             check.error((*path, "end"), "must be after start")
-        cycles.append({"name": check.text(item, "name", path, limit=64), "start": start, "end": end})
+        cycles.append(CycleSpec(check.text(item, "name", path, limit=64), start, end))
     if not cycles:
         check.error(("cycle",), "is required (name, start, end)")
+    return cycles
 
-    people, emails, accounts = [], set(), {}
-    for index, raw in enumerate(check.sequence(doc.get("people"), ("people",))):
-        path = ("people", index)
-        item = check.mapping(raw, path, keys=KEYS["person"])
-        email = check.text(item, "email", path, limit=254)
-        if email and "@" not in email:
-            check.error((*path, "email"), f"{shown(email)} is not an email address")
-        if email and email.lower() in emails:
-            check.error((*path, "email"), f"{email} appears twice")
-        if email:
-            emails.add(email.lower())
-        for platform in PLATFORMS:
-            account = check.ref(item, platform, path)
-            if account is not None and (platform, account) in accounts:
-                check.error((*path, platform), f"{account} is already the account of {accounts[platform, account]}")
-            elif account is not None:
-                accounts[platform, account] = email
-        people.append({
-            "email": email, "name": check.text(item, "name", path, limit=200),
-            "manager": check.ref(item, "manager", path), "timezone": check.zone(item, "timezone", path),
-            "accounts": {p: str(item[p]) for p in PLATFORMS if item.get(p)}, "path": path,
-        })
-    for person in people:
-        if person["manager"] is not None and str(person["manager"]).lower() not in emails:
-            check.error((*person["path"], "manager"), f"{shown(person['manager'])} is not in people")
 
-    teams, keys, channel_owner = [], set(), {}
-    for index, raw in enumerate(check.sequence(doc.get("teams"), ("teams",))):
-        path = ("teams", index)
-        item = check.mapping(raw, path, keys=KEYS["team"])
-        key = check.text(item, "key", path, limit=64)
-        if key in keys:
-            check.error((*path, "key"), f"{key} appears twice")
-        keys.add(key)
-        roles: dict[str, list[str]] = {}
-        for role in ("leads", "members"):
-            roles[role] = []
-            for i, email in enumerate(check.sequence(item.get(role), (*path, role))):
-                if isinstance(email, dict | list) or str(email).lower() not in emails:
-                    check.error((*path, role, i), f"{shown(email)} is not in people")
-                else:
-                    roles[role].append(str(email).lower())
-        channels = check.mapping(item.get("channels"), (*path, "channels"), required=False)
-        bound: dict[str, list[str]] = {}
-        for platform, ids in channels.items():
-            if platform not in CHANNEL_PLATFORMS:
-                check.error((*path, "channels", platform),
-                            f"expected {', '.join(CHANNEL_PLATFORMS[:-1])} or {CHANNEL_PLATFORMS[-1]}")
-                continue
-            # One channel id, or a list when the team is bound to several channels.
-            for channel in ids if isinstance(ids, list) else [ids]:
-                if channel is None or isinstance(channel, dict | list):
-                    check.error((*path, "channels", platform), "expected a channel id or a list of them")
-                elif (platform, str(channel)) in channel_owner:
-                    check.error((*path, "channels", platform),
-                                f"{channel} is already the channel of team {channel_owner[platform, str(channel)]}")
-                else:
-                    channel_owner[platform, str(channel)] = key
-                    bound.setdefault(platform, []).append(str(channel))
-        metric_names = [str(m) for m in check.sequence(item.get("health_metrics"), (*path, "health_metrics"))]
-        for i, name in enumerate(metric_names):
-            if name.lower() in (m.lower() for m in metric_names[:i]):
-                check.error((*path, "health_metrics", i), f"{name} appears twice")
-        rituals = check.mapping(item.get("rituals"), (*path, "rituals"), required=False)
-        ritual_spec = {}
-        for name, when in rituals.items():
-            if name == "skip":
-                from bot.weeks import parse_week
+def _people(raw_people: Any, check: Checker) -> tuple[list[PersonSpec], set[str]]:
+    """The people, and their emails in lower case (what references to them are compared with)."""
+    people: list[PersonSpec] = []
+    emails: set[str] = set()
+    accounts: dict[tuple[str, str], str] = {}  # (platform, account id) -> the email of the person it is
+    for index, raw in enumerate(check.sequence(raw_people, ("people",))):
+        people.append(_person(raw, ("people", index), emails, accounts, check))
+    for index, person in enumerate(people):
+        if person.manager is not None and str(person.manager).lower() not in emails:
+            check.error(("people", index, "manager"), f"{shown(person.manager)} is not in people")
+    return people, emails
 
-                weeks = [parse_week(str(w)) for w in check.sequence(when, (*path, "rituals", "skip"))]
-                if None in weeks:
-                    check.error((*path, "rituals", "skip"), "expected ISO weeks like 2026-W52")
-                ritual_spec["skip"] = [w for w in weeks if w]
-                continue
-            if name not in catalog.CATALOG:
-                check.error((*path, "rituals", name), f"expected {', '.join(catalog.names())} or skip")
-            elif when in (False, "off", None):
-                ritual_spec[name] = None
-            elif parse_ritual_time(when) is None:
-                check.error((*path, "rituals", name),
-                            f"{shown(when)}: expected a day and a time, like \"MON 09:00\", or off")
-            else:
-                ritual_spec[name] = parse_ritual_time(when)
-        teams.append({
-            "key": key, "name": check.text(item, "name", path, limit=200),
-            "level": check.choice(item, "level", path, LEVELS, "team"), "parent": check.ref(item, "parent", path),
-            "timezone": check.zone(item, "timezone", path),
-            "leads": roles["leads"], "members": roles["members"],
-            "channels": bound, "health_metrics": metric_names,
-            "rituals": ritual_spec, "path": path,
-        })
-    for team in teams:
-        if team["parent"] is not None and team["parent"] not in keys:
-            check.error((*team["path"], "parent"), f"{shown(team['parent'])} is not a team key")
+
+def _person(raw: Any, path: tuple, emails: set[str], accounts: dict, check: Checker) -> PersonSpec:
+    item = check.mapping(raw, path, keys=KEYS["person"])
+    email = check.text(item, "email", path, limit=254)
+    if email and "@" not in email:
+        check.error((*path, "email"), f"{shown(email)} is not an email address")
+    if email and email.lower() in emails:
+        check.error((*path, "email"), f"{email} appears twice")
+    if email:
+        emails.add(email.lower())
+    for platform in PLATFORMS:
+        account = check.ref(item, platform, path)
+        if account is not None and (platform, account) in accounts:
+            check.error((*path, platform), f"{account} is already the account of {accounts[platform, account]}")
+        elif account is not None:
+            accounts[platform, account] = email
+    return PersonSpec(
+        email=email, name=check.text(item, "name", path, limit=200), manager=check.ref(item, "manager", path),
+        timezone=check.zone(item, "timezone", path), accounts={p: str(item[p]) for p in PLATFORMS if item.get(p)},
+    )
+
+
+def _teams(raw_teams: Any, emails: set[str], check: Checker) -> list[TeamSpec]:
+    teams: list[TeamSpec] = []
+    keys: set[str] = set()
+    channel_owner: dict[tuple[str, str], str] = {}  # (platform, channel id) -> the key of the team bound to it
+    for index, raw in enumerate(check.sequence(raw_teams, ("teams",))):
+        teams.append(_team(raw, ("teams", index), emails, keys, channel_owner, check))
+    for index, team in enumerate(teams):
+        if team.parent is not None and team.parent not in keys:
+            check.error(("teams", index, "parent"), f"{shown(team.parent)} is not a team key")
     _check_tree(teams, check)
-
-    objectives, okeys, krkeys = [], set(), set()
-    cycle_names = {c["name"] for c in cycles}
-    for index, raw in enumerate(check.sequence(doc.get("objectives"), ("objectives",))):
-        path = ("objectives", index)
-        item = check.mapping(raw, path, keys=KEYS["objective"])
-        key = check.text(item, "key", path, limit=64)
-        if key in okeys or key in krkeys:
-            check.error((*path, "key"), f"{key} appears twice")
-        okeys.add(key)
-        owner = check.mapping(item.get("owner"), (*path, "owner"), keys=("team", "person"))
-        owner_team = check.ref(owner, "team", (*path, "owner"))
-        owner_person = check.ref(owner, "person", (*path, "owner"))
-        if (owner_team is None) == (owner_person is None):
-            check.error((*path, "owner"), "name exactly one of team: KEY or person: EMAIL")
-        elif owner_team is not None and owner_team not in keys:
-            check.error((*path, "owner", "team"), f"{shown(owner_team)} is not a team key")
-        elif owner_person is not None and str(owner_person).lower() not in emails:
-            check.error((*path, "owner", "person"), f"{shown(owner_person)} is not in people")
-        cycle = check.ref(item, "cycle", path) or (cycles[0]["name"] if cycles else None)
-        if cycle not in cycle_names:
-            check.error((*path, "cycle"), f"{shown(cycle)} is not a cycle of this file")
-        krs = []
-        for k, kr_raw in enumerate(check.sequence(item.get("key_results"), (*path, "key_results"))):
-            kpath = (*path, "key_results", k)
-            kr = check.mapping(kr_raw, kpath, keys=KEYS["key_result"])
-            kr_key = check.text(kr, "key", kpath, limit=64)
-            if kr_key in krkeys or kr_key in okeys:
-                check.error((*kpath, "key"), f"{kr_key} appears twice")
-            krkeys.add(kr_key)
-            confidence = kr.get("confidence", 5)
-            if isinstance(confidence, bool) or not isinstance(confidence, int) or not 1 <= confidence <= 10:
-                check.error((*kpath, "confidence"), f"is {shown(confidence)}; expected a whole number from 1 to 10")
-                confidence = 5
-            kr_owner = check.ref(kr, "owner", kpath)
-            if kr_owner is not None and str(kr_owner).lower() not in emails:
-                check.error((*kpath, "owner"), f"{shown(kr_owner)} is not in people")
-            krs.append({
-                "key": kr_key, "title": check.text(kr, "title", kpath),
-                "start": check.number(kr, "start", kpath), "target": check.number(kr, "target", kpath),
-                "current": check.number(kr, "current", kpath),
-                "unit": check.text(kr, "unit", kpath, required=False, limit=32),
-                "milestone": check.text(kr, "milestone", kpath, required=False),
-                "owner": str(kr_owner).lower() if kr_owner else None, "confidence": confidence,
-            })
-        level = "individual" if owner_person is not None else next(
-            (t["level"] for t in teams if t["key"] == owner_team), "team")
-        source = check.choice(item, "source", path, SOURCES, "aligned" if level == "individual" else None)
-        objectives.append({
-            "key": key, "title": check.text(item, "title", path), "level": level,
-            "type": check.choice(item, "type", path, OBJECTIVE_TYPES, "business"),
-            "source": source if level == "individual" else None,
-            "owner_team": owner_team, "owner_person": str(owner_person).lower() if owner_person else None,
-            "aligns_to": check.ref(item, "aligns_to", path),
-            "status": check.choice(item, "status", path, STATUSES, "active"),
-            "score": check.number(item, "score", path), "cycle": cycle, "key_results": krs, "path": path,
-        })
-    for objective in objectives:
-        target = objective["aligns_to"]
-        if target is not None and target not in okeys and target not in krkeys:
-            check.error((*objective["path"], "aligns_to"),
-                        f"{shown(target)} is neither an objective nor a key result key")
-        if target == objective["key"]:
-            check.error((*objective["path"], "aligns_to"), "an objective cannot align to itself")
-    return {"organization": org_spec, "cycles": cycles, "people": people, "teams": teams, "objectives": objectives}
+    return teams
 
 
-def _check_tree(teams: list[dict], check: Checker) -> None:
-    parents = {t["key"]: t["parent"] for t in teams}
-    for team in teams:
-        seen, node = set(), team["key"]
+def _team(raw: Any, path: tuple, emails: set[str], keys: set[str], channel_owner: dict, check: Checker) -> TeamSpec:
+    item = check.mapping(raw, path, keys=KEYS["team"])
+    key = check.text(item, "key", path, limit=64)
+    if key in keys:
+        check.error((*path, "key"), f"{key} appears twice")
+    keys.add(key)
+    leads, members = (_role(item, role, path, emails, check) for role in ("leads", "members"))
+    channels = _channels(item, path, key, channel_owner, check)
+    metrics = _health_metrics(item, path, check)
+    rituals, skip = _rituals(item, path, check)
+    return TeamSpec(
+        key=key, name=check.text(item, "name", path, limit=200),
+        level=check.choice(item, "level", path, LEVELS, "team"), parent=check.ref(item, "parent", path),
+        timezone=check.zone(item, "timezone", path),
+        leads=leads, members=members, channels=channels, health_metrics=metrics, rituals=rituals, skip=skip,
+    )
+
+
+def _role(item: dict, role: str, path: tuple, emails: set[str], check: Checker) -> list[str]:
+    """`leads:` or `members:`: emails of people in the file, in lower case."""
+    found = []
+    for i, email in enumerate(check.sequence(item.get(role), (*path, role))):
+        if isinstance(email, dict | list) or str(email).lower() not in emails:
+            check.error((*path, role, i), f"{shown(email)} is not in people")
+        else:
+            found.append(str(email).lower())
+    return found
+
+
+def _channels(item: dict, path: tuple, key: str, channel_owner: dict, check: Checker) -> dict[str, list[str]]:
+    """`channels:` platform -> one channel id, or a list when the team is bound to several channels."""
+    channels = check.mapping(item.get("channels"), (*path, "channels"), required=False)
+    bound: dict[str, list[str]] = {}
+    for platform, ids in channels.items():
+        if platform not in CHANNEL_PLATFORMS:
+            check.error((*path, "channels", platform),
+                        f"expected {', '.join(CHANNEL_PLATFORMS[:-1])} or {CHANNEL_PLATFORMS[-1]}")
+            continue
+        for channel in ids if isinstance(ids, list) else [ids]:
+            if channel is None or isinstance(channel, dict | list):
+                check.error((*path, "channels", platform), "expected a channel id or a list of them")
+            elif (platform, str(channel)) in channel_owner:
+                check.error((*path, "channels", platform),
+                            f"{channel} is already the channel of team {channel_owner[platform, str(channel)]}")
+            else:
+                channel_owner[platform, str(channel)] = key
+                bound.setdefault(platform, []).append(str(channel))
+    return bound
+
+
+def _health_metrics(item: dict, path: tuple, check: Checker) -> list[str]:
+    names = [str(m) for m in check.sequence(item.get("health_metrics"), (*path, "health_metrics"))]
+    for i, name in enumerate(names):
+        if name.lower() in (m.lower() for m in names[:i]):
+            check.error((*path, "health_metrics", i), f"{name} appears twice")
+    return names
+
+
+def _rituals(item: dict, path: tuple, check: Checker) -> tuple[dict[str, Schedule | None], list[str]]:
+    """`rituals:` name -> "MON 09:00" or off, and `skip:` ISO weeks."""
+    rituals = check.mapping(item.get("rituals"), (*path, "rituals"), required=False)
+    chosen: dict[str, Schedule | None] = {}
+    skip: list[str] = []
+    for name, when in rituals.items():
+        if name == "skip":
+            weeks = [parse_week(str(w)) for w in check.sequence(when, (*path, "rituals", "skip"))]
+            if None in weeks:
+                check.error((*path, "rituals", "skip"), "expected ISO weeks like 2026-W52")
+            skip = [w for w in weeks if w]
+        elif name not in catalog.CATALOG:
+            check.error((*path, "rituals", name), f"expected {', '.join(catalog.names())} or skip")
+        elif when in (False, "off", None):
+            chosen[name] = None
+        elif parse_ritual_time(when) is None:
+            check.error((*path, "rituals", name),
+                        f"{shown(when)}: expected a day and a time, like \"MON 09:00\", or off")
+        else:
+            chosen[name] = parse_ritual_time(when)
+    return chosen, skip
+
+
+def _check_tree(teams: list[TeamSpec], check: Checker) -> None:
+    parents = {t.key: t.parent for t in teams}
+    for index, team in enumerate(teams):
+        seen, node = set(), team.key
         while node is not None and node in parents:
             if node in seen:
-                check.error((*team["path"], "parent"), "the team tree has a cycle here")
+                check.error(("teams", index, "parent"), "the team tree has a cycle here")
                 break
             seen.add(node)
             node = parents[node]
 
 
+def _objectives(
+    raw_objectives: Any, team_keys: set[str], emails: set[str], cycles: list[CycleSpec], check: Checker
+) -> list[ObjectiveSpec]:
+    objectives: list[ObjectiveSpec] = []
+    keys = _Keys(set(), set())
+    cycle_names = [c.name for c in cycles]
+    for index, raw in enumerate(check.sequence(raw_objectives, ("objectives",))):
+        objectives.append(_objective(raw, ("objectives", index), keys, team_keys, emails, cycle_names, check))
+    for index, objective in enumerate(objectives):
+        target = objective.aligns_to
+        if target is not None and target not in keys.objectives and target not in keys.key_results:
+            check.error(("objectives", index, "aligns_to"),
+                        f"{shown(target)} is neither an objective nor a key result key")
+        if target == objective.key:
+            check.error(("objectives", index, "aligns_to"), "an objective cannot align to itself")
+    return objectives
+
+
+@dataclass
+class _Keys:
+    """The keys seen so far: an objective's and a key result's share one namespace (`aligns_to` names either)."""
+
+    objectives: set[str]
+    key_results: set[str]
+
+
+def _objective(raw: Any, path: tuple, keys: _Keys, team_keys: set[str], emails: set[str], cycle_names: list[str],
+               check: Checker) -> ObjectiveSpec:
+    item = check.mapping(raw, path, keys=KEYS["objective"])
+    key = check.text(item, "key", path, limit=64)
+    if key in keys.objectives or key in keys.key_results:
+        check.error((*path, "key"), f"{key} appears twice")
+    keys.objectives.add(key)
+    owner_team, owner_person = _owner(item, path, team_keys, emails, check)
+    cycle = check.ref(item, "cycle", path) or (cycle_names[0] if cycle_names else None)
+    if cycle not in cycle_names:
+        check.error((*path, "cycle"), f"{shown(cycle)} is not a cycle of this file")
+    key_results = _key_results(item, path, keys, emails, check)
+    individual = owner_person is not None  # an individual objective has a source: "aligned" unless given
+    source = check.choice(item, "source", path, SOURCES, "aligned" if individual else None)
+    return ObjectiveSpec(
+        key=key, title=check.text(item, "title", path), cycle=cycle, owner_team=owner_team,
+        owner_person=str(owner_person).lower() if owner_person else None,
+        type=check.choice(item, "type", path, OBJECTIVE_TYPES, "business"),
+        source=source if individual else None, aligns_to=check.ref(item, "aligns_to", path),
+        status=check.choice(item, "status", path, STATUSES, "active"), score=check.number(item, "score", path),
+        key_results=key_results,
+    )
+
+
+def _owner(item: dict, path: tuple, team_keys: set[str], emails: set[str], check: Checker) -> tuple[str | None, ...]:
+    """`owner: {team: KEY}` or `owner: {person: EMAIL}`: (team key, email) with one of them None."""
+    owner = check.mapping(item.get("owner"), (*path, "owner"), keys=("team", "person"))
+    team = check.ref(owner, "team", (*path, "owner"))
+    person = check.ref(owner, "person", (*path, "owner"))
+    if (team is None) == (person is None):
+        check.error((*path, "owner"), "name exactly one of team: KEY or person: EMAIL")
+    elif team is not None and team not in team_keys:
+        check.error((*path, "owner", "team"), f"{shown(team)} is not a team key")
+    elif person is not None and str(person).lower() not in emails:
+        check.error((*path, "owner", "person"), f"{shown(person)} is not in people")
+    return team, person
+
+
+def _key_results(item: dict, path: tuple, keys: _Keys, emails: set[str], check: Checker) -> list[KeyResultSpec]:
+    krs = []
+    for k, raw in enumerate(check.sequence(item.get("key_results"), (*path, "key_results"))):
+        kpath = (*path, "key_results", k)
+        kr = check.mapping(raw, kpath, keys=KEYS["key_result"])
+        kr_key = check.text(kr, "key", kpath, limit=64)
+        if kr_key in keys.key_results or kr_key in keys.objectives:
+            check.error((*kpath, "key"), f"{kr_key} appears twice")
+        keys.key_results.add(kr_key)
+        confidence = kr.get("confidence", 5)
+        if isinstance(confidence, bool) or not isinstance(confidence, int) or not 1 <= confidence <= 10:
+            check.error((*kpath, "confidence"), f"is {shown(confidence)}; expected a whole number from 1 to 10")
+            confidence = 5
+        owner = check.ref(kr, "owner", kpath)
+        if owner is not None and str(owner).lower() not in emails:
+            check.error((*kpath, "owner"), f"{shown(owner)} is not in people")
+        krs.append(KeyResultSpec(
+            key=kr_key, title=check.text(kr, "title", kpath),
+            start=check.number(kr, "start", kpath), target=check.number(kr, "target", kpath),
+            current=check.number(kr, "current", kpath), unit=check.text(kr, "unit", kpath, required=False, limit=32),
+            milestone=check.text(kr, "milestone", kpath, required=False),
+            owner=str(owner).lower() if owner else None, confidence=confidence,
+        ))
+    return krs
+
+
+# ------------------------------------------------------------------ applying the spec
+
+
 WORKSPACE_COLUMNS = {"slack": "slack_team_id", "teams": "teams_tenant_id"}
 
 
-def _target_organization(session: Session, o: dict, organization_id: int | None) -> Organization | None:
+def _target_organization(session: Session, o: OrganizationSpec, organization_id: int | None) -> Organization | None:
     """The organization a file updates: the one named by --org, else the one that is the file's chat
     workspace (a workspace installed through OAuth gets an empty organization of its own), else the
     one with the file's name; None means a new one.
@@ -511,12 +586,12 @@ def _target_organization(session: Session, o: dict, organization_id: int | None)
             raise ImportFailed([f"--org {organization_id}: there is no organization with that id"])
     else:
         org = None
-        for platform, workspace in o["workspaces"].items():
+        for platform, workspace in o.workspaces.items():
             column = getattr(Organization, WORKSPACE_COLUMNS[platform])
             org = org or session.scalar(select(Organization).where(column == workspace))
         org = org or session.scalar(
-            select(Organization).where(Organization.name == o["name"]).order_by(Organization.id))
-    for platform, workspace in o["workspaces"].items():
+            select(Organization).where(Organization.name == o.name).order_by(Organization.id))
+    for platform, workspace in o.workspaces.items():
         column = getattr(Organization, WORKSPACE_COLUMNS[platform])
         owner = session.scalar(select(Organization).where(column == workspace))
         if owner is not None and (org is None or owner.id != org.id):
@@ -527,53 +602,94 @@ def _target_organization(session: Session, o: dict, organization_id: int | None)
     return org
 
 
-def _write(session: Session, spec: dict, now: datetime, organization_id: int | None) -> ImportResult:
+def _write(session: Session, spec: Document, now: datetime, organization_id: int | None) -> ImportResult:
     """Write the validated spec. Existing rows are read once per table, so the statement count does not
     grow with the file: a 10,000-person organization is a few bulk INSERTs, not one SELECT per row."""
-    # Imported here: bot.services modules read this module's ritual defaults, so a top-level import is a cycle.
-    from bot.services.checkins import record_checkin
+    org = _write_organization(session, spec.organization, organization_id, now)
+    rows = _Existing(session, org.id)
+    cycles = {c.name: rows.upsert(Cycle, {"name": c.name}, start=c.start, end=c.end) for c in spec.cycles}
+    people = _write_people(session, rows, spec.people)
+    teams = _write_teams(session, rows, org, spec.teams, people)
+    levels = {t.key: t.level for t in spec.teams}
+    objectives = {}
+    for position, ob in enumerate(spec.objectives):
+        objectives[ob.key] = rows.upsert(
+            Objective, {"key": ob.key}, cycle_id=cycles[ob.cycle].id, title=ob.title,
+            level="individual" if ob.individual else levels.get(ob.owner_team, "team"),
+            type=ob.type, source=ob.source, status=ob.status, score=ob.score, position=position,
+            owner_team_id=teams[ob.owner_team].id if ob.owner_team else None,
+            owner_person_id=people[ob.owner_person].id if ob.owner_person else None,
+        )
+    session.flush()
+    krs, checkins = _write_key_results(session, org, spec.objectives, objectives, people, now)
+    for ob in spec.objectives:
+        objective, target = objectives[ob.key], ob.aligns_to
+        objective.aligns_to_objective_id = objectives[target].id if target in objectives else None
+        objective.aligns_to_kr_id = krs[target].id if target in krs else None
+    session.flush()
+    return ImportResult(org.id, {
+        "people": len(people), "teams": len(teams), "objectives": len(objectives),
+        "key_results": len(krs), "check-ins": checkins,
+    })
 
-    o = spec["organization"]
+
+def _write_organization(session: Session, o: OrganizationSpec, organization_id: int | None,
+                        now: datetime) -> Organization:
     org = _target_organization(session, o, organization_id)
     if org is None:
         org = Organization(created_at=now)
         session.add(org)
     for key in ("name", "timezone", "multiple_business_lines", "red_max", "green_min"):
-        setattr(org, key, o[key])
-    for platform, workspace in o["workspaces"].items():
+        setattr(org, key, getattr(o, key))
+    for platform, workspace in o.workspaces.items():
         setattr(org, WORKSPACE_COLUMNS[platform], workspace)
     session.flush()
+    return org
 
-    existing: dict[type, dict[tuple, Any]] = {}
 
-    def upsert(model, lookup: dict, **values):
-        if model not in existing:
-            rows = session.scalars(select(model).where(model.org_id == org.id)).all()
-            existing[model] = {tuple(getattr(r, k) for k in lookup): r for r in rows}
-        row = existing[model].get(tuple(lookup.values()))
+class _Existing:
+    """The organization's rows of each table, read once on first use and kept by their lookup columns."""
+
+    def __init__(self, session: Session, org_id: int) -> None:
+        self.session, self.org_id = session, org_id
+        self.rows: dict[type, dict[tuple, Any]] = {}
+
+    def upsert(self, model: type, lookup: dict, **values: Any) -> Any:
+        """The row with `lookup`'s values, given `values`: changed in place, or added when there is none."""
+        if model not in self.rows:
+            found = self.session.scalars(select(model).where(model.org_id == self.org_id)).all()
+            self.rows[model] = {tuple(getattr(r, k) for k in lookup): r for r in found}
+        row = self.rows[model].get(tuple(lookup.values()))
         if row is None:
-            row = model(org_id=org.id, **lookup, **values)
-            session.add(row)
-            existing[model][tuple(lookup.values())] = row
+            row = model(org_id=self.org_id, **lookup, **values)
+            self.session.add(row)
+            self.rows[model][tuple(lookup.values())] = row
         else:
             for k, v in values.items():
                 setattr(row, k, v)
         return row
 
-    cycles = {c["name"]: upsert(Cycle, {"name": c["name"]}, start=c["start"], end=c["end"]) for c in spec["cycles"]}
-    people = {}
-    for p in spec["people"]:
-        people[p["email"].lower()] = upsert(Person, {"email": p["email"]}, name=p["name"], timezone=p["timezone"])
-    session.flush()
-    for p in spec["people"]:
-        row = people[p["email"].lower()]
-        row.manager_id = people[str(p["manager"]).lower()].id if p["manager"] else None
-        for platform, account in p["accounts"].items():
-            upsert(PlatformAccount, {"platform": platform, "account_id": account}, person_id=row.id)
 
+def _write_people(session: Session, rows: _Existing, specs: list[PersonSpec]) -> dict[str, Person]:
+    """People by email in lower case, with their managers and chat accounts."""
+    people = {}
+    for p in specs:
+        people[p.email.lower()] = rows.upsert(Person, {"email": p.email}, name=p.name, timezone=p.timezone)
+    session.flush()
+    for p in specs:
+        row = people[p.email.lower()]
+        row.manager_id = people[str(p.manager).lower()].id if p.manager else None
+        for platform, account in p.accounts.items():
+            rows.upsert(PlatformAccount, {"platform": platform, "account_id": account}, person_id=row.id)
+    return people
+
+
+def _write_teams(session: Session, rows: _Existing, org: Organization, specs: list[TeamSpec],
+                 people: dict[str, Person]) -> dict[str, Team]:
+    """Teams by key, with their parents, members, channels, health metrics and rituals."""
     teams = {}
-    for t in spec["teams"]:
-        teams[t["key"]] = upsert(Team, {"key": t["key"]}, name=t["name"], level=t["level"], timezone=t["timezone"])
+    for t in specs:
+        teams[t.key] = rows.upsert(Team, {"key": t.key}, name=t.name, level=t.level, timezone=t.timezone)
     session.flush()
     memberships = {(m.team_id, m.person_id): m for m in session.scalars(
         select(TeamMember).where(TeamMember.org_id == org.id))}
@@ -582,77 +698,67 @@ def _write(session: Session, spec: dict, now: datetime, organization_id: int | N
     settings = {(r.team_id, r.ritual): r for r in session.scalars(
         select(RitualSetting).where(RitualSetting.org_id == org.id))}
     skipped = set(session.execute(select(SkippedWeek.team_id, SkippedWeek.week).where(SkippedWeek.org_id == org.id)))
-    for t in spec["teams"]:
-        team = teams[t["key"]]
-        team.parent_id = teams[t["parent"]].id if t["parent"] else None
-        roles = {email: "member" for email in t["members"]} | {email: "lead" for email in t["leads"]}
+    for t in specs:
+        team = teams[t.key]
+        team.parent_id = teams[t.parent].id if t.parent else None
+        roles = {email: "member" for email in t.members} | {email: "lead" for email in t.leads}
         for email, role in roles.items():
             person = people[email]
             if (team.id, person.id) in memberships:
                 memberships[team.id, person.id].role = role
             else:
                 session.add(TeamMember(team_id=team.id, person_id=person.id, org_id=org.id, role=role))
-        for platform, channel_ids in t["channels"].items():
+        for platform, channel_ids in t.channels.items():
             for channel in channel_ids:
-                upsert(ChannelBinding, {"platform": platform, "channel_id": channel}, team_id=team.id)
-        for position, name in enumerate(t["health_metrics"]):
+                rows.upsert(ChannelBinding, {"platform": platform, "channel_id": channel}, team_id=team.id)
+        for position, name in enumerate(t.health_metrics):
             metric = metrics.get((team.id, name))
             if metric is None:
                 session.add(HealthMetric(org_id=org.id, team_id=team.id, name=name, position=position))
             else:
                 metric.position = position
-        apply_rituals(session, team, t["rituals"], settings, skipped)
+        apply_rituals(session, team, t.rituals, t.skip, settings, skipped)
+    return teams
 
-    objectives, krs = {}, {}
-    for position, ob in enumerate(spec["objectives"]):
-        objectives[ob["key"]] = upsert(
-            Objective, {"key": ob["key"]}, cycle_id=cycles[ob["cycle"]].id, title=ob["title"], level=ob["level"],
-            type=ob["type"], source=ob["source"], status=ob["status"], score=ob["score"], position=position,
-            owner_team_id=teams[ob["owner_team"]].id if ob["owner_team"] else None,
-            owner_person_id=people[ob["owner_person"]].id if ob["owner_person"] else None,
-        )
-    session.flush()
+
+def _write_key_results(session: Session, org: Organization, specs: list[ObjectiveSpec], objectives: dict,
+                       people: dict[str, Person], now: datetime) -> tuple[dict[str, KeyResult], int]:
+    """Key results by key, and how many check-ins the import recorded: every new key result's history
+    starts with the imported state; a later import appends what it changed."""
     known = {kr.key: kr for kr in session.scalars(select(KeyResult).where(KeyResult.org_id == org.id))}
-    new, changed = [], []
-    for ob in spec["objectives"]:
-        objective = objectives[ob["key"]]
-        for position, k in enumerate(ob["key_results"]):
-            row = known.get(k["key"])
-            values = dict(objective_id=objective.id, title=k["title"], start_value=k["start"],
-                          target_value=k["target"], unit=k["unit"], milestone=k["milestone"], position=position,
-                          owner_person_id=people[k["owner"]].id if k["owner"] else None)
+    krs, new, changed = {}, [], []
+    for ob in specs:
+        objective = objectives[ob.key]
+        for position, k in enumerate(ob.key_results):
+            row = known.get(k.key)
+            values = dict(objective_id=objective.id, title=k.title, start_value=k.start,
+                          target_value=k.target, unit=k.unit, milestone=k.milestone, position=position,
+                          owner_person_id=people[k.owner].id if k.owner else None)
             if row is None:
-                row = KeyResult(org_id=org.id, key=k["key"], confidence=k["confidence"],
-                                current_value=k["current"], updated_at=now, **values)
+                row = KeyResult(org_id=org.id, key=k.key, confidence=k.confidence,
+                                current_value=k.current, updated_at=now, **values)
                 session.add(row)
                 new.append(row)
             else:
                 for name, value in values.items():
                     setattr(row, name, value)
-                value_changed = k["current"] is not None and k["current"] != row.current_value
-                if k["confidence"] != row.confidence or value_changed:
+                value_changed = k.current is not None and k.current != row.current_value
+                if k.confidence != row.confidence or value_changed:
                     changed.append((row, k))
-            krs[k["key"]] = row
+            krs[k.key] = row
     session.flush()
-    # Every key result's history starts with the imported state; later imports append their changes.
     session.add_all(CheckIn(org_id=org.id, key_result_id=kr.id, person_id=None, at=now, confidence=kr.confidence,
                             value=kr.current_value, note="imported", source="import") for kr in new)
     for row, k in changed:
-        record_checkin(session, row, person_id=None, at=now, source="import", confidence=k["confidence"],
-                       value=k["current"], note="changed by import")
-    for ob in spec["objectives"]:
-        objective, target = objectives[ob["key"]], ob["aligns_to"]
-        objective.aligns_to_objective_id = objectives[target].id if target in objectives else None
-        objective.aligns_to_kr_id = krs[target].id if target in krs else None
-    session.flush()
-    return ImportResult(org.id, {
-        "people": len(people), "teams": len(teams), "objectives": len(objectives),
-        "key_results": len(krs), "check-ins": len(new) + len(changed),
-    })
+        record_checkin(session, row, person_id=None, at=now, source="import", confidence=k.confidence,
+                       value=k.current, note="changed by import")
+    return krs, len(new) + len(changed)
 
 
-def apply_rituals(session: Session, team: Team, rituals: dict, settings: dict, skipped: set) -> None:
-    """Ritual settings of a team: the defaults, overridden by the file (None turns one off).
+def apply_rituals(session: Session, team: Team, rituals: dict[str, Schedule | None], skip: list[str],
+                  settings: dict, skipped: set) -> None:
+    """Ritual settings of a team: the defaults, overridden by the file (None turns one off), and the weeks
+    it skips.
 
     `settings` ((team id, ritual) -> row) and `skipped` ((team id, week)) are the organization's
     existing rows, read once by the caller.
@@ -671,7 +777,7 @@ def apply_rituals(session: Session, team: Team, rituals: dict, settings: dict, s
             session.add(settings[team.id, name])
         else:
             row.weekday, row.time, row.enabled = weekday, time, enabled
-    for week in rituals.get("skip", []):
+    for week in skip:
         if (team.id, week) not in skipped:
             skipped.add((team.id, week))
             session.add(SkippedWeek(team_id=team.id, week=week, org_id=team.org_id))

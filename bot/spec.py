@@ -1,0 +1,130 @@
+"""The import format as types: what `okrbot import` reads and `okrbot export` writes (README, "Import format").
+
+Both directions meet here. The importer parses and checks a YAML file into a `Document`, then applies
+it to the database (bot.importer); the exporter builds a `Document` from the database, then dumps it
+(bot.exporter). A field holds what the file means, with the format's defaults filled in (an objective
+without `status:` is active, one without `cycle:` belongs to the file's first cycle); which keys a
+file may leave out, and how each one is spelled, is the parser's and the dumper's business.
+
+Two parts are thin on purpose, because what they name is defined elsewhere: a team's rituals are
+{ritual name: (weekday, "HH:MM"), or None for off}, only those the file sets (bot.rituals.catalog has
+the rituals and their defaults); workspaces, accounts and channels are keyed by platform name.
+
+While a file is being checked, a field the file gets wrong may hold None whatever its type says: a
+`Document` with any problem is reported, never applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import get_args
+
+from bot.model import Platform
+
+FORMAT_VERSION = 1
+LEVELS = ("company", "department", "team")
+OBJECTIVE_TYPES = ("business", "capability")
+SOURCES = ("aligned", "self-driven", "external-support")
+STATUSES = ("draft", "active", "closed")
+PLATFORMS = ("slack", "teams")  # where people have accounts and organizations have workspaces
+CHANNEL_PLATFORMS = get_args(Platform)  # a channel of any adapter can be bound (`/okr bind` in the sandbox too)
+
+# The keys each mapping of the format may have (README, "Import format"); anything else is refused.
+KEYS = {
+    "file": ("version", "organization", "cycle", "cycles", "people", "teams", "objectives"),
+    "organization": ("name", "timezone", "multiple_business_lines", "confidence_colors", "workspaces"),
+    "cycle": ("name", "start", "end"),
+    "person": ("email", "name", "manager", "timezone", *PLATFORMS),
+    "team": ("key", "name", "level", "parent", "timezone", "leads", "members", "channels", "health_metrics",
+             "rituals"),
+    "objective": ("key", "owner", "type", "source", "title", "aligns_to", "status", "score", "cycle",
+                  "key_results"),
+    "key_result": ("key", "title", "start", "target", "current", "unit", "milestone", "owner", "confidence"),
+}
+
+Schedule = tuple[int, str]  # a ritual's (weekday, 0 = Monday, "HH:MM") in the team's zone
+
+
+@dataclass
+class OrganizationSpec:
+    name: str
+    timezone: str = "UTC"
+    multiple_business_lines: bool = False
+    red_max: int = 3  # confidence at or below this is red
+    green_min: int = 8  # confidence at or above this is green
+    workspaces: dict[str, str] = field(default_factory=dict)  # platform -> its workspace (team or tenant) id
+
+
+@dataclass
+class CycleSpec:
+    name: str
+    start: date
+    end: date
+
+
+@dataclass
+class PersonSpec:
+    email: str
+    name: str
+    manager: str | None = None  # the manager's email, as written
+    timezone: str | None = None
+    accounts: dict[str, str] = field(default_factory=dict)  # platform -> account id
+
+
+@dataclass
+class TeamSpec:
+    key: str
+    name: str
+    level: str = "team"
+    parent: str | None = None  # the parent team's key
+    timezone: str | None = None
+    leads: list[str] = field(default_factory=list)  # emails, lower case
+    members: list[str] = field(default_factory=list)
+    channels: dict[str, list[str]] = field(default_factory=dict)  # platform -> channel ids
+    health_metrics: list[str] = field(default_factory=list)  # in the order the board shows them
+    rituals: dict[str, Schedule | None] = field(default_factory=dict)  # set by the file; None: turned off
+    skip: list[str] = field(default_factory=list)  # ISO weeks without rituals
+
+
+@dataclass
+class KeyResultSpec:
+    key: str
+    title: str
+    start: float | None = None
+    target: float | None = None
+    current: float | None = None
+    unit: str | None = None
+    milestone: str | None = None
+    owner: str | None = None  # email, lower case
+    confidence: int = 5
+
+
+@dataclass
+class ObjectiveSpec:
+    key: str
+    title: str
+    cycle: str  # the cycle's name
+    owner_team: str | None = None  # exactly one of the two owners
+    owner_person: str | None = None  # email, lower case
+    type: str = "business"
+    source: str | None = None  # individual objectives only
+    status: str = "active"
+    score: float | None = None
+    aligns_to: str | None = None  # an objective's or a key result's key
+    key_results: list[KeyResultSpec] = field(default_factory=list)
+
+    @property
+    def individual(self) -> bool:
+        return self.owner_person is not None
+
+
+@dataclass
+class Document:
+    """One organization's set-up: the whole file."""
+
+    organization: OrganizationSpec
+    cycles: list[CycleSpec]  # the first is the default cycle of objectives
+    people: list[PersonSpec]
+    teams: list[TeamSpec]
+    objectives: list[ObjectiveSpec]
