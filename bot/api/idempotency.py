@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.api.problems import FieldError, Problem, invalid
@@ -21,10 +21,6 @@ from storage.models import ApiRequest
 
 MAX_KEY = 255
 KEPT = timedelta(days=7)  # after this a key may be reused (clients retry for minutes, not days)
-
-_STORED = select(ApiRequest.fingerprint, ApiRequest.status, ApiRequest.body).where(
-    ApiRequest.token_id == bindparam("token_id"), ApiRequest.key == bindparam("key"))
-
 
 class Raced(Exception):
     """Another request with the same key stored its answer first: roll this one back and replay that."""
@@ -46,7 +42,10 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 def stored(session: Session, token_id: int, key: str, print_: str) -> tuple[int, dict] | None:
     """The first answer under this key, if any; a key first used for another request is a 422 problem."""
-    row = session.execute(_STORED, {"token_id": token_id, "key": key}).first()
+    row = session.execute(
+        select(ApiRequest.fingerprint, ApiRequest.status, ApiRequest.body)
+        .where(ApiRequest.token_id == token_id, ApiRequest.key == key)
+    ).first()
     if row is None:
         return None
     if row.fingerprint != print_:

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.rituals.runs import _aware  # the one reading of a stored time as UTC (SQLite gives naive ones)
@@ -79,15 +79,14 @@ def revoke_token(session: Session, token_id: int, now: datetime) -> ApiToken:
     return token
 
 
-_BY_DIGEST = select(ApiToken.id, ApiToken.org_id, ApiToken.scope, ApiToken.name, ApiToken.last_used_at).where(
-    ApiToken.digest == bindparam("digest"), ApiToken.revoked_at.is_(None))
-
-
 def authenticate(session: Session, secret: str, now: datetime) -> Caller | None:
     """The caller a bearer secret stands for, None for an unknown or revoked one; records the use."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
-    row = session.execute(_BY_DIGEST, {"digest": digest(secret)}).first()
+    row = session.execute(
+        select(ApiToken.id, ApiToken.org_id, ApiToken.scope, ApiToken.name, ApiToken.last_used_at)
+        .where(ApiToken.digest == digest(secret), ApiToken.revoked_at.is_(None))
+    ).first()
     if row is None:
         return None
     token_id, org_id, scope, name, last_used = row
