@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot.links import absolute, key_result_path
 from bot.model import KeyResultLine
-from bot.render import format_number, render
+from bot.render import card_words, format_number, render
 from bot.services.keyresults import colour
-from bot.services.trends import WeekChange, since_last_week
+from bot.services.trends import FLAG_DROP, WeekChange, since_last_week
 from storage.models import KeyResult, Organization
 
 
@@ -52,3 +52,8 @@ def kr_line(
         level=level,
         url=absolute(base, key_result_path(kr.key, org.id)),
     )
+
+
+def flagged_words() -> str:
+    """What every renderer says beside a flagged key result line (each adds its own symbol)."""
+    return card_words("flagged", drop=FLAG_DROP)

@@ -58,9 +58,18 @@ def render(template: str, **context: object) -> str:
     return environment().get_template(f"{template}.j2").render(**context).strip()
 
 
+def render_macro(template: str, name: str, **context: object) -> str:
+    """Render one macro of prompts/<template>.j2, given the context values it takes."""
+    macro = getattr(environment().get_template(f"{template}.j2").make_module(), name)
+    wanted = {key: value for key, value in context.items() if key in macro.arguments}
+    return str(macro(**wanted)).strip()
+
+
 def render_error(error: str, **context: object) -> str:
     """Render one macro of prompts/errors.j2: every error message people can see is there."""
-    module = environment().get_template("errors.j2").make_module()
-    macro = getattr(module, error)
-    wanted = {name: value for name, value in context.items() if name in macro.arguments}
-    return str(macro(**wanted)).strip()
+    return render_macro("errors", error, **context)
+
+
+def card_words(name: str, **context: object) -> str:
+    """One macro of prompts/card_words.j2: the words every renderer puts around a key result line."""
+    return render_macro("card_words", name, **context)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import assert_never
 
+from bot.cards import flagged_words
 from bot.markup import plain
 from bot.model import Actions, Card, Context, Divider, Element, Fields, KeyResultLine, Text
+from bot.render import card_words
 
 WIDTH = 72
 
@@ -19,11 +21,11 @@ WIDTH = 72
 def key_result_line(line: KeyResultLine) -> str:
     badge = f"{line.confidence:>2}/10 {line.colour:<6}"
     delta = f" ({line.delta:+d})" if line.delta else ""
-    flag = "  ! dropped by 2 or more: talk about it" if line.flagged else ""
+    flag = f"  ! {flagged_words()}" if line.flagged else ""
     parts = [f"{badge}{delta}  {line.code}  {line.title}"]
     details = [d for d in (line.progress, line.owner) if d]
     if line.trend:
-        details.append("trend " + " ".join(str(n) for n in line.trend))
+        details.append(card_words("trend", values=line.trend))
     if details:
         parts.append("      " + " · ".join(details))
     return "\n".join(parts) + flag

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, assert_never
 
 from adapters.teams.markdown import escape, to_teams
+from bot.cards import flagged_words
 from bot.markup import plain
 from bot.model import (
     Actions,
@@ -27,6 +28,7 @@ from bot.model import (
     KeyResultLine,
     Text,
 )
+from bot.render import card_words
 from bot.serialize import form_to_dict
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -81,7 +83,7 @@ def _trend(line: KeyResultLine) -> str:
     if line.progress:
         parts.append(line.progress)
     if line.delta:
-        parts.append(f"{'▲' if line.delta > 0 else '▼'} {line.delta:+d} since last week")
+        parts.append(card_words("since_last_week", delta=line.delta))
     if len(line.trend) > 1:
         parts.append(" → ".join(str(value) for value in line.trend))
     if line.owner:
@@ -90,7 +92,7 @@ def _trend(line: KeyResultLine) -> str:
         parts.append(line.level)
     text = " · ".join(parts)
     if line.flagged:
-        text = f"⚠ talk about this · {text}" if text else "⚠ talk about this"
+        text = f"⚠ {flagged_words()} · {text}" if text else f"⚠ {flagged_words()}"
     return text
 
 

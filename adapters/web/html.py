@@ -18,9 +18,10 @@ from markupsafe import Markup, escape
 
 from adapters.web.svg import trend_points
 from bot.bidi import isolate, isolate_value
+from bot.cards import flagged_words
 from bot.markup import Style, draw, parse
 from bot.model import Card, Form
-from bot.render import format_number
+from bot.render import card_words, format_number
 from bot.serialize import card_to_dict, form_to_dict
 
 
@@ -58,9 +59,6 @@ def unknown_element(kind: str) -> None:
     raise TypeError(f"no HTML rendering for card element {kind!r}")
 
 
-COLOUR_WORDS = {"green": "on track", "yellow": "at risk", "red": "off track"}
-
-
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -75,7 +73,9 @@ def environment() -> Environment:
     env.filters["md"] = markdown
     env.filters["number"] = format_number
     env.filters["trend_points"] = trend_points
-    env.globals["colour_word"] = COLOUR_WORDS.get
+    env.globals["colour_word"] = lambda colour: card_words("colour", colour=colour)
+    env.globals["card_words"] = card_words
+    env.globals["flagged_words"] = flagged_words
     env.globals["unknown_element"] = unknown_element
     env.tests["whole_numbers"] = whole_numbers
     env.filters["local_time"] = local_time

@@ -118,7 +118,7 @@ def test_a_card_as_text():
         "Team  R&D\n"
         "Week  2026-W47\n"
         " 4/10 yellow (-3)  rd-1  Lead time\n"
-        "      38 / 32 days · Zhou Qiang · trend 7 7 4  ! dropped by 2 or more: talk about it\n"
+        "      38 / 32 days · Zhou Qiang · trend 7 7 4  ! dropped by 2 or more: talk about this\n"
         " 9/10 green   rd-2  Coverage\n"
         + "-" * 72 + "\n"
         "  small print\n"
