@@ -80,6 +80,7 @@ def seed(database_url: str, teams: int, workspaces: int = 1) -> None:
     """`workspaces` organizations (Slack workspaces), each with `teams` teams bound to channels of their own."""
     from sqlalchemy import insert, select
 
+    from bot.workspaces import link
     from okrbot.app import build_context
     from okrbot.settings import Settings
     from storage.db import transaction
@@ -89,10 +90,10 @@ def seed(database_url: str, teams: int, workspaces: int = 1) -> None:
     zone, weekday, at = pick_zone(datetime.now(UTC))
     with transaction(ctx.sessions) as s:
         for w in range(workspaces):
-            org = Organization(name=f"Fan-out {w}", timezone=zone, slack_team_id=workspace_id(w),
-                               created_at=datetime.now(UTC))
+            org = Organization(name=f"Fan-out {w}", timezone=zone, created_at=datetime.now(UTC))
             s.add(org)
             s.flush()
+            link(s, org, "slack", workspace_id(w))
             s.execute(insert(Team), [{"org_id": org.id, "key": f"team-{n}", "name": f"Team {n}", "level": "team"}
                                      for n in range(teams)])
             ids = list(s.scalars(select(Team.id).where(Team.org_id == org.id).order_by(Team.id)))

@@ -196,6 +196,7 @@ async def _fan_out_child(connector: str, channels: int) -> dict:
     from bot.rituals.delivery import Deliverer
     from bot.rituals.sweep import sweep
     from bot.timesource import ManualClock
+    from bot.workspaces import link
     from okrbot.app import build_context
     from okrbot.server import build_app
     from okrbot.settings import Settings
@@ -211,7 +212,7 @@ async def _fan_out_child(connector: str, channels: int) -> dict:
         channel_ids = [f"19:squad-{i:04d}@thread.tacv2" for i in range(channels)]
         with transaction(ctx.sessions) as s:
             org = s.scalar(select(Organization))
-            org.teams_tenant_id = TENANT
+            link(s, org, "teams", TENANT)
             parent = s.scalar(select(Team).where(Team.key == "ecology"))
             for i, channel in enumerate(channel_ids):
                 team = Team(org_id=org.id, key=f"squad-{i:04d}", name=f"Squad {i}", level="team", parent_id=parent.id)

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, Integer, ScalarSelect, String, and_, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
+from bot import platforms, workspaces
 from bot.errors import Refusal
 from bot.weeks import local_week
-from storage.models import ChannelBinding, Cycle, Organization, Person, PlatformAccount, Team, TeamMember
+from storage.models import ChannelBinding, Cycle, Organization, Person, PlatformAccount, Team, TeamMember, Workspace
 
-PREFIX = {"slack": "/okr", "teams": "@okrbot", "sandbox": "/okr"}
 MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
 
 
@@ -38,52 +38,51 @@ def resolve_organization(session: Session, platform: str, workspace: str, now: d
     platform has claimed yet (the single-workspace install: import, then install the app);
     otherwise it gets an organization of its own, empty, so it can never see anyone else's data.
     """
-    if platform == "sandbox":
+    if platforms.spec(platform).workspace_is_organization:
         org_id = row_id(workspace)
         org = session.get(Organization, org_id) if org_id else None
         if org is None:
             raise Refusal("unknown_organization")
         return org
-    column = _workspace_column(platform)
-    org = session.scalar(select(Organization).where(column == workspace))
+    org = workspaces.organization_of(session, platform, workspace)
     return org if org is not None else _claim(session, platform, workspace, now)
 
 
-def _workspace_column(platform: str):
-    return Organization.slack_team_id if platform == "slack" else Organization.teams_tenant_id
-
-
 def _claim(session: Session, platform: str, workspace: str, now: datetime) -> Organization:
-    """A workspace's first request: the one unclaimed organization, else a new empty one."""
-    column = _workspace_column(platform)
-    unclaimed = session.scalars(select(Organization).where(column.is_(None)).limit(2)).all()
-    if len(unclaimed) == 1 and session.scalar(select(func.count()).select_from(Organization)) == 1:
-        org = unclaimed[0]
+    """A workspace's first request: the only organization if no workspace of its platform has claimed it,
+    else a new empty one."""
+    only = session.scalars(select(Organization).limit(2)).all()
+    if len(only) == 1 and not workspaces.has_workspace(session, only[0].id, platform):
+        org = only[0]
     else:
         org = Organization(name=f"{platform} workspace {workspace}", created_at=now)
         session.add(org)
-    setattr(org, column.key, workspace)
-    session.flush()
+        session.flush()
+    workspaces.link(session, org, platform, workspace)
     return org
 
 
-def _actor_statement(platform: str):
+def _actor_statement(by_organization_id: bool):
     """Organization and linked person of a workspace and account (the person is None when not linked)."""
-    where = (Organization.id == bindparam("workspace", type_=Integer) if platform == "sandbox"
-             else _workspace_column(platform) == bindparam("workspace", type_=String))
+    platform = bindparam("platform", type_=String)
+    statement = select(Organization, Person)
+    if by_organization_id:
+        statement = statement.where(Organization.id == bindparam("workspace", type_=Integer))
+    else:
+        statement = statement.join(Workspace, and_(Workspace.org_id == Organization.id, Workspace.platform == platform,
+                                                   Workspace.workspace_id == bindparam("workspace", type_=String)))
     return (
-        select(Organization, Person)
+        statement
         .outerjoin(PlatformAccount, and_(PlatformAccount.org_id == Organization.id,
                                          PlatformAccount.platform == platform,
                                          PlatformAccount.account_id == bindparam("account_id", type_=String)))
         .outerjoin(Person, Person.id == PlatformAccount.person_id)
-        .where(where)
         .limit(1)
     )
 
 
 # Built once: every request runs one of these, and building a statement costs more than running it.
-_ACTOR = {platform: _actor_statement(platform) for platform in PREFIX}
+_ACTOR = {by_organization_id: _actor_statement(by_organization_id) for by_organization_id in (False, True)}
 
 
 def resolve_actor(
@@ -94,13 +93,13 @@ def resolve_actor(
     Every request starts here, so the organization and the linked account come back together (an outer
     join); only a first request of a workspace or of an account takes the slower paths.
     """
-    if platform == "sandbox" and not workspace.isdigit():
+    by_org_id = platforms.spec(platform).workspace_is_organization
+    key = row_id(workspace) if by_org_id else workspace
+    if key is None:
         raise Refusal("unknown_organization")
-    statement = _ACTOR[platform] if platform in _ACTOR else _actor_statement(platform)
-    key = int(workspace) if platform == "sandbox" else workspace
-    row = session.execute(statement, {"workspace": key, "account_id": account_id}).first()
+    row = session.execute(_ACTOR[by_org_id], {"workspace": key, "platform": platform, "account_id": account_id}).first()
     if row is None:
-        if platform == "sandbox":
+        if by_org_id:
             raise Refusal("unknown_organization")
         org = _claim(session, platform, workspace, now)
         return org, resolve_person(session, org, platform, account_id, email)
@@ -235,7 +234,7 @@ class Ctx:
 
     @property
     def prefix(self) -> str:
-        return PREFIX.get(self.platform, "/okr")
+        return platforms.spec(self.platform).prefix
 
     def channel_team(self) -> Team | None:
         if not self.conversation:
@@ -249,8 +248,8 @@ class Ctx:
                 ChannelBinding.channel_id == self.conversation,
             )
         )
-        if bound is None and self.platform == "sandbox":
-            # The sandbox has one channel per team, named by the team's key (as the rituals post there).
+        if bound is None and platforms.spec(self.platform).team_channels_by_key:
+            # Every team has a channel here named by its key (the sandbox's; the rituals post there).
             return self.session.scalar(select(Team).where(Team.org_id == self.org.id, Team.key == self.conversation))
         return bound
 

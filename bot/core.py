@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import inbox
+from bot import inbox, platforms
 from bot.commands import USAGE, UsageError, parse
-from bot.context import PREFIX, Ctx, resolve_actor
+from bot.context import Ctx, resolve_actor
 from bot.errors import Refusal
 from bot.handlers import Handlers, build
 from bot.model import Card, Context, Interaction, Reply, Text
@@ -41,7 +41,7 @@ from bot.services import (
 from bot.services.home import home_card
 from bot.timesource import Clock, SystemClock
 from storage.db import transaction
-from storage.models import Organization, PlatformAccount
+from storage.models import PlatformAccount, Workspace
 
 log = logging.getLogger(__name__)
 # The service modules whose marked functions handle commands, buttons, forms and thread messages
@@ -68,7 +68,9 @@ class Core:
         catalog.check()  # and so does a ritual whose builder is misspelt
 
     def handle(self, interaction: Interaction) -> Reply:
-        prefix = PREFIX.get(interaction.platform, "/okr")
+        if not platforms.is_registered(interaction.platform):
+            return Reply(card=unknown_platform(interaction.platform))
+        prefix = platforms.spec(interaction.platform).prefix
         try:
             with transaction(self.sessions) as session:
                 if interaction.key and not inbox.claim(session, interaction.key, self.clock.now()):
@@ -110,18 +112,19 @@ class Core:
 
     def knows_account(self, platform: str, workspace: str, account_id: str) -> bool:
         """Whether a platform account is linked to a person already: adapters look up an email only if not."""
-        column = Organization.slack_team_id if platform == "slack" else Organization.teams_tenant_id
         with self.sessions() as session:
             return session.scalar(
                 select(PlatformAccount.id)
-                .join(Organization, Organization.id == PlatformAccount.org_id)
-                .where(column == workspace, PlatformAccount.platform == platform,
-                       PlatformAccount.account_id == account_id)
+                .join(Workspace, Workspace.org_id == PlatformAccount.org_id)
+                .where(Workspace.platform == platform, Workspace.workspace_id == workspace,
+                       PlatformAccount.platform == platform, PlatformAccount.account_id == account_id)
                 .limit(1)
             ) is not None
 
     def home(self, platform: str, workspace: str, actor: str, email: str | None = None) -> Card:
         """A person's home card (Slack's App Home tab); a stranger gets the "how to get added" message."""
+        if not platforms.is_registered(platform):
+            return unknown_platform(platform)
         try:
             with transaction(self.sessions) as session:
                 now = self.clock.now()
@@ -131,7 +134,7 @@ class Core:
                 ctx = Ctx(session, org, person, platform, None, now, self.dashboard_url, self.signin_key)
                 return home_card(ctx)
         except Refusal as refusal:
-            return refusal_reply(refusal, PREFIX.get(platform, "/okr"), False).card  # type: ignore[return-value]
+            return refusal_reply(refusal, platforms.spec(platform).prefix, False).card  # type: ignore[return-value]
         except Exception:
             log.exception("failed to build the home card of %s", actor)
             return Card(None, (Text(render_error("internal")),), fallback="Something went wrong")
@@ -172,6 +175,14 @@ class _Refused(Exception):
     def __init__(self, reply: Reply) -> None:
         super().__init__("form refused")
         self.reply = reply
+
+
+def unknown_platform(name: str) -> Card:
+    """An Interaction from a platform no adapter registered: logged (a wiring bug), and refused in words."""
+    log.error("an interaction from the unregistered platform %r was refused (registered: %s)",
+              name, ", ".join(platforms.names()))
+    message = render_error("unknown_platform")
+    return Card(None, (Text(message),), fallback=message)
 
 
 def duplicate_reply() -> Reply:

@@ -37,6 +37,7 @@ from bot.spec import (
     TeamSpec,
 )
 from bot.spreadsheet import csv_text
+from bot.workspaces import workspaces_of
 from storage.models import (
     ChannelBinding,
     CheckIn,
@@ -156,7 +157,7 @@ def build_document(session: Session, org: Organization) -> Document:
         organization=OrganizationSpec(
             name=org.name, timezone=org.timezone, multiple_business_lines=bool(org.multiple_business_lines),
             red_max=org.red_max, green_min=org.green_min,
-            workspaces=_compact(slack=org.slack_team_id, teams=org.teams_tenant_id),
+            workspaces=workspaces_of(session, org.id),
         ),
         cycles=[CycleSpec(c.name, c.start, c.end) for c in cycles],
         people=people,

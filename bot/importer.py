@@ -19,12 +19,13 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import platforms as registry
+from bot import workspaces
 from bot.commands import WEEKDAYS, parse_time
 from bot.rituals import catalog
 from bot.safeyaml import MAX_BYTES, BoundedSafeLoader, TooLarge, shown
 from bot.services.checkins import record_checkin
 from bot.spec import (
-    CHANNEL_PLATFORMS,
     FORMAT_VERSION,
     KEYS,
     LEVELS,
@@ -417,9 +418,9 @@ def _channels(item: dict, path: tuple, key: str, channel_owner: dict, check: Che
     channels = check.mapping(item.get("channels"), (*path, "channels"), required=False)
     bound: dict[str, list[str]] = {}
     for platform, ids in channels.items():
-        if platform not in CHANNEL_PLATFORMS:
-            check.error((*path, "channels", platform),
-                        f"expected {', '.join(CHANNEL_PLATFORMS[:-1])} or {CHANNEL_PLATFORMS[-1]}")
+        if not registry.is_registered(platform):  # a channel of any adapter can be bound (the sandbox's too)
+            known = registry.names()
+            check.error((*path, "channels", platform), f"expected {', '.join(known[:-1])} or {known[-1]}")
             continue
         for channel in ids if isinstance(ids, list) else [ids]:
             if channel is None or isinstance(channel, dict | list):
@@ -569,9 +570,6 @@ def _key_results(item: dict, path: tuple, keys: _Keys, emails: set[str], check: 
 # ------------------------------------------------------------------ applying the spec
 
 
-WORKSPACE_COLUMNS = {"slack": "slack_team_id", "teams": "teams_tenant_id"}
-
-
 def _target_organization(session: Session, o: OrganizationSpec, organization_id: int | None) -> Organization | None:
     """The organization a file updates: the one named by --org, else the one that is the file's chat
     workspace (a workspace installed through OAuth gets an empty organization of its own), else the
@@ -587,13 +585,11 @@ def _target_organization(session: Session, o: OrganizationSpec, organization_id:
     else:
         org = None
         for platform, workspace in o.workspaces.items():
-            column = getattr(Organization, WORKSPACE_COLUMNS[platform])
-            org = org or session.scalar(select(Organization).where(column == workspace))
+            org = org or workspaces.organization_of(session, platform, workspace)
         org = org or session.scalar(
             select(Organization).where(Organization.name == o.name).order_by(Organization.id))
     for platform, workspace in o.workspaces.items():
-        column = getattr(Organization, WORKSPACE_COLUMNS[platform])
-        owner = session.scalar(select(Organization).where(column == workspace))
+        owner = workspaces.organization_of(session, platform, workspace)
         if owner is not None and (org is None or owner.id != org.id):
             raise ImportFailed([
                 f"organization.workspaces.{platform}: {workspace} is already organization {owner.id} "
@@ -641,9 +637,9 @@ def _write_organization(session: Session, o: OrganizationSpec, organization_id: 
         session.add(org)
     for key in ("name", "timezone", "multiple_business_lines", "red_max", "green_min"):
         setattr(org, key, getattr(o, key))
-    for platform, workspace in o.workspaces.items():
-        setattr(org, WORKSPACE_COLUMNS[platform], workspace)
     session.flush()
+    for platform, workspace in o.workspaces.items():
+        workspaces.link(session, org, platform, workspace)
     return org
 
 

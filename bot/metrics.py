@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
+from bot import platforms
+
 HTTP_REQUESTS = Counter(
     "okrbot_http_requests", "HTTP requests answered, by route pattern, method and status",
     ["route", "method", "status"])
@@ -36,6 +38,6 @@ SWEEP_DURATION = Histogram(
 
 def checkin_labels(source: str, via: str) -> tuple[str, str]:
     """(source, platform) of a check-in: a chat's command or form on its platform, or an import/demo."""
-    if source in ("slack", "teams", "sandbox"):
+    if platforms.is_registered(source):
         return via, source
     return source, "none"

@@ -22,7 +22,7 @@ from typing import Literal, Protocol
 from bot.bidi import isolate
 from bot.storable import has_unstorable, storable
 
-Platform = Literal["slack", "teams", "sandbox"]
+Platform = str  # a registered platform's name (bot.platforms); the core never branches on it
 Colour = Literal["red", "yellow", "green"]
 
 
@@ -43,7 +43,7 @@ class Interaction:
     """
 
     platform: Platform
-    workspace: str  # Slack team id, Teams tenant id, sandbox organization id
+    workspace: str  # the platform's workspace id (a Slack team, a Teams tenant; the sandbox's organization id)
     actor: str  # the person's user id on that platform
     kind: Literal["command", "action", "submit", "message", "message_edited", "message_deleted"]
     name: str = ""

@@ -18,9 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import get_args
-
-from bot.model import Platform
 
 FORMAT_VERSION = 1
 LEVELS = ("company", "department", "team")
@@ -28,7 +25,6 @@ OBJECTIVE_TYPES = ("business", "capability")
 SOURCES = ("aligned", "self-driven", "external-support")
 STATUSES = ("draft", "active", "closed")
 PLATFORMS = ("slack", "teams")  # where people have accounts and organizations have workspaces
-CHANNEL_PLATFORMS = get_args(Platform)  # a channel of any adapter can be bound (`/okr bind` in the sandbox too)
 
 # The keys each mapping of the format may have (README, "Import format"); anything else is refused.
 KEYS = {

@@ -13,6 +13,7 @@ from bot.core import Core
 from bot.model import Messenger
 from bot.rituals.budget import SendBudgets
 from bot.timesource import Clock, SystemClock
+from okrbot.platforms import register_platforms
 from okrbot.settings import Settings
 from storage.db import is_sqlite, make_engine, make_sessionmaker
 from storage.migrate import upgrade
@@ -35,6 +36,7 @@ class AppContext:
 
 def build_context(settings: Settings, clock: Clock | None = None, migrate: bool | None = None) -> AppContext:
     """Open the database; a SQLite database is migrated on start (PostgreSQL via `release:`)."""
+    register_platforms()
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
     if migrate if migrate is not None else is_sqlite(settings.database_url):

@@ -51,10 +51,22 @@ class Organization(Base):
     multiple_business_lines: Mapped[bool] = mapped_column(Boolean, default=False)
     red_max: Mapped[int] = mapped_column(Integer, default=3)
     green_min: Mapped[int] = mapped_column(Integer, default=8)
-    # The chat workspace this organization is: a Slack team id or a Teams tenant id.
-    slack_team_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    teams_tenant_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Workspace(Base):
+    """A chat workspace (a Slack team, a Teams tenant, any registered platform's) and the organization it is.
+
+    A workspace belongs to one organization, and an organization has at most one workspace per platform
+    (bot.workspaces). Platforms whose workspace is the organization itself (the sandbox) have no rows here.
+    """
+
+    __tablename__ = "workspaces"
+    __table_args__ = (UniqueConstraint("platform", "workspace_id"), UniqueConstraint("org_id", "platform"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace_id: Mapped[str] = mapped_column(String(64))
 
 
 class Person(Base):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from bot.core import Core
 from bot.importer import import_text
 from bot.model import Interaction
 from bot.timesource import ManualClock
+from okrbot.platforms import register_platforms
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.migrate import upgrade
 from tests.fakes.bot_connector import bot_connector  # noqa: F401 - the fake Bot Connector fixture
@@ -32,6 +35,12 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "bot" / "demo" / "example.yaml"
 # Wednesday of ISO week 2026-W47, noon in Shanghai: inside the example's 2026-Q4 cycle.
 START = datetime(2026, 11, 18, 4, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def platforms() -> None:
+    """Slack, Teams and the sandbox known to the core, as okrbot's start-up makes them (okrbot.platforms)."""
+    register_platforms()
 
 
 def _postgres_server() -> str | None:
@@ -58,25 +67,50 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
+def _postgres_server_or_skip() -> str:
+    """The PostgreSQL server's URL; the test is skipped without one (failed in CI)."""
     server = _postgres_server()
     if server is None:
         if os.environ.get("CI"):
             pytest.fail(_postgres_server.reason)
         pytest.skip(_postgres_server.reason)
+    return server
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    server = _postgres_server_or_skip()
+    with new_postgres_database(server) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+@contextmanager
+def new_postgres_database(server: str) -> Iterator[str]:
+    """A uniquely named empty database on the server (parallel runs never collide), dropped afterwards."""
     name = f"okrbot_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.rsplit("/", 1)[0] + "/" + name
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def blank_database_url(request, tmp_path) -> Iterator[str]:
+    """An empty database of each kind, not migrated: for tests of the migrations themselves."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    server = _postgres_server_or_skip()
+    with new_postgres_database(server) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

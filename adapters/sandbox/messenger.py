@@ -11,6 +11,7 @@ import asyncio
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.sandbox.platform import PLATFORM
 from adapters.sandbox.store import add_message, dm_channel
 from bot.context import row_id
 from bot.model import Card, Conversation, MessageRef, PermanentFailure
@@ -21,7 +22,7 @@ from storage.models import Organization, Person, PlatformAccount, SandboxMessage
 
 
 class SandboxMessenger:
-    platform = "sandbox"
+    platform = PLATFORM.name
 
     def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
         self.sessions, self.clock = sessions, clock
@@ -88,5 +89,5 @@ def _person(session: Session, org_id: int, who: str) -> int | None:
         return session.scalar(select(Person.id).where(Person.org_id == org_id, Person.id == person_id))
     by_email = select(Person.id).where(Person.org_id == org_id, func.lower(Person.email) == key.lower())
     by_account = select(PlatformAccount.person_id).where(
-        PlatformAccount.org_id == org_id, PlatformAccount.platform == "sandbox", PlatformAccount.account_id == key)
+        PlatformAccount.org_id == org_id, PlatformAccount.platform == PLATFORM.name, PlatformAccount.account_id == key)
     return session.scalar(by_email) or session.scalar(by_account)

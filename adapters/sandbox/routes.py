@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy import func, or_, select
 
 from adapters.sandbox import store
+from adapters.sandbox.platform import PLATFORM
 from adapters.web.access import ACCESS, APP_CONTEXT, Viewer, chrome, see_other, set_session, unauthorized, viewer
 from adapters.web.html import page
 from bot.context import row_id, team_leads
@@ -181,7 +182,7 @@ def _render(session, who: Viewer, chan: str, team: Team | None, request: web.Req
 
 
 def _interaction(who: Viewer, chan: str, kind: str, **fields) -> Interaction:
-    return Interaction(platform="sandbox", workspace=str(who.org.id), actor=who.person.email,
+    return Interaction(platform=PLATFORM.name, workspace=str(who.org.id), actor=who.person.email,
                        actor_email=who.person.email, actor_name=who.person.name, kind=kind, conversation=chan, **fields)
 
 

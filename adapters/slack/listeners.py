@@ -37,6 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import blocks
+from adapters.slack.platform import PLATFORM
 from bot import inbox
 from bot.core import Core, duplicate_reply
 from bot.model import Card, Form, Interaction, Reply, Text
@@ -45,7 +46,7 @@ from bot.serialize import interaction_from_dict, interaction_to_dict
 
 log = logging.getLogger(__name__)
 
-SLACK = "slack"
+SLACK = PLATFORM.name
 ACK_BUDGET_SECONDS = 2.0
 # A command's inbox record must be committed before its ack, inside Slack's 3 seconds; a database too
 # slow for that (a long write holding SQLite's lock) gets "busy, nothing saved" rather than a promise.

@@ -27,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks
 from adapters.slack.client import web_client
+from adapters.slack.platform import PLATFORM
 from bot.model import Card, Conversation, DeliveryError, MessageRef, PermanentFailure, RetryAfter, TransientFailure
 from okrbot.settings import Settings
 
@@ -89,7 +90,7 @@ class BotIdentity:
 
 
 class SlackMessenger:
-    platform = "slack"
+    platform = PLATFORM.name
 
     def __init__(self, settings: Settings, tokens: TokenSource) -> None:
         self.settings = settings

@@ -35,6 +35,7 @@ from adapters.teams import activities as act
 from adapters.teams import references
 from adapters.teams.cards import CONTENT_TYPE, DATA_KEY, render_card, render_form
 from adapters.teams.delivery import Delivery
+from adapters.teams.platform import PLATFORM
 from bot.commands import UsageError, parse
 from bot.core import Core
 from bot.model import Card, Form, Interaction, Reply
@@ -142,7 +143,7 @@ class OkrTeamsBot(TeamsActivityHandler):
     async def _interaction(self, turn_context: TurnContext, kind: str, **fields: Any) -> Interaction:
         activity = turn_context.activity
         return Interaction(
-            platform="teams",
+            platform=PLATFORM.name,
             workspace=act.tenant_id(activity),
             actor=act.actor_id(activity),
             actor_name=activity.from_property.name if activity.from_property else None,

@@ -23,13 +23,14 @@ from adapters.teams import references
 from adapters.teams.activities import THREAD_MARK, reference_from
 from adapters.teams.bot import card_activity
 from adapters.teams.delivery import Delivery
+from adapters.teams.platform import PLATFORM as TEAMS
 from bot.model import Card, Conversation, MessageRef, PermanentFailure, Platform
 
 CHANNEL_ID = "msteams"
 
 
 class TeamsMessenger:
-    platform: Platform = "teams"
+    platform: Platform = TEAMS.name
 
     def __init__(self, adapter: CloudAdapter, app_id: str, sessions: sessionmaker[Session], delivery: Delivery):
         self.adapter = adapter

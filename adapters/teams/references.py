@@ -11,16 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.context import resolve_organization, row_id
+from adapters.teams.platform import PLATFORM as TEAMS
+from bot.context import resolve_organization
 from storage.db import transaction
-from storage.models import ConversationRef, Organization
+from storage.models import ConversationRef, Workspace
 
 Kind = Literal["channel", "person"]
-PLATFORM = "teams"
+PLATFORM = TEAMS.name
 
 
 def save(
@@ -46,15 +47,12 @@ def save(
 
 
 def load(sessions: sessionmaker[Session], workspace: str, kind: Kind, key: str) -> dict[str, Any] | None:
-    """The stored reference; `workspace` is the Teams tenant id (or the organization id)."""
-    org_match = Organization.teams_tenant_id == workspace
-    if org_id := row_id(workspace):
-        org_match = or_(org_match, Organization.id == org_id)
+    """The stored reference; `workspace` is the Teams tenant id."""
     with sessions() as session:
         return session.scalar(
             select(ConversationRef.reference)
-            .join(Organization, Organization.id == ConversationRef.org_id)
-            .where(org_match, ConversationRef.platform == PLATFORM, ConversationRef.kind == kind,
-                   ConversationRef.key == key)
+            .join(Workspace, Workspace.org_id == ConversationRef.org_id)
+            .where(Workspace.platform == PLATFORM, Workspace.workspace_id == workspace,
+                   ConversationRef.platform == PLATFORM, ConversationRef.kind == kind, ConversationRef.key == key)
             .limit(1)
         )

@@ -33,7 +33,7 @@ from bot.model import Card, Conversation, MessageRef, Messenger
 from bot.rituals import catalog
 from bot.rituals.catalog import Shows
 from bot.rituals.delivery import Deliverer, Failed
-from bot.rituals.routes import workspace_of
+from bot.workspaces import workspace_of
 from storage.db import transaction
 from storage.models import Organization, RitualRun, Team
 
@@ -99,7 +99,7 @@ def _pending(session: Session, platforms: set[str], now: datetime) -> list[Redra
         org = session.get(Organization, run.org_id)
         team = session.get(Team, run.team_id)
         card = channel_card(session, org, team, run.ritual, run.period, now)
-        conversation = Conversation(run.platform, workspace_of(org, run.platform), run.channel_id or "")  # type: ignore[arg-type]
+        conversation = Conversation(run.platform, workspace_of(session, org, run.platform), run.channel_id or "")  # type: ignore[arg-type]
         redraws.append(Redraw(run.id, run.stale_since, run.platform, conversation, message, card))
     return redraws
 

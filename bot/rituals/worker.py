@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import metrics
-from bot.context import PREFIX, team_timezone
+from bot import metrics, platforms
+from bot.context import team_timezone
 from bot.model import Conversation, MessageRef, Messenger
 from bot.requestid import NONE, REQUEST_ID
 from bot.rituals import catalog, runs
@@ -262,7 +262,7 @@ class Worker:
         channel = prepared.conversation.channel_id if prepared.conversation else "its channel"
         for platform, user_id, workspace in routes:
             card = lead_alert_card(prepared.team_name, prepared.team_key, claim.ritual, claim.period, channel, reason,
-                                   PREFIX.get(platform, "/okr"))
+                                   platforms.spec(platform).prefix)
             messenger = self.messengers[platform]
             try:
                 await self.deliverer.send((platform, workspace), lambda m=messenger, u=user_id, w=workspace, c=card:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import inspect, select, text
 
+from bot.workspaces import workspaces_of
 from okrbot.cli import main
 from storage.db import make_engine, make_sessionmaker
 from storage.models import (
@@ -84,7 +85,7 @@ def snapshot(database_url: str) -> dict:
         krkey = {k.id: k.key for k in krs}
         data = {
             "organization": (org.name, org.timezone, org.multiple_business_lines, org.red_max, org.green_min,
-                             org.slack_team_id, org.teams_tenant_id),
+                             workspaces_of(s, org.id)),
             "people": {p.email: (p.name, email.get(p.manager_id), p.timezone, dict(accounts[p.email]))
                        for p in people.values()},
             "teams": {t.key: (t.name, t.level, key.get(t.parent_id), t.timezone, members[t.key], channels[t.key],

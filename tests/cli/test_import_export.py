@@ -77,7 +77,8 @@ def test_every_optional_key_survives_export_then_import(
     assert after["objectives"]["eng-o1"][8:] == ("closed", 0.7, "2026-Q4")
     assert after["objectives"]["eng-o2"][10] == "2027-H1"
     assert after["key_results"]["eng-kr1"][7] == "CE certificate received"
-    assert after["organization"] == ("Acme Robotics", "Europe/Berlin", False, 4, 7, "T0ACME", "72f988bf-acme-tenant")
+    assert after["organization"] == ("Acme Robotics", "Europe/Berlin", False, 4, 7,
+                                   {"slack": "T0ACME", "teams": "72f988bf-acme-tenant"})
 
 
 def test_demo_data_round_trips(monkeypatch, capsys, database_url, tmp_path, sqlite_template, sessions, clock):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.context import resolve_organization
+from bot.workspaces import link, workspaces_of
 from storage.db import transaction
 from storage.models import Organization, Person
 from tests.cli.helpers import okrbot
@@ -38,15 +39,16 @@ def test_a_file_naming_its_workspace_fills_the_organization_that_workspace_got_a
     assert f"organization {installed}" in out
     with sessions() as session:
         org = session.get(Organization, installed)
-        assert (org.name, org.slack_team_id) == ("JD Retail", "T0SECOND")
+        assert (org.name, workspaces_of(session, org.id)) == ("JD Retail", {"slack": "T0SECOND"})
         assert session.scalar(select(func.count()).select_from(Person).where(Person.org_id == installed)) == 7
 
 
 def test_import_into_a_chosen_organization(monkeypatch, capsys, database_url, sessions, clock, tmp_path):
     with transaction(sessions) as session:
-        empty = Organization(name="slack workspace T0X", slack_team_id="T0X", created_at=clock.now())
+        empty = Organization(name="slack workspace T0X", created_at=clock.now())
         session.add(empty)
         session.flush()
+        link(session, empty, "slack", "T0X")
         target = empty.id
     code, _, err = okrbot(monkeypatch, capsys, database_url, "import", str(EXAMPLE), "--org", str(target))
     assert code == 0, err
@@ -59,7 +61,10 @@ def test_a_workspace_of_another_organization_or_a_missing_org_is_refused_and_not
     monkeypatch, capsys, database_url, sessions, clock, tmp_path
 ):
     with transaction(sessions) as session:
-        session.add(Organization(name="Owner", slack_team_id="T0SECOND", created_at=clock.now()))
+        owner = Organization(name="Owner", created_at=clock.now())
+        session.add(owner)
+        session.flush()
+        link(session, owner, "slack", "T0SECOND")
         session.add(Organization(name="Someone else", created_at=clock.now()))
         session.flush()
         other = session.scalar(select(Organization.id).where(Organization.name == "Someone else"))

@@ -9,6 +9,7 @@ from collections import Counter
 from sqlalchemy import select
 
 from bot.rituals.delivery import Deliverer
+from bot.workspaces import link
 from okrbot.app import build_context
 from okrbot.clock import RitualClock, register_messengers
 from storage.db import transaction
@@ -24,7 +25,7 @@ async def test_a_stopped_clock_hands_back_unsent_runs_and_the_next_one_posts_the
     ctx = build_context(slack_settings(database_url, fake_slack), clock=clock, migrate=False)
     register_messengers(ctx)
     with transaction(ctx.sessions) as s:
-        s.get(Organization, org_id).slack_team_id = TEAM
+        link(s, s.get(Organization, org_id), "slack", TEAM)
         for n in range(TEAMS):
             team = Team(org_id=org_id, key=f"crew-{n}", name=f"Crew {n}", level="team")
             s.add(team)

@@ -15,6 +15,7 @@ import pytest
 from bot.rituals.budget import SendBudgets
 from bot.rituals.delivery import Deliverer
 from bot.rituals.sweep import sweep
+from bot.workspaces import link
 from okrbot.app import build_context
 from okrbot.clock import register_messengers
 from storage.db import transaction
@@ -35,10 +36,11 @@ def workspaces(sessions, clock) -> None:
     """Three workspaces (organizations), each with TEAMS teams whose Monday post is due at MONDAY_0900."""
     with transaction(sessions) as s:
         for w in range(WORKSPACES):
-            org = Organization(name=f"Workspace {w}", timezone="Asia/Shanghai", slack_team_id=f"T0WS{w}",
+            org = Organization(name=f"Workspace {w}", timezone="Asia/Shanghai",
                                created_at=MONDAY_0900 - timedelta(days=7))
             s.add(org)
             s.flush()
+            link(s, org, "slack", f"T0WS{w}")
             for n in range(TEAMS):
                 team = Team(org_id=org.id, key=f"w{w}-team-{n}", name=f"Team {n}", level="team")
                 s.add(team)

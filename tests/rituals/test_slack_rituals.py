@@ -13,6 +13,7 @@ from adapters.slack import BRIDGE
 from bot.rituals.delivery import Deliverer, RetryPolicy
 from bot.rituals.runner import run_ritual
 from bot.rituals.sweep import sweep
+from bot.workspaces import link
 from storage.db import transaction
 from storage.models import ChannelBinding, Organization, Person, PlatformAccount, Team, Win
 from tests.rituals.conftest import MONDAY_0900, runs_of
@@ -27,7 +28,7 @@ async def slack_ctx(database_url, org_id, clock, fake_slack):
     honoured by the rituals' Deliverer on the manual clock."""
     ctx, app, client = await start_app(slack_settings(database_url, fake_slack), clock)
     with transaction(ctx.sessions) as s:
-        s.get(Organization, org_id).slack_team_id = TEAM
+        link(s, s.get(Organization, org_id), "slack", TEAM)
         director = s.scalar(select(Person).where(Person.email == "director.rd@example.com"))
         s.add(PlatformAccount(org_id=org_id, person_id=director.id, platform="slack", account_id=DIRECTOR))
     assert set(ctx.messengers) == {"slack"}

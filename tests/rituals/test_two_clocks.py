@@ -11,6 +11,7 @@ import pytest
 
 from bot.rituals.delivery import Deliverer
 from bot.rituals.sweep import sweep
+from bot.workspaces import link
 from okrbot.app import build_context
 from okrbot.clock import register_messengers
 from storage.db import transaction
@@ -24,7 +25,7 @@ TEAMS = 60
 @pytest.fixture
 def many_teams(sessions, org_id) -> None:
     with transaction(sessions) as s:
-        s.get(Organization, org_id).slack_team_id = TEAM
+        link(s, s.get(Organization, org_id), "slack", TEAM)
         for n in range(TEAMS):
             team = Team(org_id=org_id, key=f"squad-{n}", name=f"Squad {n}", level="team")
             s.add(team)

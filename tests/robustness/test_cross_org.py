@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.importer import import_text
+from bot.workspaces import link
 from storage.db import transaction
 from storage.models import Organization, Priority, Team, Win
 from tests.conftest import EXAMPLE
@@ -22,7 +23,7 @@ def other_org(everything, org_id, clock):
     The example organization is the Slack workspace's, as after its first request."""
     text = EXAMPLE.read_text().replace("name: JD Retail\n  timezone", "name: Other Corp\n  timezone", 1)
     with transaction(everything.ctx.sessions) as s:
-        s.get(Organization, org_id).slack_team_id = TEAM
+        link(s, s.get(Organization, org_id), "slack", TEAM)
         other = import_text(s, text, clock.now()).organization_id
         team = s.scalar(select(Team).where(Team.org_id == other, Team.key == "rd-efficiency"))
         row = Priority(org_id=other, team_id=team.id, week="2026-W47", level="P1", text=SECRET,

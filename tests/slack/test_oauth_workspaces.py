@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 
 from adapters.slack import BRIDGE
 from bot.importer import import_text
+from bot.workspaces import link
 from storage.db import transaction
 from storage.models import ChannelBinding, CheckIn, KeyResult, Organization, Priority, Team, Win
 from tests.conftest import EXAMPLE
@@ -88,8 +89,8 @@ async def two_orgs(oauth_app, sessions, clock, org_id):
     with transaction(sessions) as s:
         other = import_text(s, EXAMPLE.read_text().replace("name: JD Retail\n", "name: Other Corp\n", 1),
                             clock.now()).organization_id
-        s.get(Organization, org_id).slack_team_id = ONE
-        s.get(Organization, other).slack_team_id = TWO
+        link(s, s.get(Organization, org_id), "slack", ONE)
+        link(s, s.get(Organization, other), "slack", TWO)
     status, body = await slack.command(f"win {SECRET_WIN}", team=ONE)
     assert status == 200 and body["response_type"] == "in_channel"
     await slack.command(f"priority add P1 {SECRET_PRIORITY}", team=ONE)
