@@ -1,5 +1,6 @@
 """The weekly rituals (Monday four-square, Friday wins and wrap-up, status report, nudge), exactly once.
 
+catalog: which rituals there are and what each one is (the one definition the rest reads).
 schedule: when each is due in a team's zone. runs: claiming in the database. content: the cards.
 routes: which messenger and channel. delivery: sending politely. worker: one run. sweep: the
 clock's periodic pass. runner: one run on demand (`okrbot ritual run`, the sandbox's buttons).
