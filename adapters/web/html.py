@@ -21,7 +21,7 @@ from bot.bidi import isolate, isolate_value
 from bot.cards import flagged_words
 from bot.markup import Style, draw, parse
 from bot.model import Card, Form
-from bot.render import card_words, format_number
+from bot.render import card_words, format_number, render_macro
 from bot.serialize import card_to_dict, form_to_dict
 
 
@@ -73,9 +73,10 @@ def environment() -> Environment:
     env.filters["md"] = markdown
     env.filters["number"] = format_number
     env.filters["trend_points"] = trend_points
-    env.globals["colour_word"] = lambda colour: card_words("colour", colour=colour)
+    env.globals["colour_word"] = lambda colour: card_words("colour_word", colour=colour)
     env.globals["card_words"] = card_words
     env.globals["flagged_words"] = flagged_words
+    env.globals["form_words"] = lambda name, **context: render_macro("form_words", name, **context)
     env.globals["unknown_element"] = unknown_element
     env.tests["whole_numbers"] = whole_numbers
     env.filters["local_time"] = local_time

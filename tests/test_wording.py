@@ -1,0 +1,72 @@
+"""Human wording lives in prompts/*.j2: the card and form renderers hold symbols and markup, never words.
+
+A string of two or more words in a renderer's code (docstrings and the messages of raised errors, which
+are for developers, aside) or in the text of the card and form HTML templates fails here: it belongs in a
+prompts/ macro (card_words.j2, form_words.j2, errors.j2, ...) that the renderer calls.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from jinja2 import nodes
+
+from adapters.web.html import environment
+
+ROOT = Path(__file__).resolve().parents[1]
+RENDERERS = [
+    "adapters/slack/blocks.py",
+    "adapters/teams/cards.py",
+    "adapters/teams/markdown.py",
+    "adapters/web/html.py",
+    "okrbot/textcard.py",
+    "bot/markup.py",
+    "bot/cards.py",
+]
+TEMPLATES = ["card.html.j2", "form.html.j2"]
+WORDS = re.compile(r"[A-Za-z]{2,} [a-z]{2,}")
+
+
+def _code_strings(source: str) -> list[str]:
+    tree = ast.parse(source)
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            skipped.add(id(first.value))  # a docstring
+        if isinstance(node, ast.Raise):
+            skipped.update(id(inner) for inner in ast.walk(node))
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skipped]
+
+
+def _template_text(name: str) -> list[str]:
+    source = environment().loader.get_source(environment(), name)[0]  # type: ignore[union-attr]
+    tree = environment().parse(source)
+    texts = []
+    for node in tree.find_all(nodes.TemplateData):
+        text = re.sub(r"^[^<]*?>", " ", node.data)  # the end of a tag an expression interrupted
+        texts.append(re.sub(r"<[^>]*(>|$)", " ", text))  # tags, and the start of an interrupted one
+    texts.extend(node.value for node in tree.find_all(nodes.Const) if isinstance(node.value, str))
+    return texts
+
+
+@pytest.mark.parametrize("path", RENDERERS)
+def test_renderers_hold_no_words(path):
+    found = [s for s in _code_strings((ROOT / path).read_text(encoding="utf-8")) if WORDS.search(s)]
+    assert not found, f"{path}: move {found} into a prompts/*.j2 macro"
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_card_and_form_templates_hold_no_words(name):
+    found = [s.strip() for s in _template_text(name) if WORDS.search(s)]
+    assert not found, f"{name}: move {found} into a prompts/*.j2 macro"
+
+
+def test_the_check_finds_words():
+    assert _code_strings('x = f"{d} since last week"\nraise TypeError("no such thing")') == [" since last week"]
+    assert [t for t in _template_text("card.html.j2") if "confidence" in t] == []
