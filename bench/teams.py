@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import os
 import statistics
 import sys
 import tempfile
@@ -57,8 +56,7 @@ async def _serve_okrbot(database_url: str, port: int, ready, connector_url) -> N
 
     fake, _ = await start_bot_connector()
     fake.add_member("29:engineer", "aad-engineer", "engineer@example.com", "Zhou Qiang")
-    os.environ["OKRBOT_TEAMS"] = "1"
-    runner = web.AppRunner(build_app(build_context(Settings(database_url=database_url, sandbox=False),
+    runner = web.AppRunner(build_app(build_context(Settings(database_url=database_url, sandbox=False, teams_open=True),
                                                    migrate=False)), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -206,8 +204,8 @@ async def _fan_out_child(connector: str, channels: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/fanout.db"
         prepare(url)
-        os.environ["OKRBOT_TEAMS"] = "1"
-        ctx = build_context(Settings(database_url=url, sandbox=False), clock=ManualClock(MONDAY_0900), migrate=False)
+        ctx = build_context(Settings(database_url=url, sandbox=False, teams_open=True), clock=ManualClock(MONDAY_0900),
+                            migrate=False)
         build_app(ctx)  # registers ctx.messengers["teams"]
         channel_ids = [f"19:squad-{i:04d}@thread.tacv2" for i in range(channels)]
         with transaction(ctx.sessions) as s:

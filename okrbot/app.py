@@ -21,12 +21,15 @@ from storage.migrate import upgrade
 
 @dataclass
 class AppContext:
+    """The process's bot.runtime.Runtime (what adapters and the rituals see), plus okrbot's settings, which
+    only okrbot/ reads: each adapter gets its own configuration from them (okrbot.wiring)."""
+
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     core: Core
     clock: Clock
-    # One Messenger per platform, registered by each adapter's setup; the rituals post through them.
+    # One Messenger per running platform (okrbot.wiring.build_platforms); the rituals post through them.
     messengers: dict[str, Messenger] = field(default_factory=dict)
     # Per platform, how to finish work acknowledged by a process that stopped before doing it (okrbot.pending).
     finishers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = field(default_factory=dict)

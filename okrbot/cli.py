@@ -47,7 +47,7 @@ def run_server(settings: Settings, ctx, reuse_port: bool = False, announce: bool
         print(f"okrbot is serving on {settings.base_url}/", flush=True)
         if settings.sandbox_enabled:
             print(f"Sandbox: {settings.base_url}/sandbox", flush=True)
-        if not open_locally(settings):
+        if not open_locally(settings.web_config()):
             print(SIGN_IN_HINT if settings.secret_key else NO_KEY_HINT, flush=True)
 
     try:

@@ -32,6 +32,7 @@ from bot.rituals.sweep import CLAIMER, SweepResult, sweep
 from okrbot.app import AppContext
 from okrbot.observe import clock_metrics
 from okrbot.pending import STALE, finish_pending
+from okrbot.wiring import build_platforms
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 30
@@ -39,11 +40,9 @@ SHUTDOWN_GRACE_SECONDS = 20
 
 
 def register_messengers(ctx: AppContext) -> None:
-    """The adapters' messengers, built exactly as the web server builds them (their `setup` functions
-    on an application this process never serves)."""
-    from okrbot.server import build_app
-
-    build_app(ctx)
+    """The running adapters' messengers (and finishers), built as the web server builds them, without its
+    web application: no route, no bolt app or OAuth flow, no dashboard."""
+    build_platforms(ctx)
 
 
 class RitualClock:

@@ -10,6 +10,7 @@ from aiohttp import web
 from bot.rituals.refresh import PostRefresher
 from okrbot.app import AppContext
 from okrbot.observe import add_metrics_route, observe
+from okrbot.wiring import build_platforms, mount_platforms
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -35,25 +36,11 @@ def build_app(ctx: AppContext) -> web.Application:
     app[CONTEXT] = ctx
     app.router.add_get("/healthz", healthz)
     add_metrics_route(app, ctx.settings)
-    settings = ctx.settings
-    if settings.slack_enabled:
-        from adapters.slack import setup as setup_slack
-
-        setup_slack(app, ctx)
-    if settings.teams_enabled:
-        from adapters.teams import setup as setup_teams
-
-        setup_teams(app, ctx)
-    if settings.sandbox_enabled:
-        from adapters.sandbox import setup as setup_sandbox
-
-        setup_sandbox(app, ctx)
-    from adapters.web import setup as setup_dashboard
-
-    setup_dashboard(app, ctx)
+    mount_platforms(app, ctx, build_platforms(ctx))
     from adapters.api import setup as setup_api
 
-    setup_api(app, ctx)  # after the dashboard: it reads the dashboard's access settings (Host rule)
+    # After the dashboard: it reads the dashboard's access settings (Host rule).
+    setup_api(app, ctx, ctx.settings.api_requests_per_minute)
     if ctx.finishers:
         app.cleanup_ctx.append(_finish_pending)
     refresher = app[POSTS] = PostRefresher(ctx.sessions, ctx.messengers, ctx.clock.now)

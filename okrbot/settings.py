@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from storage.db import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from adapters.slack.config import SlackConfig
+    from adapters.teams.config import TeamsConfig
+    from adapters.web.config import WebConfig
 
 
 def _flag(name: str) -> bool | None:
@@ -51,6 +57,7 @@ class Settings:
     teams_app_type: str = "SingleTenant"
     teams_tenant_id: str | None = None
     teams_openid_metadata_url: str | None = None
+    teams_open: bool = False  # OKRBOT_TEAMS=1: Teams on without an app id (authentication off: local tests only)
     log_format: str = "text"  # text | json
     metrics: bool = False  # serve /metrics (Prometheus)
     metrics_token: str | None = None  # bearer token /metrics asks for (needed on a public interface)
@@ -83,6 +90,7 @@ class Settings:
             teams_app_type=env("MicrosoftAppType") or "SingleTenant",
             teams_tenant_id=env("MicrosoftAppTenantId") or None,
             teams_openid_metadata_url=env("ToBotFromChannelOpenIdMetadataUrl") or None,
+            teams_open=env("OKRBOT_TEAMS") == "1",
             log_format=(env("LOG_FORMAT") or "text").strip().lower(),
             metrics=bool(_flag("METRICS")) or bool(env("METRICS_TOKEN")),
             metrics_token=env("METRICS_TOKEN") or None,
@@ -100,7 +108,7 @@ class Settings:
     @property
     def teams_enabled(self) -> bool:
         """Teams runs when an app id is set, or with OKRBOT_TEAMS=1 for local tests with auth off."""
-        return bool(self.teams_app_id) or os.environ.get("OKRBOT_TEAMS") == "1"
+        return bool(self.teams_app_id) or self.teams_open
 
     def teams_app_type_checked(self) -> str:
         """MicrosoftAppType spelled as the SDK knows it, once what it needs is set (ConfigurationError if not).
@@ -132,3 +140,31 @@ class Settings:
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
+
+    # Each adapter's own configuration: adapters never read okrbot's Settings (wiring points one way).
+    # Imported when asked for: a package's __init__ may load its adapter, which `okrbot --help` does not need.
+
+    def slack_config(self) -> SlackConfig:
+        from adapters.slack.config import ACK_BUDGET_SECONDS, SlackConfig
+
+        return SlackConfig(
+            signing_secret=self.slack_signing_secret or "", bot_token=self.slack_bot_token,
+            client_id=self.slack_client_id, client_secret=self.slack_client_secret, app_token=self.slack_app_token,
+            api_url=self.slack_api_url, public_url=self.public_url,
+            ack_budget_seconds=float(self.extra.get("slack_ack_budget", ACK_BUDGET_SECONDS)))
+
+    def teams_config(self) -> TeamsConfig:
+        """ConfigurationError (at start-up) when the app type lacks what it needs."""
+        from adapters.teams.config import TeamsConfig
+
+        if not self.teams_app_id:
+            return TeamsConfig(openid_metadata_url=self.teams_openid_metadata_url)
+        return TeamsConfig(app_id=self.teams_app_id, app_password=self.teams_app_password,
+                           app_type=self.teams_app_type_checked(), tenant_id=self.teams_tenant_id,
+                           openid_metadata_url=self.teams_openid_metadata_url)
+
+    def web_config(self) -> WebConfig:
+        from adapters.web.config import WebConfig
+
+        return WebConfig(host=self.host, public_url=self.public_url, secret_key=self.secret_key,
+                         sandbox=self.sandbox_enabled)

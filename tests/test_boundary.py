@@ -41,3 +41,37 @@ def test_botbuilder_stays_inside_adapters_teams():
         if {"botbuilder", "botframework"} & _imports(path) and "adapters/teams" not in path.as_posix()
     ]
     assert offenders == []
+
+
+def test_adapters_import_nothing_from_okrbot():
+    """Wiring points one way: okrbot/ (the composition root) imports the adapters and gives each its own
+    configuration; an adapter never reaches back for okrbot's settings or application."""
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "adapters").rglob("*.py") if "okrbot" in _imports(p)]
+    assert offenders == []
+
+
+BUILT_IN_PLATFORMS = {"slack", "teams", "sandbox"}
+
+
+def _branches_on_a_platform_name(path: Path) -> list[int]:
+    """Lines comparing something with a built-in platform's name (`platform == "slack"`, `in ("teams", …)`)."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            for operand in operands:
+                values = operand.elts if isinstance(operand, ast.Tuple | ast.List | ast.Set) else [operand]
+                if any(isinstance(v, ast.Constant) and v.value in BUILT_IN_PLATFORMS for v in values):
+                    lines.append(node.lineno)
+    return lines
+
+
+def test_core_and_storage_never_branch_on_a_platform_name():
+    """What differs between platforms is each adapter's registration (bot.platforms), never an if in the core."""
+    offenders = {
+        str(path.relative_to(ROOT)): lines
+        for folder in ("bot", "storage")
+        for path in (ROOT / folder).rglob("*.py")
+        if "migrations" not in path.parts and (lines := _branches_on_a_platform_name(path))
+    }
+    assert offenders == {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import aliased
 
-from adapters.slack import BRIDGE
+from adapters.slack.routes import BRIDGE
 from bot.importer import import_text
 from storage.db import transaction
 from storage.models import (

@@ -16,12 +16,13 @@ from aiohttp import web
 from sqlalchemy.exc import DBAPIError
 
 from adapters.api.openapi import document
-from adapters.web.access import ACCESS, APP_CONTEXT
+from adapters.web.access import ACCESS
 from adapters.web.guard import hostname, served_name
 from bot.api import keyresults
 from bot.api.problems import Problem
 from bot.api.ratelimit import RateLimiter
 from bot.api.service import Answer, Api
+from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 PREFIX = "/api/v1"
@@ -30,10 +31,10 @@ MAX_BODY = 64 * 1024
 PROBLEM_TYPE = "application/problem+json"
 
 
-def setup(app: web.Application, ctx) -> None:
+def setup(app: web.Application, ctx: Runtime, requests_per_minute: float) -> None:
     """Mount the API on the shared application (after the dashboard, whose access settings it reads)."""
     api = web.Application(middlewares=[problems])
-    api[API] = Api(ctx.sessions, ctx.clock.now, RateLimiter(ctx.settings.api_requests_per_minute))
+    api[API] = Api(ctx.sessions, ctx.clock.now, RateLimiter(requests_per_minute))
     api.router.add_get("/openapi.json", openapi)
     api.router.add_get("/orgs/{org}/key-results", list_key_results)
     api.router.add_get("/orgs/{org}/key-results/{code}", get_key_result)
@@ -52,8 +53,7 @@ async def problems(request: web.Request, handler):
     """Host check first (as the web guard does), then every failure as a problem, never a page or a trace."""
     try:
         access = request.config_dict.get(ACCESS)
-        public_url = request.config_dict[APP_CONTEXT].settings.public_url if APP_CONTEXT in request.config_dict \
-            else None
+        public_url = access.public_url if access is not None else None
         if access is not None and access.open and not served_name(request.headers.get("Host"), public_url):
             host = request.headers.get("Host", "")
             raise Problem(421, "wrong_host", {"given": hostname(host) or host[:80]})

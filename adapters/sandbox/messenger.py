@@ -91,3 +91,8 @@ def _person(session: Session, org_id: int, who: str) -> int | None:
     by_account = select(PlatformAccount.person_id).where(
         PlatformAccount.org_id == org_id, PlatformAccount.platform == PLATFORM.name, PlatformAccount.account_id == key)
     return session.scalar(by_email) or session.scalar(by_account)
+
+
+def build_messenger(sessions: sessionmaker[Session], clock: Clock) -> SandboxMessenger:
+    """The sandbox's Messenger on its own (the clock's); the pages are `routes.mount`."""
+    return SandboxMessenger(sessions, clock)

@@ -17,12 +17,24 @@ from sqlalchemy import func, or_, select
 
 from adapters.sandbox import store
 from adapters.sandbox.platform import PLATFORM
-from adapters.web.access import ACCESS, APP_CONTEXT, Viewer, chrome, see_other, set_session, unauthorized, viewer
+from adapters.web.access import (
+    ACCESS,
+    APP_CONTEXT,
+    Viewer,
+    chrome,
+    install,
+    see_other,
+    set_session,
+    unauthorized,
+    viewer,
+)
+from adapters.web.config import WebConfig
 from adapters.web.html import page
 from bot.context import row_id, team_leads
 from bot.model import Interaction, Reply
 from bot.render import render_error
 from bot.rituals import catalog
+from bot.runtime import Runtime
 from bot.serialize import card_to_dict, form_to_dict
 from storage.db import transaction
 from storage.models import Organization, Person, SandboxMessage, Team, TeamMember
@@ -376,3 +388,16 @@ async def run_ritual(request: web.Request) -> web.Response:
     outcome = await run(ctx, chan, ritual, at=ctx.clock.now(), force=True, org_id=who.org.id)
     notice = f"{label}: {outcome.message}."
     return see_other(channel_url(chan, notice=notice) + "#latest")
+
+
+def mount(app: web.Application, ctx: Runtime, config: WebConfig) -> None:
+    """Register the sandbox's pages on the shared web application."""
+    install(app, ctx, config)
+    app.router.add_get("/sandbox", home)
+    app.router.add_post("/sandbox/as", pick_submit)
+    app.router.add_get("/sandbox/c/{channel}", channel)
+    app.router.add_post("/sandbox/c/{channel}/messages", say)
+    app.router.add_post("/sandbox/c/{channel}/actions", click)
+    app.router.add_post("/sandbox/c/{channel}/threads/{root}", reply_in_thread)
+    app.router.add_post("/sandbox/c/{channel}/rituals", run_ritual)
+    app.router.add_post("/sandbox/forms/{message}", submit)

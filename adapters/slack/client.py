@@ -12,18 +12,17 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from okrbot.settings import Settings
-
 DEFAULT_API_URL = "https://slack.com/api/"
 TIMEOUT_SECONDS = 10
 
 
-def api_url(settings: Settings) -> str:
+def api_url(configured: str | None) -> str:
     """SLACK_API_URL (tests, proxies, GovSlack) or slack.com; slack_sdk needs the trailing slash."""
-    url = settings.slack_api_url or DEFAULT_API_URL
+    url = configured or DEFAULT_API_URL
     return url if url.endswith("/") else url + "/"
 
 
-def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
-    """A client for `token` that makes each call once (an empty list: None would mean the SDK's defaults)."""
-    return AsyncWebClient(token=token, base_url=api_url(settings), timeout=TIMEOUT_SECONDS, retry_handlers=[])
+def web_client(base_url: str | None, token: str | None = None) -> AsyncWebClient:
+    """A client for `token` at `base_url` (Slack's when None) that makes each call once (an empty list: None
+    would mean the SDK's defaults)."""
+    return AsyncWebClient(token=token, base_url=api_url(base_url), timeout=TIMEOUT_SECONDS, retry_handlers=[])

@@ -35,9 +35,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+from sqlalchemy import Engine
 
 from adapters.slack import blocks
+from adapters.slack.client import web_client
+from adapters.slack.config import ACK_BUDGET_SECONDS, SlackConfig
 from adapters.slack.platform import PLATFORM
+from adapters.slack.stores import token_source
 from bot import inbox
 from bot.core import Core, duplicate_reply
 from bot.model import Card, Form, Interaction, Reply, Text
@@ -47,7 +51,6 @@ from bot.serialize import interaction_from_dict, interaction_to_dict
 log = logging.getLogger(__name__)
 
 SLACK = PLATFORM.name
-ACK_BUDGET_SECONDS = 2.0
 # A command's inbox record must be committed before its ack, inside Slack's 3 seconds; a database too
 # slow for that (a long write holding SQLite's lock) gets "busy, nothing saved" rather than a promise.
 RECORD_BUDGET_SECONDS = 2.5
@@ -423,3 +426,14 @@ class Bridge:
             await client.views_publish(user_id=user, view=blocks.home_view(card))
         except SlackApiError as exc:
             log.warning("could not publish the App Home of %s: %s", user, exc.response.data)
+
+
+def build_bridge(config: SlackConfig, core: Core, engine: Engine) -> Bridge:
+    """The core's side of Slack's requests, apart from any route: `resume` finishes a command that a stopped
+    process acknowledged (okrbot.pending), which the clock does too."""
+    tokens = token_source(config, engine)
+
+    async def client_for(workspace: str) -> AsyncWebClient:
+        return web_client(config.api_url, await tokens(workspace))
+
+    return Bridge(core, config.ack_budget_seconds, client_for)

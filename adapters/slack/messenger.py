@@ -24,12 +24,14 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Engine
 
 from adapters.slack import blocks
 from adapters.slack.client import web_client
+from adapters.slack.config import SlackConfig
 from adapters.slack.platform import PLATFORM
+from adapters.slack.stores import token_source
 from bot.model import Card, Conversation, DeliveryError, MessageRef, PermanentFailure, RetryAfter, TransientFailure
-from okrbot.settings import Settings
 
 TokenSource = Callable[[str], Awaitable[str | None]]
 
@@ -92,8 +94,9 @@ class BotIdentity:
 class SlackMessenger:
     platform = PLATFORM.name
 
-    def __init__(self, settings: Settings, tokens: TokenSource) -> None:
-        self.settings = settings
+    def __init__(self, api_url: str | None, tokens: TokenSource) -> None:
+        """`api_url`: the Web API's base URL (Slack's when None); `tokens`: each workspace's bot token."""
+        self.api_url = api_url
         self.tokens = tokens
         self._clients: dict[str, AsyncWebClient] = {}
         self._identities: dict[str, BotIdentity] = {}
@@ -104,7 +107,7 @@ class SlackMessenger:
             raise PermanentFailure("not_installed")
         client = self._clients.get(token)
         if client is None:
-            client = self._clients[token] = web_client(self.settings, token)
+            client = self._clients[token] = web_client(self.api_url, token)
         return client
 
     async def _call(self, workspace: str, method: str, **arguments: Any) -> dict[str, Any]:
@@ -205,3 +208,8 @@ def _same_card(message: dict[str, Any], wanted: dict[str, Any]) -> bool:
 def _block_text(block: dict[str, Any]) -> str | None:
     text = block.get("text")
     return text.get("text") if isinstance(text, dict) else None
+
+
+def build_messenger(config: SlackConfig, engine: Engine) -> SlackMessenger:
+    """The Slack Messenger alone: no bolt app, no route (all the clock needs)."""
+    return SlackMessenger(config.api_url, token_source(config, engine))

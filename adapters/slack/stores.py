@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from logging import Logger
 
 from slack_sdk.oauth.installation_store import Bot, Installation
@@ -18,6 +19,8 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
+
+from adapters.slack.config import SlackConfig
 
 log = logging.getLogger(__name__)
 STATE_LIFETIME_SECONDS = 600
@@ -82,3 +85,21 @@ class OAuthStateStore(AsyncOAuthStateStore):
 
     async def async_consume(self, state: str) -> bool:
         return await asyncio.to_thread(self.store.consume, state)
+
+
+def token_source(config: SlackConfig, engine: Engine) -> Callable[[str], Awaitable[str | None]]:
+    """Where each workspace's bot token comes from: its installation (OAuth), else the one configured token."""
+    if config.oauth:
+        installations = InstallationStore(config.client_id or "", engine)
+
+        async def installed_token(workspace: str) -> str | None:
+            bot = await installations.async_find_bot(enterprise_id=None, team_id=workspace)
+            return bot.bot_token if bot else None
+
+        return installed_token
+    token = config.bot_token
+
+    async def single_token(_workspace: str) -> str | None:
+        return token
+
+    return single_token

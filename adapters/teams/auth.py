@@ -1,4 +1,4 @@
-"""How okrbot authenticates with the Bot Framework: the SDK's configuration, built from Settings."""
+"""How okrbot authenticates with the Bot Framework: the SDK's configuration, built from the TeamsConfig."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from botbuilder.schema import CallerIdConstants
 from botframework.connector.auth import AuthenticationConstants
 
+from adapters.teams.config import TeamsConfig
 from adapters.teams.signing_keys import install
-from okrbot.settings import Settings
 
 
 @dataclass(frozen=True)
 class AuthConfiguration:
-    """What ConfigurationBotFrameworkAuthentication reads, from okrbot's Settings.
+    """What ConfigurationBotFrameworkAuthentication reads, from the adapter's TeamsConfig.
 
     Always the SDK's parameterized authentication, with the public cloud's values: then the OpenID
     metadata URL the tokens are checked against is configuration (ToBotFromChannelOpenIdMetadataUrl),
@@ -33,16 +33,14 @@ class AuthConfiguration:
     VALIDATE_AUTHORITY: bool = True
 
 
-def auth_configuration(settings: Settings) -> AuthConfiguration:
-    """The SDK's configuration, its key URLs served by okrbot's SigningKeys; a ConfigurationError (at
-    start-up) when the app type lacks what it needs."""
-    if not settings.teams_app_id:  # authentication off: only the SDK's MultiTenant allows an empty app id
+def auth_configuration(config: TeamsConfig) -> AuthConfiguration:
+    """The SDK's configuration, its key URLs served by okrbot's SigningKeys."""
+    if not config.app_id:  # authentication off: only the SDK's MultiTenant allows an empty app id
         configuration = AuthConfiguration("", "", "MultiTenant", None)
     else:
         configuration = AuthConfiguration(
-            settings.teams_app_id, settings.teams_app_password or "", settings.teams_app_type_checked(),
-            settings.teams_tenant_id,
-            TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.teams_openid_metadata_url
+            config.app_id, config.app_password or "", config.app_type, config.tenant_id,
+            TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=config.openid_metadata_url
             or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL)
     install(configuration.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
             configuration.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL)

@@ -19,7 +19,11 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from adapters.teams.bot import OkrTeamsBot
+from adapters.teams.config import TeamsConfig
+from adapters.teams.messenger import TeamsMessenger
 from adapters.teams.signing_keys import KeysUnavailable
+from bot.core import Core
+from bot.timesource import Clock
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +82,15 @@ async def messages(request: web.Request) -> web.Response:
         log.info("a Teams %s invoke answer could not be serialised", activity.name, exc_info=True)
         return _problem(invoke.status if 400 <= invoke.status < 500 else 400, "the invoke is malformed")
     return web.json_response(body, status=invoke.status)
+
+
+def mount(app: web.Application, config: TeamsConfig, core: Core, clock: Clock, messenger: TeamsMessenger) -> None:
+    """Serve /api/messages on the shared web application, on the messenger's CloudAdapter and Delivery (one
+    pace for replies and ritual posts)."""
+    if not config.app_id:
+        log.warning(
+            "\n%s\nTEAMS AUTHENTICATION IS OFF: MicrosoftAppId is not set, so /api/messages accepts activities\n"
+            "from anyone. This is for local testing only; never expose this server.\n%s", "!" * 78, "!" * 78
+        )
+    app[TEAMS] = TeamsEndpoint(messenger.adapter, OkrTeamsBot(core, clock, messenger.delivery))
+    app.router.add_post("/api/messages", messages)

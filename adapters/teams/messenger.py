@@ -15,13 +15,20 @@ import asyncio
 from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
+)
 from botbuilder.schema import ConversationParameters, ConversationReference, ResourceResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.teams import references
 from adapters.teams.activities import THREAD_MARK, reference_from
+from adapters.teams.auth import auth_configuration
 from adapters.teams.bot import card_activity
+from adapters.teams.config import TeamsConfig
+from adapters.teams.credentials import KeptCredentials
 from adapters.teams.delivery import Delivery
 from adapters.teams.platform import PLATFORM as TEAMS
 from bot.model import Card, Conversation, MessageRef, PermanentFailure, Platform
@@ -137,3 +144,12 @@ class TeamsMessenger:
         conversation = reference.conversation.id
         return await self._send(reference, conversation, conversation, card, tenant,
                                 where=f"direct message to {platform_user_id}")
+
+
+def build_messenger(config: TeamsConfig, sessions: sessionmaker[Session]) -> TeamsMessenger:
+    """The Teams Messenger on a CloudAdapter of its own; no route (the clock needs none; `endpoint.mount`
+    serves /api/messages on this messenger's adapter)."""
+    configuration = auth_configuration(config)
+    credentials = KeptCredentials(ConfigurationServiceClientCredentialFactory(configuration))
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration, credentials_factory=credentials))
+    return TeamsMessenger(adapter, config.app_id, sessions, Delivery())

@@ -19,11 +19,11 @@ from aiohttp import web
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from adapters.web.config import WebConfig
 from adapters.web.html import page
 from bot.context import row_id
+from bot.runtime import Runtime
 from bot.signin import SESSION_LIFETIME, Identity, session_token, verify
-from okrbot.app import AppContext
-from okrbot.settings import Settings
 from storage.db import insert_ignoring_conflicts, transaction
 from storage.models import Organization, Person, SpentToken
 
@@ -38,20 +38,21 @@ class Access:
     signed_links: bool  # SECRET_KEY is set, so `/okr dashboard` can hand out sign-in links
     secure_cookie: bool
     sandbox: bool
+    public_url: str | None = None  # PUBLIC_URL: the other name the pages answer to, the origin forms come from
 
 
 ACCESS = web.AppKey("okrbot_access", Access)
-APP_CONTEXT = web.AppKey("okrbot_web_context", AppContext)
+APP_CONTEXT = web.AppKey("okrbot_web_context", Runtime)
 
 
-def install(app: web.Application, ctx: AppContext) -> None:
+def install(app: web.Application, ctx: Runtime, config: WebConfig) -> None:
     """Shared by the dashboard and the sandbox, whichever is set up first."""
     if APP_CONTEXT not in app:
         from adapters.web.errors import friendly_errors
         from adapters.web.guard import guard, unstorable_input
 
         app[APP_CONTEXT] = ctx
-        app[ACCESS] = make_access(ctx)
+        app[ACCESS] = make_access(config)
         app.middlewares.append(guard)
         app.middlewares.append(unstorable_input)
         app.middlewares.append(friendly_errors)
@@ -64,21 +65,21 @@ def is_loopback(host: str) -> bool:
     return host in LOOPBACK or host.startswith("127.")
 
 
-def open_locally(settings: Settings) -> bool:
+def open_locally(config: WebConfig) -> bool:
     """Open only when nothing but this machine can reach the pages: a loopback HOST is not enough when
     a PUBLIC_URL elsewhere points at it (a reverse proxy on this host forwards the internet to it)."""
-    public = urlsplit(settings.public_url or "").hostname
-    return is_loopback(settings.host) and (public is None or is_loopback(public))
+    public = urlsplit(config.public_url or "").hostname
+    return is_loopback(config.host) and (public is None or is_loopback(public))
 
 
-def make_access(ctx: AppContext) -> Access:
-    settings = ctx.settings
+def make_access(config: WebConfig) -> Access:
     return Access(
-        key=settings.secret_key or secrets.token_urlsafe(32),
-        open=open_locally(settings),
-        signed_links=bool(settings.secret_key),
-        secure_cookie=(settings.public_url or "").startswith("https://"),
-        sandbox=settings.sandbox_enabled,
+        key=config.secret_key or secrets.token_urlsafe(32),
+        open=open_locally(config),
+        signed_links=bool(config.secret_key),
+        secure_cookie=(config.public_url or "").startswith("https://"),
+        sandbox=config.sandbox,
+        public_url=config.public_url,
     )
 
 
@@ -118,7 +119,7 @@ def resolve(session: Session, identity: Identity | None, org_hint: str | None, a
     return Viewer(org, None) if org else None
 
 
-def _load(ctx: AppContext, identity: Identity | None, org_hint: str | None, anonymous_ok: bool) -> Viewer | None:
+def _load(ctx: Runtime, identity: Identity | None, org_hint: str | None, anonymous_ok: bool) -> Viewer | None:
     with ctx.sessions() as session:
         return resolve(session, identity, org_hint, anonymous_ok)
 
@@ -192,7 +193,7 @@ def spend(session: Session, identity: Identity, purpose: str, now) -> bool:
     return inserted is not None
 
 
-def _redeem(ctx: AppContext, identity: Identity) -> Viewer | None:
+def _redeem(ctx: Runtime, identity: Identity) -> Viewer | None:
     """The link's person, once: the link is spent in the same transaction that finds them."""
     with transaction(ctx.sessions) as session:
         found = resolve(session, identity, None, False)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from adapters.web.access import ACCESS, APP_CONTEXT, is_loopback
+from adapters.web.access import ACCESS, is_loopback
 from adapters.web.html import page
 from bot.storable import has_unstorable
 
@@ -75,7 +75,7 @@ def _refusal(status: type[web.HTTPException], title: str, reason: str, **context
 async def guard(request: web.Request, handler):
     if request.path.startswith(MACHINE_PATHS):
         return await handler(request)
-    public_url = request.app[APP_CONTEXT].settings.public_url
+    public_url = request.app[ACCESS].public_url
     if request.app[ACCESS].open and not served_name(request.headers.get("Host"), public_url):
         raise _refusal(web.HTTPMisdirectedRequest, "Not served under this name", "wrong_host",
                        given=hostname(request.headers.get("Host", "")) or request.headers.get("Host", ""))

@@ -13,14 +13,19 @@ from adapters.web.access import (
     Viewer,
     admit,
     chrome,
+    install,
     no_organization,
     resolve,
+    signin,
+    signout,
     unauthorized,
     viewer,
 )
+from adapters.web.config import WebConfig
 from adapters.web.html import page
 from adapters.web.svg import key_result_chart
 from bot.context import team_timezone
+from bot.runtime import Runtime
 from bot.serialize import card_to_dict
 from bot.services.advice import alignment_report, lint
 from bot.services.status_report import gather, report_card
@@ -146,3 +151,14 @@ async def advice(request: web.Request) -> web.Response:
                         advice=advised[:ADVICE_SHOWN], advice_total=len(advised))
 
     return _html(await asyncio.to_thread(build))
+
+
+def mount(app: web.Application, ctx: Runtime, config: WebConfig) -> None:
+    """Register the dashboard's routes on the shared web application."""
+    install(app, ctx, config)
+    app.router.add_get("/", dashboard)
+    app.router.add_get("/kr/{code}", key_result)
+    app.router.add_get("/report", report)
+    app.router.add_get("/advice", advice)
+    app.router.add_get("/signin", signin)
+    app.router.add_post("/signout", signout)

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from adapters.slack import BRIDGE
+from adapters.slack.routes import BRIDGE
 from bot.render import render_error
 from storage.models import Person
 from tests.fakes.bot_connector import THREAD_MARK

@@ -20,7 +20,7 @@ from itertools import cycle
 
 import pytest
 
-from adapters.slack import BRIDGE
+from adapters.slack.routes import BRIDGE
 from bot.commands import ALIASES
 from bot.rituals import run_ritual
 from bot.rituals.catalog import names as ritual_names

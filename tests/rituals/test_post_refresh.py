@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from adapters.slack import BRIDGE
+from adapters.slack.routes import BRIDGE
 from bot.model import Interaction
 from bot.rituals.refresh import refresh_posts
 from bot.rituals.sweep import sweep

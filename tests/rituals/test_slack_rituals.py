@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select
 
-from adapters.slack import BRIDGE
+from adapters.slack.routes import BRIDGE
 from bot.rituals.delivery import Deliverer, RetryPolicy
 from bot.rituals.runner import run_ritual
 from bot.rituals.sweep import sweep

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 from aiohttp.test_utils import TestServer
 
-from adapters.slack import BRIDGE
+from adapters.slack.routes import BRIDGE
 from okrbot.app import AppContext, build_context
 from okrbot.server import build_app
 from tests.sandbox.conftest import BrowserClient, app, public  # noqa: F401 - the local and the public web server fixtures
@@ -29,8 +29,8 @@ class Everything:
 
 @pytest.fixture
 async def everything(database_url, org_id, clock, fake_slack, monkeypatch) -> AsyncIterator[Everything]:
-    monkeypatch.setenv("OKRBOT_TEAMS", "1")
-    ctx = build_context(slack_settings(database_url, fake_slack, sandbox=True), clock=clock, migrate=False)
+    settings = slack_settings(database_url, fake_slack, sandbox=True, teams_open=True)
+    ctx = build_context(settings, clock=clock, migrate=False)
     web_app = build_app(ctx)
     client = BrowserClient(TestServer(web_app))
     await client.start_server()

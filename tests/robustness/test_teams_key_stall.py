@@ -15,7 +15,7 @@ import time
 import jwt
 from sqlalchemy import func, select
 
-from adapters.slack import BRIDGE
+from adapters.slack.routes import BRIDGE
 from storage.models import ConversationRef
 from tests.fakes.token_service import ISSUER, new_key
 from tests.slack.conftest import SlackSender, slack_settings, start_app

@@ -16,7 +16,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.slack import BRIDGE
+from adapters.slack.routes import BRIDGE
 from okrbot.app import build_context
 from okrbot.server import FINISHING, build_app
 from okrbot.settings import Settings

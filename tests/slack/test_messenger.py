@@ -20,7 +20,6 @@ from bot.model import (
     Text,
     TransientFailure,
 )
-from okrbot.settings import Settings
 
 CARD = Card("Friday wins", (Text("Reply in this thread with a win, <!here> & all"),
                             Actions((Button("Add a win", "win_open"),))), fallback="Friday wins")
@@ -32,7 +31,7 @@ def messenger(fake_slack) -> SlackMessenger:
     async def token(workspace: str) -> str | None:
         return {"T0TEAM": "xoxb-team"}.get(workspace)
 
-    return SlackMessenger(Settings(slack_api_url=fake_slack.api_url), token)
+    return SlackMessenger(fake_slack.api_url, token)
 
 
 async def test_post_reply_update_and_direct(messenger, fake_slack):
@@ -108,7 +107,7 @@ async def test_an_unreachable_slack_is_transient():
     async def token(_workspace: str) -> str:
         return "xoxb-team"
 
-    messenger = SlackMessenger(Settings(slack_api_url=f"http://127.0.0.1:{port}/api/"), token)
+    messenger = SlackMessenger(f"http://127.0.0.1:{port}/api/", token)
     with pytest.raises(DeliveryError) as failed:
         await messenger.post(TO, CARD)
     assert not failed.value.permanent and failed.value.reason.startswith("connection_failed")
@@ -238,7 +237,7 @@ async def test_find_post_transient_errors_carry_retry_after(fake_slack):
     async def token(_workspace: str) -> str:
         return "xoxb-team"
 
-    messenger = SlackMessenger(Settings(slack_api_url=fake_slack.api_url), token)
+    messenger = SlackMessenger(fake_slack.api_url, token)
     fake_slack.rate_limit("conversations.history", retry_after=9)
     with pytest.raises(DeliveryError) as failed:
         await messenger.find_post(TO, datetime.now(UTC), CARD)

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select, text
 
-from adapters.slack import BRIDGE
+from adapters.slack.routes import BRIDGE
 from bot.importer import import_text
 from bot.workspaces import link
 from storage.db import transaction

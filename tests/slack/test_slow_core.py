@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from adapters.slack import BRIDGE
+from adapters.slack.routes import BRIDGE
 from storage.models import KeyResult
 from tests.slack.conftest import SlackSender, slack_settings, start_app
 

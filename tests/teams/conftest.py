@@ -123,10 +123,9 @@ async def start_harness(database_url: str, clock, connector: FakeBotConnector, m
                         app_id: str | None = None, **teams: Any) -> tuple[TeamsHarness, TestClient]:
     """okrbot serving Teams; with `app_id`, authentication is on for a SingleTenant bot of TENANT (`teams`
     overrides Settings' teams_* fields, e.g. teams_openid_metadata_url for a local key server)."""
-    monkeypatch.setenv("OKRBOT_TEAMS", "1")
     if app_id:
         teams = {"teams_app_password": "secret", "teams_tenant_id": TENANT, **teams}
-    settings = Settings(database_url=database_url, sandbox=False, teams_app_id=app_id, **teams)
+    settings = Settings(database_url=database_url, sandbox=False, teams_app_id=app_id, teams_open=True, **teams)
     ctx = build_context(settings, clock=clock, migrate=False)
     app = build_app(ctx)
     time = VirtualTime()

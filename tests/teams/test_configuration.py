@@ -30,7 +30,7 @@ def test_each_supported_app_type_starts(tmp_path, monkeypatch, clock, app_type, 
 
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'okrbot.db'}", teams_app_id=APP_ID,
                         teams_app_password=password, teams_app_type=app_type, teams_tenant_id=tenant)
-    assert sdk_type == auth_configuration(settings).APP_TYPE
+    assert sdk_type == auth_configuration(settings.teams_config()).APP_TYPE
     ctx = build_context(settings, clock=clock, migrate=True)
     try:
         app = build_app(ctx)
