@@ -455,6 +455,53 @@ async def healthy(process: Process, timeout: float = STARTUP_SECONDS) -> None:
     raise RuntimeError(f"okrbot serve on {process.port} did not come up; see {process.log}")
 
 
+SLOW_BEFORE, SLOW_AFTER = timedelta(minutes=10), timedelta(minutes=40)
+
+
+def due_moments(database_url: str, end: datetime) -> list[datetime]:
+    """Every due instant of the quarter, from the ritual settings (as the checker computes them)."""
+    from sqlalchemy import create_engine, text
+
+    from bench.chaos_check import dues
+
+    engine = create_engine(database_url)
+    with engine.connect() as db:
+        rows = db.execute(text("SELECT s.weekday, s.time, t.timezone FROM ritual_settings s "
+                               "JOIN teams t ON t.id = s.team_id WHERE s.enabled")).all()
+    engine.dispose()
+    return sorted({due for row in set(rows) for _, due, _ in dues(row.weekday, row.time, row.timezone, START, end)})
+
+
+@dataclass
+class Pace:
+    """How fast simulated time runs: `slow` around due times, where okrbot's sends wait real seconds
+    (Retry-After, backoff) that must stay minutes of simulated time, and `fast` in between, so that
+    the whole quarter takes the wall time asked for (never slower than `slow`)."""
+
+    slow_intervals: list[tuple[datetime, datetime]]
+    slow: float
+    fast: float
+    slow_share: float
+
+    @classmethod
+    def plan(cls, moments: list[datetime], start: datetime, end: datetime, wall: float, slow: float) -> Pace:
+        intervals: list[tuple[datetime, datetime]] = []
+        for moment in moments:
+            low, high = moment - SLOW_BEFORE, moment + SLOW_AFTER
+            if intervals and low <= intervals[-1][1]:
+                intervals[-1] = (intervals[-1][0], max(high, intervals[-1][1]))
+            else:
+                intervals.append((low, high))
+        slow_seconds = sum((min(b, end) - max(a, start)).total_seconds() for a, b in intervals if b > start and a < end)
+        fast_seconds = (end - start).total_seconds() - slow_seconds
+        left = wall - slow_seconds / slow
+        fast = max(slow, fast_seconds / left) if left > 0 else 10 * slow
+        return cls(intervals, slow, fast, slow_seconds / (end - start).total_seconds())
+
+    def speed(self, now: datetime) -> float:
+        return self.slow if any(a <= now <= b for a, b in self.slow_intervals) else self.fast
+
+
 def runs_settled(database_url: str, until: datetime) -> bool:
     """Every run due before `until` is finished (none claimed or in a retry)."""
     from sqlalchemy import create_engine, text
@@ -485,7 +532,7 @@ async def run(args: argparse.Namespace) -> int:
     database_url = database.start()
     team_ids = seed(database_url, args.teams)
     end = START + timedelta(weeks=args.weeks)
-    speed = (end - START).total_seconds() / (args.minutes * 60)
+    pace = Pace.plan(due_moments(database_url, end), START, end, args.minutes * 60, args.slow_speed)
     clock = SimClock(workdir / "now.json")
     clock.set(START.timestamp(), 0.0)  # stands still until every process is up
     faults = Faults(server_errors=0.05, rate_limits=0.01, dropped=0.005, seed=args.seed)
@@ -509,9 +556,11 @@ async def run(args: argparse.Namespace) -> int:
             setup = time.monotonic() - started
             print(f"set up in {setup:.0f} s: {args.teams} teams, {len(ZONES)} zones, {args.serves} serve and "
                   f"{args.clocks} clock processes, {'a private cluster' if private else 'the shared server'}; "
-                  f"simulated time runs {speed:.0f}x", flush=True)
+                  f"simulated time runs {pace.slow:.0f}x from {SLOW_BEFORE} before to {SLOW_AFTER} after each due "
+                  f"time ({pace.slow_share:.0%} of the quarter), {pace.fast:.0f}x otherwise", flush=True)
+            speed = pace.speed(START)
             clock.set(START.timestamp(), speed)
-            next_kill = START + timedelta(hours=args.kill_hours)
+            next_kill = time.monotonic() + args.kill_every
             restart_at = START + (end - START) / 2
             tasks: set[asyncio.Task] = set()
             budget = asyncio.Semaphore(args.concurrency)
@@ -523,15 +572,18 @@ async def run(args: argparse.Namespace) -> int:
                     await people.act(moment)
 
             while (now := clock.now()) < end:
-                owed += (now - last).total_seconds() / 3600 * args.actions_per_hour
+                if pace.speed(now) != speed:
+                    speed = pace.speed(now)
+                    clock.set(now.timestamp(), speed)
+                owed = min(owed + (now - last).total_seconds() / 3600 * args.actions_per_hour, 4 * args.concurrency)
                 last = now
                 while owed >= 1 and len(tasks) < 4 * args.concurrency:
                     owed -= 1
                     task = asyncio.ensure_future(act(now))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
-                if now >= next_kill:
-                    next_kill = now + timedelta(hours=args.kill_hours)
+                if time.monotonic() >= next_kill:
+                    next_kill = time.monotonic() + args.kill_every
                     victim = rng.choice(serves + clocks)
                     sig = signal.SIGTERM if rng.random() < 0.25 else signal.SIGKILL
                     await asyncio.to_thread(victim.stop, sig, 30)
@@ -547,7 +599,7 @@ async def run(args: argparse.Namespace) -> int:
                     if not p.alive():
                         kills.append(f"{p.role}:exited {p.popen.returncode}")
                         p.start()
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.02)
             clock.set(clock.timestamp(), 60.0)  # the quarter is over: a minute a second while the rest settles
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -562,14 +614,16 @@ async def run(args: argparse.Namespace) -> int:
         await slack.stop()
         await connector_runner.cleanup()
     try:
-        grace = timedelta(seconds=GRACE_WALL_SECONDS * speed)
+        grace = timedelta(seconds=GRACE_WALL_SECONDS * pace.slow)
         report = await asyncio.to_thread(check, database_url, records, START, end, grace)
     finally:
         database.stop()
     faults_seen = dict(faults.injected)
     print(f"people: {len(people.sent)} requests ({people.retried} retried, {people.doubled} double-clicked, "
           f"{people.refused_connections} deliveries to a dead server tried again)")
-    print(f"faults injected: {faults_seen}; kills: {len(kills)} ({dict(_count(kills))}); database: {restarted_db}")
+    hours = (end - START).total_seconds() / 3600
+    print(f"faults injected: {faults_seen}; kills: {len(kills)}, one every {hours / max(len(kills), 1):.1f} simulated "
+          f"hours ({dict(_count(kills))}); database: {restarted_db}")
     print(report.summary())
     print(f"wall time {wall:.0f} s for the run, {time.monotonic() - started:.0f} s with the check "
           f"(logs in {workdir if args.keep else 'a removed directory'})")
@@ -592,9 +646,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float, default=20, help="wall minutes the simulated weeks take")
     p.add_argument("--serves", type=int, default=2)
     p.add_argument("--clocks", type=int, default=2)
-    p.add_argument("--kill-hours", type=float, default=None,
-                   help="a process is killed every this many simulated hours (default: every 20 wall seconds, "
-                        "the time a process takes to start on a busy 2-core machine)")
+    p.add_argument("--kill-every", type=float, default=20,
+                   help="wall seconds between kills (a process takes seconds to start on a busy 2-core machine)")
+    p.add_argument("--slow-speed", type=float, default=1800,
+                   help="simulated seconds per wall second around due times (the platforms' waits are real seconds)")
     p.add_argument("--actions-per-hour", type=float, default=None,
                    help="people's requests per simulated hour (default: 0.1 per team; only those in a "
                         "person's working hours are sent, about a third)")
@@ -610,9 +665,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    speed = args.weeks * 7 * 24 / (args.minutes * 60)  # simulated hours per wall second
-    if args.kill_hours is None:
-        args.kill_hours = max(1.0, round(20 * speed))
     if args.actions_per_hour is None:
         args.actions_per_hour = 0.1 * args.teams
     return asyncio.run(run(args))

@@ -25,7 +25,8 @@ CHANNEL_RITUALS = ("monday", "friday", "wrapup")
 KINDS = (("monday", re.compile(r"four-square of (\d{4}-W\d\d)")),
          ("monday", re.compile(r", (\d{4}-W\d\d): \d+ priorit")),  # Slack's fallback of the four-square
          ("friday", re.compile(r"wins of (\d{4}-W\d\d)")),
-         ("wrapup", re.compile(r": \d+ wins? in (\d{4}-W\d\d)")))
+         ("wrapup", re.compile(r": \d+ wins? in (\d{4}-W\d\d)")),  # Slack's fallback of the wrap-up
+         ("wrapup", re.compile(r" wins · (\d{4}-W\d\d)")))  # its title, which a Teams card shows
 # An answer that says nothing was kept: an apology (the database restarting under it) or a refusal by the
 # method's rules (a fifth priority). Such a request is answered but rightly not stored.
 REFUSED = re.compile(r"nothing was changed|the most the method allows|Sorry")
