@@ -9,7 +9,10 @@
   shared, so hammering on would only earn more 429s), in this process and, through the budget, in
   every other; the send is then tried again.
 - Any other transient failure is retried with exponential backoff and jitter, then reported as
-  failed. Nothing is dropped silently: the caller records every verdict on the run.
+  failed. Nothing is dropped silently: the caller records every verdict on the run. A transient
+  failure may hide a message that arrived (the platform stored it, its answer was lost), so when the
+  caller can ask the platform (`in_doubt`), it is asked before each new attempt: a post found there
+  is the answer, and is never sent twice.
 - A permanent failure (channel gone, bot not in the channel, token revoked) is not retried.
 
 This is the one retry budget of a ritual post: the messengers try each call once, pace themselves
@@ -92,11 +95,16 @@ class Deliverer:
         return self.budgets.sending(*workspace, sleep=self.sleep)
 
     async def send(self, workspace: tuple[str, str], call: Callable[[], Awaitable[MessageRef]],
-                   before_attempt: Callable[[], Awaitable[bool]] | None = None) -> MessageRef | None:
+                   before_attempt: Callable[[], Awaitable[bool]] | None = None,
+                   in_doubt: Callable[[], Awaitable[MessageRef | None]] | None = None) -> MessageRef | None:
         """Send one message; returns its reference, None when closing or when `before_attempt` says the
-        run is no longer ours, or raises Failed."""
+        run is no longer ours, or raises Failed. `in_doubt` finds the message on the platform, if an
+        attempt that failed transiently delivered it after all."""
         transient = rate_limited = 0
         while True:
+            if transient and in_doubt is not None and (arrived := await in_doubt()) is not None:
+                log.info("a failed attempt had arrived after all (%s); not sending it again", arrived.message_id)
+                return arrived
             await self._paused(workspace)
             async with self._budget(workspace), self.semaphore:
                 if self.closing or (before_attempt is not None and not await before_attempt()):

@@ -176,8 +176,10 @@ class Worker:
                     continue
                 log.warning("run %s: %s was being sent when its clock stopped; sending it again", claim.run_id, key)
             try:
+                # A failed attempt may still have arrived (its answer lost): asked before the next one.
                 ref = await self.deliverer.send((item.platform, item.workspace), self._call(item),
-                                                self._before(claim, key))
+                                                self._before(claim, key),
+                                                self._lookup(claim, item, self.now() - IN_DOUBT_MARGIN))
             except Failed as failure:
                 primary = key in ("channel", "thread")
                 if not primary:
@@ -206,28 +208,37 @@ class Worker:
         return Verdict(claim.run_id, claim.team_id, claim.ritual, claim.period, "stopped", "the clock stopped")
 
     async def _find_in_doubt(self, claim: runs.Claim, item: Item) -> MessageRef | None:
-        """A message a dead clock was sending may have gone out: ask the platform, when its messenger can
-        tell, before sending it again. Both look-ups are optional capabilities of a Messenger:
-        `find_post(to, since, card, thread=None)` for channel posts and thread replies, and
-        `find_direct(user_id, workspace, since, card)` for direct messages."""
+        """A message a dead clock was sending may have gone out: ask the platform before sending it again."""
         if claim.attempted_at is None:
             return None
-        since = claim.attempted_at - IN_DOUBT_MARGIN
+        lookup = self._lookup(claim, item, claim.attempted_at - IN_DOUBT_MARGIN)
+        return await lookup() if lookup else None
+
+    def _lookup(self, claim: runs.Claim, item: Item, since: datetime):
+        """How to ask the platform whether `item` went out since `since`, when its messenger can tell (None
+        otherwise). Both look-ups are optional capabilities of a Messenger: `find_post(to, since, card,
+        thread=None)` for channel posts and thread replies, `find_direct(user_id, workspace, since, card)`
+        for direct messages. The look-up answers None when the platform cannot tell: send again rather
+        than lose the message."""
         messenger, card = self.messengers[item.platform], item.outbound.card
         if item.user_id is not None:
             find_direct = getattr(messenger, "find_direct", None)
-            lookup = find_direct and (lambda: find_direct(item.user_id, item.workspace, since, card))
+            ask = find_direct and (lambda: find_direct(item.user_id, item.workspace, since, card))
         else:
             find_post = getattr(messenger, "find_post", None)
-            lookup = find_post and item.conversation and (
+            ask = find_post and item.conversation and (
                 lambda: find_post(item.conversation, since, card, thread=item.thread))
-        if not lookup:
+        if not ask:
             return None
-        try:
-            return await lookup()
-        except Exception:  # noqa: BLE001 - the platform cannot tell: send again rather than lose it
-            log.warning("run %s: could not look for its message %s", claim.run_id, item.outbound.key)
-            return None
+
+        async def lookup() -> MessageRef | None:
+            try:
+                return await ask()
+            except Exception:  # noqa: BLE001 - the platform cannot tell: send again rather than lose it
+                log.warning("run %s: could not look for its message %s", claim.run_id, item.outbound.key)
+                return None
+
+        return lookup
 
     def _before(self, claim: runs.Claim, key: str):
         async def before() -> bool:

@@ -16,6 +16,7 @@ from bot.rituals.sweep import sweep
 from bot.workspaces import link
 from storage.db import transaction
 from storage.models import ChannelBinding, Organization, Person, PlatformAccount, Team, Win
+from tests.fakes.faults import Faults
 from tests.rituals.conftest import MONDAY_0900, runs_of
 from tests.slack.conftest import TEAM, SlackSender, slack_settings, start_app
 
@@ -316,3 +317,18 @@ async def test_a_slack_that_refuses_forever_costs_one_post_its_budget_and_no_mor
     assert (run.state, run.reason) == ("failed", reason)
     assert run.lead_notified is False  # as before: a refusal that may pass is nothing for the lead to fix
     assert posts(fake_slack, "D0DIRECTOR") == []
+
+
+async def test_a_post_whose_answer_was_lost_is_found_not_posted_again(slack_ctx, fake_slack, clock, deliverer):
+    """Found by bench/chaos.py: Slack stored the post but the connection dropped before its answer; the
+    retry posted it a second time. The Deliverer now asks Slack before trying again."""
+    ctx, _ = slack_ctx
+    only_rd_bound(ctx.sessions)
+    fake_slack.now = lambda: clock.now().timestamp()
+    fake_slack.faults = Faults(dropped=1.0)  # every post is stored, and its answer lost
+    clock.set(MONDAY_0900)
+    await sweep(ctx, clock.now(), deliverer=deliverer)
+    assert len(posts(fake_slack, "C0RDEFF")) == 1
+    assert [c.fault for c in fake_slack.calls_to("chat.postMessage")] == ["dropped"]
+    run = next(r for r in runs_of(ctx.sessions, "monday") if r.channel_id == "C0RDEFF")
+    assert run.state == "posted" and run.message_ref == fake_slack.messages["C0RDEFF"][0]["ts"]
