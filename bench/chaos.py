@@ -491,7 +491,8 @@ class Pacer:
     finished (posted, skipped or failed): then it stands still until they are. The platforms' waits
     (Retry-After, backoff) and a killed clock's restart are real seconds, hours at this speed; a real
     okrbot has the same seconds within real hours. So a slow, shared machine makes the run longer,
-    never the posts later than LAG. `waits` counts the stops, `waited` their wall seconds."""
+    never the posts later than LAG. `waits` counts the stops longer than a second, `waited` their wall
+    seconds."""
 
     def __init__(self, clock: SimClock, moments: list[tuple[datetime, int]], speed: float, database_url: str):
         from sqlalchemy import create_engine
@@ -500,7 +501,6 @@ class Pacer:
         self.engine = create_engine(database_url, pool_pre_ping=True)
         self.next = 0  # the first moment not known to be finished
         self.waits, self.waited = 0, 0.0
-        self.stopped = False
 
     def finished(self, moment: datetime) -> int:
         from sqlalchemy import text
@@ -510,9 +510,11 @@ class Pacer:
                                   "AND state <> 'claimed'"), {"start": START, "moment": moment})
 
     async def keep_up(self, now: datetime) -> None:
-        """Called often: stop time while the oldest unfinished due time is LAG behind, then run on."""
+        """Called often: once a due time is LAG behind, stop time (at once, from where it is: never
+        backwards) until its runs are finished, then let it run on."""
         while self.next < len(self.moments) and self.moments[self.next][0] <= now - LAG:
             moment, due = self.moments[self.next]
+            self.clock.set(self.clock.timestamp(), 0.0)
             stopped = time.monotonic()
             while True:
                 try:
@@ -521,15 +523,11 @@ class Pacer:
                     done = -1
                 if done >= due:
                     break
-                if time.monotonic() - stopped > 0.3 and not self.stopped:
-                    self.clock.set(self.clock.timestamp(), 0.0)  # from where it is now: never backwards
-                    self.stopped = True
                 await asyncio.sleep(0.25)
-            if self.stopped:
+            if time.monotonic() - stopped > 1.0:
                 self.waits += 1
                 self.waited += time.monotonic() - stopped
-                self.clock.set(self.clock.timestamp(), self.speed)
-                self.stopped = False
+            self.clock.set(self.clock.timestamp(), self.speed)
             self.next += 1
 
 

@@ -29,7 +29,7 @@ KINDS = (("monday", re.compile(r"four-square of (\d{4}-W\d\d)")),
          ("wrapup", re.compile(r" wins · (\d{4}-W\d\d)")))  # its title, which a Teams card shows
 # An answer that says nothing was kept: an apology (the database restarting under it) or a refusal by the
 # method's rules (a fifth priority). Such a request is answered but rightly not stored.
-REFUSED = re.compile(r"nothing was changed|the most the method allows|Sorry")
+REFUSED = re.compile(r"nothing was changed|the most the method allows|Sorry|Something went wrong")
 TOKEN = re.compile(r"\b((?:checkin|win|priority|winform)-\d+)\b")
 
 
