@@ -129,10 +129,12 @@ def seed(database_url: str, teams: int) -> dict[str, int]:
     from sqlalchemy import select, update
 
     from bot.importer import import_text
+    from okrbot.platforms import register_platforms
     from storage.db import make_engine, make_sessionmaker, transaction
     from storage.migrate import upgrade
     from storage.models import Organization, Team
 
+    register_platforms()  # the importer knows the platforms a channel may be on from their registry
     engine = make_engine(database_url)
     upgrade(engine)
     with transaction(make_sessionmaker(engine)) as session:
