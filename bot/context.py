@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import platforms, workspaces
 from bot.errors import Refusal
+from bot.teams import own_teams, team_by_key, team_keys
 from bot.weeks import local_week
 from storage.models import ChannelBinding, Cycle, Organization, Person, PlatformAccount, Team, TeamMember, Workspace
 
@@ -250,19 +251,12 @@ class Ctx:
         )
         if bound is None and platforms.spec(self.platform).team_channels_by_key:
             # Every team has a channel here named by its key (the sandbox's; the rituals post there).
-            return self.session.scalar(select(Team).where(Team.org_id == self.org.id, Team.key == self.conversation))
+            return team_by_key(self.session, self.org.id, self.conversation)
         return bound
 
     def my_teams(self) -> list[Team]:
         """Teams the person belongs to, the lowest level first (a team before its department)."""
-        rows = self.session.scalars(
-            select(Team)
-            .join(TeamMember, TeamMember.team_id == Team.id)
-            .where(TeamMember.org_id == self.org.id, TeamMember.person_id == self.person.id)
-            .order_by(TeamMember.role.desc(), Team.id)
-        ).all()
-        order = {"team": 0, "department": 1, "company": 2}
-        return sorted(rows, key=lambda t: order.get(t.level, 3))
+        return own_teams(self.session, self.org.id, self.person.id)
 
     def choose_team(self, team: Team) -> None:
         """A button or form names its team: that one, not the channel's, is what the action is about."""
@@ -281,14 +275,9 @@ class Ctx:
         return self._team
 
     def find_team(self, key: str) -> Team:
-        team = self.session.scalar(
-            select(Team).where(Team.org_id == self.org.id, func.lower(Team.key) == key.lower())
-        )
+        team = team_by_key(self.session, self.org.id, key)
         if team is None:
-            keys = self.session.scalars(
-                select(Team.key).where(Team.org_id == self.org.id).order_by(Team.key).limit(20)
-            ).all()
-            raise Refusal("unknown_team", given=key, keys=", ".join(keys))
+            raise Refusal("unknown_team", given=key, keys=", ".join(team_keys(self.session, self.org.id, 20)))
         return team
 
     def is_lead(self, team: Team) -> bool:

@@ -21,6 +21,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from bot.levels import Level
 from bot.rituals import catalog
 from bot.rituals.catalog import DAYS
 from bot.services.keyresults import colour
@@ -357,14 +358,13 @@ def export_csv(session: Session, org: Organization) -> str:
     email = dict(session.execute(select(Person.id, Person.email).where(Person.org_id == oid)).all())
     team_key = dict(session.execute(select(Team.id, Team.key).where(Team.org_id == oid)).all())
     cycle_name = dict(session.execute(select(Cycle.id, Cycle.name).where(Cycle.org_id == oid)).all())
-    level_order = {"company": 0, "department": 1, "team": 2, "individual": 3}
     rows = session.execute(
         select(KeyResult, Objective)
         .join(Objective, Objective.id == KeyResult.objective_id)
         .where(KeyResult.org_id == oid)
         .order_by(Objective.position, Objective.id, KeyResult.position, KeyResult.id)
     ).all()
-    rows = sorted(rows, key=lambda r: level_order.get(r[1].level, 4))  # stable: keeps the file order within a level
+    rows = sorted(rows, key=lambda r: Level.rank(r[1].level))  # stable: keeps the file order within a level
     return csv_text(CSV_COLUMNS, (
         (
             cycle_name.get(o.cycle_id, ""),

@@ -102,17 +102,17 @@ def _cycle(session, org, now):
 
 
 def _team(session, org, key: str | None):
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
+    from bot.teams import team_by_key, team_keys
     from storage.models import Team
 
-    query = select(Team).where(Team.org_id == org.id)
     if key is None:
-        team = session.scalar(query.where(Team.parent_id.is_(None)).order_by(Team.id))
+        team = session.scalar(select(Team).where(Team.org_id == org.id, Team.parent_id.is_(None)).order_by(Team.id))
     else:
-        team = session.scalar(query.where(func.lower(Team.key) == key.lower()))
+        team = team_by_key(session, org.id, key)
     if team is None:
-        keys = session.scalars(select(Team.key).where(Team.org_id == org.id).order_by(Team.key).limit(30)).all()
+        keys = team_keys(session, org.id)
         raise ViewRefused(f"there is no team {key!r} in {org.name}; teams: {', '.join(keys) or 'none'}")
     return team
 

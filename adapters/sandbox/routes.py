@@ -36,6 +36,7 @@ from bot.render import render_error
 from bot.rituals import catalog
 from bot.runtime import Runtime
 from bot.serialize import card_to_dict, form_to_dict
+from bot.teams import primary_team
 from storage.db import transaction
 from storage.models import Organization, Person, SandboxMessage, Team, TeamMember
 
@@ -112,9 +113,8 @@ async def pick_submit(request: web.Request) -> web.Response:
             person = session.get(Person, raw) if raw else None
             if person is None:
                 return None
-            team = session.scalar(select(Team.key).join(TeamMember, TeamMember.team_id == Team.id)
-                                  .where(TeamMember.person_id == person.id).order_by(Team.id).limit(1))
-            return person.org_id, person.id, team or "dm"
+            team = primary_team(session, person.org_id, person.id)
+            return person.org_id, person.id, team.key if team else "dm"
 
     found = await asyncio.to_thread(load)
     if found is None:
@@ -136,8 +136,8 @@ async def home(request: web.Request) -> web.Response:
 
     def first() -> str:
         with ctx.sessions() as session:
-            return session.scalar(select(Team.key).join(TeamMember, TeamMember.team_id == Team.id)
-                                  .where(TeamMember.person_id == who.person.id).order_by(Team.id).limit(1)) or "dm"
+            team = primary_team(session, who.org.id, who.person.id)
+            return team.key if team else "dm"
 
     raise web.HTTPSeeOther(channel_url(await asyncio.to_thread(first)))
 

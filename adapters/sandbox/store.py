@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
+from bot.teams import team_by_key
 from storage.models import Person, SandboxMessage, Team
 
 PAGE = 50  # latest top-level messages shown in a channel (a four-square card is ~10 KiB)
@@ -97,4 +98,4 @@ def _view(row: SandboxMessage, author: str | None) -> MessageView:
 
 def channel_team(session: Session, org_id: int, channel: str) -> Team | None:
     """The team whose sandbox channel this is: channel id = the team's key."""
-    return session.scalar(select(Team).where(Team.org_id == org_id, Team.key == channel))
+    return team_by_key(session, org_id, channel)

@@ -29,7 +29,8 @@ from bot.runtime import Runtime
 from bot.serialize import card_to_dict
 from bot.services.advice import alignment_report, lint
 from bot.services.status_report import gather, report_card
-from bot.views.dashboard import company_page, cycles_of, find_team, pick_cycle, team_page, top_teams
+from bot.teams import team_by_key
+from bot.views.dashboard import company_page, cycles_of, pick_cycle, team_page, top_teams
 from bot.views.keyresult import find_key_result, key_result_page
 from bot.views.privacy import may_see
 from bot.weeks import local_week
@@ -62,7 +63,7 @@ async def dashboard(request: web.Request) -> web.Response:
             common = {"chrome": chrome(request, who), "anonymous": who.person is None,
                       "open": request.app[ACCESS].open}
             if key:
-                team = find_team(session, who.org, key)
+                team = team_by_key(session, who.org.id, key)
                 if team is None:
                     return page("message.html.j2", title="No such team", reason="no_team", given=key,
                                 chrome=common["chrome"]), 404
@@ -118,7 +119,7 @@ async def report(request: web.Request) -> web.Response:
         with ctx.sessions() as session:
             who = _resolve(request, session, identity)
             now = ctx.clock.now()
-            teams = [find_team(session, who.org, key) for key in keys] if keys else top_teams(session, who.org)
+            teams = [team_by_key(session, who.org.id, key) for key in keys] if keys else top_teams(session, who.org)
             missing = [key for key, team in zip(keys, teams, strict=False) if team is None]
             if missing or not teams:
                 return page("message.html.j2", title="No such team", reason="no_team", given=", ".join(missing),

@@ -20,6 +20,7 @@ from bot.rituals.runs import _aware
 from bot.services.checkins import record_checkin
 from bot.services.keyresults import LEVEL_ORDER, colour
 from bot.storable import storable
+from bot.teams import team_by_key
 from storage.models import CheckIn, Connector, Cycle, KeyResult, Objective, Organization, Person, Team
 
 MAX_LIMIT = 1000
@@ -76,7 +77,8 @@ def list_key_results(session: Session, org: Organization, query: dict[str, str],
     errors = []
     team_key = (query.get("team") or "").strip()
     if team_key:
-        team_id = session.scalar(select(Team.id).where(Team.org_id == org.id, func.lower(Team.key) == team_key.lower()))
+        team = team_by_key(session, org.id, team_key)
+        team_id = team.id if team else None
         if team_id is None:
             errors.append(FieldError("team", "the key of a team of this organization", team_key))
         statement = statement.where(Objective.owner_team_id == team_id)

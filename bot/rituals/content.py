@@ -27,6 +27,7 @@ from bot.services.foursquare import four_square, four_square_card
 from bot.services.priorities import week_priorities
 from bot.services.status_report import led_teams, status_report, wins_summary_card
 from bot.services.weekly import WIN_MARK, count_wins
+from bot.teams import primary_team
 from storage.models import (
     CheckIn,
     KeyResult,
@@ -38,8 +39,6 @@ from storage.models import (
     Team,
     TeamMember,
 )
-
-LEVEL_ORDER = {"team": 0, "department": 1, "company": 2}
 
 
 @dataclass(frozen=True)
@@ -96,17 +95,6 @@ def friday_card(session: Session, team: Team, week: str, now: datetime) -> Card:
     return Card(title, tuple(elements), fallback=title)
 
 
-def primary_team_id(session: Session, person_id: int) -> int | None:
-    """The one team whose rituals speak to a person directly: their lowest-level team, then the oldest."""
-    rows = session.execute(
-        select(Team.id, Team.level).join(TeamMember, TeamMember.team_id == Team.id)
-        .where(TeamMember.person_id == person_id)
-    ).all()
-    if not rows:
-        return None
-    return min(rows, key=lambda row: (LEVEL_ORDER.get(row.level, 3), row.id)).id
-
-
 def _members(session: Session, team: Team) -> list[Person]:
     return list(session.scalars(
         select(Person).join(TeamMember, TeamMember.person_id == Person.id)
@@ -122,7 +110,8 @@ def objectives_messages(o: Occasion) -> list[Outbound]:
         return []
     messages = []
     for person in _members(session, team):
-        if primary_team_id(session, person.id) != team.id:
+        primary = primary_team(session, org.id, person.id)  # the one team whose rituals speak to them
+        if primary is None or primary.id != team.id:
             continue
         objectives = list(session.scalars(
             select(Objective).where(

@@ -10,7 +10,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import row_id, team_timezone
@@ -19,6 +19,7 @@ from bot.rituals.delivery import Deliverer
 from bot.rituals.schedule import occurrence
 from bot.rituals.sweep import CLAIMER
 from bot.rituals.worker import Worker
+from bot.teams import key_is
 from bot.weeks import local_week
 from storage.db import transaction
 from storage.models import Organization, RitualRun, RitualSetting, Team
@@ -55,7 +56,7 @@ def find_team(session: Session, team_key_or_id: str | int, org_id: int | None) -
         query = query.where(Team.org_id == org_id)
     if (team_id := row_id(text)) and (team := session.scalar(query.where(Team.id == team_id))) is not None:
         return team
-    teams = session.scalars(query.where(func.lower(Team.key) == text.lower())).all()
+    teams = session.scalars(query.where(key_is(text))).all()
     if len(teams) == 1:
         return teams[0]
     if len(teams) > 1:

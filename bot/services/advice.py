@@ -28,13 +28,13 @@ from bot import commands as c
 from bot.context import Ctx, current_cycle
 from bot.errors import Refusal
 from bot.handlers import command
+from bot.levels import Level
 from bot.model import Card, Context, Reply, Text
 from bot.render import environment
 from bot.services.priorities import MAX_PRIORITIES
 from bot.weeks import week_of
 from storage.models import CheckIn, Cycle, KeyResult, Objective, Organization, Priority, Team
 
-LEVEL_RANK = {"company": 0, "department": 1, "team": 2, "individual": 3}
 MIN_KRS, MAX_KRS = 2, 5
 MIN_CYCLE_WEEKS = 6
 STALE_AFTER = timedelta(weeks=2)
@@ -111,7 +111,7 @@ def alignment_report(session: Session, org: Organization, cycle: Cycle) -> list[
         elif objective.level in ("department", "team") and objective.type == "business":
             parent_id = objective.aligns_to_objective_id or kr_parent.get(objective.aligns_to_kr_id or 0)
             parent = by_id.get(parent_id) if parent_id else None
-            if parent is not None and LEVEL_RANK.get(parent.level, 9) < LEVEL_RANK[objective.level]:
+            if parent is not None and Level.rank(parent.level) < Level.rank(objective.level):
                 continue
             code = "unaligned" if parent is None else "aligned_below"
         else:

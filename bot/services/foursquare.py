@@ -19,6 +19,7 @@ from bot import commands as c
 from bot.cards import progress_text
 from bot.context import Ctx, ancestry, current_cycle, zone_of
 from bot.handlers import command
+from bot.levels import Level
 from bot.links import absolute, key_result_path
 from bot.model import Actions, Button, Card, Context, Divider, Fields, KeyResultLine, Reply, Text
 from bot.render import render
@@ -41,7 +42,6 @@ from storage.models import (
 
 TREND_WEEKS = 6  # weeks of confidence history drawn next to each key result
 PLAN_WEEKS = 4  # "plans for the next four weeks": a plan stays on the board four weeks from the week it was added
-LEVEL_RANK = {"company": 0, "department": 1, "team": 2, "individual": 3}
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ def okr_status(
     rows = session.execute(_BOARD_KRS, scope).all()
     if not rows:
         return []
-    rows.sort(key=lambda r: (order[r.owner_team_id], LEVEL_RANK.get(r.level, 9), r.objective_position,
+    rows.sort(key=lambda r: (order[r.owner_team_id], Level.rank(r.level), r.objective_position,
                              r.objective_id, r.position, r.id))
     trends = confidence_trends(session, _BOARD_KR_IDS, weeks_ending(week, trend_weeks), timezone, scope)
     statuses = []

@@ -6,11 +6,10 @@ from sqlalchemy import bindparam, case, func, select
 
 from bot.context import CURRENT_CYCLE_ID, Ctx, cycle_params
 from bot.errors import Refusal
+from bot.levels import Level
 from storage.models import KeyResult, Objective, Person, Team
 
-LEVEL_ORDER = case(
-    {"company": 0, "department": 1, "team": 2, "individual": 3}, value=Objective.level, else_=4
-)
+LEVEL_ORDER = Level.sql_rank(Objective.level)
 
 
 def colour(confidence: int, red_max: int, green_min: int) -> str:

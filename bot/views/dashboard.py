@@ -279,10 +279,6 @@ def top_teams(session: Session, org: Organization) -> list[Team]:
                                 .order_by(Team.name, Team.id)))
 
 
-def find_team(session: Session, org: Organization, key: str) -> Team | None:
-    return session.scalar(select(Team).where(Team.org_id == org.id, func.lower(Team.key) == key.strip().lower()))
-
-
 def team_page(
     session: Session, org: Organization, team: Team, viewer: Person | None, now: datetime, cycle_name: str | None
 ) -> TeamPage:
