@@ -210,12 +210,29 @@ def zone_of(chain: list, org: Organization) -> str:
 
 
 def team_timezone(session: Session, team: Team, org: Organization) -> str:
-    """A team's zone: its own, else its nearest ancestor's, else the organization's."""
+    """A team's zone (the rule is `zone_of`), for one team: its ancestry in one recursive query."""
     if team.timezone:
         return team.timezone
     if team.parent_id is None:
         return org.timezone
     return zone_of(ancestry(session, team.id), org)
+
+
+def team_zones(session: Session, org_ids: set[int]) -> dict[int, str]:
+    """Every team's zone in the organizations (the rule is `zone_of`), for the sweep: one query for all
+    the teams, each ancestry walked in memory the way `ancestry` walks it in SQL (MAX_DEPTH levels up,
+    stopping at the first team seen twice). tests/core/test_team_rules proves both paths agree."""
+    orgs = {o.id: o for o in session.scalars(select(Organization).where(Organization.id.in_(org_ids)))}
+    teams = {t.id: t for t in session.scalars(select(Team).where(Team.org_id.in_(org_ids)))}
+    zones = {}
+    for team in teams.values():
+        chain, seen, node = [], set(), team
+        while node is not None and node.id not in seen and len(chain) <= MAX_DEPTH:
+            chain.append(node)
+            seen.add(node.id)
+            node = teams.get(node.parent_id) if node.parent_id else None
+        zones[team.id] = zone_of(chain[::-1], orgs[team.org_id])
+    return zones
 
 
 @dataclass

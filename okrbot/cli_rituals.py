@@ -52,13 +52,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def status_lines(session, now: datetime, recent: int = 3) -> list[str]:
     """Per team: each enabled ritual's next due time, then its latest runs with state and reason."""
+    from bot.context import team_zones
     from bot.rituals.schedule import describe, next_due
-    from bot.rituals.sweep import zones
     from storage.models import Organization, RitualRun, RitualSetting, Team
 
     lines: list[str] = []
     orgs = session.scalars(select(Organization).order_by(Organization.id)).all()
-    zone_of = zones(session, {o.id for o in orgs}) if orgs else {}
+    zone_of = team_zones(session, {o.id for o in orgs}) if orgs else {}
     for org in orgs:
         lines.append(f"{org.name} (organization {org.id})")
         for team in session.scalars(select(Team).where(Team.org_id == org.id).order_by(Team.key)):

@@ -18,12 +18,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.context import team_zones
 from bot.rituals import runs
 from bot.rituals.delivery import Deliverer
 from bot.rituals.schedule import Due, describe, latest_due, window_end
 from bot.rituals.worker import Verdict, Worker
 from storage.db import transaction
-from storage.models import Organization, RitualRun, RitualSetting, SkippedWeek, Team
+from storage.models import Organization, RitualRun, RitualSetting, SkippedWeek
 
 log = logging.getLogger(__name__)
 CLAIMER = runs.new_claimer()  # this process's identity as a claimer
@@ -52,33 +53,12 @@ class SweepResult:
                 f"skipped {self.skipped + self.count('skipped')}")
 
 
-def zones(session: Session, org_ids: set[int]) -> dict[int, str]:
-    """Every team's zone (its own, else its nearest ancestor's, else the organization's), in one query."""
-    orgs = {o.id: o.timezone for o in session.scalars(select(Organization).where(Organization.id.in_(org_ids)))}
-    teams = {t.id: t for t in session.scalars(select(Team).where(Team.org_id.in_(org_ids)))}
-    result: dict[int, str] = {}
-
-    def zone(team_id: int) -> str:
-        if team_id not in result:
-            team, seen = teams[team_id], set()
-            node = team
-            while node is not None and not node.timezone and node.parent_id and node.parent_id not in seen:
-                seen.add(node.id)
-                node = teams.get(node.parent_id)
-            result[team_id] = node.timezone if node is not None and node.timezone else orgs[team.org_id]
-        return result[team_id]
-
-    for team_id in teams:
-        zone(team_id)
-    return result
-
-
 def due_runs(session: Session, now: datetime) -> tuple[list[dict], list[dict]]:
     """(runs to claim, runs to record as skipped), each a dict of RitualRun columns."""
     settings = session.scalars(select(RitualSetting).where(RitualSetting.enabled.is_(True))).all()
     if not settings:
         return [], []
-    zone_of = zones(session, {s.org_id for s in settings})
+    zone_of = team_zones(session, {s.org_id for s in settings})
     candidates: list[tuple[RitualSetting, Due]] = []
     broken: set[tuple[int, str]] = set()
     for setting in settings:
@@ -155,7 +135,7 @@ def claim_due(session: Session, now: datetime, claimer: str, lease: timedelta,
 
     def window_open(run: RitualRun) -> bool:
         if run.team_id not in zone_of:
-            zone_of.update(zones(session, {run.org_id}))
+            zone_of.update(team_zones(session, {run.org_id}))
         return now <= window_end(run.ritual, runs._aware(run.due_at), zone_of[run.team_id])
 
     resumed += runs.take_retryable(session, claimer, now, window_open)

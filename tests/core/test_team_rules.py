@@ -50,3 +50,30 @@ def test_a_lead_of_one_team_and_member_of_another_has_one_primary_team(sessions,
                                                                          clock.now()))]
                 for key in ("rd-efficiency", "ecology-hr")}
     assert told == {"rd-efficiency": [liu.id], "ecology-hr": []}
+
+
+def test_a_teams_zone_is_the_same_by_either_access_path_on_every_team_of_the_demo(sessions, clock):
+    """team_timezone (one team: a recursive query) and team_zones (the sweep: every team, walked in
+    memory) are one rule, zone_of; on the demo organization, plus a zone two levels down and an
+    inherited one under a team with its own zone, they agree on every team."""
+    from sqlalchemy import select
+
+    from bot.context import team_timezone, team_zones
+    from bot.demo.seed import seed_demo
+    from storage.db import transaction
+    from storage.models import Organization
+
+    with transaction(sessions) as s:
+        org_id = seed_demo(s, clock.now()).organization_id
+        hr, rd = team_by_key(s, org_id, "ecology-hr"), team_by_key(s, org_id, "rd-efficiency")
+        s.add(Team(org_id=org_id, key="hr-ops", name="HR Ops", level="team", parent_id=hr.id))
+        s.add(Team(org_id=org_id, key="rd-london", name="R&D London", level="team", parent_id=rd.id,
+                   timezone="Europe/London"))
+    with sessions() as s:
+        org = s.get(Organization, org_id)
+        teams = s.scalars(select(Team).where(Team.org_id == org_id)).all()
+        one_by_one = {t.key: team_timezone(s, t, org) for t in teams}
+        every = team_zones(s, {org_id})
+        assert one_by_one == {t.key: every[t.id] for t in teams}
+    assert one_by_one["hr-ops"] == "Asia/Shanghai" and one_by_one["rd-london"] == "Europe/London"
+    assert len(one_by_one) >= 6
