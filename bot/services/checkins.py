@@ -18,7 +18,7 @@ from bot.handlers import action, command, submit
 from bot.model import Actions, Button, Card, Form, FormField, Interaction, Option, Reply, Text
 from bot.render import render
 from bot.services.keyresults import find_key_result, may_check_in, my_key_results, owner_name
-from bot.services.trends import own_zone_trends, since_last_week
+from bot.services.trends import own_zone, week_change
 from storage.models import CheckIn, KeyResult, Objective
 
 CHECKIN_FORM = "checkin"
@@ -96,8 +96,8 @@ def _done_card(ctx: Ctx, kr: KeyResult, objective: Objective, before: int, befor
         unit=kr.unit or "",
         note=note,
     )
-    trend = own_zone_trends(ctx.session, ctx.org, [(kr, objective)], ctx.now, 2).get(kr.id, ())
-    line = kr_line(kr, ctx.org, change=since_last_week(trend), owner=owner_name(ctx, kr.owner_person_id),
+    change = week_change(ctx.session, kr.id, own_zone(ctx.session, ctx.org, objective), ctx.now)
+    line = kr_line(kr, ctx.org, change=change, owner=owner_name(ctx, kr.owner_person_id),
                    base=ctx.dashboard_url)
     return Reply(card=Card(None, (Text(text), line), fallback=text))
 

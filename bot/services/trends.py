@@ -162,25 +162,52 @@ def weeks_ending(week: str, count: int) -> list[str]:
     return [shift(week, -n) for n in range(max(count, 2) - 1, -1, -1)]
 
 
+def own_zone(session: Session, org: Organization, objective: Objective,
+             team_zones: dict[int, str] | None = None) -> str:
+    """The zone a key result's weeks are counted in: its owning team's (one recursive statement: the team and its
+    ancestors), or for an individual objective its owner's; `team_zones` remembers teams already looked up."""
+    if objective.owner_team_id is not None:
+        team_zones = {} if team_zones is None else team_zones
+        if objective.owner_team_id not in team_zones:
+            team_zones[objective.owner_team_id] = zone_of(ancestry(session, objective.owner_team_id), org)
+        return team_zones[objective.owner_team_id]
+    owner = session.get(Person, objective.owner_person_id) if objective.owner_person_id else None
+    return (owner.timezone if owner else None) or org.timezone
+
+
 def own_zone_trends(session: Session, org: Organization, rows: Iterable[tuple[KeyResult, Objective]],
                     now: datetime, count: int) -> dict[int, tuple[int, ...]]:
-    """Weekly confidence of key results shown to one person (a check-in reply, the home tab), each in the zone of
-    the team that owns it (an individual objective's: its owner's zone), ending with that zone's current week.
+    """Weekly confidence of key results shown to one person (the home tab), each in the zone of the team that owns
+    it (an individual objective's: its owner's zone), ending with that zone's current week.
 
     One statement per zone among them (usually one): the same weeks the team's Monday post counts.
     """
     zones: dict[str, list[int]] = defaultdict(list)
     team_zones: dict[int, str] = {}
     for kr, objective in rows:
-        if objective.owner_team_id is not None:
-            if objective.owner_team_id not in team_zones:  # one recursive statement: the team and its ancestors
-                team_zones[objective.owner_team_id] = zone_of(ancestry(session, objective.owner_team_id), org)
-            zone = team_zones[objective.owner_team_id]
-        else:
-            owner = session.get(Person, objective.owner_person_id) if objective.owner_person_id else None
-            zone = (owner.timezone if owner else None) or org.timezone
-        zones[zone].append(kr.id)
+        zones[own_zone(session, org, objective, team_zones)].append(kr.id)
     trends: dict[int, tuple[int, ...]] = {}
     for zone, ids in zones.items():
         trends.update(confidence_trends(session, ids, weeks_ending(local_week(now, zone), count), zone))
     return trends
+
+
+def _latest_before(bound: str):
+    """The confidence of a key result's last check-in before a moment: one seek on ix_checkins_kr_at."""
+    return (select(CheckIn.confidence)
+            .where(CheckIn.key_result_id == bindparam("kr_id"), CheckIn.at < bindparam(bound, type_=CheckIn.at.type))
+            .order_by(CheckIn.at.desc(), CheckIn.id.desc()).limit(1).scalar_subquery())
+
+
+# Built once: the value at the end of last week and at the end of this one (ties at one instant go by id, as in
+# confidence_trends), however many check-ins the key result has.
+_WEEK_ENDS = select(_latest_before("this_start"), _latest_before("this_end"))
+
+
+def week_change(session: Session, kr_id: int, zone: str, now: datetime) -> WeekChange:
+    """`since_last_week` of one key result in its own zone (`own_zone`: a check-in reply, its page): the two
+    weeks' `confidence_trends` values, read with two index seeks in one statement instead of the weeks' history."""
+    week = local_week(now, zone)
+    previous, current = session.execute(_WEEK_ENDS, {
+        "kr_id": kr_id, "this_start": week_start(week, zone), "this_end": week_end(week, zone)}).one()
+    return since_last_week(tuple(value for value in (previous, current) if value is not None))

@@ -17,10 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.cards import progress_text
-from bot.context import ancestry, zone_of
 from bot.links import key_result_path
 from bot.services.keyresults import colour
-from bot.services.trends import WeekChange, own_zone_trends, since_last_week
+from bot.services.trends import WeekChange, own_zone, week_change
 from bot.views.privacy import may_see
 from storage.models import CheckIn, Cycle, KeyResult, Objective, Organization, Person, Team
 
@@ -130,16 +129,9 @@ def _aligned(session: Session, org: Organization, kr: KeyResult, viewer: Person 
     return links
 
 
-def _zone(session: Session, org: Organization, objective: Objective) -> str:
-    if objective.owner_team_id:
-        return zone_of(ancestry(session, objective.owner_team_id), org)
-    owner = session.get(Person, objective.owner_person_id) if objective.owner_person_id else None
-    return (owner.timezone if owner else None) or org.timezone
-
-
 def key_result_page(session: Session, org: Organization, kr: KeyResult, objective: Objective,
                     viewer: Person | None, now: datetime) -> KeyResultPage:
-    zone = _zone(session, org, objective)
+    zone = own_zone(session, org, objective)
     author = aliased(Person)
     rows = session.execute(
         select(CheckIn.at, author.name, CheckIn.confidence, CheckIn.value, CheckIn.note, CheckIn.source)
@@ -152,14 +144,13 @@ def key_result_page(session: Session, org: Organization, kr: KeyResult, objectiv
     history = [CheckInRow(_aware(at).astimezone(local), who, confidence, colour(confidence, org.red_max, org.green_min),
                           value, note, source) for at, who, confidence, value, note, source in rows]
     cycle = session.get(Cycle, objective.cycle_id)
-    trend = own_zone_trends(session, org, [(kr, objective)], now, 2).get(kr.id, ())
     team = session.get(Team, objective.owner_team_id) if objective.owner_team_id else None
     owner = session.get(Person, kr.owner_person_id) if kr.owner_person_id else None
     return KeyResultPage(
         org=org, kr=kr, objective=objective, cycle=cycle, owner=owner.name if owner else None,
         objective_owner=_owner_name(session, objective), team_key=team.key if team else None, zone=zone,
         colour=colour(kr.confidence, org.red_max, org.green_min), progress=progress_text(kr),
-        change=since_last_week(trend), supports=_supports(session, org, objective, viewer),
+        change=week_change(session, kr.id, zone, now), supports=_supports(session, org, objective, viewer),
         aligned=_aligned(session, org, kr, viewer), history=history, total=total,
     )
 

@@ -1,5 +1,7 @@
 from datetime import UTC, datetime
 
+from sqlalchemy import event
+
 from bot.services.trends import confidence_trends, week_end, week_start
 from storage.db import transaction
 from tests.conftest import card_text
@@ -119,3 +121,42 @@ def test_the_checkin_reply_and_the_monday_post_agree_on_since_last_week(chat, cl
     home_line = next(e for e in chat.core.home("sandbox", str(chat.org_id), "engineer@example.com").elements
                      if getattr(e, "code", None) == "rd-o1-kr3")
     assert home_line.delta == line.delta
+
+
+def _rows_read(engine, say) -> tuple[object, int]:
+    """The reply to `say()`, and how many rows its reads return (each SELECT run again on a raw cursor)."""
+    seen: list[tuple[str, object]] = []
+
+    def listener(_conn, _cursor, statement, parameters, _context, _executemany) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        reply = say()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        total = 0
+        for statement, parameters in seen:
+            if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                cursor.execute(statement, parameters)
+                total += len(cursor.fetchall())
+        return reply, total
+    finally:
+        raw.close()
+
+
+def test_the_checkin_reply_reads_last_weeks_value_not_the_weeks_history(chat, clock, engine):
+    """bench/slack_ack.py: the reply's "since last week" read every check-in of this week and the last, so a busy
+    key result made every `/okr confidence` slower; two index seeks give the same value whatever the history."""
+    clock.advance(days=7)  # last week ended at the imported 5
+    chat.say("confidence rd-o1-kr3 5")  # the first request links the sandbox account by email
+    _, few = _rows_read(engine, lambda: chat.say("confidence rd-o1-kr3 6"))
+    for n in range(30):
+        chat.say(f"confidence rd-o1-kr3 {4 + n % 3}")
+    reply, many = _rows_read(engine, lambda: chat.say("confidence rd-o1-kr3 2"))
+    assert many == few
+    line = _kr_line(reply, "rd-o1-kr3")
+    assert (line.delta, line.flagged) == (-3, True)  # 5 at the end of last week, 2 now
