@@ -67,25 +67,33 @@ class Core:
         self.handlers = build(self.services)  # raises HandlerError: a command without a handler fails here
         catalog.check()  # and so does a ritual whose builder is misspelt
 
-    def handle(self, interaction: Interaction) -> Reply:
+    def handle(self, interaction: Interaction, keep: Callable[[], bool] | None = None) -> Reply:
+        """The reply to one interaction, its writes committed. `keep`, when given, is asked just before the commit
+        and decides for every outcome: False rolls everything back and raises inbox.GaveUp (the adapter stopped
+        waiting and recorded the command to be done again), and a refusal then marks no recorded command done."""
         if not platforms.is_registered(interaction.platform):
             return Reply(card=unknown_platform(interaction.platform))
         prefix = platforms.spec(interaction.platform).prefix
         try:
             with transaction(self.sessions) as session:
-                if interaction.key and not inbox.claim(session, interaction.key, self.clock.now()):
-                    log.info("duplicate %s %s ignored", interaction.kind, interaction.key)
-                    return duplicate_reply()
+                if interaction.key and inbox.handled(session, interaction.key):
+                    raise _Refused(self._duplicate(interaction))
                 reply = self._dispatch(session, interaction)
                 if reply.errors:
                     raise _Refused(reply)  # a form sent back with errors keeps nothing, its claim included
+                if interaction.key and not inbox.claim(session, interaction.key, self.clock.now()):
+                    raise _Refused(self._duplicate(interaction))  # another arrival took it meanwhile
+                _kept(keep)
             if session.info.pop(STALE, False) and self.posts_changed is not None:
                 self.posts_changed()
             return reply
+        except inbox.GaveUp:
+            raise
         except _Refused as refused:
+            _kept(keep)
             return refused.reply
         except Refusal as refusal:
-            self._settle(interaction)
+            self._settle(interaction, keep)
             return refusal_reply(refusal, prefix, interaction.kind == "submit")
         except IntegrityError:
             if interaction.kind.startswith("message"):
@@ -93,16 +101,25 @@ class Core:
                 log.info("duplicate delivery of message %s ignored", interaction.message_id)
                 return Reply()
             log.exception("failed to handle %s %s", interaction.kind, interaction.name or interaction.text[:40])
-            self._settle(interaction)
+            self._settle(interaction, keep)
             return Reply(card=Card(None, (Text(render_error("internal")),), fallback="Something went wrong"))
         except Exception:
             log.exception("failed to handle %s %s", interaction.kind, interaction.name or interaction.text[:40])
-            self._settle(interaction)
+            self._settle(interaction, keep)
             return Reply(card=Card(None, (Text(render_error("internal")),), fallback="Something went wrong"))
 
-    def _settle(self, interaction: Interaction) -> None:
+    @staticmethod
+    def _duplicate(interaction: Interaction) -> Reply:
+        log.info("duplicate %s %s ignored", interaction.kind, interaction.key)
+        return duplicate_reply()
+
+    def _settle(self, interaction: Interaction, keep: Callable[[], bool] | None) -> None:
         """A recorded command that was answered with a refusal or an apology is done: no process redoes it.
-        (A form's claim simply rolled back with the refusal: the corrected form can be sent again.)"""
+        (A form's claim simply rolled back with the refusal: the corrected form can be sent again.) Work that
+        was asked to `keep` has no record of its own: one made after it gave up is left for its next run."""
+        if keep is not None:
+            _kept(keep)
+            return
         if interaction.key is None or interaction.kind != "command":
             return
         try:
@@ -167,6 +184,11 @@ class Core:
         if handler is None:
             raise Refusal("stale_action")
         return handler(ctx, interaction)
+
+
+def _kept(keep: Callable[[], bool] | None) -> None:
+    if keep is not None and not keep():
+        raise inbox.GaveUp
 
 
 class _Refused(Exception):

@@ -2,14 +2,16 @@
 
 A double click, a retry or a replay arrives again with the same key (Slack: the view id and hash of a
 modal, the trigger_id of a slash command; Teams: the token drawn into a form; the sandbox: the form's
-message). The core claims the key in the same transaction as the action's writes (`claim`), so:
+message). The core asks whether the key was `handled` before the work and `claim`s it as the last write
+of the work's own transaction, so:
 - the second arrival finds the key taken and stores nothing (on PostgreSQL a concurrent one waits on
-  the unique index until the first commits);
+  the unique index until the first commits, then rolls its work back);
 - a refusal or a failure rolls the claim back with the writes, and the corrected form can be sent again.
 
-A slash command that is acknowledged before its work is done is `record`ed first, committed before the
-ack, with what it takes to finish it; the claim then marks that row done. After a crash the next
-process finds it `pending` and finishes it: at-least-once delivery, exactly-once effect.
+A slash command whose work is done within the ack budget needs nothing more: the ack leaves after the
+commit. One that cannot be done in time is `record`ed (committed before its empty ack, with what it takes
+to finish it) and the claim of its work marks that row done. After a crash the next process finds it
+`pending` and finishes it: at-least-once delivery, exactly-once effect.
 """
 
 from __future__ import annotations
@@ -18,32 +20,43 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.db import transaction
+from storage.db import insert_ignoring_conflicts, transaction
 from storage.models import InboxEntry
 
 # Keys are kept well past any retry or replay (Slack signs a request for 5 minutes), then purged.
 KEPT = timedelta(days=7)
 
 
+def handled(session: Session, key: str) -> bool:
+    """Whether `key` was handled already: asked before the work (a recorded command waiting for it is not)."""
+    return session.scalar(_HANDLED, {"key": key}) is not None
+
+
 def claim(session: Session, key: str, now: datetime) -> bool:
-    """Take `key` inside the caller's transaction; False when it was handled already (or is being handled)."""
-    finished = session.execute(
-        update(InboxEntry).where(InboxEntry.key == key, InboxEntry.done_at.is_(None)).values(done_at=now)
-    )
-    if finished.rowcount:
-        return True  # a recorded command, done now
-    if session.scalar(select(InboxEntry.id).where(InboxEntry.key == key)) is not None:
-        return False
-    try:
-        with session.begin_nested():  # a savepoint: losing the race leaves the transaction usable
-            session.add(InboxEntry(key=key, received_at=now, done_at=now))
-    except IntegrityError:
-        return False
-    return True
+    """Take `key` as the last write of the caller's transaction; False when another took it meanwhile.
+
+    Last, so that nothing holds the key while the work runs: a slow command's `record` (another transaction)
+    must not wait for it. One statement for a new key; a recorded one is marked done instead.
+    """
+    dialect = session.get_bind().dialect.name
+    statement = _INSERTS.get(dialect)
+    if statement is None:  # built once per dialect: building it costs more than running it
+        statement = _INSERTS[dialect] = insert_ignoring_conflicts(session, InboxEntry.__table__).values(
+            key=bindparam("inbox_key"), received_at=bindparam("now"), done_at=bindparam("now"),
+        ).on_conflict_do_nothing(index_elements=["key"]).returning(InboxEntry.__table__.c.id)
+    if session.execute(statement, {"inbox_key": key, "now": now}).first() is not None:
+        return True
+    return bool(session.execute(_FINISH, {"inbox_key": key, "now": now}).rowcount)
+
+
+_HANDLED = select(InboxEntry.id).where(InboxEntry.key == bindparam("key"), InboxEntry.done_at.is_not(None))
+_FINISH = update(InboxEntry.__table__).where(
+    InboxEntry.key == bindparam("inbox_key"), InboxEntry.done_at.is_(None)).values(done_at=bindparam("now"))
+_INSERTS: dict[str, Any] = {}
 
 
 def record(sessions: sessionmaker[Session], key: str, payload: dict[str, Any], now: datetime,
@@ -60,16 +73,16 @@ def record(sessions: sessionmaker[Session], key: str, payload: dict[str, Any], n
             session.add(InboxEntry(key=key, payload=payload, received_at=now))
             session.flush()
             if not keep():
-                raise _GaveUp
+                raise GaveUp
     except IntegrityError:
         return False  # the same key recorded at the same moment by another request
-    except _GaveUp:
+    except GaveUp:
         return None
     return True
 
 
-class _GaveUp(Exception):
-    """Rolls a record back: nobody is waiting for it any more."""
+class GaveUp(Exception):
+    """Rolls a record, or work whose caller stopped waiting for it, back: nobody is waiting for it any more."""
 
 
 def settle(sessions: sessionmaker[Session], key: str, now: datetime) -> None:

@@ -8,17 +8,20 @@ in the ack itself, with no second request. The core is synchronous SQL, so it ru
 thread; if it is ever slower than `ack_budget` the command is acked empty at once and its reply
 follows through the response_url, well inside Slack's 3 seconds.
 
-Slack never sends a slash command again, so one acked before its work is done must not be lost: every
-command is first recorded in the inbox (bot.inbox), committed before any ack, keyed by its trigger_id.
-The core marks it done in the same transaction as its work; a process that crashed before that leaves
-it for the next one to finish (`resume`, on start or the clock's sweep), answering through the
-response_url. A signed command replayed within Slack's 5 minutes has the same trigger_id and gets
-"already done". Modals are keyed by view id and hash, so a second Submit stores nothing.
+Slack never sends a slash command again, so one acked before its work is done must not be lost. A command
+is keyed by its trigger_id and its work claims that key in its own transaction (bot.inbox). Work done
+within the budget is committed before its ack, which carries the reply: one write transaction in all.
+Work that is not done by then is told to give up (it rolls back when it gets to its commit), the command
+is recorded in the inbox (committed before the empty ack), and it is done again from there; a process
+that crashed before that leaves it for the next one to finish (`resume`, on start or the clock's sweep),
+answering through the response_url. A signed command replayed within Slack's 5 minutes has the same
+trigger_id and gets "already done". Modals are keyed by view id and hash, so a second Submit stores nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -51,9 +54,11 @@ from bot.serialize import interaction_from_dict, interaction_to_dict
 log = logging.getLogger(__name__)
 
 SLACK = PLATFORM.name
-# A command's inbox record must be committed before its ack, inside Slack's 3 seconds; a database too
-# slow for that (a long write holding SQLite's lock) gets "busy, nothing saved" rather than a promise.
-RECORD_BUDGET_SECONDS = 2.5
+# A command not done within its budget is recorded in the inbox before its empty ack, and the ack must still
+# leave by the ack budget, inside Slack's 3 seconds: so the work gets the ack budget less this much. A
+# database too slow for the record (a long write holding SQLite's lock) gets "busy, nothing saved" rather than
+# a promise.
+RECORD_BUDGET_SECONDS = 1.0
 INTAKE_THREADS = 4
 # A linked account stays linked; remembering that for a while saves a query on every request. If it
 # is unlinked meanwhile, the core still refuses the stranger; the email is looked up after this time.
@@ -104,14 +109,14 @@ def notice(error: str) -> Reply:
 
 
 class Intake:
-    """Decides, once, whether a command's record may still commit or the ack gave up waiting for it."""
+    """Decides, once, whether a command's work (or its record) may still commit or the ack gave up waiting."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._kept: bool | None = None
 
     def keep(self) -> bool:
-        """Asked by the recording thread just before its commit."""
+        """Asked by the working (recording) thread just before its commit."""
         with self._lock:
             if self._kept is None:
                 self._kept = True
@@ -154,6 +159,12 @@ def ack_body(reply: Reply) -> dict[str, Any]:
         return {}
     response_type = "in_channel" if reply.visibility == "channel" else "ephemeral"
     return {**blocks.message(reply.card), "response_type": response_type}
+
+
+async def _quietly(work: asyncio.Future) -> None:
+    """Wait for work whose result nobody wants any more (it gave up, or it was answered otherwise)."""
+    with contextlib.suppress(Exception):  # inbox.GaveUp, or a failure the core has logged
+        await work
 
 
 def _team(body: dict[str, Any]) -> str:
@@ -217,14 +228,15 @@ class Bridge:
             return None, None
         return await self.profile(client, user)
 
-    async def answer(self, client: AsyncWebClient, interaction: Interaction) -> Reply:
+    async def answer(self, client: AsyncWebClient, interaction: Interaction,
+                     keep: Callable[[], bool] | None = None) -> Reply:
         email, name = await self.email_if_unknown(client, interaction.workspace, interaction.actor)
         if email:
             interaction = replace(interaction, actor_email=email, actor_name=name or interaction.actor_name)
-        return await asyncio.to_thread(self.core.handle, interaction)
+        return await asyncio.to_thread(self.core.handle, interaction, keep)
 
     async def record(self, interaction: Interaction, origin: Origin, trigger_id: str) -> bool | None:
-        """Commit the command to the inbox before any ack: True recorded, False a replay (its trigger_id was
+        """Commit the command to the inbox before an empty ack: True recorded, False a replay (its trigger_id was
         seen), None when the database did not take it within RECORD_BUDGET_SECONDS (then it never will)."""
         payload = {"platform": SLACK, "interaction": interaction_to_dict(interaction), "channel": origin.channel,
                    "response_url": origin.response_url, "trigger_id": trigger_id}
@@ -269,11 +281,15 @@ class Bridge:
             reply = await asyncio.wait_for(asyncio.shield(task), self.ack_budget if budget is None else budget)
         except TimeoutError:
             await ack()
-            late = asyncio.ensure_future(self._finish_late(task, finish))
-            self._late.add(late)
-            late.add_done_callback(self._late.discard)
+            self._later(self._finish_late(task, finish))
             return
         await finish(reply, ack)
+
+    def _later(self, work: Awaitable[None]) -> None:
+        """Run `work` after the ack; `drain` waits for it."""
+        late = asyncio.ensure_future(work)
+        self._late.add(late)
+        late.add_done_callback(self._late.discard)
 
     @staticmethod
     async def _finish_late(task: asyncio.Future, finish: Callable[[Reply, Any], Awaitable[None]]) -> None:
@@ -337,11 +353,6 @@ class Bridge:
         )
         origin = Origin(command.get("channel_id"), command.get("response_url"))
         trigger_id = command.get("trigger_id") or ""
-        if interaction.key:
-            recorded = await self.record(interaction, origin, trigger_id)
-            if not recorded:
-                await ack(**ack_body(duplicate_reply() if recorded is False else notice("busy")))
-                return
 
         async def finish(reply: Reply, ack_now) -> None:
             if ack_now is None:
@@ -353,8 +364,37 @@ class Bridge:
             else:
                 await ack_now(**ack_body(reply))
 
-        budget = max(0.0, self.ack_budget - (time.monotonic() - started))
-        await self._within_budget(ack, self.answer(client, interaction), finish, budget)
+        if not interaction.key:
+            await self._within_budget(ack, self.answer(client, interaction), finish)
+            return
+        gate = Intake()
+        work = asyncio.ensure_future(self.answer(client, interaction, gate.keep))
+        budget = max(0.0, self.ack_budget - RECORD_BUDGET_SECONDS - (time.monotonic() - started))
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(work), budget)
+        except TimeoutError:
+            if gate.give_up():
+                await self._defer(ack, work, client, interaction, origin, trigger_id, finish)
+                return
+            reply = await work  # it is committing this moment
+        await finish(reply, ack)
+
+    async def _defer(self, ack, work: asyncio.Future, client: AsyncWebClient, interaction: Interaction,
+                     origin: Origin, trigger_id: str, finish: Callable[[Reply, Any], Awaitable[None]]) -> None:
+        """The command's work gave up (it rolls back): record the command, ack empty, and do it again from the
+        record; answered late. A command the database cannot record in time is answered busy, nothing saved."""
+        recorded = await self.record(interaction, origin, trigger_id)
+        if not recorded:
+            await ack(**ack_body(duplicate_reply() if recorded is False else notice("busy")))
+            self._later(_quietly(work))
+            return
+        await ack()
+
+        async def again() -> Reply:
+            await _quietly(work)  # the first run rolls back before the second claims the record
+            return await self.answer(client, interaction)
+
+        self._later(self._finish_late(asyncio.ensure_future(again()), finish))
 
     async def on_action(self, ack, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         name = blocks.action_name(action.get("action_id", ""))

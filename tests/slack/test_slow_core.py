@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from adapters.slack.routes import BRIDGE
-from storage.models import KeyResult
+from storage.models import CheckIn, InboxEntry, KeyResult
 from tests.slack.conftest import SlackSender, slack_settings, start_app
 
 
@@ -40,3 +40,40 @@ async def test_a_slow_form_still_opens_with_the_trigger(impatient, fake_slack):
     await app[BRIDGE].drain()
     (call,) = fake_slack.calls_to("views.open")
     assert call.body["view"]["callback_id"] == "checkin"
+
+
+async def test_a_command_done_in_time_is_one_write_transaction_and_no_inbox_record(slack_app, sessions):
+    """bench/slack_ack.py: every command was first committed to the inbox in a transaction of its own, which on
+    SQLite queued for the write lock behind the work itself. Work done within the ack budget now claims its key
+    in its own transaction, and the ack (with the reply) leaves after that commit: nothing to recover."""
+    ctx, slack = slack_app
+    await slack.command("confidence 1 6")  # the first command links the account
+    commits: list[object] = []
+
+    def counted(connection) -> None:
+        commits.append(connection)
+
+    event.listen(ctx.engine, "commit", counted)
+    try:
+        status, body = await slack.command("confidence 1 7 vendor signed")
+    finally:
+        event.remove(ctx.engine, "commit", counted)
+    assert status == 200 and "Confidence 6 → *7*/10" in body["text"]
+    assert len(commits) == 1
+    with sessions() as s:
+        payload, done = s.execute(select(InboxEntry.payload, InboxEntry.done_at)
+                                  .order_by(InboxEntry.id.desc()).limit(1)).one()
+    assert payload is None and done is not None  # claimed by the work; never recorded for later
+
+
+async def test_a_slow_command_given_up_is_done_once_from_its_record(impatient, fake_slack, sessions):
+    """The work that missed its budget rolls back when it reaches its commit; the recorded command is done again
+    from the record, which it marks done: one check-in, one answer."""
+    app, slack = impatient
+    status, body = await slack.command("confidence 1 8 late")
+    assert status == 200 and not body
+    await app[BRIDGE].drain()
+    assert len(fake_slack.calls_to("response_url")) == 1
+    with sessions() as s:
+        assert s.scalars(select(CheckIn.note).where(CheckIn.source == "slack")).all() == ["late"]
+        assert s.scalar(select(InboxEntry.done_at).where(InboxEntry.payload.is_not(None))) is not None
