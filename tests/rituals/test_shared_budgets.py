@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from bot.rituals.budget import SendBudgets
 from bot.rituals.delivery import Deliverer
@@ -61,12 +62,18 @@ async def sweep_with(database_url, fake, clock, clocks: int, rate: float) -> lis
     try:
         return await asyncio.gather(*(
             sweep(ctx, clock.now(), claimer=f"clock-{i}",
-                  deliverer=Deliverer(concurrency=4, sleep=ClockSleep(clock), budgets=ctx.budgets))
+                  deliverer=Deliverer(concurrency=4, sleep=ClockSleep(clock), budgets=on_the_clock(ctx, clock)))
             for i, ctx in enumerate(contexts)
         ))
     finally:
         for ctx in contexts:
             ctx.engine.dispose()
+
+
+def on_the_clock(ctx, clock) -> SendBudgets:
+    """The app's budgets, counting on the manual clock the fake counts on and the deliverer's sleeps move (the
+    app's own count real seconds, which a test's sends do not take)."""
+    return SendBudgets(ctx.sessions, ctx.budgets.rates, now=lambda: clock.now().timestamp())
 
 
 def limited_slack(clock) -> LimitedSlack:
@@ -122,3 +129,35 @@ async def test_a_429_pauses_the_workspace_for_every_clock_and_lowers_its_rate(se
     assert sum(other.try_take("slack", "T1", f"u{n}") == 0 for n in range(12)) == 10
     with sessions() as s:
         assert s.get(SendBudget, ("slack", "T1")).rate is None
+
+
+async def test_sends_waiting_together_take_their_places_in_one_transaction(sessions, engine):
+    """bench/fanout.py, three clocks: each send cost two transactions on its workspace's row (take a place, record
+    its end), and the clocks queued on that row's lock. The sends a process has waiting for one workspace now
+    take their places in one transaction, what does not fit waits for the next, and the ends ride along."""
+    now = [1000.0]
+
+    async def later(seconds: float) -> None:
+        now[0] += seconds
+
+    budgets = SendBudgets(sessions, {"slack": 10}, now=lambda: now[0], sleep=later)
+    commits: list[object] = []
+
+    def counted(connection) -> None:
+        commits.append(connection)
+
+    async def send() -> None:
+        async with budgets.sending("slack", "T1"):
+            await asyncio.sleep(0)
+
+    event.listen(engine, "commit", counted)
+    try:
+        await asyncio.gather(*(send() for _ in range(25)))
+    finally:
+        event.remove(engine, "commit", counted)
+    assert len(commits) <= 5  # 50 before; takes of 1 (the first asks alone), 9, 10, 5, then the last ends
+    with sessions() as s:
+        sent = s.get(SendBudget, ("slack", "T1")).sent
+    assert all(end is not None for _start, end, _ticket in sent)  # nothing left looking in flight
+    starts = sorted(start for start, _end, _ticket in sent)
+    assert all(sum(1 for t in starts if second <= t < second + 1) <= 10 for second in starts)
