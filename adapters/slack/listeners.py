@@ -129,6 +129,13 @@ class Intake:
                 self._kept = False
             return not self._kept
 
+    def run(self, handle: Callable[[Interaction, Callable[[], bool]], Reply], interaction: Interaction) -> Reply:
+        """`handle(interaction, keep)`, unless the deadline passed while it waited for a thread: an overloaded
+        process then does not do work that would only be rolled back."""
+        if self._kept is False:
+            raise inbox.GaveUp
+        return handle(interaction, self.keep)
+
 
 def unescape(text: str) -> str:
     for entity, character in MENTION_ENTITIES:
@@ -228,12 +235,13 @@ class Bridge:
             return None, None
         return await self.profile(client, user)
 
-    async def answer(self, client: AsyncWebClient, interaction: Interaction,
-                     keep: Callable[[], bool] | None = None) -> Reply:
+    async def answer(self, client: AsyncWebClient, interaction: Interaction, gate: Intake | None = None) -> Reply:
         email, name = await self.email_if_unknown(client, interaction.workspace, interaction.actor)
         if email:
             interaction = replace(interaction, actor_email=email, actor_name=name or interaction.actor_name)
-        return await asyncio.to_thread(self.core.handle, interaction, keep)
+        if gate is None:
+            return await asyncio.to_thread(self.core.handle, interaction)
+        return await asyncio.to_thread(gate.run, self.core.handle, interaction)
 
     async def record(self, interaction: Interaction, origin: Origin, trigger_id: str) -> bool | None:
         """Commit the command to the inbox before an empty ack: True recorded, False a replay (its trigger_id was
@@ -368,7 +376,7 @@ class Bridge:
             await self._within_budget(ack, self.answer(client, interaction), finish)
             return
         gate = Intake()
-        work = asyncio.ensure_future(self.answer(client, interaction, gate.keep))
+        work = asyncio.ensure_future(self.answer(client, interaction, gate))
         budget = max(0.0, self.ack_budget - RECORD_BUDGET_SECONDS - (time.monotonic() - started))
         try:
             reply = await asyncio.wait_for(asyncio.shield(work), budget)
