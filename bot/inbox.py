@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,7 +33,8 @@ KEPT = timedelta(days=7)
 
 def handled(session: Session, key: str) -> bool:
     """Whether `key` was handled already: asked before the work (a recorded command waiting for it is not)."""
-    return session.scalar(_HANDLED, {"key": key}) is not None
+    return session.scalar(select(InboxEntry.id).where(InboxEntry.key == key, InboxEntry.done_at.is_not(None))) \
+        is not None
 
 
 def claim(session: Session, key: str, now: datetime) -> bool:
@@ -42,21 +43,13 @@ def claim(session: Session, key: str, now: datetime) -> bool:
     Last, so that nothing holds the key while the work runs: a slow command's `record` (another transaction)
     must not wait for it. One statement for a new key; a recorded one is marked done instead.
     """
-    dialect = session.get_bind().dialect.name
-    statement = _INSERTS.get(dialect)
-    if statement is None:  # built once per dialect: building it costs more than running it
-        statement = _INSERTS[dialect] = insert_ignoring_conflicts(session, InboxEntry.__table__).values(
-            key=bindparam("inbox_key"), received_at=bindparam("now"), done_at=bindparam("now"),
-        ).on_conflict_do_nothing(index_elements=["key"]).returning(InboxEntry.__table__.c.id)
-    if session.execute(statement, {"inbox_key": key, "now": now}).first() is not None:
+    table = InboxEntry.__table__
+    inserted = session.execute(insert_ignoring_conflicts(session, table).values(
+        key=key, received_at=now, done_at=now).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id))
+    if inserted.first() is not None:
         return True
-    return bool(session.execute(_FINISH, {"inbox_key": key, "now": now}).rowcount)
-
-
-_HANDLED = select(InboxEntry.id).where(InboxEntry.key == bindparam("key"), InboxEntry.done_at.is_not(None))
-_FINISH = update(InboxEntry.__table__).where(
-    InboxEntry.key == bindparam("inbox_key"), InboxEntry.done_at.is_(None)).values(done_at=bindparam("now"))
-_INSERTS: dict[str, Any] = {}
+    return bool(session.execute(update(table).where(table.c.key == key, table.c.done_at.is_(None))
+                                .values(done_at=now)).rowcount)
 
 
 def record(sessions: sessionmaker[Session], key: str, payload: dict[str, Any], now: datetime,
