@@ -96,6 +96,11 @@ class Core:
             self._settle(interaction, keep)
             return refusal_reply(refusal, prefix, interaction.kind == "submit")
         except IntegrityError:
+            if interaction.key and self._handled(interaction.key):
+                # The same sending arrived twice at once: the other one did the work (its claim is its last
+                # write, so this one raced it on the work's own rows: a first link of the workspace, say).
+                _kept(keep)
+                return self._duplicate(interaction)
             if interaction.kind.startswith("message"):
                 # Two deliveries of one thread message raced; the other one stored it (unique message id).
                 log.info("duplicate delivery of message %s ignored", interaction.message_id)
@@ -107,6 +112,13 @@ class Core:
             log.exception("failed to handle %s %s", interaction.kind, interaction.name or interaction.text[:40])
             self._settle(interaction, keep)
             return Reply(card=Card(None, (Text(render_error("internal")),), fallback="Something went wrong"))
+
+    def _handled(self, key: str) -> bool:
+        try:
+            with self.sessions() as session:
+                return inbox.handled(session, key)
+        except Exception:  # noqa: BLE001 - the database is gone: this one is answered with an apology
+            return False
 
     @staticmethod
     def _duplicate(interaction: Interaction) -> Reply:
