@@ -43,6 +43,7 @@ from bot.importer import import_text  # noqa: E402
 from bot.services.foursquare import four_square, four_square_card  # noqa: E402
 from bot.services.status_report import status_report  # noqa: E402
 from bot.weeks import local_week  # noqa: E402
+from okrbot.platforms import register_platforms  # noqa: E402
 from storage.db import make_engine, make_sessionmaker, normalize_url  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import KeyResult, Objective, Organization, Person, Team  # noqa: E402
@@ -166,6 +167,7 @@ def bench_report(engine, gen: Generated, runs: int) -> dict:
 
 
 def bench_import(engine, kind: str, gen: Generated, workdir: Path) -> dict:
+    register_platforms()  # the importer checks a channel's platform against the registry, as `okrbot import` does
     with make_sessionmaker(engine)() as s:
         t0 = time.perf_counter()
         document = export_yaml(s, s.get(Organization, gen.org_id))

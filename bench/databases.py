@@ -23,9 +23,11 @@ def prepare(database_url: str) -> None:
     """Migrate and import the example organization (U0ENGINEER owns rd-o1-kr3)."""
     from bot.importer import import_text
     from bot.timesource import SystemClock
+    from okrbot.platforms import register_platforms
     from storage.db import make_engine, make_sessionmaker, transaction
     from storage.migrate import upgrade
 
+    register_platforms()  # the importer checks a channel's platform against the registry, as `okrbot import` does
     engine = make_engine(database_url)
     upgrade(engine)
     with transaction(make_sessionmaker(engine)) as session:
