@@ -149,10 +149,19 @@ class Dashboard:
     pass
 
 
+@dataclass(frozen=True)
+class SourceSet:
+    """`source KR` shows a key result's connector; `source KR off` removes it; `source KR {kind: …}` sets it
+    (the import file's `source:` mapping, bot.connectors.spec)."""
+
+    kr: str
+    spec: str | None = None  # None: show; "off": remove
+
+
 Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
     | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
-    | ScheduleShow | Skip | Dashboard
+    | ScheduleShow | Skip | Dashboard | SourceSet
 )
 
 
@@ -197,6 +206,7 @@ USAGE: dict[str, str] = _Usage({
     "schedule": "schedule {rituals} [DAY] HH:MM|off|on  ·  schedule",
     "skip": "skip YYYY-Www",
     "dashboard": "dashboard",
+    "source": "source KR  ·  source KR {kind: http, url: URL, pointer: /total}  ·  source KR off",
 })
 
 ALIASES = {
@@ -422,6 +432,15 @@ def _skip(words: list[str]) -> Command | UsageError:
     return Skip(week)
 
 
+def _source(words: list[str]) -> Command | UsageError:
+    if len(words) < 2:
+        return _err("missing", "source", what="a key result")
+    spec = _rest(words, 2)
+    if spec is not None and len(spec) > 4 * MAX_TEXT:
+        return _err("too_long", "source", what="source", limit=4 * MAX_TEXT, length=len(spec))
+    return SourceSet(words[1], spec.lower() if spec and spec.lower() == "off" else spec)
+
+
 def _simple(cls):
     return lambda words: cls()
 
@@ -446,4 +465,5 @@ _PARSERS = {
     "schedule": _schedule,
     "skip": _skip,
     "dashboard": _simple(Dashboard),
+    "source": _source,
 }

@@ -35,6 +35,7 @@ from bot.services import (
     general,
     priorities,
     settings,
+    sources,
     status_report,
     weekly,
 )
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 # The service modules whose marked functions handle commands, buttons, forms and thread messages
 # (bot.handlers): every command of the grammar must have its handler here, or no Core starts.
 SERVICES: tuple[ModuleType, ...] = (
-    advice, checkins, dashboard_link, foursquare, general, priorities, settings, status_report, weekly,
+    advice, checkins, dashboard_link, foursquare, general, priorities, settings, sources, status_report, weekly,
 )
 
 

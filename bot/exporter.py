@@ -21,6 +21,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from bot.connectors.spec import sources_of
 from bot.levels import Level
 from bot.rituals import catalog
 from bot.rituals.catalog import DAYS
@@ -231,6 +232,7 @@ def _objectives(session: Session, oid: int, cycle_name: dict[int, str], team_key
         select(Objective).where(Objective.org_id == oid).order_by(Objective.position, Objective.id)
     ).all()
     krs_by_objective: dict[int, list[KeyResultSpec]] = defaultdict(list)
+    sources = sources_of(session, oid)
     kr_key: dict[int, str] = {}
     for kr in session.scalars(
         select(KeyResult).where(KeyResult.org_id == oid).order_by(KeyResult.position, KeyResult.id)
@@ -238,7 +240,7 @@ def _objectives(session: Session, oid: int, cycle_name: dict[int, str], team_key
         krs_by_objective[kr.objective_id].append(KeyResultSpec(
             key=kr.key, title=kr.title, start=kr.start_value, target=kr.target_value, current=kr.current_value,
             unit=kr.unit, milestone=kr.milestone, owner=email.get(kr.owner_person_id) if kr.owner_person_id else None,
-            confidence=kr.confidence,
+            confidence=kr.confidence, source=sources.get(kr.id),
         ))
         kr_key[kr.id] = kr.key
     objective_key = {o.id: o.key for o in rows}
@@ -336,6 +338,7 @@ def _key_result_data(kr: KeyResultSpec) -> _Flow:
         milestone=kr.milestone,
         owner=kr.owner,
         confidence=kr.confidence,
+        source=kr.source.as_dict() if kr.source else None,
     ))
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot import platforms as registry
 from bot import workspaces
 from bot.commands import WEEKDAYS, parse_time
+from bot.connectors.spec import parse_source, set_sources
 from bot.rituals import catalog
 from bot.safeyaml import MAX_BYTES, BoundedSafeLoader, TooLarge, shown
 from bot.services.checkins import record_checkin
@@ -557,12 +558,15 @@ def _key_results(item: dict, path: tuple, keys: _Keys, emails: set[str], check: 
         owner = check.ref(kr, "owner", kpath)
         if owner is not None and str(owner).lower() not in emails:
             check.error((*kpath, "owner"), f"{shown(owner)} is not in people")
+        source, problems = parse_source(kr["source"]) if kr.get("source") is not None else (None, [])
+        for name, problem in problems:
+            check.error((*kpath, "source", name) if name else (*kpath, "source"), problem)
         krs.append(KeyResultSpec(
             key=kr_key, title=check.text(kr, "title", kpath),
             start=check.number(kr, "start", kpath), target=check.number(kr, "target", kpath),
             current=check.number(kr, "current", kpath), unit=check.text(kr, "unit", kpath, required=False, limit=32),
             milestone=check.text(kr, "milestone", kpath, required=False),
-            owner=str(owner).lower() if owner else None, confidence=confidence,
+            owner=str(owner).lower() if owner else None, confidence=confidence, source=source,
         ))
     return krs
 
@@ -618,6 +622,7 @@ def _write(session: Session, spec: Document, now: datetime, organization_id: int
         )
     session.flush()
     krs, checkins = _write_key_results(session, org, spec.objectives, objectives, people, now)
+    set_sources(session, org.id, {krs[k.key].id: k.source for ob in spec.objectives for k in ob.key_results})
     for ob in spec.objectives:
         objective, target = objectives[ob.key], ob.aligns_to
         objective.aligns_to_objective_id = objectives[target].id if target in objectives else None

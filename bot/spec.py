@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot.connectors.spec import Source
+
 FORMAT_VERSION = 1
 LEVELS = ("company", "department", "team")
 OBJECTIVE_TYPES = ("business", "capability")
@@ -36,7 +38,8 @@ KEYS = {
              "rituals"),
     "objective": ("key", "owner", "type", "source", "title", "aligns_to", "status", "score", "cycle",
                   "key_results"),
-    "key_result": ("key", "title", "start", "target", "current", "unit", "milestone", "owner", "confidence"),
+    "key_result": ("key", "title", "start", "target", "current", "unit", "milestone", "owner", "confidence",
+                   "source"),
 }
 
 Schedule = tuple[int, str]  # a ritual's (weekday, 0 = Monday, "HH:MM") in the team's zone
@@ -94,6 +97,7 @@ class KeyResultSpec:
     milestone: str | None = None
     owner: str | None = None  # email, lower case
     confidence: int = 5
+    source: Source | None = None  # a pull connector (bot.connectors.spec)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""`okrbot token create|list|revoke`: the REST API's per-organization tokens (bot.api.tokens).
+"""`okrbot token create|list|revoke`: the REST API's per-organization tokens (bot.api.tokens); and
+`okrbot connector test KR`: read a key result's connector now and print what it read (bot.connectors).
 
 The secret is printed once, by `create`; only its SHA-256 is stored, so a lost token is revoked and a new
 one created, never shown again.
@@ -70,6 +71,51 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_connector_test(args: argparse.Namespace) -> int:
+    """Read it as the clock would (same environment, same rules) and print the number; nothing is written."""
+    import asyncio
+    import os
+
+    import aiohttp
+    from sqlalchemy import func, select
+
+    from bot.connectors.read import ConnectorError, read_value
+    from bot.connectors.spec import from_row
+    from bot.exporter import ExportFailed, choose_organization
+    from storage.models import Connector, KeyResult
+
+    ctx = _context()
+    with ctx.sessions() as session:
+        try:
+            org = choose_organization(session, args.org)
+        except ExportFailed as failed:
+            print(f"okrbot connector test: {failed}", file=sys.stderr)
+            return 1
+        row = session.execute(select(KeyResult.key, Connector).join(Connector, Connector.key_result_id == KeyResult.id)
+                              .where(KeyResult.org_id == org.id, func.lower(KeyResult.key) == args.kr.lower())).first()
+        if row is None:
+            print(f"okrbot connector test: {org.name} has no key result {args.kr!r} with a source; give it one with "
+                  "`source:` in the import file or `/okr source KR …`", file=sys.stderr)
+            return 1
+        code, connector = row
+        source = from_row(connector.kind, connector.spec, connector.schedule)
+        status = f"; the last run failed {connector.failures} time(s) in a row: {connector.last_error}" \
+            if connector.failures else ""
+
+    async def read() -> float:
+        async with aiohttp.ClientSession() as http:
+            return await read_value(source, os.environ, http)
+
+    print(f"{code}: {source.describe()} (schedule {source.schedule}){status}", file=sys.stderr)
+    try:
+        value = asyncio.run(read())
+    except ConnectorError as error:
+        print(f"{code}: failed: {error.message}", file=sys.stderr)
+        return 1
+    print(f"{code}: read {value:g}")
+    return 0
+
+
 def register(sub) -> None:
     token = sub.add_parser("token", help="REST API tokens: create, list, revoke",
                            description="Tokens for the REST API under /api/v1 (see README, REST API). Each belongs "
@@ -86,3 +132,12 @@ def register(sub) -> None:
     p = actions.add_parser("revoke", help="revoke a token by its id (calls with it get 401 from then on)")
     p.add_argument("id", type=int, help="the token's id (`okrbot token list`)")
     p.set_defaults(func=cmd_token_revoke)
+
+    connector = sub.add_parser("connector", help="pull connectors: test one now",
+                               description="Key results whose value is pulled from SQL, HTTP or CSV (see README, "
+                               "Connectors).")
+    actions = connector.add_subparsers(dest="connector_command", required=True, metavar="ACTION")
+    p = actions.add_parser("test", help="read a key result's connector now and print the number (writes nothing)")
+    p.add_argument("kr", metavar="KR", help="the key result's code")
+    p.add_argument("--org", type=int, metavar="ID", help="organization id (needed when there are several)")
+    p.set_defaults(func=cmd_connector_test)

@@ -52,6 +52,7 @@ class RitualClock:
         # One for the clock's life: a 429 pause outlives a tick.
         self.deliverer = deliverer or Deliverer(budgets=ctx.budgets)
         self.last: SweepResult | None = None
+        self.connectors = None  # the last connector pass's Outcome
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -74,8 +75,23 @@ class RitualClock:
         if result.due or result.resumed or result.skipped:
             log.info("sweep: %s", result)
         self.last = result
+        await self._connectors()
         await self._inbox()
         return result
+
+    async def _connectors(self) -> None:
+        """Key results whose value is pulled from elsewhere (bot.connectors), each once per period."""
+        from bot.connectors.refresh import refresh
+
+        try:
+            outcome = await refresh(self.ctx.sessions, self.ctx.clock.now(), self.claimer,
+                                    messengers=self.ctx.messengers, deliverer=self.deliverer)
+        except Exception:  # noqa: BLE001 - a database hiccup must not stop the clock; the next tick tries again
+            log.exception("connector pass failed; trying again in %ss", self.interval)
+            return
+        self.connectors = outcome
+        if outcome.read or outcome.failed:
+            log.info("%s", outcome)
 
     async def _inbox(self) -> None:
         """Commands a stopped server acknowledged and left undone are finished here too; old keys forgotten."""

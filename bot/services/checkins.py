@@ -61,6 +61,23 @@ def record_checkin(
     metrics.CHECKINS.labels(*metrics.checkin_labels(source, via)).inc()
 
 
+def record_values(session: Session, values: list[tuple[KeyResult, float]], *, at: datetime, source: str) -> None:
+    """New values of many key results at once (a connector pass): record_checkin's two statements, each run
+    once for the whole batch (executemany). A value alone: every confidence stays as it is."""
+    if not values:
+        return
+    session.execute(_INSERT, [{
+        "org_id": kr.org_id, "key_result_id": kr.id, "person_id": None, "at": at, "confidence": kr.confidence,
+        "value": value, "note": None, "source": source} for kr, value in values])
+    columns = ("updated_at", "current_value", "value_source")  # record_checkin's order, so the same statement
+    session.execute(_update(columns), [{"kr_id": kr.id, "updated_at": at, "current_value": value,
+                                        "value_source": source} for kr, value in values])
+    for kr, value in values:
+        for name, new in zip(columns, (at, value, source), strict=True):
+            set_committed_value(kr, name, new)
+    metrics.CHECKINS.labels(*metrics.checkin_labels(source, "command")).inc(len(values))
+
+
 _INSERT = insert(CheckIn.__table__)
 _UPDATES: dict[tuple[str, ...], Update] = {}
 
