@@ -23,6 +23,8 @@ HOT_PATHS = {
     "bot/services/trends.py": "trends of the four-square, the roll-up and the check-in reply (bench/core.py)",
     "bot/services/foursquare.py": "the four-square's and the roll-up's board reads (bench/core.py)",
     "bot/services/priorities.py": "the four-square's priorities (bench/core.py four-square)",
+    "bot/connectors/refresh.py": "a connector pass: one executemany UPDATE of a batch's statuses, where one "
+                                 "statement per key result made 10,000 take minutes (bench/connectors.py)",
 }
 
 
