@@ -8,7 +8,6 @@ import pytest
 
 from adapters.slack.messenger import SlackMessenger
 from bot.model import Card, Conversation, DeliveryError, Text
-from okrbot.settings import Settings
 from tests.fakes.bot_connector import start_bot_connector
 from tests.fakes.faults import Faults
 from tests.fakes.slack_api import FakeSlack
@@ -22,7 +21,7 @@ async def _slack_post(faults: Faults) -> tuple[FakeSlack, DeliveryError]:
         return "xoxb-team"
 
     async with FakeSlack(faults=faults) as fake:
-        messenger = SlackMessenger(Settings(slack_api_url=fake.api_url), token)
+        messenger = SlackMessenger(fake.api_url, token)
         with pytest.raises(DeliveryError) as raised:
             await messenger.post(TO, CARD)
     return fake, raised.value
