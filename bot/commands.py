@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from bot.rituals import catalog
@@ -178,15 +179,27 @@ class UsageError:
         return dict(self.details)
 
 
-class _Usage(dict[str, str]):
-    """The usage lines; "{rituals}" is filled in from the ritual catalog when read, so one added later shows."""
+class _Usage(Mapping[str, str]):
+    """The usage lines; "{rituals}" is filled in from the ritual catalog when read, so one added later shows.
+
+    A Mapping, not a dict subclass: dict's values() and items() skip __getitem__ and would show the
+    placeholder itself."""
+
+    def __init__(self, lines: dict[str, str]) -> None:
+        self._lines = lines
 
     def __getitem__(self, key: str) -> str:
-        return super().__getitem__(key).replace("{rituals}", "|".join(catalog.names()))
+        return self._lines[key].replace("{rituals}", "|".join(catalog.names()))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
 
 
 # What each command looks like; shown with every error (prefix "/okr" or "@okrbot" is added).
-USAGE: dict[str, str] = _Usage({
+USAGE: Mapping[str, str] = _Usage({
     "help": "help",
     "mine": "mine",
     "confidence": "confidence KR 1-10 [note]",
