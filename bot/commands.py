@@ -3,13 +3,18 @@
 `parse` turns the text after the prefix into a typed command or a `UsageError`; it never raises for
 any input (a hypothesis test holds it to that). Looking things up (which key result "2" is, which
 team "rd" is) is the services' job: the grammar only checks shape.
+
+`GRAMMAR` has one `Verb` per command: its name, usage forms, parser, the command types it makes,
+aliases and help section. The parser, the usage lines of errors, help (bot.services.general) and the
+handler registry (bot.handlers) all read it, so a new command is a `Verb`, a handler, the one line
+prompts/commands.j2 says about it, its templates and goldens; help lists it by itself.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from bot.rituals import catalog
@@ -171,67 +176,13 @@ class UsageError:
     """Input that does not fit the grammar: `error` names a macro in prompts/errors.j2."""
 
     error: str
-    usage: str  # the key of USAGE that shows the right form
+    usage: str  # the name of the grammar entry (a key of USAGE) whose forms show the right way
     details: tuple[tuple[str, str], ...] = ()
 
     @property
     def context(self) -> dict[str, str]:
         return dict(self.details)
 
-
-class _Usage(Mapping[str, str]):
-    """The usage lines; "{rituals}" is filled in from the ritual catalog when read, so one added later shows.
-
-    A Mapping, not a dict subclass: dict's values() and items() skip __getitem__ and would show the
-    placeholder itself."""
-
-    def __init__(self, lines: dict[str, str]) -> None:
-        self._lines = lines
-
-    def __getitem__(self, key: str) -> str:
-        return self._lines[key].replace("{rituals}", "|".join(catalog.names()))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._lines)
-
-    def __len__(self) -> int:
-        return len(self._lines)
-
-
-# What each command looks like; shown with every error (prefix "/okr" or "@okrbot" is added).
-USAGE: Mapping[str, str] = _Usage({
-    "help": "help",
-    "mine": "mine",
-    "confidence": "confidence KR 1-10 [note]",
-    "progress": "progress KR VALUE [note]",
-    "checkin": "checkin",
-    "priorities": "priorities",
-    "priority": "priority add P1|P2 TEXT  ·  priority done N  ·  priority drop N REASON  ·  priority reopen N",
-    "plan": "plan TEXT",
-    "health": "health NAME green|yellow|red [note]  ·  health new NAME green|yellow|red [note]",
-    "win": "win TEXT",
-    "wins": "wins",
-    "report": "report [TEAM]",
-    "okrs": "okrs [TEAM]",
-    "align": "align",
-    "lint": "lint",
-    "bind": "bind TEAM",
-    "schedule": "schedule {rituals} [DAY] HH:MM|off|on  ·  schedule",
-    "skip": "skip YYYY-Www",
-    "dashboard": "dashboard",
-    "source": "source KR  ·  source KR {kind: http, url: URL, pointer: /total}  ·  source KR off",
-})
-
-ALIASES = {
-    "conf": "confidence",
-    "c": "confidence",
-    "p": "progress",
-    "prio": "priority",
-    "?": "help",
-    "my": "mine",
-    "okr": "okrs",
-    "status": "report",
-}
 
 WEEKDAYS = {
     name: index
@@ -306,10 +257,10 @@ def parse(text: str) -> Command | UsageError:
         return Help()
     name = words[0].lower()
     name = ALIASES.get(name, name)
-    parser = _PARSERS.get(name)
-    if parser is None:
+    verb = GRAMMAR.get(name)
+    if verb is None:
         return _err("unknown_command", "help", given=words[0][:40])
-    return parser(words)
+    return verb.parse(words)
 
 
 def _help(words: list[str]) -> Command | UsageError:
@@ -458,25 +409,118 @@ def _simple(cls):
     return lambda words: cls()
 
 
-_PARSERS = {
-    "help": _help,
-    "mine": _simple(Mine),
-    "confidence": _confidence,
-    "progress": _progress,
-    "checkin": _simple(CheckinForm),
-    "priorities": _simple(PrioritiesForm),
-    "priority": _priority,
-    "plan": _plan,
-    "health": _health,
-    "win": _win,
-    "wins": _simple(Wins),
-    "report": _team_arg(Report),
-    "okrs": _team_arg(Okrs),
-    "align": _simple(Align),
-    "lint": _simple(Lint),
-    "bind": _bind,
-    "schedule": _schedule,
-    "skip": _skip,
-    "dashboard": _simple(Dashboard),
-    "source": _source,
-}
+# ------------------------------------------------------------------ the grammar
+
+
+Parser = Callable[[list[str]], "Command | UsageError"]
+SEPARATOR = "  ·  "  # between the forms of one usage line
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One entry of the grammar: everything the parser, the error wording and help know of a command.
+
+    `usage` holds its forms ("  ·  " between them; "{rituals}" is filled in from the ritual catalog
+    when read, so a ritual added later shows). Help lists every entry by itself, under its `section`
+    (a heading of prompts/help.j2), with the one line the macro `name` of prompts/<words>.j2 says about
+    it. `makes` are the command types it parses to: each needs exactly one handler, in a module of
+    `bot.core.SERVICES` or, for a command registered from outside bot/ (a plug-in, a test), in the
+    module named by `handlers`.
+    """
+
+    name: str
+    usage: str
+    parse: Parser
+    makes: tuple[type, ...]
+    section: str
+    aliases: tuple[str, ...] = ()
+    words: str = "commands"
+    handlers: str | None = None
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return tuple(form.strip() for form in USAGE[self.name].split(SEPARATOR))
+
+
+GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
+    Verb("mine", "mine", _simple(Mine), (Mine,), "checkin", ("my",)),
+    Verb("confidence", "confidence KR 1-10 [note]", _confidence, (Confidence,), "checkin", ("conf", "c")),
+    Verb("progress", "progress KR VALUE [note]", _progress, (Progress,), "checkin", ("p",)),
+    Verb("checkin", "checkin", _simple(CheckinForm), (CheckinForm,), "checkin"),
+    Verb("source", "source KR  ·  source KR {kind: http, url: URL, pointer: /total}  ·  source KR off", _source,
+         (SourceSet,), "checkin"),
+    Verb("priority", "priority add P1|P2 TEXT  ·  priority done N  ·  priority drop N REASON  ·  priority reopen N",
+         _priority, (PrioritiesForm, PriorityAdd, PriorityDone, PriorityDrop, PriorityReopen), "week", ("prio",)),
+    Verb("priorities", "priorities", _simple(PrioritiesForm), (PrioritiesForm,), "week"),
+    Verb("plan", "plan TEXT", _plan, (PlanAdd,), "week"),
+    Verb("health", "health NAME green|yellow|red [note]  ·  health new NAME green|yellow|red [note]", _health,
+         (Health,), "week"),
+    Verb("win", "win TEXT", _win, (WinAdd,), "friday"),
+    Verb("wins", "wins", _simple(Wins), (Wins,), "friday"),
+    Verb("okrs", "okrs [TEAM]", _team_arg(Okrs), (Okrs,), "see", ("okr",)),
+    Verb("report", "report [TEAM]", _team_arg(Report), (Report,), "see", ("status",)),
+    Verb("align", "align", _simple(Align), (Align,), "see"),
+    Verb("lint", "lint", _simple(Lint), (Lint,), "see"),
+    Verb("dashboard", "dashboard", _simple(Dashboard), (Dashboard,), "see"),
+    Verb("bind", "bind TEAM", _bind, (Bind,), "leads"),
+    Verb("schedule", "schedule {rituals} [DAY] HH:MM|off|on  ·  schedule", _schedule, (Schedule, ScheduleShow),
+         "leads"),
+    Verb("skip", "skip YYYY-Www", _skip, (Skip,), "leads"),
+    Verb("help", "help", _help, (Help,), "see", ("?",)),
+)}
+
+
+def register(verb: Verb) -> Verb:
+    """Add a command from outside bot/ (a plug-in, a test); a name or alias already taken is an error."""
+    taken = {*GRAMMAR, *ALIASES}
+    clash = [word for word in (verb.name, *verb.aliases) if word in taken]
+    if clash:
+        raise ValueError(f"the grammar already has {', '.join(clash)}")
+    GRAMMAR[verb.name] = verb
+    return verb
+
+
+def unregister(name: str) -> None:
+    GRAMMAR.pop(name, None)
+
+
+def command_types() -> tuple[type, ...]:
+    """Every command type the grammar parses to, each once: the handler registry needs one handler for each."""
+    return tuple(dict.fromkeys(t for verb in GRAMMAR.values() for t in verb.makes))
+
+
+class _Usage(Mapping[str, str]):
+    """Each entry's usage line by name, read from GRAMMAR when asked (a command registered later shows).
+
+    A Mapping, not a dict subclass: dict's values() and items() skip __getitem__ and would show the
+    "{rituals}" placeholder itself."""
+
+    def __getitem__(self, key: str) -> str:
+        return GRAMMAR[key].usage.replace("{rituals}", "|".join(catalog.names()))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(GRAMMAR)
+
+    def __len__(self) -> int:
+        return len(GRAMMAR)
+
+
+class _Aliases(Mapping[str, str]):
+    """Other words for a command (alias -> name), read from GRAMMAR when asked."""
+
+    def _all(self) -> dict[str, str]:
+        return {alias: verb.name for verb in GRAMMAR.values() for alias in verb.aliases}
+
+    def __getitem__(self, key: str) -> str:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+# What each command looks like; shown with every error (prefix "/okr" or "@okrbot" is added) and by help.
+USAGE: Mapping[str, str] = _Usage()
+ALIASES: Mapping[str, str] = _Aliases()

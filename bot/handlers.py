@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from importlib import import_module
 from types import ModuleType
-from typing import get_args
 
-from bot.commands import Command
+from bot.commands import GRAMMAR, command_types
 from bot.context import Ctx
 from bot.model import Interaction, Reply
 
@@ -66,8 +66,11 @@ class Handlers:
     messages: tuple[MessageHandler, ...]
 
 
-def build(modules: Iterable[ModuleType], commands: Iterable[type] = get_args(Command)) -> Handlers:
-    """The handlers the marked functions of `modules` provide; every type of `commands` needs exactly one."""
+def build(modules: Iterable[ModuleType], commands: Iterable[type] | None = None) -> Handlers:
+    """The handlers the marked functions of `modules`, and of the modules registered grammar entries name
+    (`Verb.handlers`), provide; every type of `commands` (by default: all the grammar makes) needs exactly one."""
+    named = (import_module(verb.handlers) for verb in GRAMMAR.values() if verb.handlers)
+    modules = tuple(dict.fromkeys((*modules, *named)))
     found: dict[str, dict] = {"command": {}, "action": {}, "submit": {}}
     messages: list[MessageHandler] = []
     for module in modules:
@@ -82,14 +85,14 @@ def build(modules: Iterable[ModuleType], commands: Iterable[type] = get_args(Com
                                        f"{_where(found[kind][key])} and {_where(fn)}")
                 else:
                     found[kind][key] = fn
-    wanted = list(commands)
+    wanted = list(command_types() if commands is None else commands)
     missing = [_name(t) for t in wanted if t not in found["command"]]
     if missing:
         raise HandlerError(f"no handler for the command(s) {', '.join(missing)}: "
                            "add the service module that handles them to bot.core.SERVICES")
     unknown = [_name(t) for t in found["command"] if t not in wanted]
     if unknown:
-        raise HandlerError(f"handlers for {', '.join(unknown)}, which the grammar (bot.commands.Command) lacks")
+        raise HandlerError(f"handlers for {', '.join(unknown)}, which the grammar (bot.commands.GRAMMAR) lacks")
     return Handlers(found["command"], found["action"], found["submit"], tuple(messages))
 
 

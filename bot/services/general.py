@@ -9,14 +9,22 @@ from bot.context import Ctx
 from bot.errors import Refusal
 from bot.handlers import command
 from bot.model import Card, Context, Reply, Text
-from bot.render import render
+from bot.render import render, render_macro
 from storage.models import ChannelBinding
 
 
 @command(c.Help)
 def help_(ctx: Ctx, cmd: c.Help) -> Reply:
-    text = render("help", prefix=ctx.prefix, topic=cmd.topic, usage=c.USAGE, name=ctx.person.name)
+    """Every entry of the grammar, or the one asked about, with its forms and the line its template says."""
+    entries = [_entry(verb, ctx.prefix) for verb in c.GRAMMAR.values()]
+    topic = next((entry for entry in entries if entry["name"] == cmd.topic), None)
+    text = render("help", prefix=ctx.prefix, topic=topic, commands=entries, usage=c.USAGE, name=ctx.person.name)
     return Reply(card=Card("okrbot", (Text(text), Context(render("help_footer", prefix=ctx.prefix))), fallback=text))
+
+
+def _entry(verb: c.Verb, prefix: str) -> dict[str, object]:
+    return {"name": verb.name, "section": verb.section, "forms": verb.forms, "aliases": verb.aliases,
+            "says": render_macro(verb.words, verb.name, prefix=prefix)}
 
 
 @command(c.Bind)

@@ -22,7 +22,7 @@ from storage.models import RitualRun, Team
 
 def test_every_command_of_the_grammar_has_exactly_one_handler():
     handlers = build(SERVICES)
-    assert set(handlers.commands) == set(get_args(c.Command))
+    assert set(handlers.commands) == set(get_args(c.Command)) == set(c.command_types())  # the type says the same
     assert weekly.wins_thread_reply in handlers.messages
 
 
