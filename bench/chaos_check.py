@@ -27,10 +27,10 @@ KINDS = (("monday", re.compile(r"four-square of (\d{4}-W\d\d)")),
          ("friday", re.compile(r"wins of (\d{4}-W\d\d)")),
          ("wrapup", re.compile(r": \d+ wins? in (\d{4}-W\d\d)")),  # Slack's fallback of the wrap-up
          ("wrapup", re.compile(r" wins · (\d{4}-W\d\d)")))  # its title, which a Teams card shows
-# An answer that says nothing was kept: an apology (the database restarting under it; Bolt's own when
-# Slack's auth.test failed for a moment) or a refusal by the method's rules (a fifth priority). Such a
-# request is answered but rightly not stored; the summary counts them.
-REFUSED = re.compile(r"nothing was changed|the most the method allows|Sorry|Something went wrong|We apologize")
+# An answer that says nothing was kept: an apology (the database restarting under it) or a refusal by the
+# method's rules (a fifth priority). Such a request is answered but rightly not stored; the summary counts
+# them. Bolt's "your installation ... is no longer available" is not one: it was a lost request (#17).
+REFUSED = re.compile(r"nothing was changed|the most the method allows|Sorry|Something went wrong")
 TOKEN = re.compile(r"\b((?:checkin|win|priority|winform)-\d+)\b")
 
 

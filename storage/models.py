@@ -415,6 +415,18 @@ class SendBudget(Base):
     lowered_at: Mapped[float | None] = mapped_column(Float)  # when; it climbs back from there
 
 
+class SlackIdentity(Base):
+    """Who okrbot's bot is, for one Slack bot token: what auth.test answered, kept so that no process asks
+    again (adapters/slack/identity.py). Keyed by the token's SHA-256; the token itself is never stored here."""
+
+    __tablename__ = "slack_identities"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    bot_id: Mapped[str | None] = mapped_column(String(32))
+    bot_user_id: Mapped[str | None] = mapped_column(String(32))
+
+
 class ApiToken(Base):
     """A bearer token for /api/v1, of one organization. Only the SHA-256 of the secret is stored (the secret
     is shown once, when created); `hint` is its first characters, so a list can tell tokens apart."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +28,7 @@ from sqlalchemy import Engine
 from adapters.slack import blocks
 from adapters.slack.client import web_client
 from adapters.slack.config import SlackConfig
+from adapters.slack.identity import BotIdentity, Identities
 from adapters.slack.platform import PLATFORM
 from adapters.slack.stores import token_source
 from bot.model import Card, Conversation, DeliveryError, MessageRef, PermanentFailure, RetryAfter, TransientFailure
@@ -79,27 +79,16 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
-@dataclass(frozen=True)
-class BotIdentity:
-    """Who "we" are in a workspace (auth.test): a bot token's messages carry both ids."""
-
-    user_id: str | None
-    bot_id: str | None
-
-    def wrote(self, message: dict[str, Any]) -> bool:
-        return bool(self.bot_id and message.get("bot_id") == self.bot_id
-                    or self.user_id and message.get("user") == self.user_id)
-
-
 class SlackMessenger:
     platform = PLATFORM.name
 
-    def __init__(self, api_url: str | None, tokens: TokenSource) -> None:
-        """`api_url`: the Web API's base URL (Slack's when None); `tokens`: each workspace's bot token."""
+    def __init__(self, api_url: str | None, tokens: TokenSource, identities: Identities | None = None) -> None:
+        """`api_url`: the Web API's base URL (Slack's when None); `tokens`: each workspace's bot token;
+        `identities`: who the bot is per token (kept in memory only when not given)."""
         self.api_url = api_url
         self.tokens = tokens
+        self.identities = identities or Identities()
         self._clients: dict[str, AsyncWebClient] = {}
-        self._identities: dict[str, BotIdentity] = {}
 
     async def _client(self, workspace: str) -> AsyncWebClient:
         token = await self.tokens(workspace)
@@ -137,11 +126,8 @@ class SlackMessenger:
 
     async def _identity(self, workspace: str) -> BotIdentity:
         token = await self.tokens(workspace) or ""
-        identity = self._identities.get(token)
-        if identity is None:
-            data = await self._call(workspace, "auth.test")
-            identity = self._identities[token] = BotIdentity(data.get("user_id"), data.get("bot_id"))
-        return identity
+        return await self.identities.known(token) or await self.identities.remember(
+            token, await self._call(workspace, "auth.test"))
 
     async def post(self, to: Conversation, card: Card) -> MessageRef:
         data = await self._call(to.workspace, "chat.postMessage", channel=to.channel_id, **blocks.message(card))
@@ -212,4 +198,12 @@ def _block_text(block: dict[str, Any]) -> str | None:
 
 def build_messenger(config: SlackConfig, engine: Engine) -> SlackMessenger:
     """The Slack Messenger alone: no bolt app, no route (all the clock needs)."""
-    return SlackMessenger(config.api_url, token_source(config, engine))
+    return SlackMessenger(config.api_url, token_source(config, engine), Identities(engine))
+
+
+def transient(exc: Exception) -> bool:
+    """A Slack call that failed for the moment (a 5xx, a 429, a network error): worth asking again later."""
+    try:
+        return not isinstance(delivery_error(exc), PermanentFailure)
+    except Exception:  # noqa: BLE001 - delivery_error re-raises what is not Slack's doing
+        return False

@@ -23,8 +23,10 @@ from sqlalchemy import Engine
 
 from adapters.slack.client import web_client
 from adapters.slack.config import SlackConfig
+from adapters.slack.identity import Authorize, Identities, learn_identity
 from adapters.slack.listeners import Bridge
 from adapters.slack.manifest import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
+from adapters.slack.messenger import transient
 from adapters.slack.stores import InstallationStore, OAuthStateStore
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,9 @@ BRIDGE = web.AppKey("slack_bridge", Bridge)
 
 
 def build_bolt(config: SlackConfig, engine: Engine) -> AsyncApp:
-    """The bolt app for the configured mode (with the OAuth flow when installing through OAuth)."""
+    """The bolt app for the configured mode (with the OAuth flow when installing through OAuth). Requests are
+    authorized from what okrbot knows, never by a call to Slack per request (adapters/slack/identity.py)."""
+    identities = Identities(engine)
     if config.oauth:
         installations = InstallationStore(config.client_id or "", engine)
         oauth = AsyncOAuthSettings(
@@ -51,12 +55,15 @@ def build_bolt(config: SlackConfig, engine: Engine) -> AsyncApp:
         bolt = AsyncApp(
             name="okrbot", client=web_client(config.api_url), signing_secret=config.signing_secret,
             oauth_settings=oauth, installation_store=installations, process_before_response=True,
+            authorize=Authorize(installations=installations, identities=identities),
         )
         bolt.enable_token_revocation_listeners()  # an uninstall deletes the workspace's tokens
         return bolt
+    token = config.bot_token or ""
     bolt = AsyncApp(
-        name="okrbot", client=web_client(config.api_url, config.bot_token), signing_secret=config.signing_secret,
-        process_before_response=True,
+        name="okrbot", client=web_client(config.api_url, token), signing_secret=config.signing_secret,
+        process_before_response=True, before_authorize=learn_identity(token, identities, transient),
+        authorize=Authorize(token=token, identities=identities),
     )
     for event in ("app_uninstalled", "tokens_revoked"):  # the token is in the environment: nothing to delete
         bolt.event(event)(_ignore)

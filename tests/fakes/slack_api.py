@@ -162,6 +162,11 @@ class FakeSlack:
         """Every call of `method` from now on answers HTTP `status` (429: "ratelimited", with Retry-After)."""
         self._always[method] = _Failure(status, "ratelimited" if status == 429 else None, retry_after)
 
+    def recover(self, method: str) -> None:
+        """`method` answers normally again (its queued and lasting failures forgotten)."""
+        self._failures.pop(method, None)
+        self._always.pop(method, None)
+
     def hold(self, method: str) -> None:
         """Calls of `method` are recorded, then answered only after `release(method)`: a stalled Slack."""
         self._held[method] = asyncio.Event()
