@@ -18,7 +18,7 @@ from bot.handlers import action, command, submit
 from bot.model import Actions, Button, Card, Form, FormField, Interaction, Option, Reply, Text
 from bot.render import render
 from bot.services.keyresults import find_key_result, may_check_in, my_key_results, owner_name
-from bot.services.trends import own_zone, week_change
+from bot.services.trends import WeekChange, own_zone, week_change
 from storage.models import CheckIn, KeyResult, Objective
 
 CHECKIN_FORM = "checkin"
@@ -99,7 +99,12 @@ def _guard(ctx: Ctx, kr: KeyResult, objective: Objective, usage: str) -> None:
         raise Refusal("not_yours", usage, code=kr.key, owner=owner_name(ctx, kr.owner_person_id))
 
 
-def _done_card(ctx: Ctx, kr: KeyResult, objective: Objective, before: int, before_value: float | None,
+def _change(ctx: Ctx, kr: KeyResult, objective: Objective, confidence: int) -> WeekChange:
+    """The reply's "since last week", read before the check-in is written (`week_change`'s `current`)."""
+    return week_change(ctx.session, kr.id, own_zone(ctx.session, ctx.org, objective), ctx.now, current=confidence)
+
+
+def _done_card(ctx: Ctx, kr: KeyResult, change: WeekChange, before: int, before_value: float | None,
                note: str | None) -> Reply:
     """The reply to a check-in: the text compares with the previous check-in and says so; the line's change is
     "since last week" (bot.services.trends.since_last_week), exactly as the team's Monday post shows it."""
@@ -113,7 +118,6 @@ def _done_card(ctx: Ctx, kr: KeyResult, objective: Objective, before: int, befor
         unit=kr.unit or "",
         note=note,
     )
-    change = week_change(ctx.session, kr.id, own_zone(ctx.session, ctx.org, objective), ctx.now)
     line = kr_line(kr, ctx.org, change=change, owner=owner_name(ctx, kr.owner_person_id),
                    base=ctx.dashboard_url)
     return Reply(card=Card(None, (Text(text), line), fallback=text))
@@ -123,12 +127,12 @@ def _done_card(ctx: Ctx, kr: KeyResult, objective: Objective, before: int, befor
 def set_confidence(ctx: Ctx, cmd: c.Confidence) -> Reply:
     kr, objective = find_key_result(ctx, cmd.kr, "confidence")
     _guard(ctx, kr, objective, "confidence")
-    before = kr.confidence
+    before, change = kr.confidence, _change(ctx, kr, objective, cmd.confidence)
     record_checkin(
         ctx.session, kr, person_id=ctx.person.id, at=ctx.now, source=ctx.platform,
         confidence=cmd.confidence, note=cmd.note,
     )
-    return _done_card(ctx, kr, objective, before, kr.current_value, cmd.note)
+    return _done_card(ctx, kr, change, before, kr.current_value, cmd.note)
 
 
 @command(c.Progress)
@@ -137,11 +141,11 @@ def set_progress(ctx: Ctx, cmd: c.Progress) -> Reply:
     _guard(ctx, kr, objective, "progress")
     if kr.target_value is None:
         raise Refusal("milestone_no_value", "confidence", code=kr.key)
-    before, before_value = kr.confidence, kr.current_value
+    before, before_value, change = kr.confidence, kr.current_value, _change(ctx, kr, objective, kr.confidence)
     record_checkin(
         ctx.session, kr, person_id=ctx.person.id, at=ctx.now, source=ctx.platform, value=cmd.value, note=cmd.note
     )
-    return _done_card(ctx, kr, objective, before, before_value, cmd.note)
+    return _done_card(ctx, kr, change, before, before_value, cmd.note)
 
 
 @command(c.Mine)

@@ -202,12 +202,20 @@ def _latest_before(bound: str):
 # Built once: the value at the end of last week and at the end of this one (ties at one instant go by id, as in
 # confidence_trends), however many check-ins the key result has.
 _WEEK_ENDS = select(_latest_before("this_start"), _latest_before("this_end"))
+_LAST_WEEK_END = select(_latest_before("this_start"))
 
 
-def week_change(session: Session, kr_id: int, zone: str, now: datetime) -> WeekChange:
+def week_change(session: Session, kr_id: int, zone: str, now: datetime, current: int | None = None) -> WeekChange:
     """`since_last_week` of one key result in its own zone (`own_zone`: a check-in reply, its page): the two
-    weeks' `confidence_trends` values, read with two index seeks in one statement instead of the weeks' history."""
+    weeks' `confidence_trends` values, read with two index seeks in one statement instead of the weeks' history.
+
+    `current`: the confidence a check-in at `now` is about to record (this week's latest value then). A check-in
+    reads its change before it writes, so the key result's row, locked by the write, stays locked only for the
+    commit: every other check-in of that key result waits for it (bench/slack_ack.py on PostgreSQL)."""
     week = local_week(now, zone)
-    previous, current = session.execute(_WEEK_ENDS, {
-        "kr_id": kr_id, "this_start": week_start(week, zone), "this_end": week_end(week, zone)}).one()
+    if current is None:
+        previous, current = session.execute(_WEEK_ENDS, {
+            "kr_id": kr_id, "this_start": week_start(week, zone), "this_end": week_end(week, zone)}).one()
+    else:
+        previous = session.scalar(_LAST_WEEK_END, {"kr_id": kr_id, "this_start": week_start(week, zone)})
     return since_last_week(tuple(value for value in (previous, current) if value is not None))

@@ -77,3 +77,30 @@ async def test_a_slow_command_given_up_is_done_once_from_its_record(impatient, f
     with sessions() as s:
         assert s.scalars(select(CheckIn.note).where(CheckIn.source == "slack")).all() == ["late"]
         assert s.scalar(select(InboxEntry.done_at).where(InboxEntry.payload.is_not(None))) is not None
+
+
+async def test_a_check_in_locks_its_key_result_only_for_the_claim_and_the_commit(slack_app):
+    """bench/slack_ack.py on PostgreSQL: every request checks in on one key result, and its UPDATE locks that row until
+    the commit, so check-ins of it run one at a time for as long as the lock is held. With the reply's reads (the
+    team's zone, last week's value) after the UPDATE, four round trips to the server held it, and at 100 requests/s
+    the queue grew past the ack budget: commands were given up, recorded and done again (p99 2.8 s, 14 req/s)."""
+    ctx, slack = slack_app
+    await slack.command("confidence 1 6")  # the first command links the account
+    seen: list[str] = []
+
+    def statement(_conn, _cursor, sql: str, *_args) -> None:
+        seen.append(sql.split()[0].upper() + " " + sql.split()[2 if sql.startswith("INSERT") else 1].lower())
+
+    def commit(_conn) -> None:
+        seen.append("COMMIT")
+
+    event.listen(ctx.engine, "before_cursor_execute", statement)
+    event.listen(ctx.engine, "commit", commit)
+    try:
+        status, body = await slack.command("confidence 1 7 one at a time")
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", statement)
+        event.remove(ctx.engine, "commit", commit)
+    assert status == 200 and "Confidence 6 → *7*/10" in body["text"]
+    locked = seen[seen.index("UPDATE key_results"):]
+    assert locked == ["UPDATE key_results", "INSERT inbox", "COMMIT"], seen
