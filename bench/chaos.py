@@ -6,7 +6,9 @@ zones: a half-hour one with no DST (Asia/Kolkata), a half-hour one that falls ba
 already did (America/Santiago), northern ones that fall back (Europe/Berlin, America/New_York) and
 one without DST (Asia/Tokyo). Every team runs the Monday, Friday, report and wrap-up rituals and a
 Tuesday nudge. Simulated time (bench/chaos_proc.SimClock) starts on Sunday 2026-09-27 and runs
-`--weeks` weeks, fast enough to last about `--minutes` of wall time.
+`--weeks` weeks, from event to event (Pacer): every simulated hour mark, where the people's requests of
+that hour are sent, and every due instant of a ritual, where time stands until the clocks have finished
+every run due by then. Empty hours cost nothing, so the wall time is the work's, not a fixed speed's.
 
 While it runs:
 - `--serves` `okrbot serve` and `--clocks` `okrbot clock` processes (bench/chaos_proc.py), one of
@@ -24,20 +26,22 @@ Then the checker (bench/chaos_check.py), reading only the fakes' records and the
 every due ritual posted exactly once in its local window (or recorded skipped/failed), every
 answered check-in stored exactly once, no win stored twice, no post orphaned; it prints the counts.
 
-    .venv/bin/python bench/chaos.py                       # 200 teams, 13 weeks, ~20 minutes
-    .venv/bin/python bench/chaos.py --teams 16 --weeks 1 --minutes 1.5   # about what `make test` runs
-                                                        # (tests/robustness/test_chaos.py)
+    .venv/bin/python bench/chaos.py                          # 200 teams, 13 weeks
+    .venv/bin/python bench/chaos.py --teams 8 --weeks 1      # about what `make test` runs
+                                                             # (tests/robustness/test_chaos.py)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import itertools
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -278,7 +282,7 @@ class People:
         (to another process), up to a few times."""
         last: tuple[int, str] = (0, "no server answered")
         for _ in range(6):
-            live = [p for p in self.serves if p.alive()] or self.serves
+            live = [p for p in self.serves if p.alive() and not p.restarting] or self.serves
             server = self.rng.choice(live)
             try:
                 status, body = await attempt(server.url + path)
@@ -463,7 +467,8 @@ async def healthy(process: Process, timeout: float = STARTUP_SECONDS) -> None:
     raise RuntimeError(f"okrbot serve on {process.port} did not come up; see {process.log}")
 
 
-LAG = timedelta(hours=2)  # simulated time never runs further ahead of a due run still in progress
+STEP = timedelta(hours=1)  # people act, and kills happen, at every simulated hour mark
+LAG = timedelta(hours=2)  # simulated time never goes further past a due run that is not finished
 
 
 def due_moments(database_url: str, end: datetime) -> list[tuple[datetime, int]]:
@@ -489,20 +494,33 @@ def due_moments(database_url: str, end: datetime) -> list[tuple[datetime, int]]:
 
 
 class Pacer:
-    """Simulated time runs at `speed` but never more than LAG past a due time whose runs are not all
-    finished (posted, skipped or failed): then it stands still until they are. The platforms' waits
-    (Retry-After, backoff) and a killed clock's restart are real seconds, hours at this speed; a real
-    okrbot has the same seconds within real hours. So a slow, shared machine makes the run longer,
-    never the posts later than LAG. `waits` counts the stops longer than a second, `waited` their wall
-    seconds."""
+    """Simulated time goes from event to event: every hour mark (people's requests, kills) and every due
+    instant of a ritual, standing still at each. Before it goes to the next, every run due more than LAG
+    before it must be finished (posted, skipped or failed): the platforms' waits (Retry-After, backoff)
+    and a killed clock's restart are real seconds, so on a slow machine the run gets longer, never the
+    posts later than LAG. Empty hours cost nothing: the wall time is the work's. `waits` counts the
+    waits longer than a second, `waited` their wall seconds."""
 
-    def __init__(self, clock: SimClock, moments: list[tuple[datetime, int]], speed: float, database_url: str):
+    def __init__(self, clock: SimClock, moments: list[tuple[datetime, int]], database_url: str):
         from sqlalchemy import create_engine
 
-        self.clock, self.moments, self.speed = clock, moments, speed
+        self.clock, self.moments = clock, moments
         self.engine = create_engine(database_url, pool_pre_ping=True)
-        self.next = 0  # the first moment not known to be finished
         self.waits, self.waited = 0, 0.0
+
+    def events(self, start: datetime, end: datetime) -> list[datetime]:
+        marks = {start + n * STEP for n in range(int((end - start) / STEP) + 1)}
+        return sorted(marks | {moment for moment, _ in self.moments if moment <= end})
+
+    def go_to(self, moment: datetime) -> datetime:
+        """Simulated time stands at `moment` (never backwards)."""
+        now = max(moment.timestamp(), self.clock.timestamp())
+        self.clock.set(now, 0.0)
+        return datetime.fromtimestamp(now, UTC)
+
+    def due_by(self, moment: datetime) -> int:
+        index = bisect.bisect_right(self.moments, (moment, float("inf")))
+        return self.moments[index - 1][1] if index else 0
 
     def finished(self, moment: datetime) -> int:
         from sqlalchemy import text
@@ -512,25 +530,20 @@ class Pacer:
                                   "AND state <> 'claimed'"), {"start": START, "moment": moment})
 
     async def keep_up(self, now: datetime) -> None:
-        """Called often: once a due time is LAG behind, stop time (at once, from where it is: never
-        backwards) until its runs are finished, then let it run on."""
-        while self.next < len(self.moments) and self.moments[self.next][0] <= now - LAG:
-            moment, due = self.moments[self.next]
-            self.clock.set(self.clock.timestamp(), 0.0)
-            stopped = time.monotonic()
-            while True:
-                try:
-                    done = await asyncio.to_thread(self.finished, moment)
-                except Exception:  # noqa: BLE001 - the database is restarting: ask again
-                    done = -1
-                if done >= due:
-                    break
-                await asyncio.sleep(0.25)
-            if time.monotonic() - stopped > 1.0:
-                self.waits += 1
-                self.waited += time.monotonic() - stopped
-            self.clock.set(self.clock.timestamp(), self.speed)
-            self.next += 1
+        """Wait (time standing still) until every run due LAG before `now` is finished."""
+        due = self.due_by(now - LAG)
+        stopped = time.monotonic()
+        while due:
+            try:
+                done = await asyncio.to_thread(self.finished, now - LAG)
+            except Exception:  # noqa: BLE001 - the database is restarting: ask again
+                done = -1
+            if done >= due:
+                break
+            await asyncio.sleep(0.1)
+        if time.monotonic() - stopped > 1.0:
+            self.waits += 1
+            self.waited += time.monotonic() - stopped
 
 
 def runs_settled(database_url: str, until: datetime) -> bool:
@@ -571,8 +584,7 @@ async def run(args: argparse.Namespace) -> Outcome:
     database_url = database.start()
     team_ids = seed(database_url, args.teams)
     end = START + timedelta(weeks=args.weeks)
-    speed = (end - START).total_seconds() / (args.minutes * 60)
-    pacer = Pacer(clock := SimClock(workdir / "now.json"), due_moments(database_url, end), speed, database_url)
+    pacer = Pacer(clock := SimClock(workdir / "now.json"), due_moments(database_url, end), database_url)
     clock.set(START.timestamp(), 0.0)  # stands still until every process is up
     server_errors, rate_limits, dropped = (float(share) for share in args.faults.split(","))
     faults = Faults(server_errors=server_errors, rate_limits=rate_limits, dropped=dropped, seed=args.seed)
@@ -595,14 +607,13 @@ async def run(args: argparse.Namespace) -> Outcome:
             setup = time.monotonic() - started
             print(f"set up in {setup:.0f} s: {args.teams} teams, {len(ZONES)} zones, {args.serves} serve and "
                   f"{args.clocks} clock processes, {'a private cluster' if private else 'the shared server'}; "
-                  f"simulated time runs {speed:.0f}x, stopping while a run due {LAG} ago is unfinished", flush=True)
-            clock.set(START.timestamp(), speed)
-            next_kill = time.monotonic() + args.kill_every
+                  f"simulated time goes from event to event, never over {LAG} past an unfinished run", flush=True)
+            next_kill = START + timedelta(hours=args.kill_hours)
             restart_at = START + (end - START) / 2
             tasks: set[asyncio.Task] = set()
             budget = asyncio.Semaphore(args.concurrency)
             owed = 0.0
-            last = clock.now()
+            last = START
 
             chores: set[asyncio.Task] = set()
 
@@ -623,24 +634,28 @@ async def run(args: argparse.Namespace) -> Outcome:
                 print(f"database restarted at {moment:%Y-%m-%d %H:%M} UTC: {restarted_db}", flush=True)
 
             async def act(moment: datetime) -> None:
-                async with budget:
+                try:
                     await people.act(moment)
+                finally:
+                    budget.release()
 
-            while (now := clock.now()) < end:
-                await pacer.keep_up(now)
-                owed = min(owed + (now - last).total_seconds() / 3600 * args.actions_per_hour, 4 * args.concurrency)
+            for moment in pacer.events(START, end):
+                await pacer.keep_up(moment)
+                now = pacer.go_to(moment)
+                owed += (now - last).total_seconds() / 3600 * args.actions_per_hour
                 last = now
-                while owed >= 1 and len(tasks) < 4 * args.concurrency:
+                while owed >= 1:  # this hour's requests, as many in flight as `concurrency` allows
                     owed -= 1
+                    await budget.acquire()
                     task = asyncio.ensure_future(act(now))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
-                if time.monotonic() >= next_kill and not chores:
-                    next_kill = time.monotonic() + args.kill_every
+                if now >= next_kill and not chores:
+                    next_kill = now + timedelta(hours=args.kill_hours)
                     victim = rng.choice(serves + clocks)
                     sig = signal.SIGTERM if len(kills) % 4 == 1 else signal.SIGKILL  # one kill in four is gentle
                     kills.append(f"{victim.role}:{sig.name}")
-                    chores.add(asyncio.ensure_future(restart(victim, sig)))  # time runs on meanwhile
+                    chores.add(asyncio.ensure_future(restart(victim, sig)))  # time goes on meanwhile
                 if not restarted_db and now >= restart_at:
                     restarted_db = "under way"
                     chores.add(asyncio.ensure_future(restart_database(now)))
@@ -649,7 +664,7 @@ async def run(args: argparse.Namespace) -> Outcome:
                     if not p.alive() and not p.restarting:
                         kills.append(f"{p.role}:exited {p.popen.returncode}")
                         p.start()
-                await asyncio.sleep(0.02)
+                await asyncio.sleep(0)
             clock.set(clock.timestamp(), 60.0)  # the quarter is over: a minute a second while the rest settles
             await asyncio.gather(*tasks, *chores, return_exceptions=True)
             deadline = time.monotonic() + args.settle
@@ -675,6 +690,9 @@ async def run(args: argparse.Namespace) -> Outcome:
     print(f"faults injected: {faults_seen}; kills: {len(kills)}, one every {hours / max(len(kills), 1):.1f} simulated "
           f"hours ({dict(_count(kills))}); database: {restarted_db}")
     print(report.summary())
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"CPU seconds: okrbot processes {children.ru_utime + children.ru_stime:.0f}, the bench itself (fakes, "
+          f"people, checker) {own.ru_utime + own.ru_stime:.0f}; the database's not counted")
     print(f"wall time {wall:.0f} s for the run, {time.monotonic() - started:.0f} s with the check "
           f"(logs in {workdir if args.keep else 'a removed directory'})")
     if not args.keep:
@@ -693,11 +711,10 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--teams", type=int, default=200)
     p.add_argument("--weeks", type=int, default=13)
-    p.add_argument("--minutes", type=float, default=20, help="wall minutes the simulated weeks take")
     p.add_argument("--serves", type=int, default=2)
     p.add_argument("--clocks", type=int, default=2)
-    p.add_argument("--kill-every", type=float, default=20,
-                   help="wall seconds between kills (a process takes seconds to start on a busy 2-core machine)")
+    p.add_argument("--kill-hours", type=float, default=30,
+                   help="simulated hours between kills (one at a time: a process still starting is not killed)")
     p.add_argument("--actions-per-hour", type=float, default=None,
                    help="people's requests per simulated hour (default: 0.1 per team; only those in a "
                         "person's working hours are sent, about a third)")

@@ -2,7 +2,7 @@
 simulated quarter, for 8 teams in eight zones over one simulated week.
 
 Real `okrbot serve` and `okrbot clock` processes on PostgreSQL (the suite's server; the database
-"restart" terminates every connection to the bench's database), one killed every few seconds
+"restart" terminates every connection to the bench's database), one killed every 8 simulated hours
 (SIGKILL, and SIGTERM), the fakes refusing and dropping calls at random (at higher shares than the
 full bench, so every kind happens in a short run), people sending signed Slack requests and Bot
 Framework activities, some twice. Skipped, with the reason, where no PostgreSQL server answers.
@@ -12,20 +12,12 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from bench.chaos import parser, run
 
 
-# Open bug the run finds (not fixed this session): a 503/429 on Slack's auth.test, which slack_bolt's
-# single-workspace authorization calls on a fresh process's first request, makes Bolt drop that request:
-# a slash command is answered "your installation ... is no longer available", a modal submission is
-# closed with nothing stored (a lost win form). Until okrbot answers those with a retryable 5xx, some
-# runs fail on it; the checker prints the request.
-@pytest.mark.xfail(reason="slack_bolt drops a request whose auth.test hit a platform fault (open bug)", strict=False)
 def test_a_short_chaos_run_loses_and_doubles_nothing(postgres_url, tmp_path):
     args = parser().parse_args([
-        "--teams", "8", "--weeks", "1", "--minutes", "1", "--kill-every", "8", "--settle", "60",
+        "--teams", "8", "--weeks", "1", "--kill-hours", "8", "--settle", "60",
         "--faults", "0.08,0.03,0.03", "--no-private", "--keep", str(tmp_path / "chaos"),
     ])
     args.actions_per_hour = 4.0
