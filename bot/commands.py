@@ -128,6 +128,13 @@ class Lint:
 
 
 @dataclass(frozen=True)
+class Mission:
+    """`mission` shows the organization's mission statement; `mission TEXT` sets it (company leads)."""
+
+    text: str | None = None
+
+
+@dataclass(frozen=True)
 class Bind:
     team: str
 
@@ -167,7 +174,7 @@ class SourceSet:
 Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
     | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
-    | ScheduleShow | Skip | Dashboard | SourceSet
+    | ScheduleShow | Skip | Dashboard | SourceSet | Mission
 )
 
 
@@ -357,6 +364,13 @@ def _team_arg(cls):
     return parse_team
 
 
+def _mission(words: list[str]) -> Command | UsageError:
+    if len(words) < 2:
+        return Mission()
+    text = _text_arg(words, 1, "mission", "the mission statement", "mission statement")
+    return text if isinstance(text, UsageError) else Mission(text)
+
+
 def _bind(words: list[str]) -> Command | UsageError:
     if len(words) < 2:
         return _err("missing", "bind", what="the key of the team to bind this channel to")
@@ -461,6 +475,7 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
     Verb("report", "report [TEAM]", _team_arg(Report), (Report,), "see", ("status",)),
     Verb("align", "align", _simple(Align), (Align,), "see"),
     Verb("lint", "lint", _simple(Lint), (Lint,), "see"),
+    Verb("mission", "mission  ·  mission We (value) in (field) (improving lives)", _mission, (Mission,), "see"),
     Verb("dashboard", "dashboard", _simple(Dashboard), (Dashboard,), "see"),
     Verb("bind", "bind TEAM", _bind, (Bind,), "leads"),
     Verb("schedule", "schedule {rituals} [DAY] HH:MM|off|on  ·  schedule", _schedule, (Schedule, ScheduleShow),

@@ -33,6 +33,7 @@ from bot.services import (
     dashboard_link,
     foursquare,
     general,
+    mission,
     priorities,
     settings,
     sources,
@@ -48,7 +49,8 @@ log = logging.getLogger(__name__)
 # The service modules whose marked functions handle commands, buttons, forms and thread messages
 # (bot.handlers): every command of the grammar must have its handler here, or no Core starts.
 SERVICES: tuple[ModuleType, ...] = (
-    advice, checkins, dashboard_link, foursquare, general, priorities, settings, sources, status_report, weekly,
+    advice, checkins, dashboard_link, foursquare, general, mission, priorities, settings, sources, status_report,
+    weekly,
 )
 
 

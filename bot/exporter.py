@@ -159,7 +159,7 @@ def build_document(session: Session, org: Organization) -> Document:
         organization=OrganizationSpec(
             name=org.name, timezone=org.timezone, multiple_business_lines=bool(org.multiple_business_lines),
             red_max=org.red_max, green_min=org.green_min,
-            workspaces=workspaces_of(session, org.id),
+            workspaces=workspaces_of(session, org.id), mission=org.mission,
         ),
         cycles=[CycleSpec(c.name, c.start, c.end) for c in cycles],
         people=people,
@@ -271,6 +271,7 @@ def document_data(doc: Document) -> dict:
         multiple_business_lines=o.multiple_business_lines,
         confidence_colors=_Flow(red_max=o.red_max, green_min=o.green_min),
         workspaces=_Flow(o.workspaces) or None,
+        mission=o.mission,
     )
     cycle_items = [{"name": c.name, "start": c.start, "end": c.end} for c in doc.cycles]
     if len(cycle_items) == 1:

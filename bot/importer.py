@@ -26,6 +26,7 @@ from bot.connectors.spec import parse_source, set_sources
 from bot.rituals import catalog
 from bot.safeyaml import MAX_BYTES, BoundedSafeLoader, TooLarge, shown
 from bot.services.checkins import record_checkin
+from bot.services.mission import SPOKEN_PARTS, missing_parts
 from bot.spec import (
     FORMAT_VERSION,
     KEYS,
@@ -300,7 +301,12 @@ def _organization(org: dict, check: Checker) -> OrganizationSpec:
         name=check.text(org, "name", path, limit=200),
         timezone=check.zone(org, "timezone", path) or "UTC",
         multiple_business_lines=bool(org.get("multiple_business_lines", False)),
+        mission=check.text(org, "mission", path, required=False, limit=500),
     )
+    missing = missing_parts(spec.mission) if spec.mission else []
+    if missing:
+        check.error((*path, "mission"), f"lacks {' and '.join(SPOKEN_PARTS[p] for p in missing)} of the method's "
+                    "\"We (value) in (field) (improving lives)\"")
     workspaces = check.mapping(org.get("workspaces"), (*path, "workspaces"), required=False)
     for platform in workspaces:
         if platform not in PLATFORMS:
@@ -642,6 +648,8 @@ def _write_organization(session: Session, o: OrganizationSpec, organization_id: 
         session.add(org)
     for key in ("name", "timezone", "multiple_business_lines", "red_max", "green_min"):
         setattr(org, key, getattr(o, key))
+    if o.mission is not None:
+        org.mission = " ".join(o.mission.split())
     session.flush()
     for platform, workspace in o.workspaces.items():
         workspaces.link(session, org, platform, workspace)

@@ -31,7 +31,7 @@ PLATFORMS = ("slack", "teams")  # where people have accounts and organizations h
 # The keys each mapping of the format may have (README, "Import format"); anything else is refused.
 KEYS = {
     "file": ("version", "organization", "cycle", "cycles", "people", "teams", "objectives"),
-    "organization": ("name", "timezone", "multiple_business_lines", "confidence_colors", "workspaces"),
+    "organization": ("name", "timezone", "multiple_business_lines", "confidence_colors", "workspaces", "mission"),
     "cycle": ("name", "start", "end"),
     "person": ("email", "name", "manager", "timezone", *PLATFORMS),
     "team": ("key", "name", "level", "parent", "timezone", "leads", "members", "channels", "health_metrics",
@@ -53,6 +53,7 @@ class OrganizationSpec:
     red_max: int = 3  # confidence at or below this is red
     green_min: int = 8  # confidence at or above this is green
     workspaces: dict[str, str] = field(default_factory=dict)  # platform -> its workspace (team or tenant) id
+    mission: str | None = None  # "We (value) in (field) (improving lives)"; None keeps the one set in chat
 
 
 @dataclass

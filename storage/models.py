@@ -52,6 +52,8 @@ class Organization(Base):
     red_max: Mapped[int] = mapped_column(Integer, default=3)
     green_min: Mapped[int] = mapped_column(Integer, default=8)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # "We (value) in (field) (improving lives)": what every OKR relates to (`/okr mission`, bot.services.mission).
+    mission: Mapped[str | None] = mapped_column(String(500))
 
 
 class Workspace(Base):

@@ -14,14 +14,16 @@ Every message lives in prompts/advice.j2, one macro per code, quoting the method
 
 from __future__ import annotations
 
+import re
+from calendar import monthrange
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, over, select
 from sqlalchemy.orm import Session
 
 from bot import commands as c
@@ -35,8 +37,18 @@ from bot.services.priorities import MAX_PRIORITIES
 from bot.weeks import week_of
 from storage.models import CheckIn, Cycle, KeyResult, Objective, Organization, Priority, Team
 
-MIN_KRS, MAX_KRS = 2, 5
-MIN_CYCLE_WEEKS = 6
+MIN_KRS, MAX_KRS = 2, 5  # outside this a warning
+ADVISED_KRS = (3, 4)  # the method's "3 to 4 key results": 2 or 5 is advice, not a warning
+CYCLE_MONTHS = 3  # "Give yourself three months to challenge OKRs": a cycle shorter than a quarter is advised against
+HIDING_STRENGTH, DESPAIR = 8, 2  # an initial confidence of 8-10 hides strength; 1-2 is despairing
+# An objective that reads as a metric: a percentage, an amount of money, or a number of two digits or more that
+# is not a year ("Q4", "v2" and "top 3" are names, not targets).
+_METRIC = re.compile(r"""
+    \d[\d,.]*\s*(?:%|percent\b|pct\b)                  # 20%, 20 percent
+  | [$€£¥]\s*\d | \d\s*(?:[$€£¥]|usd\b|eur\b|rmb\b)    # $50,000, 50k RMB
+  | \bkpis?\b                                         # "hit the KPIs"
+  | (?<![\w.,/-])(?!(?:19|20)\d\d(?!\d))\d[\d,.]*\d(?:\s*[kmb])?(?!\w)   # 25,000 or 50k, but not 2026
+""", re.IGNORECASE | re.VERBOSE)
 STALE_AFTER = timedelta(weeks=2)
 MAX_LISTED = 25  # items per card; the CLI lists all of them
 MAX_CHARS = 2800
@@ -134,10 +146,14 @@ def lint(session: Session, org: Organization, cycle: Cycle, now: datetime) -> li
     def advise(code: str, severity: Severity, subject: str, **context: object) -> None:
         found.append(Advice(code, severity, subject, advice_text(code, subject=subject, **context)))
 
+    if not org.mission:
+        advise("no_mission", "warning", org.name)
     days = (cycle.end - cycle.start).days + 1
-    if days < MIN_CYCLE_WEEKS * 7:
-        advise("cycle_short", "warning", cycle.name, days=days, weeks=MIN_CYCLE_WEEKS)
+    if cycle.end < months_after(cycle.start, CYCLE_MONTHS) - timedelta(days=1):
+        advise("cycle_short", "warning", cycle.name, days=days, months=CYCLE_MONTHS)
     objectives = _objectives(session, org, cycle)
+    if objectives and not any(o.type == "capability" for o in objectives):
+        advise("no_capability", "info", cycle.name)
     company = [o for o in objectives if o.level == "company" and o.type == "business"]
     if len(company) > 1 and not org.multiple_business_lines:
         advise("company_objectives", "warning", cycle.name, count=len(company),
@@ -148,6 +164,10 @@ def lint(session: Session, org: Organization, cycle: Cycle, now: datetime) -> li
         count = per_objective[objective.id]
         if count < MIN_KRS or count > MAX_KRS:
             advise("kr_count", "warning", objective.key, count=count, low=MIN_KRS, high=MAX_KRS)
+        elif count not in ADVISED_KRS:
+            advise("kr_count_advised", "info", objective.key, count=count, low=ADVISED_KRS[0], high=ADVISED_KRS[-1])
+        if reads_as_metric(objective.title):
+            advise("objective_metric", "warning", objective.key, title=objective.title)
         if objective.owner_team_id is None and objective.owner_person_id is None:
             advise("objective_no_owner", "warning", objective.key)
     for kr in krs:
@@ -155,9 +175,45 @@ def lint(session: Session, org: Organization, cycle: Cycle, now: datetime) -> li
             advise("kr_unmeasured", "warning", kr.key)
         if kr.owner_person_id is None:
             advise("kr_no_owner", "warning", kr.key)
+    _initial_confidence(session, org, cycle, krs, advise)
     _too_many_priorities(session, org, cycle, advise)
     _stale_confidence(session, org, cycle, now, krs, advise)
     return found
+
+
+def months_after(day: date, months: int) -> date:
+    """The same day `months` calendar months later (the month's last day when it has no such day)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def reads_as_metric(title: str) -> bool:
+    """Whether an objective's title reads as a number to hit rather than a direction ("Raise revenue 20%")."""
+    return _METRIC.search(title) is not None
+
+
+def _initial_confidence(session: Session, org: Organization, cycle: Cycle, krs: list[KeyResult], advise) -> None:
+    """Key results whose first confidence (their first check-in; the current one when there is none) was 8-10
+    or 1-2: the method recommends starting near 5, "challenging but not despairing"."""
+    if not krs:
+        return
+    first = (
+        select(CheckIn.key_result_id, CheckIn.confidence,
+               over(func.row_number(), partition_by=CheckIn.key_result_id,
+                    order_by=(CheckIn.at, CheckIn.id)).label("n"))
+        .join(KeyResult, KeyResult.id == CheckIn.key_result_id)
+        .join(Objective, Objective.id == KeyResult.objective_id)
+        .where(CheckIn.org_id == org.id, Objective.cycle_id == cycle.id)
+        .subquery()
+    )
+    initial = dict(session.execute(select(first.c.key_result_id, first.c.confidence).where(first.c.n == 1)).all())
+    for kr in krs:
+        confidence = initial.get(kr.id, kr.confidence)
+        if confidence >= HIDING_STRENGTH:
+            advise("confidence_hiding_strength", "info", kr.key, confidence=confidence)
+        elif confidence <= DESPAIR:
+            advise("confidence_despair", "info", kr.key, confidence=confidence)
 
 
 def _too_many_priorities(session: Session, org: Organization, cycle: Cycle, advise) -> None:

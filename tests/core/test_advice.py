@@ -4,7 +4,7 @@ from sqlalchemy import select, update
 
 from bot.services.advice import alignment_report, lint
 from storage.db import transaction
-from storage.models import Cycle, Organization
+from storage.models import Cycle, Organization, Team
 from tests.conftest import card_text
 from tests.core import builders as b
 
@@ -15,14 +15,16 @@ def _codes(advice) -> set[tuple[str, str]]:
     return {(a.code, a.subject) for a in advice}
 
 
-def test_the_example_aligns_and_gets_only_the_key_result_count_advice(sessions, org_id):
+def test_the_example_aligns_and_gets_only_the_key_result_count_and_mission_advice(sessions, org_id):
     with sessions() as s:
         org = s.get(Organization, org_id)
         cycle = s.scalar(select(Cycle).where(Cycle.org_id == org_id))
         assert alignment_report(s, org, cycle) == []
         advice = lint(s, org, cycle, NOW)
     assert _codes(advice) == {("kr_count", key) for key in (
-        "retail-o1", "retail-o2", "retail-o3", "retail-o4", "ecology-o6", "ecology-o7", "hr-o1")}
+        "retail-o1", "retail-o2", "retail-o3", "retail-o4", "ecology-o6", "ecology-o7", "hr-o1")} | {
+        ("kr_count_advised", key) for key in ("liu-o1", "liu-o2", "liu-o3")} | {("no_mission", "JD Retail")}
+    assert {a.severity for a in advice if a.code == "kr_count_advised"} == {"info"}
     retail_o1 = next(a for a in advice if a.subject == "retail-o1")
     assert retail_o1.severity == "warning"
     assert retail_o1.message == (
@@ -112,10 +114,81 @@ def test_lint_finds_each_piece_of_the_methods_advice(sessions):
         ("kr_unmeasured", "vague"),
         ("kr_no_owner", "orphan"),
         ("too_many_priorities", "squad 2026-W46"),
+        ("no_mission", "Acme"),
+        ("no_capability", "November"),
     }
     messages = {a.code: a.message for a in advice}
-    assert "lasts 30 days" in messages["cycle_short"] and "Give yourself three months" in messages["cycle_short"]
+    assert "lasts 30 days, less than a quarter" in messages["cycle_short"]
+    assert "Give yourself three months" in messages["cycle_short"]
     assert messages["too_many_priorities"].startswith("*squad 2026-W46* has 5 priorities.")
+
+
+def _lint_of(sessions, org_id, cycle_id, now=NOW):
+    with sessions() as s:
+        return lint(s, s.get(Organization, org_id), s.get(Cycle, cycle_id), now)
+
+
+def test_the_lint_reads_the_method_text_strictly(sessions):
+    """3-4 key results (2 and 5 are advice, not warnings), a quarter, a first confidence near 5, an objective
+    in words, a capability objective somewhere, a mission statement: each piece quotes the method's reason."""
+    with transaction(sessions) as s:
+        o = b.org(s)
+        c = b.cycle(s, o, date(2026, 10, 1), date(2026, 12, 15), "Short-Q4")
+        t = b.team(s, o, "squad")
+        owner = b.person(s, o, "owner@acme.example")
+        two = b.objective(s, o, c, "two", owner=t)
+        strong = b.key_result(s, o, two, "strong", owner=owner, confidence=5)  # started at 9, now 5
+        b.checkin(s, strong, NOW - timedelta(days=30), 9)
+        b.checkin(s, strong, NOW - timedelta(days=3), 5)
+        b.key_result(s, o, two, "gloomy", owner=owner, confidence=2, position=1)  # no check-in: its own is the first
+        five = b.objective(s, o, c, "five", owner=t)
+        for n in range(5):
+            b.key_result(s, o, five, f"five-kr{n}", owner=owner, position=n)
+        three = b.objective(s, o, c, "three", owner=t)
+        for n in range(3):
+            b.key_result(s, o, three, f"three-kr{n}", owner=owner, position=n)
+        three.title = "Reach 25,000 downloads a day"
+        s.flush()
+        org_id, cycle_id = o.id, c.id
+    advice = [a for a in _lint_of(sessions, org_id, cycle_id) if a.code != "stale_confidence"]
+    assert _codes(advice) == {
+        ("no_mission", "Acme"), ("cycle_short", "Short-Q4"), ("no_capability", "Short-Q4"),
+        ("kr_count_advised", "two"), ("kr_count_advised", "five"), ("objective_metric", "three"),
+        ("confidence_hiding_strength", "strong"), ("confidence_despair", "gloomy"),
+    }
+    by_code = {a.code: a for a in advice}
+    assert {code: a.severity for code, a in by_code.items()} == {
+        "no_mission": "warning", "cycle_short": "warning", "no_capability": "info", "kr_count_advised": "info",
+        "objective_metric": "warning", "confidence_hiding_strength": "info", "confidence_despair": "info"}
+    assert '"Hiding strength is not the purpose of implementing OKR."' in by_code["confidence_hiding_strength"].message
+    assert "started at confidence 9/10" in by_code["confidence_hiding_strength"].message
+    assert '"challenging but not despairing' in by_code["confidence_despair"].message
+    assert '"There should be no traditional performance appraisal indicators' in by_code["objective_metric"].message
+    assert "both aspects are indispensable" in by_code["no_capability"].message
+    assert '"Before setting OKR, first clarify' in by_code["no_mission"].message
+    assert "`mission We (value) in (field) (improving lives)`" in by_code["no_mission"].message
+    assert "lasts 76 days, less than a quarter" in by_code["cycle_short"].message
+    assert '"After setting the goal, set 3 to 4 key results' in by_code["kr_count_advised"].message
+
+    # A mission, a capability objective, a whole quarter: those pieces of advice go.
+    with transaction(sessions) as s:
+        s.get(Organization, org_id).mission = "We make tools in software, so teams ship calmly"
+        s.get(Cycle, cycle_id).end = date(2026, 12, 31)
+        o, c = s.get(Organization, org_id), s.get(Cycle, cycle_id)
+        b.objective(s, o, c, "people", owner=s.scalar(select(Team).where(Team.org_id == org_id)), type="capability")
+    codes = {a.code for a in _lint_of(sessions, org_id, cycle_id)}
+    assert not codes & {"no_mission", "cycle_short", "no_capability"}
+
+
+def test_a_quarter_is_three_calendar_months_whatever_the_days():
+    from bot.services.advice import months_after, reads_as_metric
+
+    assert months_after(date(2026, 1, 1), 3) == date(2026, 4, 1)  # Jan-Mar: 90 days is a whole quarter
+    assert months_after(date(2026, 11, 30), 3) == date(2027, 2, 28)
+    for title in ("Grow revenue 20%", "Earn $50k a month", "Hit 100k users", "Hit our KPIs", "Win 12 cities"):
+        assert reads_as_metric(title), title
+    for title in ("Launch v2 in Q4", "Be the top 3 brand in 2026", "Attract high-level talent", "Delight merchants"):
+        assert not reads_as_metric(title), title
 
 
 def test_confidence_not_updated_for_two_weeks(sessions):
@@ -146,7 +219,7 @@ def test_align_and_lint_commands_answer_with_cards(chat, clock):
     clock.advance(days=15)
     text = card_text(chat.say("lint"))
     assert "OKR advice · 2026-Q4" in text
-    assert "*21* pieces of advice for 2026-Q4 (7 warnings)." in text
+    assert "*25* pieces of advice for 2026-Q4 (8 warnings)." in text
     assert text.index("⚠ *retail-o1* has 0 key results") < text.index("ℹ Nobody updated the confidence")
 
 
@@ -157,7 +230,7 @@ def test_lint_card_lists_at_most_25_and_counts_the_rest(chat, sessions, org_id, 
         for n in range(30):
             b.objective(s, o, c, f"extra-{n}", "company")
     reply = chat.say("lint")
-    assert "…and 42 more. `okrbot lint` and `okrbot align` list them all." in card_text(reply)
+    assert "…and 46 more. `okrbot lint` and `okrbot align` list them all." in card_text(reply)
     assert len(reply.card.elements) <= 50
     assert all(len(getattr(e, "markdown", "")) <= 3000 for e in reply.card.elements)
 

@@ -1,0 +1,24 @@
+"""The weekly loop (#13) in the sandbox and on the dashboard: mission, ..."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import Organization
+from tests.sandbox.conftest import say, sign_in_as, visible_text
+
+MISSION = "We make fresh food affordable in city retail, so every family eats well"
+
+
+async def test_the_mission_set_in_chat_heads_the_dashboard(client, sessions):
+    assert "Mission:" not in visible_text(await (await client.get("/")).text())
+    await sign_in_as(client, sessions, "ceo@example.com")
+    text = visible_text(await (await say(client, "retail", f"/okr mission {MISSION}")).text())
+    assert "The mission statement is saved" in text
+    with sessions() as s:
+        assert s.scalar(select(Organization.mission)) == MISSION
+    for path in ("/", "/?team=rd-efficiency"):
+        text = visible_text(await (await client.get(path)).text())
+        assert f"Mission: {MISSION}" in text, path
+    text = visible_text(await (await say(client, "retail", "/okr mission We win")).text())
+    assert "Missing:" in text and "Nothing was saved" in text

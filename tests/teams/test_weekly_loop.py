@@ -1,0 +1,21 @@
+"""The weekly loop's commands (#13) through the real /api/messages route: mission, ..."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import Organization
+
+MISSION = "We make fresh food affordable in city retail, so every family eats well"
+
+
+async def test_the_mission_is_refused_kindly_then_read_back(teams, sessions):
+    await teams.say("mission We sell coffee")
+    [refused] = teams.connector.of("reply")
+    assert "Only the leads of JD Retail can do that" in refused.text
+    with sessions() as s:
+        s.get(Organization, s.scalar(select(Organization.id))).mission = MISSION
+        s.commit()
+    await teams.say("mission")
+    shown = teams.connector.of("reply")[-1]
+    assert MISSION in shown.text and shown.card["type"] == "AdaptiveCard"
