@@ -14,7 +14,7 @@ The output is deterministic (no timestamps), so two exports of the same data dif
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import yaml
@@ -421,7 +421,5 @@ def export_checkins_csv(session: Session, org: Organization) -> str:
 
 
 def _utc_text(moment: datetime | None) -> str:
-    """ISO time in UTC with its offset (SQLite hands stored UTC back without one)."""
-    if moment is None:
-        return ""
-    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)).isoformat()
+    """ISO time in UTC with its offset (storage.types.UtcDateTime reads every stored time as aware UTC)."""
+    return moment.isoformat() if moment is not None else ""

@@ -14,7 +14,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -25,6 +24,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import UtcDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -51,7 +52,7 @@ class Organization(Base):
     multiple_business_lines: Mapped[bool] = mapped_column(Boolean, default=False)
     red_max: Mapped[int] = mapped_column(Integer, default=3)
     green_min: Mapped[int] = mapped_column(Integer, default=8)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # "We (value) in (field) (improving lives)": what every OKR relates to (`/okr mission`, bot.services.mission).
     mission: Mapped[str | None] = mapped_column(String(500))
 
@@ -201,7 +202,7 @@ class KeyResult(Base):
     milestone: Mapped[str | None] = mapped_column(String(300))  # a KR measured by a milestone, not a number
     confidence: Mapped[int] = mapped_column(Integer, default=5)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # The source of the check-in that set current_value (api, connector, slack...): shown beside the value.
     value_source: Mapped[str | None] = mapped_column(String(16))
 
@@ -215,7 +216,7 @@ class CheckIn(Base):
     org_id: Mapped[int] = _org_fk()
     key_result_id: Mapped[int] = mapped_column(ForeignKey("key_results.id", ondelete="CASCADE"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     confidence: Mapped[int] = mapped_column(Integer)
     value: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(Text)
@@ -235,7 +236,7 @@ class Priority(Base):
     status: Mapped[str] = mapped_column(String(8), default="open")  # open | done | dropped
     reason: Mapped[str | None] = mapped_column(String(500))
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("priorities.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Plan(Base):
@@ -249,7 +250,7 @@ class Plan(Base):
     week: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(String(500))
     author_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class HealthMetric(Base):
@@ -274,7 +275,7 @@ class HealthUpdate(Base):
     status: Mapped[str] = mapped_column(String(8))  # green | yellow | red
     note: Mapped[str | None] = mapped_column(String(500))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Win(Base):
@@ -292,7 +293,7 @@ class Win(Base):
     platform: Mapped[str] = mapped_column(String(16))
     # The platform's id of the message that carried the win; a redelivered message is stored once.
     message_id: Mapped[str | None] = mapped_column(String(256))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class RitualRun(Base):
@@ -309,10 +310,10 @@ class RitualRun(Base):
     ritual: Mapped[str] = mapped_column(String(16))  # monday | friday | wrapup | report | nudge
     period: Mapped[str] = mapped_column(String(16))  # ISO week, 2026-W47
     state: Mapped[str] = mapped_column(String(12))  # claimed | posted | failed | skipped
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(128))
-    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str | None] = mapped_column(String(500))
     lead_notified: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -323,7 +324,7 @@ class RitualRun(Base):
     # Message key ("channel", "dm:<person id>") -> its reference once sent, or "sending" while in flight.
     delivered: Mapped[dict | None] = mapped_column(JSON)
     # Set with a change the post shows (a priority done, a win), cleared once it was redrawn in place.
-    stale_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    stale_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
 
 
 class EarlierRitualPost(Base):
@@ -349,7 +350,7 @@ class SpentToken(Base):
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     org_id: Mapped[int] = _org_fk()
     purpose: Mapped[str] = mapped_column(String(8))  # link | session
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class ConversationRef(Base):
@@ -363,7 +364,7 @@ class ConversationRef(Base):
     kind: Mapped[str] = mapped_column(String(8))  # channel | person
     key: Mapped[str] = mapped_column(String(256))
     reference: Mapped[dict] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class SandboxMessage(Base):
@@ -379,8 +380,8 @@ class SandboxMessage(Base):
     visible_to_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text, default="")
     card: Mapped[dict | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class InboxEntry(Base):
@@ -397,8 +398,8 @@ class InboxEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(255), unique=True)
     payload: Mapped[dict | None] = mapped_column(JSON)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SendBudget(Base):
@@ -440,9 +441,9 @@ class ApiToken(Base):
     scope: Mapped[str] = mapped_column(String(8))  # read | write
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     hint: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ApiRequest(Base):
@@ -457,7 +458,7 @@ class ApiRequest(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of method, path and body
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class Connector(Base):
@@ -473,7 +474,7 @@ class Connector(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)  # failed runs in a row
     last_error: Mapped[str | None] = mapped_column(String(500))
     last_value: Mapped[float | None] = mapped_column(Float)
-    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     owner_told: Mapped[bool] = mapped_column(Boolean, default=False)  # about the current run of failures
 
 
@@ -489,6 +490,6 @@ class ConnectorRun(Base):
     period: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(8))  # claimed | done | failed
     claimed_by: Mapped[str | None] = mapped_column(String(128))
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reason: Mapped[str | None] = mapped_column(String(500))

@@ -9,7 +9,7 @@ core's markdown subset: it is escaped first and only then given its few tags, so
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -45,9 +45,8 @@ def markdown(text: str | None) -> Markup:
 
 
 def local_time(moment: datetime, zone: str) -> datetime:
-    """A stored moment in the organization's zone (SQLite hands UTC back without its zone)."""
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-    return aware.astimezone(ZoneInfo(zone))
+    """A stored moment (aware UTC: storage.types.UtcDateTime) in the organization's zone."""
+    return moment.astimezone(ZoneInfo(zone))
 
 
 def whole_numbers(options: list[dict]) -> bool:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, aliased
 from bot import commands as c
 from bot.api.problems import FieldError, Problem, invalid
 from bot.context import current_cycle
-from bot.rituals.runs import _aware
 from bot.services.checkins import record_checkin
 from bot.services.keyresults import LEVEL_ORDER, colour
 from bot.storable import storable
@@ -41,7 +40,7 @@ _ROWS = (
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return _aware(moment).isoformat() if moment is not None else None
+    return moment.isoformat() if moment is not None else None
 
 
 def _number(value: float | None) -> float | int | None:

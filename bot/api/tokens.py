@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.rituals.runs import _aware  # the one reading of a stored time as UTC (SQLite gives naive ones)
 from storage.models import ApiToken, Organization
 
 PREFIX = "okr_"
@@ -90,7 +89,7 @@ def authenticate(session: Session, secret: str, now: datetime) -> Caller | None:
     if row is None:
         return None
     token_id, org_id, scope, name, last_used = row
-    if last_used is None or _aware(last_used) <= now - USE_RECORDED_EVERY:
+    if last_used is None or last_used <= now - USE_RECORDED_EVERY:
         session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
     return Caller(token_id, org_id, scope, name)
 

@@ -14,21 +14,18 @@ Records of what was posted (ritual runs, sandbox messages) stay as they are: the
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, func, inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from bot.demo.seed import cover_today
 from storage.models import CheckIn, HealthUpdate, KeyResult, Organization, Plan, Priority, Win
+from storage.types import UtcDateTime
 
-# The organization's history: every DateTime column of these moves with it, and every `week` label.
+# The organization's history: every UtcDateTime column of these moves with it, and every `week` label.
 HISTORY = (CheckIn, Priority, Plan, HealthUpdate, Win, KeyResult)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands UTC back without a zone
 
 
 def _week_start(moment: datetime, zone: ZoneInfo) -> date:
@@ -48,7 +45,7 @@ def refresh_demo(session: Session, org: Organization, now: datetime) -> int:
     """Move `org`'s history forward so its newest week is this week; returns the weeks moved (0: current)."""
     newest = [session.scalar(select(func.max(getattr(model, name))).where(model.org_id == org.id))
               for model in HISTORY for name in _moments(model)]
-    newest = [_aware(moment) for moment in newest if moment is not None]
+    newest = [moment for moment in newest if moment is not None]
     if not newest:
         return 0
     latest = max(newest)
@@ -62,7 +59,7 @@ def refresh_demo(session: Session, org: Organization, now: datetime) -> int:
         for row in session.scalars(select(model).where(model.org_id == org.id)):
             for name in moments:
                 if (value := getattr(row, name)) is not None:
-                    setattr(row, name, _aware(value) + by)
+                    setattr(row, name, value + by)
             if labelled:
                 row.week = shift_week(row.week, weeks)
     cover_today(session, org, now)
@@ -72,4 +69,4 @@ def refresh_demo(session: Session, org: Organization, now: datetime) -> int:
 
 def _moments(model) -> list[str]:
     """The attributes of `model` that hold a moment (columns others add later move along too)."""
-    return [prop.key for prop in inspect(model).column_attrs if isinstance(prop.columns[0].type, DateTime)]
+    return [prop.key for prop in inspect(model).column_attrs if isinstance(prop.columns[0].type, UtcDateTime)]

@@ -21,7 +21,6 @@ from bot.model import Actions, Button, Card, Context, Text
 from bot.render import render
 from bot.rituals import catalog
 from bot.rituals.catalog import Occasion
-from bot.rituals.runs import _aware
 from bot.rituals.schedule import occurrence
 from bot.services.foursquare import four_square, four_square_card
 from bot.services.priorities import week_priorities
@@ -193,7 +192,7 @@ def monday_post_time(session: Session, team: Team, week: str, zone: str) -> date
     run = session.scalar(select(RitualRun).where(
         RitualRun.team_id == team.id, RitualRun.ritual == monday.name, RitualRun.period == week))
     if run is not None and run.posted_at is not None:
-        return _aware(run.posted_at)
+        return run.posted_at
     setting = session.get(RitualSetting, (team.id, monday.name))
     weekday, at = (setting.weekday, setting.time) if setting else (monday.weekday, monday.time)
     return occurrence(monday.name, weekday, at, week, zone).at

@@ -93,7 +93,7 @@ def _pending(session: Session, platforms: set[str], now: datetime) -> list[Redra
     redraws = []
     for run in runs:
         message = _message_of(run)
-        if message is None or (run.due_at is not None and _aware(run.due_at) < now - MAX_AGE):
+        if message is None or (run.due_at is not None and run.due_at < now - MAX_AGE):
             _clear(session, run.id, run.stale_since)
             continue
         org = session.get(Organization, run.org_id)
@@ -196,9 +196,3 @@ class PostRefresher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-
-
-def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

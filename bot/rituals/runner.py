@@ -79,7 +79,7 @@ def _claim(session: Session, team_key_or_id, ritual: str, at: datetime, force: b
     if run is not None and run.state == "posted" and not force:
         place = f"{run.platform} channel {run.channel_id}" if run.channel_id else "direct messages"
         return None, RunOutcome("already", f"{ritual} of {team.key} for {period} was already posted at "
-                                f"{runs._aware(run.posted_at):%Y-%m-%d %H:%M} UTC in {place}; use --force to post "
+                                f"{run.posted_at:%Y-%m-%d %H:%M} UTC in {place}; use --force to post "
                                 "it again", **where, run_id=run.id, posted_at=run.posted_at, platform=run.platform,
                                 channel_id=run.channel_id)
     if run is not None and run.state == "claimed" and not force and not runs.is_stale(run, now):

@@ -82,7 +82,7 @@ class Claim:
     def of(cls, run: RitualRun, claimer: str, resumed: bool = False, attempted_at: datetime | None = None) -> Claim:
         return cls(run.id, run.org_id, run.team_id, run.ritual, run.period, run.due_at, claimer,
                    dict(run.delivered or {}), run.message_ref, run.thread_ref, run.platform, run.channel_id, resumed,
-                   _aware(attempted_at) if attempted_at else None)
+                   attempted_at)
 
 
 def insert_runs(session: Session, rows: list[dict], returning=RitualRun.id) -> list:
@@ -118,7 +118,7 @@ def record_skipped(session: Session, dues: list[dict], now: datetime) -> int:
 
 
 def is_stale(run: RitualRun, now: datetime, lease: timedelta = LEASE) -> bool:
-    return run.claimed_at is None or _aware(run.claimed_at) <= now - lease or claimer_is_dead(run.claimed_by)
+    return run.claimed_at is None or run.claimed_at <= now - lease or claimer_is_dead(run.claimed_by)
 
 
 def take_over_stale(session: Session, claimer: str, now: datetime, lease: timedelta = LEASE) -> list[Claim]:
@@ -225,10 +225,3 @@ def finish(session: Session, claim: Claim, state: str, now: datetime, reason: st
     if state == "posted":
         values["posted_at"] = now
     return session.execute(_fenced(claim).values(**values)).rowcount == 1
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -93,7 +93,7 @@ def due_runs(session: Session, now: datetime) -> tuple[list[dict], list[dict]]:
         if (setting.team_id, due.period) in skipped_weeks:
             skip.append({**row, "reason": f"week {due.period} skipped by a lead"})
         elif now > due.window_end:
-            if joined_at is not None and due.window_end < runs._aware(joined_at):
+            if joined_at is not None and due.window_end < joined_at:
                 continue
             skip.append({**row, "reason": f"missed: due {describe(due)}, the clock was not running until its "
                                           f"window closed"})
@@ -136,7 +136,7 @@ def claim_due(session: Session, now: datetime, claimer: str, lease: timedelta,
     def window_open(run: RitualRun) -> bool:
         if run.team_id not in zone_of:
             zone_of.update(team_zones(session, {run.org_id}))
-        return now <= window_end(run.ritual, runs._aware(run.due_at), zone_of[run.team_id])
+        return now <= window_end(run.ritual, run.due_at, zone_of[run.team_id])
 
     resumed += runs.take_retryable(session, claimer, now, window_open)
     to_claim, to_skip = due_runs(session, now)
@@ -169,7 +169,7 @@ async def sweep(app_ctx, now: datetime, *, claimer: str | None = None, deliverer
 
     async def team_runs(team_claims: list[runs.Claim]) -> list[Verdict]:
         verdicts = []
-        for c in sorted(team_claims, key=lambda c: (runs._aware(c.due_at) if c.due_at else now, c.run_id)):
+        for c in sorted(team_claims, key=lambda c: (c.due_at or now, c.run_id)):
             try:
                 async with in_progress:
                     if worker.deliverer.closing:

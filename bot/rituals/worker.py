@@ -81,7 +81,7 @@ def prepare(session: Session, claim: runs.Claim, platforms: set[str], now: datet
     zone = team_timezone(session, team, org)
     prepared = Prepared(team_key=team.key, team_name=team.name)
     if claim.due_at is not None:
-        prepared.window_end = window_end(claim.ritual, runs._aware(claim.due_at), zone)
+        prepared.window_end = window_end(claim.ritual, claim.due_at, zone)
     conversation = channel_of(session, org, team, platforms)
     prepared.conversation = conversation
     occasion = Occasion(session, org, team, claim.period, now, base, zone)

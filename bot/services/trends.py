@@ -107,7 +107,7 @@ def confidence_trends(
         rows = session.execute(statement, params if chunk is None else {**params, "kr_ids": chunk})
         for kr_id, at, confidence, _id in rows:
             if confidence is not None:
-                history[kr_id].append((_utc(at), confidence))
+                history[kr_id].append((at, confidence))
     result: dict[int, tuple[int, ...]] = {kr_id: () for kr_id in ids}
     for kr_id, rows in history.items():
         values: list[int] = []
@@ -120,11 +120,6 @@ def confidence_trends(
                 values.append(current)
         result[kr_id] = tuple(values)
     return result
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands stored UTC datetimes back naive; PostgreSQL hands them back aware."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # ------------------------------------------------------------------ "since last week"

@@ -10,7 +10,7 @@ The chart over the cycle is drawn by the web adapter from `history` (adapters/we
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -141,7 +141,7 @@ def key_result_page(session: Session, org: Organization, kr: KeyResult, objectiv
     total = len(rows) if len(rows) < HISTORY_SHOWN else session.scalar(
         select(func.count()).select_from(CheckIn).where(CheckIn.key_result_id == kr.id)) or 0
     local = ZoneInfo(zone)
-    history = [CheckInRow(_aware(at).astimezone(local), who, confidence, colour(confidence, org.red_max, org.green_min),
+    history = [CheckInRow(at.astimezone(local), who, confidence, colour(confidence, org.red_max, org.green_min),
                           value, note, source) for at, who, confidence, value, note, source in rows]
     cycle = session.get(Cycle, objective.cycle_id)
     team = session.get(Team, objective.owner_team_id) if objective.owner_team_id else None
@@ -153,7 +153,3 @@ def key_result_page(session: Session, org: Organization, kr: KeyResult, objectiv
         change=week_change(session, kr.id, zone, now), supports=_supports(session, org, objective, viewer),
         aligned=_aligned(session, org, kr, viewer), history=history, total=total,
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

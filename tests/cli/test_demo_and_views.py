@@ -51,8 +51,6 @@ def test_the_demo_never_writes_the_future_and_follows_the_clock(sessions):
         latest = session.scalar(select(func.max(CheckIn.at)))
         earliest = session.scalar(select(func.min(CheckIn.at)).where(CheckIn.source == "demo"))
     assert (cycle.name, str(cycle.start), str(cycle.end)) == ("2027-Q1", "2027-01-01", "2027-03-31")
-    latest = latest if latest.tzinfo else latest.replace(tzinfo=UTC)
-    earliest = earliest if earliest.tzinfo else earliest.replace(tzinfo=UTC)
     assert latest <= now and (now - earliest).days == 35  # six weekly check-ins: this week and five before
 
 
@@ -126,10 +124,6 @@ def test_a_card_as_text():
     )
 
 
-def _aware(moment):
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def test_refresh_brings_a_weeks_old_demo_to_this_week(sessions, clock):
     """Loaded on a Wednesday in November, refreshed on a Monday nine weeks later, across the year end:
     the board looks as it did the day it was loaded, and nothing lies in the future."""
@@ -149,7 +143,7 @@ def test_refresh_brings_a_weeks_old_demo_to_this_week(sessions, clock):
         board = four_square(session, org, team, week, later)
         last_week_wins = session.scalar(select(func.count()).select_from(Win).where(
             Win.team_id == team.id, Win.week == shift(week, -1)))
-        newest = max(_aware(session.scalar(select(func.max(model.at)))) for model in (CheckIn, Win))
+        newest = max(session.scalar(select(func.max(model.at))) for model in (CheckIn, Win))
         (cycle,) = session.scalars(select(Cycle)).all()
     assert newest <= later
     assert {p.status for p in board.priorities} == {"open", "done", "dropped"}
@@ -168,5 +162,5 @@ def test_demo_data_refresh_on_the_cli(monkeypatch, capsys, database_url, session
     code, out, _ = okrbot(monkeypatch, capsys, database_url, "demo-data", "--if-empty", "--refresh")
     assert code == 0 and "is current; nothing changed" in out
     with transaction(sessions) as session:
-        newest = _aware(session.scalar(select(func.max(CheckIn.at))))
+        newest = session.scalar(select(func.max(CheckIn.at)))
     assert timedelta(0) <= datetime.now(UTC) - newest < timedelta(days=7)
