@@ -21,6 +21,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from bot import platforms
 from bot.connectors.spec import sources_of
 from bot.levels import Level
 from bot.rituals import catalog
@@ -28,7 +29,6 @@ from bot.rituals.catalog import DAYS
 from bot.services.keyresults import colour
 from bot.spec import (
     FORMAT_VERSION,
-    PLATFORMS,
     CycleSpec,
     Document,
     KeyResultSpec,
@@ -173,10 +173,11 @@ def _people(session: Session, oid: int) -> tuple[list[PersonSpec], dict[int, str
     rows = session.scalars(select(Person).where(Person.org_id == oid).order_by(Person.id)).all()
     email = {p.id: p.email for p in rows}
     accounts: dict[int, dict[str, str]] = defaultdict(dict)
+    with_accounts = platforms.with_accounts()
     for a in session.scalars(
         select(PlatformAccount).where(PlatformAccount.org_id == oid).order_by(PlatformAccount.id)
     ):
-        if a.platform in PLATFORMS:  # sandbox accounts are made on the fly, not set up
+        if a.platform in with_accounts:  # sandbox accounts are made on the fly, not set up
             accounts[a.person_id].setdefault(a.platform, a.account_id)
     people = [
         PersonSpec(email=p.email, name=p.name, manager=email.get(p.manager_id) if p.manager_id else None,

@@ -32,7 +32,6 @@ from bot.spec import (
     KEYS,
     LEVELS,
     OBJECTIVE_TYPES,
-    PLATFORMS,
     SOURCES,
     STATUSES,
     CycleSpec,
@@ -43,6 +42,7 @@ from bot.spec import (
     PersonSpec,
     Schedule,
     TeamSpec,
+    person_keys,
 )
 from bot.weeks import parse_week
 from storage.models import (
@@ -308,9 +308,10 @@ def _organization(org: dict, check: Checker) -> OrganizationSpec:
         check.error((*path, "mission"), f"lacks {' and '.join(SPOKEN_PARTS[p] for p in missing)} of the method's "
                     "\"We (value) in (field) (improving lives)\"")
     workspaces = check.mapping(org.get("workspaces"), (*path, "workspaces"), required=False)
+    known = registry.with_accounts()
     for platform in workspaces:
-        if platform not in PLATFORMS:
-            check.error((*path, "workspaces", platform), f"expected {' or '.join(PLATFORMS)}")
+        if platform not in known:
+            check.error((*path, "workspaces", platform), f"expected {' or '.join(known)}")
         else:
             spec.workspaces[platform] = check.text(workspaces, platform, (*path, "workspaces"), limit=64)
     colours = check.mapping(org.get("confidence_colors"), (*path, "confidence_colors"), required=False,
@@ -358,7 +359,7 @@ def _people(raw_people: Any, check: Checker) -> tuple[list[PersonSpec], set[str]
 
 
 def _person(raw: Any, path: tuple, emails: set[str], accounts: dict, check: Checker) -> PersonSpec:
-    item = check.mapping(raw, path, keys=KEYS["person"])
+    item = check.mapping(raw, path, keys=person_keys())
     email = check.text(item, "email", path, limit=254)
     if email and "@" not in email:
         check.error((*path, "email"), f"{shown(email)} is not an email address")
@@ -366,7 +367,8 @@ def _person(raw: Any, path: tuple, emails: set[str], accounts: dict, check: Chec
         check.error((*path, "email"), f"{email} appears twice")
     if email:
         emails.add(email.lower())
-    for platform in PLATFORMS:
+    known = registry.with_accounts()
+    for platform in known:
         account = check.ref(item, platform, path)
         if account is not None and (platform, account) in accounts:
             check.error((*path, platform), f"{account} is already the account of {accounts[platform, account]}")
@@ -374,7 +376,7 @@ def _person(raw: Any, path: tuple, emails: set[str], accounts: dict, check: Chec
             accounts[platform, account] = email
     return PersonSpec(
         email=email, name=check.text(item, "name", path, limit=200), manager=check.ref(item, "manager", path),
-        timezone=check.zone(item, "timezone", path), accounts={p: str(item[p]) for p in PLATFORMS if item.get(p)},
+        timezone=check.zone(item, "timezone", path), accounts={p: str(item[p]) for p in known if item.get(p)},
     )
 
 

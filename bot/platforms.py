@@ -85,6 +85,12 @@ def names() -> tuple[str, ...]:
     return tuple(sorted(_REGISTRY, key=sort_key))
 
 
+def with_accounts() -> tuple[str, ...]:
+    """The registered platforms whose people have accounts and whose organizations have workspaces of their own
+    (every one but the sandbox's kind): the import format's person keys and `organization.workspaces` keys."""
+    return tuple(name for name in names() if not _REGISTRY[name].workspace_is_organization)
+
+
 def ranked(platforms: Iterable[str]) -> list[PlatformSpec]:
     """The specs of these platforms (unknown ones left out), best rank first."""
     return [_REGISTRY[p] for p in sorted(platforms, key=sort_key) if p in _REGISTRY]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot import platforms
 from bot.connectors.spec import Source
 
 FORMAT_VERSION = 1
@@ -26,14 +27,13 @@ LEVELS = ("company", "department", "team")
 OBJECTIVE_TYPES = ("business", "capability")
 SOURCES = ("aligned", "self-driven", "external-support")
 STATUSES = ("draft", "active", "closed")
-PLATFORMS = ("slack", "teams")  # where people have accounts and organizations have workspaces
 
 # The keys each mapping of the format may have (README, "Import format"); anything else is refused.
 KEYS = {
     "file": ("version", "organization", "cycle", "cycles", "people", "teams", "objectives"),
     "organization": ("name", "timezone", "multiple_business_lines", "confidence_colors", "workspaces", "mission"),
     "cycle": ("name", "start", "end"),
-    "person": ("email", "name", "manager", "timezone", *PLATFORMS),
+    "person": ("email", "name", "manager", "timezone"),  # and a key per platform with accounts (person_keys)
     "team": ("key", "name", "level", "parent", "timezone", "leads", "members", "channels", "health_metrics",
              "rituals"),
     "objective": ("key", "owner", "type", "source", "title", "aligns_to", "status", "score", "cycle",
@@ -41,6 +41,14 @@ KEYS = {
     "key_result": ("key", "title", "start", "target", "current", "unit", "milestone", "owner", "confidence",
                    "source"),
 }
+
+
+
+def person_keys() -> tuple[str, ...]:
+    """A person's keys: the fixed ones and the account of each registered platform that has accounts (`slack:`,
+    `teams:`, or a platform an adapter registered later), read from the registry when a file is read."""
+    return (*KEYS["person"], *platforms.with_accounts())
+
 
 Schedule = tuple[int, str]  # a ritual's (weekday, 0 = Monday, "HH:MM") in the team's zone
 
