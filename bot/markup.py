@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import assert_never
 
 BULLET = "• "
@@ -33,6 +34,7 @@ MARKERS = {"*": "Strong", "_": "Emphasis"}
 _WORD = re.compile(r"\w")
 _URL = re.compile(r"https?://[^\s<>\"'`]+")
 _URL_TAIL = ".,;:!?*_)]}'\""
+_SPECIAL = re.compile(r"[`*_]|http")  # what can start a token other than plain text
 
 
 @dataclass(frozen=True)
@@ -154,9 +156,15 @@ def _inlines(atoms: list[_Atom], start: int, stop: int, markers: str) -> tuple[I
     return tuple(out)
 
 
+@lru_cache(maxsize=4096)
 def parse_line(line: str) -> Line:
+    """One line's tokens. Kept for the lines seen last (tokens are immutable): a dashboard page draws the same
+    key-result titles and card words again and again, and lexing is per character. A line without a
+    marker, a backtick or "http" is one Plain token without lexing."""
     bullet = line.startswith(BULLET)
     body = line[len(BULLET) :] if bullet else line
+    if not _SPECIAL.search(body):
+        return Line((Plain(body),) if body else (), bullet)
     atoms = _atoms(body)
     return Line(_inlines(atoms, 0, len(atoms), "".join(MARKERS)), bullet)
 

@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2.environment import TemplateModule
 
 from bot.bidi import isolate_value
 
@@ -58,9 +59,17 @@ def render(template: str, **context: object) -> str:
     return environment().get_template(f"{template}.j2").render(**context).strip()
 
 
+@cache
+def _macros(template: str) -> TemplateModule:
+    """prompts/<template>.j2 made into a module once: its macros take every value as an argument (the language
+    too is read when a macro runs), so one module serves every call. Making it per call was most of the
+    CPU the dashboard's card words cost (about 170 calls a team page)."""
+    return environment().get_template(f"{template}.j2").make_module()
+
+
 def render_macro(template: str, name: str, **context: object) -> str:
     """Render one macro of prompts/<template>.j2, given the context values it takes."""
-    macro = getattr(environment().get_template(f"{template}.j2").make_module(), name)
+    macro = getattr(_macros(template), name)
     wanted = {key: value for key, value in context.items() if key in macro.arguments}
     return str(macro(**wanted)).strip()
 
