@@ -78,6 +78,10 @@ class SendBudgets:
     def limits(self, platform: str) -> bool:
         return self.rates.get(platform, 0) > 0
 
+    def in_flight(self) -> int:
+        """Sends of this process holding a place now (between their take and their end)."""
+        return sum(self._active.values())
+
     @asynccontextmanager
     async def sending(self, platform: str, workspace: str,
                       sleep: Callable[[float], Awaitable[None]] | None = None) -> AsyncIterator[None]:

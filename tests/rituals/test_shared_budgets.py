@@ -22,7 +22,7 @@ from okrbot.clock import register_messengers
 from storage.db import transaction
 from storage.models import ChannelBinding, Organization, RitualSetting, SendBudget, Team
 from tests.fakes.slack_api import LimitedSlack
-from tests.rituals.conftest import MONDAY_0900, ClockSleep
+from tests.rituals.conftest import MONDAY_0900
 from tests.slack.conftest import slack_settings
 
 WORKSPACES, TEAMS, RATE = 3, 8, 4
@@ -51,6 +51,25 @@ def workspaces(sessions, clock) -> None:
                                     enabled=True))
 
 
+class SharedClockSleep:
+    """The clocks' sleeps on one manual clock, as they would pass in real time: a sleep ends at its own wake time
+    (three clocks sleeping a second each move the clock one second, not three), and only once no send of any clock
+    is in flight (a real send takes milliseconds, far less than any wait). A ClockSleep per clock added every
+    sleep up while sends were still on their way in real time, so under load the manual clock ran tens of seconds
+    ahead of them (15-21 s for this 2 s fan-out on a busy host), far enough to count a slow send as gone
+    (IN_FLIGHT_LIMIT) and let a second hold more than RATE: the test failed now and then."""
+
+    def __init__(self, clock, budgets: list[SendBudgets]) -> None:
+        self.clock, self.budgets = clock, budgets
+
+    async def __call__(self, seconds: float) -> None:
+        wake = self.clock.now() + timedelta(seconds=seconds)
+        while any(budgets.in_flight() for budgets in self.budgets):
+            await asyncio.sleep(0)  # a yield, not a wait: the sends in flight finish in real time
+        if wake > self.clock.now():
+            self.clock.set(wake)
+
+
 async def sweep_with(database_url, fake, clock, clocks: int, rate: float) -> list:
     contexts = []
     for _ in range(clocks):
@@ -59,10 +78,12 @@ async def sweep_with(database_url, fake, clock, clocks: int, rate: float) -> lis
         register_messengers(ctx)
         contexts.append(ctx)
     clock.set(MONDAY_0900)
+    budgets = [on_the_clock(ctx, clock) for ctx in contexts]
+    sleep = SharedClockSleep(clock, budgets)
     try:
         return await asyncio.gather(*(
             sweep(ctx, clock.now(), claimer=f"clock-{i}",
-                  deliverer=Deliverer(concurrency=4, sleep=ClockSleep(clock), budgets=on_the_clock(ctx, clock)))
+                  deliverer=Deliverer(concurrency=4, sleep=sleep, budgets=budgets[i]))
             for i, ctx in enumerate(contexts)
         ))
     finally:
@@ -84,6 +105,9 @@ def limited_slack(clock) -> LimitedSlack:
 async def test_clocks_share_each_workspaces_budget(database_url, workspaces, clock, clocks):
     async with limited_slack(clock) as fake:
         results = await sweep_with(database_url, fake, clock, clocks, rate=RATE)
+    # The pacing's own time (TEAMS posts at RATE a second: about TEAMS / RATE - 1 s), never a clock running ahead
+    # of the sends (SharedClockSleep): that is what made this test fail now and then.
+    assert clock.now() - MONDAY_0900 <= timedelta(seconds=TEAMS / RATE + 1)
     assert fake.accepted == Counter({channel(w, n): 1 for w in range(WORKSPACES) for n in range(TEAMS)})
     assert sum(r.posted for r in results) == WORKSPACES * TEAMS
     if "postgresql" in database_url:  # SQLite serialises the claims: one clock may well take them all
