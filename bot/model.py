@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from bot.bidi import isolate
+from bot.render import render_macro
 from bot.storable import has_unstorable, storable
 
 Platform = str  # a registered platform's name (bot.platforms); the core never branches on it
@@ -195,7 +196,7 @@ class Form:
     form_id: str  # comes back as Interaction.name on submit
     title: str
     fields: tuple[FormField, ...]
-    submit_label: str = "Save"
+    submit_label: str = field(default_factory=lambda: render_macro("form_words", "save"))
     intro: str | None = None
     metadata: str = ""  # comes back as Interaction.value on submit
 

@@ -1,8 +1,10 @@
-"""Human wording lives in prompts/*.j2: the card and form renderers hold symbols and markup, never words.
+"""Human wording lives in prompts/*.j2: the card and form renderers hold symbols and markup, never words, and
+neither do the dashboard's routes (page titles), the Slack and Teams manifests, the Teams delivery's
+failure reasons or the card model (a form's submit label).
 
-A string of two or more words in a renderer's code (docstrings and the messages of raised errors, which
-are for developers, aside) or in the text of the card and form HTML templates fails here: it belongs in a
-prompts/ macro (card_words.j2, form_words.j2, errors.j2, ...) that the renderer calls.
+A string of two or more words in those modules' code (docstrings, the messages of raised errors and of
+log calls, which are for developers, aside) or in the text of the card and form HTML templates fails here: it
+belongs in a prompts/ macro (card_words.j2, form_words.j2, errors.j2, ...) that the code calls.
 """
 
 from __future__ import annotations
@@ -25,7 +27,16 @@ RENDERERS = [
     "okrbot/textcard.py",
     "bot/markup.py",
     "bot/cards.py",
+    "bot/model.py",
+    "adapters/web/routes.py",
+    "adapters/web/access.py",
+    "adapters/web/errors.py",
+    "adapters/web/guard.py",
+    "adapters/slack/manifest.py",
+    "adapters/teams/manifest.py",
+    "adapters/teams/delivery.py",
 ]
+LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical"}
 TEMPLATES = ["card.html.j2", "form.html.j2"]
 WORDS = re.compile(r"[A-Za-z]{2,} [a-z]{2,}")
 
@@ -38,7 +49,8 @@ def _code_strings(source: str) -> list[str]:
         first = body[0] if isinstance(body, list) and body else None
         if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
             skipped.add(id(first.value))  # a docstring
-        if isinstance(node, ast.Raise):
+        if isinstance(node, ast.Raise) or (
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOG_CALLS):
             skipped.update(id(inner) for inner in ast.walk(node))
     return [node.value for node in ast.walk(tree)
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skipped]
@@ -69,4 +81,5 @@ def test_card_and_form_templates_hold_no_words(name):
 
 def test_the_check_finds_words():
     assert _code_strings('x = f"{d} since last week"\nraise TypeError("no such thing")') == [" since last week"]
+    assert _code_strings('log.warning("a Slack reply failed")\nForm(label="Save it now")') == ["Save it now"]
     assert [t for t in _template_text("card.html.j2") if "confidence" in t] == []

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.render import render_macro
+
 COMMAND = "/okr"
 EVENTS_PATH = "/slack/events"
 REDIRECT_PATH = "/slack/oauth_redirect"
@@ -37,7 +39,7 @@ def slack_manifest(url: str | None, socket_mode: bool = False, name: str = "okrb
     base = (url or "").rstrip("/")
     command: dict[str, Any] = {
         "command": COMMAND,
-        "description": "Weekly OKRs: confidence, priorities, wins",
+        "description": render_macro("manifests", "slack_command"),
         "usage_hint": "help | mine | checkin | confidence N 1-10 [note] | priorities | win TEXT",
         "should_escape": False,
     }
@@ -50,7 +52,7 @@ def slack_manifest(url: str | None, socket_mode: bool = False, name: str = "okrb
     return {
         "display_information": {
             "name": name,
-            "description": "Runs the weekly OKR rituals: Monday commitments, Friday wins, confidence 1-10.",
+            "description": render_macro("manifests", "slack_description"),
             "background_color": "#2c2d30",
         },
         "features": {

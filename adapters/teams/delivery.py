@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from bot.model import DeliveryError, PermanentFailure, RetryAfter, TransientFailure
+from bot.render import render_macro
 
 T = TypeVar("T")
 
@@ -28,13 +29,6 @@ Window = tuple[float, int]  # (seconds, most sends in that span)
 THREAD_LIMITS: tuple[Window, ...] = ((1.0, 7), (2.0, 8), (30.0, 60), (3600.0, 1800))
 TENANT_LIMITS: tuple[Window, ...] = ((1.0, 50),)
 RETRYABLE = frozenset({429, 412, 502, 504})
-PERMANENT = {
-    400: "Teams rejected the message as malformed",
-    401: "the bot's credentials were refused (check MicrosoftAppId / MicrosoftAppPassword)",
-    403: "okrbot is not allowed to post there (removed from the team or chat?)",
-    404: "the conversation no longer exists (channel or chat deleted?)",
-    413: "the card is too large for Teams",
-}
 
 
 @dataclass(eq=False)
@@ -136,13 +130,13 @@ def classify(error: BaseException, where: str) -> DeliveryError:
     """A connector error in the port's terms: what the caller may do about it."""
     status, retry_after = _status(error)
     if status in RETRYABLE or (status is None and _is_network(error)):
-        reason = f"Teams answered {status or type(error).__name__} [{where}]"
+        reason = f"{render_macro('teams_failures', 'answered', status=status or type(error).__name__)} [{where}]"
         if status == 429 or retry_after is not None:
             return RetryAfter(reason, retry_after)
         return TransientFailure(reason)
     if status is not None and 400 <= status < 500:
-        return PermanentFailure(f"{PERMANENT.get(status, f'Teams answered HTTP {status}')} [{where}]")
-    return TransientFailure(f"sending to Teams failed: {error!r} [{where}]"[:300])
+        return PermanentFailure(f"{render_macro('teams_failures', 'refused', status=status)} [{where}]")
+    return TransientFailure(f"{render_macro('teams_failures', 'unsent', error=repr(error))} [{where}]"[:300])
 
 
 def _is_network(error: BaseException) -> bool:

@@ -17,6 +17,7 @@ import zipfile
 import zlib
 from typing import Any
 
+from bot.render import render_macro
 from bot.rituals import catalog
 
 MANIFEST_VERSION = "1.17"
@@ -26,29 +27,14 @@ RSC = "ChannelMessage.Read.Group"
 BLUE = (38, 99, 235)
 WHITE = (255, 255, 255)
 
-# (command, what it does) as Teams lists them; at most 10 per list, titles up to 32 characters.
-PERSONAL_COMMANDS = (
-    ("mine", "Your key results with their confidence"),
-    ("checkin", "Weekly check-in: confidence and progress of your key results"),
-    ("confidence", "confidence KR 1-10 [note]: how sure you are to hit a key result"),
-    ("progress", "progress KR VALUE [note]: the key result's new value"),
-    ("okrs", "okrs [TEAM]: the objectives and key results of a team"),
-    ("report", "report [TEAM]: the weekly status report"),
-    ("dashboard", "A sign-in link to the OKR dashboard"),
-    ("help", "Everything okrbot understands"),
-)
-TEAM_COMMANDS = (
-    ("priorities", "This week's P1/P2 priorities of the channel's team"),
-    ("win", "win TEXT: celebrate a win of this week"),
-    ("wins", "The wins of this week"),
-    ("health", "health NAME green|yellow|red [note]: a health metric"),
-    ("plan", "plan TEXT: something for the next four weeks"),
-    ("okrs", "okrs [TEAM]: the objectives and key results of a team"),
-    ("report", "report [TEAM]: the weekly status report"),
-    ("bind", "bind TEAM: post TEAM's rituals in this channel (leads)"),
-    ("schedule", f"schedule {'|'.join(catalog.names()[:2])}|... [DAY] HH:MM|off"),  # the first rituals, for space
-    ("help", "Everything okrbot understands"),
-)
+# The commands Teams lists, at most 10 per list, titles up to 32 characters; what each does is its
+# teams_command line in prompts/manifests.j2.
+PERSONAL_COMMANDS = ("mine", "checkin", "confidence", "progress", "okrs", "report", "dashboard", "help")
+TEAM_COMMANDS = ("priorities", "win", "wins", "health", "plan", "okrs", "report", "bind", "schedule", "help")
+
+
+def words(macro: str, **context: object) -> str:
+    return render_macro("manifests", macro, **context)
 
 
 def teams_manifest(app_id: str, *, name: str = "okrbot", url: str = "https://github.com/okrbot/okrbot",
@@ -56,8 +42,10 @@ def teams_manifest(app_id: str, *, name: str = "okrbot", url: str = "https://git
     if not GUID.match(app_id):
         raise ValueError(f"{app_id!r} is not a Microsoft App ID (a GUID like 00000000-0000-0000-0000-000000000000)")
 
-    def commands(items: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
-        return [{"title": title, "description": description} for title, description in items]
+    def commands(names: tuple[str, ...]) -> list[dict[str, str]]:
+        rituals = "|".join(catalog.names()[:2])  # the first rituals, for space
+        return [{"title": title, "description": words("teams_command", command=title, rituals=rituals)}
+                for title in names]
 
     return {
         "$schema": SCHEMA,
@@ -65,13 +53,8 @@ def teams_manifest(app_id: str, *, name: str = "okrbot", url: str = "https://git
         "version": version,
         "id": app_id,
         "developer": {"name": "okrbot", "websiteUrl": url, "privacyUrl": url, "termsOfUseUrl": url},
-        "name": {"short": name, "full": f"{name}: weekly OKR rituals"},
-        "description": {
-            "short": "Weekly OKR rituals: confidence check-ins, priorities, Friday wins",
-            "full": "okrbot runs the Radical Focus rhythm in your channels: the Monday four-square (priorities, "
-                    "confidence, next four weeks, health), the Friday wins thread, and the weekly status report. "
-                    "Check in with @okrbot confidence, or in a dialog with @okrbot checkin.",
-        },
+        "name": {"short": name, "full": words("teams_name", app=name)},
+        "description": {"short": words("teams_short"), "full": words("teams_full")},
         "icons": {"color": "color.png", "outline": "outline.png"},
         "accentColor": "#{:02X}{:02X}{:02X}".format(*BLUE),
         "bots": [{

@@ -133,8 +133,8 @@ def admit(request: web.Request) -> Identity | None:
 
 
 def no_organization(request: web.Request) -> web.HTTPNotFound:
-    return web.HTTPNotFound(text=page("message.html.j2", chrome=chrome(request, None), title="No organization yet",
-                                      reason="empty"), content_type="text/html")
+    return web.HTTPNotFound(text=page("message.html.j2", chrome=chrome(request, None), reason="empty"),
+                            content_type="text/html")
 
 
 async def viewer(request: web.Request, *, need_person: bool = False) -> Viewer:
@@ -164,7 +164,7 @@ def chrome(request: web.Request, who: Viewer | None) -> dict:
 
 def unauthorized(request: web.Request, reason: str) -> web.HTTPUnauthorized:
     access = request.app[ACCESS]
-    body = page("message.html.j2", chrome=chrome(request, None), title="Sign in to see the OKR dashboard",
+    body = page("message.html.j2", chrome=chrome(request, None),
                 reason=reason if access.signed_links else "no_secret_key")
     return web.HTTPUnauthorized(text=body, content_type="text/html")
 

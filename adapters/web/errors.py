@@ -30,5 +30,5 @@ async def friendly_errors(request: web.Request, handler):
             raise
         log.exception("%s %s failed", request.method, request.path)
         body = page("message.html.j2", chrome={"sandbox": False, "me": None, "org": ""},
-                    title="Something went wrong", reason="internal")
+                    reason="internal")
         return web.Response(text=body, status=500, content_type="text/html")

@@ -77,6 +77,7 @@ def environment() -> Environment:
     env.globals["flagged_words"] = flagged_words
     env.globals["form_words"] = lambda name, **context: render_macro("form_words", name, **context)
     env.globals["unknown_element"] = unknown_element
+    env.globals["page_title"] = lambda reason: render_macro("page_titles", "title", reason=reason)
     env.tests["whole_numbers"] = whole_numbers
     env.filters["local_time"] = local_time
     return env

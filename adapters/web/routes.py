@@ -65,7 +65,7 @@ async def dashboard(request: web.Request) -> web.Response:
             if key:
                 team = team_by_key(session, who.org.id, key)
                 if team is None:
-                    return page("message.html.j2", title="No such team", reason="no_team", given=key,
+                    return page("message.html.j2", reason="no_team", given=key,
                                 chrome=common["chrome"]), 404
                 return page("team.html.j2", view=team_page(session, who.org, team, who.person, now, cycle),
                             **common), 200
@@ -97,7 +97,7 @@ async def key_result(request: web.Request) -> web.Response:
             found = find_key_result(session, who.org, code)
             if found is None or not may_see(session, found[1], who.person):
                 # Someone else's individual key result reads exactly like one that does not exist.
-                return page("message.html.j2", title="No such key result", reason="no_kr", given=code,
+                return page("message.html.j2", reason="no_kr", given=code,
                             chrome=chrome(request, who)), 404
             now = ctx.clock.now()
             view = key_result_page(session, who.org, *found, who.person, now)
@@ -122,7 +122,7 @@ async def report(request: web.Request) -> web.Response:
             teams = [team_by_key(session, who.org.id, key) for key in keys] if keys else top_teams(session, who.org)
             missing = [key for key, team in zip(keys, teams, strict=False) if team is None]
             if missing or not teams:
-                return page("message.html.j2", title="No such team", reason="no_team", given=", ".join(missing),
+                return page("message.html.j2", reason="no_team", given=", ".join(missing),
                             chrome=chrome(request, who)), 404
             week = local_week(now, team_timezone(session, teams[0], who.org))
             card = report_card(who.org, gather(session, who.org, teams, week, now), week,
