@@ -126,11 +126,15 @@ def in_turns(dues: list[dict], limit: int | None, rotation: int = 0) -> list[dic
 
 
 def claim_due(session: Session, now: datetime, claimer: str, lease: timedelta,
-              limit: int | None = None) -> tuple[list[runs.Claim], int, int, int]:
+              limit: int | None = None, stamp: datetime | None = None) -> tuple[list[runs.Claim], int, int, int]:
     """Take over dead clocks' claims and retryable runs, record the skipped ones, and claim what is due
     (at most `limit` new runs, see in_turns). Returns (claims, how many were resumed, how many skipped,
-    how many were due unclaimed: more than were claimed when another clock took some first)."""
-    resumed = runs.take_over_stale(session, claimer, now, lease)
+    how many were due unclaimed: more than were claimed when another clock took some first).
+
+    `now` says what is due; `stamp` (the time of this claim, `now` when not given) starts the new claims'
+    leases and is what an old claim's lease is compared with."""
+    stamp = stamp or now
+    resumed = runs.take_over_stale(session, claimer, stamp, lease)
     zone_of: dict[int, str] = {}
 
     def window_open(run: RitualRun) -> bool:
@@ -138,11 +142,11 @@ def claim_due(session: Session, now: datetime, claimer: str, lease: timedelta,
             zone_of.update(team_zones(session, {run.org_id}))
         return now <= window_end(run.ritual, run.due_at, zone_of[run.team_id])
 
-    resumed += runs.take_retryable(session, claimer, now, window_open)
+    resumed += runs.take_retryable(session, claimer, stamp, window_open)
     to_claim, to_skip = due_runs(session, now)
     skipped = runs.record_skipped(session, to_skip, now)
     batch = in_turns(to_claim, limit, random.randrange(1 << 30))
-    return resumed + runs.claim_new(session, batch, claimer, now), len(resumed), skipped, len(to_claim)
+    return resumed + runs.claim_new(session, batch, claimer, stamp), len(resumed), skipped, len(to_claim)
 
 
 async def sweep(app_ctx, now: datetime, *, claimer: str | None = None, deliverer: Deliverer | None = None,
@@ -164,8 +168,11 @@ async def sweep(app_ctx, now: datetime, *, claimer: str | None = None, deliverer
     result = SweepResult()
 
     def claim() -> tuple[list[runs.Claim], int, int, int]:
+        # A batch claimed late in a long sweep holds its lease from now, not from the sweep's start: stamped
+        # with the start, a fan-out longer than the lease (bench/fanout.py, 2,000 posts on a slow host) handed
+        # its fresh claims to the next clock's sweep as stale, and this clock's writes to them were refused.
         with transaction(app_ctx.sessions) as session:
-            return claim_due(session, now, claimer, lease, batch)
+            return claim_due(session, now, claimer, lease, batch, stamp=max(now, app_ctx.clock.now()))
 
     async def team_runs(team_claims: list[runs.Claim]) -> list[Verdict]:
         verdicts = []

@@ -238,3 +238,26 @@ async def test_without_a_running_messenger_for_its_channel_a_team_is_skipped_wit
     monday = [r for r in runs_of(sessions, "monday") if r.period == "2026-W48"]
     assert {r.state for r in monday} == {"skipped"}
     assert all(r.reason.startswith("no channel: bind one with /okr bind") for r in monday)
+
+
+async def test_a_batch_claimed_late_in_a_long_sweep_holds_its_lease_from_its_claim(app_ctx, clock, deliverer, sessions,
+                                                                                   engine):
+    """A sweep runs at the `now` it started with, and its later batches were stamped with it: on a slow host a
+    2,000-post fan-out outlived the lease (5 minutes), so its fresh claims were already stale for the next clock's
+    sweep, which took them over. A claim's lease starts when it is made."""
+    clock.set(MONDAY_0900 + runs.LEASE + timedelta(minutes=1))  # this batch is claimed long after the sweep began
+    stamps: list[object] = []
+
+    def claimed(_conn, _cursor, sql: str, _parameters, context, _many) -> None:
+        if sql.lstrip().upper().startswith("INSERT INTO RITUAL_RUNS"):
+            stamps.extend(v for row in context.compiled_parameters for k, v in row.items()
+                          if k.startswith("claimed_at") and row.get(k.replace("claimed_at", "state")) == "claimed")
+
+    from sqlalchemy import event
+
+    event.listen(engine, "before_cursor_execute", claimed)
+    try:
+        await sweep(app_ctx, MONDAY_0900, deliverer=deliverer)
+    finally:
+        event.remove(engine, "before_cursor_execute", claimed)
+    assert stamps and all(stamp == clock.now() for stamp in stamps), stamps
