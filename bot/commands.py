@@ -171,10 +171,15 @@ class SourceSet:
     spec: str | None = None  # None: show; "off": remove
 
 
+@dataclass(frozen=True)
+class TeamAdd:
+    """`team add` in a channel: a team from that channel (its name and members), set up in a form."""
+
+
 Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
     | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
-    | ScheduleShow | Skip | Dashboard | SourceSet | Mission
+    | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd
 )
 
 
@@ -419,6 +424,12 @@ def _source(words: list[str]) -> Command | UsageError:
     return SourceSet(words[1], spec.lower() if spec and spec.lower() == "off" else spec)
 
 
+def _team(words: list[str]) -> Command | UsageError:
+    if len(words) == 2 and words[1].lower() == "add":
+        return TeamAdd()
+    return _err("unknown_subcommand_team", "team", given=(words[1] if len(words) > 1 else "")[:40])
+
+
 def _simple(cls):
     return lambda words: cls()
 
@@ -481,6 +492,7 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
     Verb("schedule", "schedule {rituals} [DAY] HH:MM|off|on  ·  schedule", _schedule, (Schedule, ScheduleShow),
          "leads"),
     Verb("skip", "skip YYYY-Www", _skip, (Skip,), "leads"),
+    Verb("team", "team add", _team, (TeamAdd,), "leads"),
     Verb("help", "help", _help, (Help,), "see", ("?",)),
 )}
 

@@ -14,6 +14,7 @@ from sqlalchemy import Date, Integer, ScalarSelect, String, and_, bindparam, cas
 from sqlalchemy.orm import Session
 
 from bot import platforms, workspaces
+from bot.directory import Directory
 from bot.errors import Refusal
 from bot.teams import own_teams, team_by_key, team_keys
 from bot.weeks import local_week
@@ -49,13 +50,19 @@ def resolve_organization(session: Session, platform: str, workspace: str, now: d
     return org if org is not None else _claim(session, platform, workspace, now)
 
 
+def claimable(session: Session, platform: str) -> Organization | None:
+    """The organization a new workspace of `platform` would claim: the only one, if none of the platform has."""
+    only = session.scalars(select(Organization).limit(2)).all()
+    if len(only) == 1 and not workspaces.has_workspace(session, only[0].id, platform):
+        return only[0]
+    return None
+
+
 def _claim(session: Session, platform: str, workspace: str, now: datetime) -> Organization:
     """A workspace's first request: the only organization if no workspace of its platform has claimed it,
     else a new empty one."""
-    only = session.scalars(select(Organization).limit(2)).all()
-    if len(only) == 1 and not workspaces.has_workspace(session, only[0].id, platform):
-        org = only[0]
-    else:
+    org = claimable(session, platform)
+    if org is None:
         org = Organization(name=f"{platform} workspace {workspace}", created_at=now)
         session.add(org)
         session.flush()
@@ -247,6 +254,7 @@ class Ctx:
     now: datetime
     dashboard_url: str | None = None
     signin_key: str | None = None
+    directory: Directory | None = None  # the platform's people and channels (set-up in chat), if it has one
     _team: Team | None = field(default=None, repr=False)
     _weeks: dict[int, str] = field(default_factory=dict, repr=False)
 

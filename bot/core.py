@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import inbox, platforms
+from bot import inbox, platforms, workspaces
 from bot.commands import USAGE, UsageError, parse
-from bot.context import Ctx, resolve_actor
+from bot.context import Ctx, claimable, resolve_actor
+from bot.directory import Directory, DirectoryError, Profile
 from bot.errors import Refusal
 from bot.handlers import Handlers, build
 from bot.model import Card, Context, Interaction, Reply, Text
@@ -36,6 +37,7 @@ from bot.services import (
     mission,
     priorities,
     settings,
+    setup,
     sources,
     status_report,
     weekly,
@@ -43,14 +45,14 @@ from bot.services import (
 from bot.services.home import home_card
 from bot.timesource import Clock, SystemClock
 from storage.db import transaction
-from storage.models import PlatformAccount, Workspace
+from storage.models import Person, PlatformAccount, Workspace
 
 log = logging.getLogger(__name__)
 # The service modules whose marked functions handle commands, buttons, forms and thread messages
 # (bot.handlers): every command of the grammar must have its handler here, or no Core starts.
 SERVICES: tuple[ModuleType, ...] = (
-    advice, checkins, dashboard_link, foursquare, general, mission, priorities, settings, sources, status_report,
-    weekly,
+    advice, checkins, dashboard_link, foursquare, general, mission, priorities, settings, setup, sources,
+    status_report, weekly,
 )
 
 
@@ -64,6 +66,8 @@ class Core:
     # committed: the web process's bot.rituals.refresh.PostRefresher.kick. Never waited for.
     posts_changed: Callable[[], None] | None = None
     services: tuple[ModuleType, ...] = SERVICES
+    # Each platform's people and channels (bot.directory), registered by its adapter: set-up in chat needs it.
+    directories: dict[str, Directory] = field(default_factory=dict)
     handlers: Handlers = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -163,13 +167,72 @@ class Core:
                 org, person = resolve_actor(session, platform, workspace, actor, email, now)
                 if person is None:
                     raise Refusal("unknown_person", organization=org.name)
-                ctx = Ctx(session, org, person, platform, None, now, self.dashboard_url, self.signin_key)
-                return home_card(ctx)
+                ctx = Ctx(session, org, person, platform, None, now, self.dashboard_url, self.signin_key,
+                          self.directories.get(platform))
+                return setup.setup_card(ctx) if setup.setup_pending(ctx) else home_card(ctx)
         except Refusal as refusal:
             return refusal_reply(refusal, platforms.spec(platform).prefix, False).card  # type: ignore[return-value]
         except Exception:
             log.exception("failed to build the home card of %s", actor)
             return Card(None, (Text(render_error("internal")),), fallback="Something went wrong")
+
+    def welcome(self, platform: str, workspace: str, account_id: str) -> Card | None:
+        """After an install (or a workspace's first contact): the set-up card for its installer, who becomes the
+        first person of an empty organization; None when there is nothing to set up or it is someone else's."""
+        directory = self.directories.get(platform)
+        if directory is None or not platforms.is_registered(platform):
+            return None
+        try:
+            if not self._may_welcome(platform, workspace, account_id):
+                return None
+            profile = directory.profile(workspace, account_id)
+            if profile is None:
+                return None
+            with transaction(self.sessions) as session:
+                now = self.clock.now()
+                org, person = resolve_actor(session, platform, workspace, account_id, profile.email, now)
+                if person is None:
+                    person = setup.adopt_installer(session, org, platform, profile)
+                    if person is None:
+                        return None
+                ctx = Ctx(session, org, person, platform, None, now, self.dashboard_url, self.signin_key, directory)
+                return setup.setup_card(ctx) if setup.setup_pending(ctx) else None
+        except DirectoryError as exc:
+            log.warning("no welcome for %s in %s: %s", account_id, workspace, exc)
+        except Exception:
+            log.exception("failed to welcome %s in %s", account_id, workspace)
+        return None
+
+    def _may_welcome(self, platform: str, workspace: str, account_id: str) -> bool:
+        """Cheaply, before asking the platform: a new workspace, an organization nobody set up yet, or its
+        installer (an account already linked to someone else gets no welcome)."""
+        with self.sessions() as session:
+            org = workspaces.organization_of(session, platform, workspace) or claimable(session, platform)
+            if org is None:
+                return True  # a new workspace gets an organization of its own, empty
+            if org.installer_id is not None:
+                return self.knows_account(platform, workspace, account_id) and session.scalar(
+                    select(PlatformAccount.person_id).where(
+                        PlatformAccount.org_id == org.id, PlatformAccount.platform == platform,
+                        PlatformAccount.account_id == account_id)) == org.installer_id
+            return session.scalar(select(Person.id).where(Person.org_id == org.id).limit(1)) is None
+
+    def channel_member(self, platform: str, workspace: str, channel: str, account_id: str, joined: bool) -> list[str]:
+        """Someone joined or left a channel: teams that follow it follow (bot.services.setup); the teams changed."""
+        directory = self.directories.get(platform)
+        try:
+            profile = directory.profile(workspace, account_id) if directory is not None and joined else None
+            if joined and profile is None:
+                return []
+            with transaction(self.sessions) as session:
+                org = workspaces.organization_of(session, platform, workspace)
+                if org is None:
+                    return []
+                return setup.follow_membership(session, org, platform, channel,
+                                               profile or Profile(account_id, account_id), joined)
+        except Exception:
+            log.exception("failed to follow %s %s %s", account_id, "into" if joined else "out of", channel)
+            return []
 
     def _dispatch(self, session: Session, interaction: Interaction) -> Reply:
         now = self.clock.now()
@@ -180,7 +243,7 @@ class Core:
                 return Reply()  # a stranger's thread reply is not a command: ignore it quietly
             raise Refusal("unknown_person", organization=org.name)
         ctx = Ctx(session, org, person, interaction.platform, interaction.conversation, now, self.dashboard_url,
-                  self.signin_key)
+                  self.signin_key, self.directories.get(interaction.platform))
         if interaction.kind == "command":
             command = parse(interaction.text)
             if isinstance(command, UsageError):

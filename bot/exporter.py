@@ -192,7 +192,8 @@ def _teams(session: Session, oid: int, email: dict[int, str]) -> tuple[list[Team
     rows = session.scalars(select(Team).where(Team.org_id == oid).order_by(Team.id)).all()
     team_key = {t.id: t.key for t in rows}
     teams = {t.id: TeamSpec(key=t.key, name=t.name, level=t.level, timezone=t.timezone,
-                            parent=team_key.get(t.parent_id) if t.parent_id else None) for t in rows}
+                            parent=team_key.get(t.parent_id) if t.parent_id else None,
+                            follow_channel=bool(t.follows_channel)) for t in rows}
     for m in session.scalars(
         select(TeamMember).where(TeamMember.org_id == oid).order_by(TeamMember.team_id, TeamMember.person_id)
     ):
@@ -303,6 +304,7 @@ def _team_data(t: TeamSpec) -> dict:
         leads=_FlowList(t.leads) if t.leads else None,
         members=_FlowList(t.members) if t.members else None,
         channels=_Flow(bound) if bound else None,
+        follow_channel=True if t.follow_channel else None,
         health_metrics=_FlowList(t.health_metrics) if t.health_metrics else None,
         rituals=rituals or None,
     )

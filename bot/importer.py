@@ -408,7 +408,16 @@ def _team(raw: Any, path: tuple, emails: set[str], keys: set[str], channel_owner
         level=check.choice(item, "level", path, LEVELS, "team"), parent=check.ref(item, "parent", path),
         timezone=check.zone(item, "timezone", path),
         leads=leads, members=members, channels=channels, health_metrics=metrics, rituals=rituals, skip=skip,
+        follow_channel=_flag(item, "follow_channel", path, check),
     )
+
+
+def _flag(item: dict, key: str, path: tuple, check: Checker) -> bool:
+    value = item.get(key, False)
+    if not isinstance(value, bool):
+        check.error((*path, key), f"is {shown(value)}; expected true or false")
+        return False
+    return value
 
 
 def _role(item: dict, role: str, path: tuple, emails: set[str], check: Checker) -> list[str]:
@@ -700,7 +709,8 @@ def _write_teams(session: Session, rows: _Existing, org: Organization, specs: li
     """Teams by key, with their parents, members, channels, health metrics and rituals."""
     teams = {}
     for t in specs:
-        teams[t.key] = rows.upsert(Team, {"key": t.key}, name=t.name, level=t.level, timezone=t.timezone)
+        teams[t.key] = rows.upsert(Team, {"key": t.key}, name=t.name, level=t.level, timezone=t.timezone,
+                                   follows_channel=t.follow_channel)
     session.flush()
     memberships = {(m.team_id, m.person_id): m for m in session.scalars(
         select(TeamMember).where(TeamMember.org_id == org.id))}

@@ -180,7 +180,9 @@ class Option:
 class FormField:
     name: str
     label: str
-    kind: Literal["text", "multiline", "number", "select"] = "text"
+    # "channel": a channel of the workspace. A platform with a channel picker draws its own (Slack); elsewhere it
+    # is a select of `options` (the channels the adapter listed), or a text field when there are none.
+    kind: Literal["text", "multiline", "number", "select", "channel"] = "text"
     options: tuple[Option, ...] = ()
     initial: str | None = None
     optional: bool = False
@@ -189,6 +191,11 @@ class FormField:
 
     def __post_init__(self) -> None:
         _seal(self, "label", "hint")  # never `initial`: it is what the person submits back
+
+    @property
+    def choice(self) -> bool:
+        """Drawn as a select: a select, or a channel given as a list of channels."""
+        return self.kind == "select" or (self.kind == "channel" and bool(self.options))
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ def _macros(template: str) -> TemplateModule:
     return environment().get_template(f"{template}.j2").make_module()
 
 
-def render_macro(template: str, name: str, **context: object) -> str:
+def render_macro(template: str, name: str, /, **context: object) -> str:
     """Render one macro of prompts/<template>.j2, given the context values it takes."""
     macro = getattr(_macros(template), name)
     wanted = {key: value for key, value in context.items() if key in macro.arguments}

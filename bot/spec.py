@@ -35,7 +35,7 @@ KEYS = {
     "cycle": ("name", "start", "end"),
     "person": ("email", "name", "manager", "timezone"),  # and a key per platform with accounts (person_keys)
     "team": ("key", "name", "level", "parent", "timezone", "leads", "members", "channels", "health_metrics",
-             "rituals"),
+             "rituals", "follow_channel"),
     "objective": ("key", "owner", "type", "source", "title", "aligns_to", "status", "score", "cycle",
                   "key_results"),
     "key_result": ("key", "title", "start", "target", "current", "unit", "milestone", "owner", "confidence",
@@ -93,6 +93,7 @@ class TeamSpec:
     health_metrics: list[str] = field(default_factory=list)  # in the order the board shows them
     rituals: dict[str, Schedule | None] = field(default_factory=dict)  # set by the file; None: turned off
     skip: list[str] = field(default_factory=list)  # ISO weeks without rituals
+    follow_channel: bool = False  # membership follows the bound channels' joins and leaves
 
 
 @dataclass

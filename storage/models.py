@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -55,6 +56,9 @@ class Organization(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # "We (value) in (field) (improving lives)": what every OKR relates to (`/okr mission`, bot.services.mission).
     mission: Mapped[str | None] = mapped_column(String(500))
+    # The person who installed okrbot in chat and may walk the set-up (bot.services.setup); a plain id, not a
+    # foreign key, as people refer to organizations already.
+    installer_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Workspace(Base):
@@ -105,6 +109,8 @@ class Team(Base):
     level: Mapped[str] = mapped_column(String(16))  # company | department | team
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # Membership follows the bound channels: who joins or leaves one joins or leaves the team (leads stay).
+    follows_channel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TeamMember(Base):

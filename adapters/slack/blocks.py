@@ -233,12 +233,18 @@ def home_view(card: Card) -> dict[str, Any]:
 
 
 def _input_element(field: FormField) -> dict[str, Any]:
+    if field.kind == "channel":  # Slack's own picker, whatever options the core listed
+        element: dict[str, Any] = {"type": "conversations_select", "action_id": field.name,
+                                   "filter": {"include": ["public", "private"], "exclude_bot_users": True}}
+        if field.initial and field.initial[:1] in ("C", "G"):
+            element["initial_conversation"] = field.initial
+        return element
     if field.kind == "select":
         options = [
             {"text": plain(option.label, OPTION_TEXT), "value": option.value[:OPTION_VALUE]}
             for option in field.options[:OPTIONS_PER_SELECT]
         ]
-        element: dict[str, Any] = {"type": "static_select", "action_id": field.name, "options": options}
+        element = {"type": "static_select", "action_id": field.name, "options": options}
         initial = next((o for o in options if o["value"] == field.initial), None)
         if initial is not None:
             element["initial_option"] = initial
@@ -291,6 +297,8 @@ def submitted_values(state_values: dict[str, dict[str, dict[str, Any]]]) -> dict
             kind = action.get("type")
             if kind == "static_select":
                 values[block_id] = (action.get("selected_option") or {}).get("value", "")
+            elif kind == "conversations_select":
+                values[block_id] = action.get("selected_conversation") or ""
             else:
                 values[block_id] = action.get("value") or ""
     return values

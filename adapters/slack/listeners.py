@@ -43,6 +43,7 @@ from sqlalchemy import Engine
 from adapters.slack import blocks
 from adapters.slack.client import web_client
 from adapters.slack.config import ACK_BUDGET_SECONDS, SlackConfig
+from adapters.slack.directory import REQUEST_TOKEN
 from adapters.slack.platform import PLATFORM
 from adapters.slack.stores import token_source
 from bot import inbox
@@ -198,6 +199,8 @@ class Bridge:
         bolt.view_submission(ANY)(self.on_view_submission)
         bolt.event("message")(self.on_message)
         bolt.event("app_home_opened")(self.on_home_opened)
+        bolt.event("member_joined_channel")(self.on_member_channel)
+        bolt.event("member_left_channel")(self.on_member_channel)
         bolt.error(self.on_error)
 
     @staticmethod
@@ -236,12 +239,41 @@ class Bridge:
         return await self.profile(client, user)
 
     async def answer(self, client: AsyncWebClient, interaction: Interaction, gate: Intake | None = None) -> Reply:
+        REQUEST_TOKEN.set(client.token)  # for the directory, in the core's thread (to_thread copies the context)
         email, name = await self.email_if_unknown(client, interaction.workspace, interaction.actor)
+        if email and interaction.kind in ("command", "action"):  # a stranger: perhaps the first of a new workspace
+            await self.welcome(client, interaction.workspace, interaction.actor)
         if email:
             interaction = replace(interaction, actor_email=email, actor_name=name or interaction.actor_name)
         if gate is None:
             return await asyncio.to_thread(self.core.handle, interaction)
         return await asyncio.to_thread(gate.run, self.core.handle, interaction)
+
+    async def welcome(self, client: AsyncWebClient, workspace: str, user: str) -> bool:
+        """The set-up card for the installer of an empty organization (bot.services.setup), in a direct message
+        and on their App Home; False when there is nothing to set up for them."""
+        REQUEST_TOKEN.set(client.token)
+        card = await asyncio.to_thread(self.core.welcome, SLACK, workspace, user)
+        if card is None:
+            return False
+        try:
+            await client.chat_postMessage(channel=user, **blocks.message(card))
+        except SlackApiError as exc:
+            log.warning("could not send the welcome to %s: %s", user, exc.response.data)
+        await self.publish_home(client, workspace, user)
+        return True
+
+    async def on_member_channel(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+        """member_joined_channel / member_left_channel: teams that follow the channel follow (bot.services.setup)."""
+        user, channel = event.get("user"), event.get("channel")
+        if not user or not channel:
+            return
+        joined = event.get("type") == "member_joined_channel"
+        workspace = event.get("team") or _team(body)
+        REQUEST_TOKEN.set(client.token)
+        changed = await asyncio.to_thread(self.core.channel_member, SLACK, workspace, channel, user, joined)
+        if changed:
+            log.info("%s %s %s", user, "joined" if joined else "left", ", ".join(changed))
 
     async def record(self, interaction: Interaction, origin: Origin, trigger_id: str) -> bool | None:
         """Commit the command to the inbox before an empty ack: True recorded, False a replay (its trigger_id was

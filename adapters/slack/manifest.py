@@ -8,7 +8,9 @@ Each scope is here for one reason (README, "Slack set-up", says the same to admi
 - channels:history, groups:history: the replies in wins threads (public, private channels), and
   whether a ritual post a stopped clock was sending arrived, before it is posted again;
 - im:write: open a direct message (reminders, failed ritual notices to the team lead);
-- im:history: the same check for a ritual's direct message (the bot's own conversation with a person).
+- im:history: the same check for a ritual's direct message (the bot's own conversation with a person);
+- channels:read, groups:read: a team set up from a channel takes its name and members, and follows its
+  joins and leaves (member_joined_channel, member_left_channel) when its lead wants.
 app_uninstalled and tokens_revoked need no scope: they let okrbot forget a workspace's tokens.
 """
 
@@ -30,8 +32,11 @@ BOT_SCOPES = (
     "groups:history",
     "im:write",
     "im:history",
+    "channels:read",
+    "groups:read",
 )
-BOT_EVENTS = ("app_home_opened", "message.channels", "message.groups", "app_uninstalled", "tokens_revoked")
+BOT_EVENTS = ("app_home_opened", "message.channels", "message.groups", "app_uninstalled", "tokens_revoked",
+              "member_joined_channel", "member_left_channel")
 
 
 def slack_manifest(url: str | None, socket_mode: bool = False, name: str = "okrbot") -> dict[str, Any]:

@@ -15,18 +15,22 @@ import logging
 from urllib.parse import parse_qs
 
 from aiohttp import web
+from slack_bolt import BoltResponse
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 
 from adapters.slack.client import web_client
 from adapters.slack.config import SlackConfig
+from adapters.slack.directory import build_directory
 from adapters.slack.identity import Authorize, Identities, learn_identity
 from adapters.slack.listeners import Bridge
 from adapters.slack.manifest import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
 from adapters.slack.messenger import transient
+from adapters.slack.platform import PLATFORM
 from adapters.slack.stores import InstallationStore, OAuthStateStore
 
 log = logging.getLogger(__name__)
@@ -35,12 +39,22 @@ BOLT = web.AppKey("slack_bolt", AsyncApp)
 BRIDGE = web.AppKey("slack_bridge", Bridge)
 
 
-def build_bolt(config: SlackConfig, engine: Engine) -> AsyncApp:
+def build_bolt(config: SlackConfig, engine: Engine, bridge: Bridge | None = None) -> AsyncApp:
     """The bolt app for the configured mode (with the OAuth flow when installing through OAuth). Requests are
-    authorized from what okrbot knows, never by a call to Slack per request (adapters/slack/identity.py)."""
+    authorized from what okrbot knows, never by a call to Slack per request (adapters/slack/identity.py). A
+    completed install sends its installer the set-up welcome (`bridge.welcome`) before Slack's success page."""
     identities = Identities(engine)
     if config.oauth:
         installations = InstallationStore(config.client_id or "", engine)
+
+        async def installed(args: AsyncSuccessArgs) -> BoltResponse:
+            done = args.installation
+            if bridge is not None and done.user_id and done.team_id:
+                try:
+                    await bridge.welcome(web_client(config.api_url, done.bot_token), done.team_id, done.user_id)
+                except Exception:  # the install itself succeeded; the welcome shows on their App Home later
+                    log.exception("could not welcome the installer of %s", done.team_id)
+            return await args.default.success(args)
         oauth = AsyncOAuthSettings(
             client_id=config.client_id,
             client_secret=config.client_secret,
@@ -51,6 +65,7 @@ def build_bolt(config: SlackConfig, engine: Engine) -> AsyncApp:
             redirect_uri_path=REDIRECT_PATH,
             installation_store=installations,
             state_store=OAuthStateStore(engine),
+            callback_options=AsyncCallbackOptions(success=installed, failure=_failed),
         )
         bolt = AsyncApp(
             name="okrbot", client=web_client(config.api_url), signing_secret=config.signing_secret,
@@ -68,6 +83,10 @@ def build_bolt(config: SlackConfig, engine: Engine) -> AsyncApp:
     for event in ("app_uninstalled", "tokens_revoked"):  # the token is in the environment: nothing to delete
         bolt.event(event)(_ignore)
     return bolt
+
+
+async def _failed(args: AsyncFailureArgs) -> BoltResponse:
+    return await args.default.failure(args)
 
 
 async def _ignore() -> None:
@@ -89,8 +108,9 @@ def ssl_check(body: bytes) -> bool:
 
 def mount(app: web.Application, config: SlackConfig, engine: Engine, bridge: Bridge) -> None:
     """Mount /slack/events (and the OAuth pages) with `bridge` behind them; start Socket Mode if asked."""
-    bolt = build_bolt(config, engine)
+    bolt = build_bolt(config, engine, bridge)
     bridge.register(bolt)
+    bridge.core.directories[PLATFORM.name] = build_directory(config, engine)
     app[BOLT] = bolt
     app[BRIDGE] = bridge
 

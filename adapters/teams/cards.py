@@ -178,7 +178,7 @@ def _number(value: str | None) -> float | int | None:
 
 def form_input(field: FormField, value: str | None) -> dict[str, Any]:
     common: dict[str, Any] = {"id": field.name, "label": field.label, "isRequired": not field.optional}
-    if field.kind == "select":
+    if field.choice:
         drawn = {"type": "Input.ChoiceSet", **common, "style": "compact",
                  "choices": [{"title": o.label, "value": o.value} for o in field.options]}
         if value is not None:
@@ -215,7 +215,7 @@ def render_form(
         body.append(_text(form.intro))
     for field in form.fields:
         body.append(form_input(field, values.get(field.name, field.initial)))
-        if field.hint and field.kind == "select":
+        if field.hint and field.choice:
             body.append({"type": "TextBlock", "text": escape(field.hint), "wrap": True, "isSubtle": True,
                          "size": "Small", "spacing": "None"})  # plain text, like every field's hint
         if field.name in errors:

@@ -76,6 +76,8 @@ class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     # OAuth: what oauth.v2.access hands out for a code (team id -> installation)
     installs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # channel id -> {"name", "members": [user ids], "is_private"}: what conversations.info / .members answer
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     # channel -> its messages as Slack stores them, in the order they were posted (threads included)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     now: Callable[[], float] = time.time  # what a new message's ts says
@@ -127,12 +129,20 @@ class FakeSlack:
 
     # ------------------------------------------------------------ set-up
 
-    def add_user(self, user_id: str, email: str | None, name: str = "", team_id: str | None = None) -> None:
+    def add_user(self, user_id: str, email: str | None, name: str = "", team_id: str | None = None,
+                 tz: str = "America/Los_Angeles", is_bot: bool = False) -> None:
         profile = {"real_name": name or user_id, "display_name": name or user_id}
         if email:
             profile["email"] = email
         self.users[user_id] = {"id": user_id, "team_id": team_id or self.team_id, "name": name or user_id,
-                               "real_name": name or user_id, "is_bot": False, "profile": profile}
+                               "real_name": name or user_id, "is_bot": is_bot, "tz": tz,
+                               "tz_label": tz, "tz_offset": 0, "profile": profile}
+
+    def add_channel(self, channel_id: str, name: str, members: list[str], bot_in: bool = True,
+                    private: bool = False) -> None:
+        """A channel with these members (user ids); the bot is one of them unless `bot_in` is False."""
+        self.channels[channel_id] = {"name": name, "is_private": private,
+                                     "members": [*members, *([self.bot_user_id] if bot_in else [])]}
 
     def add_message(self, channel: str, text: str, *, user: str | None = None, bot_id: str | None = None,
                     blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None) -> str:
@@ -296,6 +306,32 @@ class FakeSlack:
         if user is None:
             return {"ok": False, "error": "user_not_found"}
         return {"user": user}
+
+    def _users_lookupByEmail(self, body, token) -> dict[str, Any]:
+        email = str(body.get("email", "")).lower()
+        user = next((u for u in self.users.values() if (u["profile"].get("email") or "").lower() == email), None)
+        return {"user": user} if user else {"ok": False, "error": "users_not_found"}
+
+    def _conversations_info(self, body, token) -> dict[str, Any]:
+        """As Slack answers: a private channel the bot is not in is channel_not_found; `is_member` is the bot's."""
+        channel_id = str(body.get("channel", ""))
+        channel = self.channels.get(channel_id)
+        if channel is None or (channel["is_private"] and self.bot_user_id not in channel["members"]):
+            return {"ok": False, "error": "channel_not_found"}
+        return {"channel": {"id": channel_id, "name": channel["name"], "is_channel": not channel["is_private"],
+                            "is_private": channel["is_private"], "is_member": self.bot_user_id in channel["members"],
+                            "num_members": len(channel["members"])}}
+
+    def _conversations_members(self, body, token) -> dict[str, Any]:
+        """Member ids, `limit` a page, with Slack's cursor (the next member's offset, base64)."""
+        channel = self.channels.get(str(body.get("channel", "")))
+        if channel is None or self.bot_user_id not in channel["members"]:
+            return {"ok": False, "error": "channel_not_found" if channel is None else "not_in_channel"}
+        start = int(base64.b64decode(body["cursor"]).decode()) if body.get("cursor") else 0
+        limit = int(body.get("limit") or 100)
+        page, rest = channel["members"][start:start + limit], channel["members"][start + limit:]
+        cursor = base64.b64encode(str(start + limit).encode()).decode() if rest else ""
+        return {"members": page, "response_metadata": {"next_cursor": cursor}}
 
     def _chat_postMessage(self, body, token) -> dict[str, Any]:
         ts = self._next_ts()

@@ -111,8 +111,12 @@ class SlackSender:
                 chosen = values.get(name, (element.get("initial_option") or {}).get("value"))
                 option = next((o for o in element["options"] if o["value"] == chosen), None)
                 state[name] = {name: {"type": "static_select", "selected_option": option}}
+            elif element["type"] == "conversations_select":
+                state[name] = {name: {"type": "conversations_select",
+                                      "selected_conversation": values.get(name, element.get("initial_conversation"))}}
             else:
-                state[name] = {name: {"type": "plain_text_input", "value": values.get(name)}}
+                state[name] = {name: {"type": "plain_text_input",
+                                      "value": values.get(name, element.get("initial_value"))}}
         payload = {
             "type": "view_submission", "team": {"id": team, "domain": "fake"}, "user": {"id": user, "team_id": team},
             "api_app_id": "A0APP", "trigger_id": "trigger-submit",

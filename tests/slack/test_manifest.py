@@ -18,12 +18,14 @@ def test_manifest_points_everything_at_the_server(capsys):
     assert settings["event_subscriptions"]["request_url"] == "https://okr.example.com/slack/events"
     assert settings["interactivity"] == {"is_enabled": True, "request_url": "https://okr.example.com/slack/events"}
     assert set(settings["event_subscriptions"]["bot_events"]) == {
-        "app_home_opened", "message.channels", "message.groups", "app_uninstalled", "tokens_revoked"}
+        "app_home_opened", "message.channels", "message.groups", "app_uninstalled", "tokens_revoked",
+        "member_joined_channel", "member_left_channel"}
     assert manifest["oauth_config"]["redirect_urls"] == ["https://okr.example.com/slack/oauth_redirect"]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    # what the adapter calls: commands, chat.postMessage, users.info email, thread history, conversations.open
+    # what the adapter calls: commands, chat.postMessage, users.info email, thread history, conversations.open,
+    # and for teams set up from channels conversations.info and conversations.members
     assert {"commands", "chat:write", "users:read", "users:read.email", "channels:history", "groups:history",
-            "im:write"} <= scopes
+            "im:write", "channels:read", "groups:read"} <= scopes
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert settings["socket_mode_enabled"] is False
 
