@@ -35,9 +35,11 @@ from adapters.teams import activities as act
 from adapters.teams import references
 from adapters.teams.cards import CONTENT_TYPE, DATA_KEY, render_card, render_form
 from adapters.teams.delivery import Delivery
+from adapters.teams.directory import hold_turn
 from adapters.teams.platform import PLATFORM
 from bot.commands import UsageError, parse
 from bot.core import Core
+from bot.directory import DirectoryError
 from bot.model import Card, Form, Interaction, Reply
 from bot.render import render_error
 from bot.serialize import form_from_dict
@@ -141,6 +143,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         return email
 
     async def _interaction(self, turn_context: TurnContext, kind: str, **fields: Any) -> Interaction:
+        hold_turn(turn_context)  # the core's set-up asks Teams through this turn (adapters.teams.directory)
         activity = turn_context.activity
         return Interaction(
             platform=PLATFORM.name,
@@ -271,12 +274,56 @@ class OkrTeamsBot(TeamsActivityHandler):
     ) -> None:
         activity = turn_context.activity
         bot_id = activity.recipient.id if activity.recipient else None
+        added_bot = any(getattr(member, "id", None) == bot_id for member in teams_members_added)
         if act.conversation_type(activity) == "personal":
             await self._remember(activity, "person", act.actor_id(activity))
-            return
-        if any(getattr(member, "id", None) == bot_id for member in teams_members_added):
+        elif added_bot:
             channel = act.channel_id(activity) or (team_info.id if team_info else None)
             await self._remember(activity, "channel", channel, channel)
+        if added_bot:
+            await self._welcome(turn_context)
+        else:
+            await self._follow(turn_context, teams_members_added, joined=True)
+
+    async def on_teams_members_removed(
+        self, teams_members_removed: list, team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        await self._follow(turn_context, teams_members_removed, joined=False)
+
+    async def _welcome(self, turn_context: TurnContext) -> None:
+        """okrbot was added (to a team, or a personal chat): the set-up card for an empty organization's installer,
+        where it was added (bot.services.setup)."""
+        activity = turn_context.activity
+        tenant = act.tenant_id(activity)
+        if not tenant:
+            return
+        hold_turn(turn_context)
+        card = await asyncio.to_thread(self.core.welcome, PLATFORM.name, tenant, act.actor_id(activity))
+        if card is not None:
+            await self._send(turn_context, card_activity(card))
+
+    async def _follow(self, turn_context: TurnContext, members: list, joined: bool) -> None:
+        """People added to or removed from a team: teams bound to its channels that follow them follow."""
+        activity = turn_context.activity
+        tenant = act.tenant_id(activity)
+        bot_id = activity.recipient.id if activity.recipient else None
+        people = [m.aad_object_id or m.id for m in members if getattr(m, "id", None) not in (None, bot_id)]
+        if not tenant or not people or act.conversation_type(activity) == "personal":
+            return
+        hold_turn(turn_context)
+
+        def follow() -> None:
+            directory = self.core.directories.get(PLATFORM.name)
+            try:
+                channels = [c.id for c in directory.channels(tenant)] if directory else []
+            except DirectoryError as exc:
+                log.warning("could not list the team's channels to follow %s: %s", people, exc)
+                return
+            for channel in channels or [act.channel_id(activity)]:
+                for person in people:
+                    self.core.channel_member(PLATFORM.name, tenant, channel, person, joined)
+
+        await asyncio.to_thread(follow)
 
     async def on_teams_channel_created(
         self, channel_info: ChannelInfo, team_info: TeamInfo, turn_context: TurnContext

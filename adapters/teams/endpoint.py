@@ -20,7 +20,9 @@ from botbuilder.schema import Activity
 
 from adapters.teams.bot import OkrTeamsBot
 from adapters.teams.config import TeamsConfig
+from adapters.teams.directory import TeamsDirectory
 from adapters.teams.messenger import TeamsMessenger
+from adapters.teams.platform import PLATFORM
 from adapters.teams.signing_keys import KeysUnavailable
 from bot.core import Core
 from bot.timesource import Clock
@@ -93,4 +95,5 @@ def mount(app: web.Application, config: TeamsConfig, core: Core, clock: Clock, m
             "from anyone. This is for local testing only; never expose this server.\n%s", "!" * 78, "!" * 78
         )
     app[TEAMS] = TeamsEndpoint(messenger.adapter, OkrTeamsBot(core, clock, messenger.delivery))
+    core.directories[PLATFORM.name] = TeamsDirectory()
     app.router.add_post("/api/messages", messages)

@@ -80,6 +80,8 @@ class FakeBotConnector:
     url: str = ""
     calls: list[Call] = field(default_factory=list)
     members: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> TeamsChannelAccount JSON
+    # team id -> its channels ({"id", "name"}; the General channel's id is the team's and has no name)
+    team_channels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     _lookup_failures: list[int] = field(default_factory=list)
     _always: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)
@@ -185,9 +187,22 @@ class FakeBotConnector:
         if self._lookup_failures:
             call.answer_status = self._lookup_failures.pop(0)
             return web.json_response({"error": {"code": "ServiceError", "message": "fake"}}, status=call.answer_status)
-        if user not in self.members:
+        found = self.members.get(user) or next((m for m in self.members.values() if m["aadObjectId"] == user), None)
+        if found is None:
             return web.json_response({"error": {"code": "NotFound", "message": "member not found"}}, status=404)
-        return web.json_response(self.members[user])
+        return web.json_response(found)
+
+    async def roster(self, request: web.Request) -> web.Response:
+        """GET /v3/conversations/{id}/members: everyone the fake knows (a team's roster), as Teams lists them."""
+        self.calls.append(Call("roster", request.match_info["conversation"], None, {}))
+        return web.json_response(list(self.members.values()))
+
+    async def channels(self, request: web.Request) -> web.Response:
+        team = request.match_info["team"]
+        self.calls.append(Call("channels", team, None, {}))
+        if team not in self.team_channels:
+            return web.json_response({"error": {"code": "NotFound", "message": "team not found"}}, status=404)
+        return web.json_response({"conversations": self.team_channels[team]})
 
     def application(self) -> web.Application:
         app = web.Application()
@@ -196,6 +211,8 @@ class FakeBotConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self.reply)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self.update)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self.member)
+        app.router.add_get("/v3/conversations/{conversation}/members", self.roster)
+        app.router.add_get("/v3/teams/{team}/conversations", self.channels)
         return app
 
 

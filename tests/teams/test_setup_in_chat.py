@@ -1,0 +1,194 @@
+"""From adding okrbot to a team to the first Monday post, through Teams activities only (issue #18).
+
+okrbot is added to a team (conversationUpdate, membersAdded with the bot) by its installer, on an empty
+database; the welcome appears there. The installer sets up the organization in a dialog, two teams from
+two channels (`@okrbot team add` in each: the form in the chat, the members from the team's roster), one
+objective with three key results, and the clock posts each team's first Monday four-square in its channel
+at 09:00 in the team's zone. A second test follows the team's members added and removed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.exporter import export_yaml
+from bot.rituals.sweep import sweep
+from storage.db import transaction
+from storage.models import KeyResult, Organization, Person, Team, TeamMember
+from tests.teams.conftest import BOT, TENANT, start_harness
+
+TEAM = "19:acme-general@thread.tacv2"
+DESIGN = "19:design@thread.tacv2"
+SALES = "19:sales@thread.tacv2"
+CAST = {"boss": ("boss@acme.example", "Ada Boss"), "ana": ("ana@acme.example", "Ana Design"),
+        "cy": ("cy@acme.example", "Cy Sales"), "eve": ("eve@acme.example", "Eve Late")}
+PARIS_MONDAY_0900 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+NEW_YORK_MONDAY_0900 = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+ids = itertools.count(1)
+
+
+def activity(connector, who: str = "boss", channel: str | None = TEAM, **fields: Any) -> dict[str, Any]:
+    """An activity from `who` in a channel of the Acme team (or, with channel None, their personal chat)."""
+    data: dict[str, Any] = {"tenant": {"id": TENANT}}
+    if channel:
+        conversation = {"id": channel, "conversationType": "channel", "isGroup": True, "tenantId": TENANT}
+        data.update(team={"id": TEAM, "name": "Acme"}, channel={"id": channel})
+    else:
+        conversation = {"id": f"a:personal-{who}", "conversationType": "personal", "tenantId": TENANT}
+    return {"type": "message", "id": f"2{next(ids):012d}", "channelId": "msteams", "serviceUrl": connector.url,
+            "from": {"id": f"29:{who}", "name": CAST[who][1], "aadObjectId": f"aad-{who}"}, "recipient": BOT,
+            "conversation": conversation, "channelData": data, "locale": "en-US",
+            "localTimezone": "Europe/Paris", **fields}
+
+
+def members_event(connector, added: list[str] | None = None, removed: list[str] | None = None,
+                  who: str = "boss") -> dict[str, Any]:
+    def accounts(names):
+        return [BOT if n == "bot" else {"id": f"29:{n}", "aadObjectId": f"aad-{n}"} for n in names or []]
+
+    event = activity(connector, who, TEAM, type="conversationUpdate")
+    event["channelData"]["eventType"] = "teamMemberAdded" if added else "teamMemberRemoved"
+    if added:
+        event["membersAdded"] = accounts(added)
+    if removed:
+        event["membersRemoved"] = accounts(removed)
+    return event
+
+
+@pytest.fixture
+async def acme(database_url, clock, bot_connector, monkeypatch):
+    """okrbot serving Teams on an empty database; the Acme team has a General, a design and a sales channel."""
+    harness, client = await start_harness(database_url, clock, bot_connector, monkeypatch)
+    bot_connector.members.clear()
+    for who in ("boss", "ana", "cy"):
+        bot_connector.add_member(f"29:{who}", f"aad-{who}", *CAST[who])
+    bot_connector.team_channels[TEAM] = [{"id": TEAM}, {"id": DESIGN, "name": "design"},
+                                         {"id": SALES, "name": "sales"}]
+    yield harness
+    await client.close()
+    harness.ctx.engine.dispose()
+
+
+def _inputs(card: dict) -> dict[str, dict]:
+    return {item["id"]: item for item in card["body"] if item["type"].startswith("Input.")}
+
+
+def _submit_data(card: dict) -> dict:
+    return next(a for a in card["actions"] if a["type"] == "Action.Submit")["data"]
+
+
+async def dialog(teams, action: str, value: str = "", who: str = "boss") -> dict:
+    """Click a button of okrbot's (a task/fetch): the form in the dialog."""
+    event = activity(teams.connector, who, TEAM, type="invoke", name="task/fetch",
+                     value={"type": "task/fetch", "data": {"okrbot": {"action": action, "value": value}}})
+    response = await teams.post(event)
+    assert response.status == 200
+    body = await response.json()
+    return body["task"]["value"]["card"]["content"]
+
+
+async def submit(teams, card: dict, values: dict[str, str], who: str = "boss") -> dict:
+    """Submit a dialog's form with these values (the others as drawn): the dialog's next card."""
+    drawn = {name: item.get("value") for name, item in _inputs(card).items() if item.get("value") is not None}
+    data = {**_submit_data(card), **drawn, **values}
+    event = activity(teams.connector, who, TEAM, type="invoke", name="task/submit",
+                     value={"type": "task/submit", "data": data})
+    response = await teams.post(event)
+    assert response.status == 200
+    body = await response.json()
+    return body["task"]["value"]["card"]["content"] if body and body.get("task") else {}
+
+
+def text(card: dict) -> str:
+    return str(card)
+
+
+def members(sessions, team: str) -> dict[str, str]:
+    with sessions() as s:
+        return dict(s.execute(select(Person.email, TeamMember.role).join(TeamMember, TeamMember.person_id == Person.id)
+                              .join(Team, Team.id == TeamMember.team_id).where(Team.name == team)).all())
+
+
+async def team_from_channel(teams, channel: str, values: dict[str, str]) -> str:
+    """`@okrbot team add` in the channel: the form in the chat, submitted in place; what okrbot answered."""
+    said = activity(teams.connector, "boss", channel, text="<at>okrbot</at> team add",
+                    entities=[{"type": "mention", "text": "<at>okrbot</at>", "mentioned": BOT}])
+    assert (await teams.post(said)).status in (200, 201)
+    form_message = [c for c in teams.connector.calls if c.kind in ("send", "reply")][-1]
+    card = form_message.card
+    assert _inputs(card)["channel"]["type"] == "Input.ChoiceSet"  # the team's channels to choose from
+    assert _inputs(card)["channel"]["value"] == channel
+    drawn = {name: item.get("value") for name, item in _inputs(card).items() if item.get("value") is not None}
+    await teams.post(activity(teams.connector, "boss", channel, value={**_submit_data(card), **drawn, **values},
+                              replyToId="1700000000001"))
+    return str(teams.connector.of("update")[-1].body)
+
+
+async def install_and_set_up(teams, sessions) -> None:
+    connector = teams.connector
+    response = await teams.post(members_event(connector, added=["bot"]))
+    assert response.status in (200, 201)
+    welcome = [c for c in connector.calls if c.kind in ("send", "reply") and "Set up your organization" in c.text]
+    assert welcome, [c.kind for c in connector.calls]
+
+    card = await dialog(teams, "setup_org")
+    assert _inputs(card)["timezone"]["value"] == "Europe/Paris"  # the installer's own zone, from Teams
+    assert "Acme" in text(await submit(teams, card, {"name": "Acme", "lead": "boss@acme.example"}))
+
+    said = await team_from_channel(teams, DESIGN, {"lead": "ana@acme.example"})
+    assert "design" in said and "Ana Design" in said
+    said = await team_from_channel(teams, SALES, {"lead": "cy@acme.example", "timezone": "America/New_York",
+                                                  "follow": "no"})
+    assert "sales" in said
+
+    with sessions() as s:
+        design = s.scalar(select(Team).where(Team.name == "design"))
+    card = await dialog(teams, "setup_objective", str(design.id))
+    done = await submit(teams, card, {"team": str(design.id), "title": "Make design the reason people choose us",
+                                      "kr1": "Design reviews per week from 1 to 4", "kr2": "NPS from 30 to 45",
+                                      "kr3": "Ship the new design system"})
+    assert "design-o1" in text(done)
+
+
+async def test_from_adding_okrbot_to_the_first_monday_post_through_teams_only(acme, sessions, clock):
+    await install_and_set_up(acme, sessions)
+    with sessions() as s:
+        org = s.scalar(select(Organization))
+        assert (org.name, org.timezone) == ("Acme", "Europe/Paris")
+        assert len(s.scalars(select(KeyResult)).all()) == 3
+    roster = {"boss@acme.example", "ana@acme.example", "cy@acme.example"}  # a channel's members: its team's
+    assert set(members(sessions, "design")) == roster and members(sessions, "design")["ana@acme.example"] == "lead"
+    assert set(members(sessions, "sales")) == roster and members(sessions, "sales")["cy@acme.example"] == "lead"
+
+    connector = acme.connector
+    before = len(connector.of("create"))
+    clock.set(PARIS_MONDAY_0900)
+    await sweep(acme.ctx, clock.now())
+    posts = connector.of("create")[before:]
+    assert [c.body["channelData"]["channel"]["id"] for c in posts] == [DESIGN]
+    assert "Ship the new design system" in posts[0].text
+    clock.set(NEW_YORK_MONDAY_0900)
+    await sweep(acme.ctx, clock.now())
+    posts = connector.of("create")[before:]
+    assert [c.body["channelData"]["channel"]["id"] for c in posts] == [DESIGN, SALES]
+
+    with transaction(sessions) as s:
+        exported = export_yaml(s, s.scalar(select(Organization)))
+    assert f"teams: '{DESIGN}'" in exported and "follow_channel: true" in exported
+
+
+async def test_team_members_added_and_removed_are_followed_by_teams_that_want_it(acme, sessions):
+    await install_and_set_up(acme, sessions)
+    acme.connector.add_member("29:eve", "aad-eve", *CAST["eve"])
+    assert (await acme.post(members_event(acme.connector, added=["eve"]))).status in (200, 201)
+    assert members(sessions, "design")["eve@acme.example"] == "member"
+    assert "eve@acme.example" not in members(sessions, "sales")  # sales stays as set
+
+    await acme.post(members_event(acme.connector, removed=["eve", "ana"]))
+    design = members(sessions, "design")
+    assert "eve@acme.example" not in design and design["ana@acme.example"] == "lead"  # a lead stays
