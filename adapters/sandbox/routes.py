@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy import func, or_, select
 
 from adapters.sandbox import store
+from adapters.sandbox.directory import SandboxDirectory
 from adapters.sandbox.platform import PLATFORM
 from adapters.web.access import (
     ACCESS,
@@ -140,6 +141,43 @@ async def home(request: web.Request) -> web.Response:
             return team.key if team else "dm"
 
     raise web.HTTPSeeOther(channel_url(await asyncio.to_thread(first)))
+
+
+async def start_empty(request: web.Request) -> web.Response:
+    """A new, empty organization with you as its installer: the set-up walk of Slack and Teams, here (the
+    welcome is in your direct messages). Local sandbox only, like choosing who you are."""
+    access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
+    if not access.open:
+        raise web.HTTPForbidden(text="Starting an organization is for a sandbox on this machine only.")
+    data = await posted(request)
+    email = str(data.get("email", "")).strip().lower()[:254] or "you@example.com"
+    if "@" not in email:
+        email = "you@example.com"
+
+    def create() -> int:
+        with transaction(ctx.sessions) as session:
+            org = Organization(name="New organization", timezone="UTC", created_at=ctx.clock.now())
+            session.add(org)
+            session.flush()
+            return org.id
+
+    org_id = await asyncio.to_thread(create)
+    card = await asyncio.to_thread(ctx.core.welcome, PLATFORM.name, str(org_id), email)
+
+    def welcome() -> int | None:
+        with transaction(ctx.sessions) as session:
+            person = session.scalar(select(Person).where(Person.org_id == org_id, Person.email == email))
+            if person is not None and card is not None:
+                store.add_message(session, org_id, store.dm_channel(person.id), ctx.clock.now(), text=card.fallback,
+                                  card=card_to_dict(card), visible_to=person.id)
+            return person.id if person else None
+
+    person_id = await asyncio.to_thread(welcome)
+    if person_id is None:
+        raise web.HTTPSeeOther("/sandbox")
+    response = see_other(channel_url("dm"))
+    set_session(request, response, org_id, person_id)
+    return response
 
 
 # ------------------------------------------------------------------ a channel
@@ -393,8 +431,10 @@ async def run_ritual(request: web.Request) -> web.Response:
 def mount(app: web.Application, ctx: Runtime, config: WebConfig) -> None:
     """Register the sandbox's pages on the shared web application."""
     install(app, ctx, config)
+    ctx.core.directories[PLATFORM.name] = SandboxDirectory()  # the set-up walk, on a pretend workspace
     app.router.add_get("/sandbox", home)
     app.router.add_post("/sandbox/as", pick_submit)
+    app.router.add_post("/sandbox/new", start_empty)
     app.router.add_get("/sandbox/c/{channel}", channel)
     app.router.add_post("/sandbox/c/{channel}/messages", say)
     app.router.add_post("/sandbox/c/{channel}/actions", click)

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import commands as c
+from bot import platforms
 from bot.context import Ctx, current_cycle, row_id, team_timezone
 from bot.directory import Directory, DirectoryError, Profile
 from bot.errors import Refusal
@@ -374,6 +375,7 @@ def save_team(ctx: Ctx, interaction: Interaction) -> Reply:
     parent = _parent(ctx, form.get("parent") or "none")
     zone = _zone_field(form, "timezone", optional=True)
     lead = person_by_email(ctx, form.get("lead") or "", "lead")
+    channel_id = channel.id  # as the platform spells it (the sandbox's: a key)
     team = ctx.session.scalar(select(Team).join(ChannelBinding, ChannelBinding.team_id == Team.id).where(
         ChannelBinding.org_id == ctx.org.id, ChannelBinding.platform == ctx.platform,
         ChannelBinding.channel_id == channel_id))
@@ -382,7 +384,10 @@ def save_team(ctx: Ctx, interaction: Interaction) -> Reply:
     if level == "company" and company is not None and company is not team:
         raise Refusal("second_company", field="level", company=company.name)
     if team is None:
-        team = Team(org_id=ctx.org.id, key=_unique_key(ctx.session, ctx.org.id, name), name=name, level=level)
+        # Where every team's channel is named by its key (the sandbox), the key is the channel's.
+        keyed = platforms.spec(ctx.platform).team_channels_by_key
+        team = Team(org_id=ctx.org.id, key=_unique_key(ctx.session, ctx.org.id, channel_id if keyed else name),
+                    name=name, level=level)
         ctx.session.add(team)
         ctx.session.flush()
         ctx.session.add(ChannelBinding(org_id=ctx.org.id, team_id=team.id, platform=ctx.platform,
