@@ -354,8 +354,7 @@ class People:
         answers = await asyncio.gather(*(self._deliver("/slack/events", lambda url: self._post(
             url, data=body.encode(), headers=self._signed(body))) for _ in range(times)))
         sent.statuses += [status for status, _ in answers]
-        if any(status == 200 for status, _ in answers):
-            sent.answer = "closed"
+        sent.answer = _form_answer(answers)
 
     # -------------------------------------------------------------- Teams
 
@@ -396,8 +395,7 @@ class People:
                                   value={"type": "task/submit", "data": data}) for n in range(times)]
         answers = await asyncio.gather(*(self.teams_post(a) for a in submits))
         sent.statuses += [status for [(status, _)] in answers]
-        if any(status == 200 for [(status, _)] in answers):
-            sent.answer = "closed"
+        sent.answer = _form_answer([answer for [answer] in answers])
 
     # -------------------------------------------------------------- what people do
 
@@ -441,6 +439,26 @@ class People:
                 await self.teams_post(self._activity(t, 0, f"hello-{t}", text="help", textFormat="plain"))
 
         await asyncio.gather(*(introduce(t) for t in range(1, self.teams, 2)))
+
+
+def _form_answer(answers: list[tuple[int, str]]) -> str | None:
+    """What the person saw after submitting a form (twice, when double-clicked): "closed" when a sending
+    closed it (a 200 with no errors: Slack closes a modal, Teams a dialog, on an empty answer or a card),
+    else the errors it stayed open with (a Slack `response_action: errors`, a Teams dialog showing the
+    form again), else nothing."""
+    kept_open = None
+    for status, body in answers:
+        if status != 200:
+            continue
+        try:
+            data = json.loads(body) if body.strip() else {}
+        except ValueError:
+            data = {}
+        if data.get("response_action") == "errors" or "\"Input." in body:
+            kept_open = body
+        else:
+            return "closed"
+    return kept_open
 
 
 # ------------------------------------------------------------------ the run
@@ -596,6 +614,7 @@ async def run(args: argparse.Namespace) -> Outcome:
     clocks = [Process("clock", env, workdir / f"clock{n}.log") for n in range(args.clocks)]
     people = People(serves, slack, connector, team_ids, args.teams, rng)
     kills: list[str] = []
+    clock_stops: list[float] = []  # when a clock was killed (or found dead), for the checker
     restarted_db = ""
     try:
         for process in serves + clocks:
@@ -655,6 +674,8 @@ async def run(args: argparse.Namespace) -> Outcome:
                     victim = rng.choice(serves + clocks)
                     sig = signal.SIGTERM if len(kills) % 4 == 1 else signal.SIGKILL  # one kill in four is gentle
                     kills.append(f"{victim.role}:{sig.name}")
+                    if victim.role == "clock":
+                        clock_stops.append(time.monotonic())
                     chores.add(asyncio.ensure_future(restart(victim, sig)))  # time goes on meanwhile
                 if not restarted_db and now >= restart_at:
                     restarted_db = "under way"
@@ -663,6 +684,8 @@ async def run(args: argparse.Namespace) -> Outcome:
                 for p in serves + clocks:  # a process that died on its own is started again too (and counted)
                     if not p.alive() and not p.restarting:
                         kills.append(f"{p.role}:exited {p.popen.returncode}")
+                        if p.role == "clock":
+                            clock_stops.append(time.monotonic())
                         p.start()
                 await asyncio.sleep(0)
             clock.set(clock.timestamp(), 60.0)  # the quarter is over: a minute a second while the rest settles
@@ -675,6 +698,7 @@ async def run(args: argparse.Namespace) -> Outcome:
             process.stop()
         wall = time.monotonic() - started
         records = Records.of(slack, connector, people.sent)
+        records.clock_stops = clock_stops
         await slack.stop()
         await connector_runner.cleanup()
     try:

@@ -18,6 +18,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,7 @@ class Post:
     ritual: str
     week: str
     in_doubt: bool = False  # its answer was lost (the fake dropped it): the sender could not tell it arrived
+    at: float = 0.0  # when the platform received it (time.monotonic)
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Records:
     sent: list[Any]  # bench.chaos.Sent
     answers: dict[str, str]  # token -> the bot's answer through the platform (response_url, reply)
     calls: Counter
+    clock_stops: list[float] = field(default_factory=list)  # when a clock process was killed (time.monotonic)
 
     @classmethod
     def of(cls, slack, connector, sent: list[Any]) -> Records:
@@ -78,11 +81,12 @@ class Records:
                 continue
             if call.kind == "create" and (kind := ritual_of(call.text)):
                 channel = ((call.body.get("channelData") or {}).get("channel") or {}).get("id", "")
-                posts.append(Post("teams", channel, call.activity_id, *kind, in_doubt=call.fault == "dropped"))
+                posts.append(Post("teams", channel, call.activity_id, *kind, in_doubt=call.fault == "dropped",
+                                  at=call.at))
             elif call.kind in ("reply", "send") and (kind := ritual_of(call.text)) and ";messageid=" in (
                     call.conversation or ""):
                 posts.append(Post("teams", call.conversation.split(";")[0], call.reply_id or call.activity_id, *kind,
-                                  in_doubt=call.fault == "dropped"))
+                                  in_doubt=call.fault == "dropped", at=call.at))
             elif call.kind == "reply" and call.activity_id:
                 answers[call.activity_id] = call.text
         return cls(posts, list(sent), answers, calls)
@@ -97,7 +101,7 @@ class Report:
     overran: int = 0  # posted runs recorded after their window closed, within the grace (a send under way)
     posts: int = 0
     doubled: int = 0
-    doubled_in_doubt: int = 0  # of those: sent again on Teams after the answer was lost (Teams cannot be asked)
+    doubled_in_doubt: int = 0  # of those: sent again on Teams after a lost answer or a killed clock
     orphaned: int = 0
     sent: Counter = field(default_factory=Counter)
     answered: Counter = field(default_factory=Counter)
@@ -116,7 +120,7 @@ class Report:
             f"rituals due {self.due}: " + ", ".join(f"{s} {n}" for s, n in sorted(self.states.items()))
             + (f"; not posted because: {dict(self.reasons)}" if self.reasons else ""),
             f"ritual channel posts on the platforms {self.posts}: doubled {self.doubled} (of which sent again on "
-            f"Teams after its answer was lost, which Teams cannot be asked about: {self.doubled_in_doubt}), "
+            f"Teams after a lost answer or a killed clock, as Teams cannot be asked: {self.doubled_in_doubt}), "
             f"orphaned {self.orphaned}",
             (f"posted after their due time (simulated minutes): median {statistics.median(late):.0f}, "
              f"p99 {late[int(0.99 * (len(late) - 1))]:.0f}, max {late[-1]:.0f}; recorded after the window closed "
@@ -220,7 +224,7 @@ def _rituals(report: Report, records: Records, settings, channels, runs, start: 
                 report.overran += closes < posted <= closes + grace
                 if not due <= posted <= closes + grace:
                     report.problems.append(f"{where}: posted at {posted:%Y-%m-%d %H:%M} UTC, outside its window")
-                if s.ritual in CHANNEL_RITUALS and len(posts) != 1 and not _resent_in_doubt(posts):
+                if s.ritual in CHANNEL_RITUALS and len(posts) != 1 and not _resent_in_doubt(posts, records):
                     report.problems.append(f"{where}: posted, but {len(posts)} posts on {run.platform}")
                 if s.ritual in ("monday", "friday") and posts and run.message_ref not in {p.ref for p in posts}:
                     report.problems.append(f"{where}: the run's message {run.message_ref} is not on the platform")
@@ -234,7 +238,7 @@ def _rituals(report: Report, records: Records, settings, channels, runs, start: 
                     report.problems.append(f"{where}: skipped ({run.reason}) yet {len(posts)} posts on the platform")
             if len(posts) > 1:
                 report.doubled += len(posts) - 1
-                report.doubled_in_doubt += (len(posts) - 1) * _resent_in_doubt(posts)
+                report.doubled_in_doubt += (len(posts) - 1) * _resent_in_doubt(posts, records)
     posted_keys = {(r.channel_id, r.ritual, r.period) for r in runs.values() if r.state in ("posted", "failed")}
     for key, posts in on_platform.items():
         if key not in accounted and key not in posted_keys:
@@ -242,11 +246,15 @@ def _rituals(report: Report, records: Records, settings, channels, runs, start: 
             report.problems.append(f"{key}: {len(posts)} ritual post(s) no run accounts for")
 
 
-def _resent_in_doubt(posts: list[Post]) -> bool:
-    """Several Teams posts of one run, each extra one sent after an earlier one's answer was lost: okrbot
-    asks Slack before sending a message in doubt again, but the Bot Connector offers no way to ask."""
-    return len(posts) > 1 and all(p.platform == "teams" for p in posts) and sum(
-        p.in_doubt for p in posts) >= len(posts) - 1
+def _resent_in_doubt(posts: list[Post], records: Records) -> bool:
+    """Several Teams posts of one run, each one after the first sent again because the one before was in
+    doubt: its answer was lost, or its clock was killed between the two (the bench's record of its kills).
+    okrbot asks Slack before sending a message in doubt again, but the Bot Connector offers no way to ask."""
+    if len(posts) < 2 or any(p.platform != "teams" for p in posts):
+        return False
+    ordered = sorted(posts, key=lambda p: p.at)
+    return all(first.in_doubt or any(first.at <= stop <= again.at for stop in records.clock_stops)
+               for first, again in pairwise(ordered))
 
 
 def _requests(report: Report, records: Records, notes: Counter, wins: Counter, priorities: Counter) -> None:

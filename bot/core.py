@@ -56,6 +56,15 @@ SERVICES: tuple[ModuleType, ...] = (
 )
 
 
+def apology(interaction: Interaction) -> Reply:
+    """Nothing was kept: say so. A form stays open with the apology under its first field, so what the
+    person typed is not lost with a closed form (they send it again); anything else gets a card."""
+    message = render_error("internal")
+    if interaction.kind == "submit":
+        return Reply(errors={next(iter(interaction.form or {}), ""): message})
+    return Reply(card=Card(None, (Text(message),), fallback="Something went wrong"))
+
+
 @dataclass
 class Core:
     sessions: sessionmaker[Session]
@@ -114,11 +123,11 @@ class Core:
                 return Reply()
             log.exception("failed to handle %s %s", interaction.kind, interaction.name or interaction.text[:40])
             self._settle(interaction, keep)
-            return Reply(card=Card(None, (Text(render_error("internal")),), fallback="Something went wrong"))
+            return apology(interaction)
         except Exception:
             log.exception("failed to handle %s %s", interaction.kind, interaction.name or interaction.text[:40])
             self._settle(interaction, keep)
-            return Reply(card=Card(None, (Text(render_error("internal")),), fallback="Something went wrong"))
+            return apology(interaction)
 
     def _handled(self, key: str) -> bool:
         try:

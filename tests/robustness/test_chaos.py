@@ -11,8 +11,10 @@ Framework activities, some twice. Skipped, with the reason, where no PostgreSQL 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 
 from bench.chaos import parser, run
+from bench.chaos_check import Post, Records, _resent_in_doubt
 
 
 def test_a_short_chaos_run_loses_and_doubles_nothing(postgres_url, tmp_path):
@@ -30,3 +32,19 @@ def test_a_short_chaos_run_loses_and_doubles_nothing(postgres_url, tmp_path):
     assert any(kill.endswith("SIGKILL") for kill in outcome.kills), outcome.kills
     assert any(kill.endswith("SIGTERM") for kill in outcome.kills), outcome.kills
     assert outcome.database_restart
+
+
+def test_the_checker_excuses_a_teams_double_only_when_the_first_post_was_in_doubt():
+    """Teams cannot be asked whether a message arrived, so a post sent again after a lost answer or a killed
+    clock is counted apart; any other double, and every double on Slack (which okrbot asks), is a problem."""
+    def posts(platform: str, *first: bool) -> list[Post]:
+        return [Post(platform, "C1", f"m{n}", "wrapup", "2026-W40", in_doubt=lost, at=float(n))
+                for n, lost in enumerate(first)]
+
+    killed_between = Records([], [], {}, Counter(), clock_stops=[0.5])
+    quiet = Records([], [], {}, Counter())
+    assert _resent_in_doubt(posts("teams", False, False), killed_between)
+    assert _resent_in_doubt(posts("teams", True, False), quiet)
+    assert not _resent_in_doubt(posts("teams", False, False), quiet)  # sent twice for no reason
+    assert not _resent_in_doubt(posts("teams", True, False, False), quiet)
+    assert not _resent_in_doubt(posts("slack", True, False), killed_between)

@@ -11,7 +11,7 @@ which Slack delivers again.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from adapters.slack.routes import BRIDGE
 from storage.db import transaction
@@ -129,3 +129,35 @@ async def test_oauth_requests_never_ask_auth_test(oauth_app, fake_slack):
     assert len(fake_slack.calls_to("auth.test")) == asked
     status, _ = await slack.command("help", team="T0NEVER")
     assert status == 200 and GONE in str(fake_slack.bodies("response_url")[-1])
+
+
+def _wins_refused(sessions, on: bool) -> None:
+    """The database refuses every new win (as when it restarts under the write), or takes them again."""
+    with transaction(sessions) as s:
+        if s.bind.dialect.name == "sqlite":
+            s.execute(text("CREATE TRIGGER refuse_wins BEFORE INSERT ON wins BEGIN SELECT RAISE(ABORT, 'gone'); END"
+                           if on else "DROP TRIGGER refuse_wins"))
+        elif on:
+            s.execute(text("CREATE FUNCTION refuse_wins() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'gone'; END "
+                           "$$ LANGUAGE plpgsql"))
+            s.execute(text("CREATE TRIGGER refuse_wins BEFORE INSERT ON wins FOR EACH ROW EXECUTE FUNCTION "
+                           "refuse_wins()"))
+        else:
+            s.execute(text("DROP TRIGGER refuse_wins ON wins"))
+
+
+async def test_a_form_the_database_failed_stays_open_with_an_apology(slack, fake_slack, sessions):
+    """Never a closed form with nothing stored: the modal stays open, says nothing was kept, and sends again."""
+    kr, team = _ids(sessions)
+    action, value = _opening("win", team)
+    await slack.click(action, value)
+    view = fake_slack.bodies("views.open")[-1]["view"]
+    _wins_refused(sessions, True)
+    status, body = await slack.submit(view, _values("win", kr, 1))
+    assert status == 200 and body["response_action"] == "errors", body
+    assert "nothing was changed" in " ".join(body["errors"].values())
+    assert count(sessions, Win) == 0
+    _wins_refused(sessions, False)
+    status, body = await slack.submit(view, _values("win", kr, 1))
+    assert status == 200 and not body
+    assert count(sessions, Win) == 1
