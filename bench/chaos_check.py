@@ -23,6 +23,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 CHANNEL_RITUALS = ("monday", "friday", "wrapup")
+# The weekly rituals, whose schedule is recomputed here; the once-per-cycle ones (kickoff, mid-quarter
+# review...) are due on days of the cycle, and tests/rituals/test_cycle_rituals.py holds them to it.
+WEEKLY = ("monday", "friday", "wrapup", "report", "nudge")
 KINDS = (("monday", re.compile(r"four-square of (\d{4}-W\d\d)")),
          ("monday", re.compile(r", (\d{4}-W\d\d): \d+ priorit")),  # Slack's fallback of the four-square
          ("friday", re.compile(r"wins of (\d{4}-W\d\d)")),
@@ -178,6 +181,7 @@ def check(database_url: str, records: Records, start: datetime, end: datetime,
         settings = db.execute(text(
             "SELECT s.team_id, s.ritual, s.weekday, s.time, t.timezone, t.key FROM ritual_settings s "
             "JOIN teams t ON t.id = s.team_id WHERE s.enabled")).all()
+        settings = [s for s in settings if s.ritual in WEEKLY]
         channels = {(row.team_id, row.platform): row.channel_id for row in db.execute(text(
             "SELECT team_id, platform, channel_id FROM channel_bindings")).all()}
         runs = {(r.team_id, r.ritual, r.period): r for r in db.execute(text(

@@ -25,7 +25,6 @@ from bot import platforms
 from bot.connectors.spec import sources_of
 from bot.levels import Level
 from bot.rituals import catalog
-from bot.rituals.catalog import DAYS
 from bot.services.keyresults import colour
 from bot.spec import (
     FORMAT_VERSION,
@@ -161,7 +160,7 @@ def build_document(session: Session, org: Organization) -> Document:
             red_max=org.red_max, green_min=org.green_min,
             workspaces=workspaces_of(session, org.id), mission=org.mission,
         ),
-        cycles=[CycleSpec(c.name, c.start, c.end) for c in cycles],
+        cycles=[CycleSpec(c.name, c.start, c.end, c.planning_from) for c in cycles],
         people=people,
         teams=teams,
         objectives=_objectives(session, org.id, {c.id: c.name for c in cycles}, team_key, email),
@@ -221,7 +220,7 @@ def _rituals(settings: dict[str, RitualSetting]) -> dict[str, Schedule | None]:
         row = settings.get(ritual.name)
         if row is None:
             continue
-        if row.enabled and (_when((row.weekday, row.time)) != ritual.default or not ritual.enabled):
+        if row.enabled and (ritual.when(row.weekday, row.time) != ritual.default or not ritual.enabled):
             out[ritual.name] = (row.weekday, row.time)
         elif not row.enabled and ritual.enabled:
             out[ritual.name] = None
@@ -275,7 +274,7 @@ def document_data(doc: Document) -> dict:
         workspaces=_Flow(o.workspaces) or None,
         mission=o.mission,
     )
-    cycle_items = [{"name": c.name, "start": c.start, "end": c.end} for c in doc.cycles]
+    cycle_items = [_compact(name=c.name, start=c.start, end=c.end, planning_from=c.planning_from) for c in doc.cycles]
     if len(cycle_items) == 1:
         data["cycle"] = cycle_items[0]
     else:
@@ -292,7 +291,8 @@ def document_data(doc: Document) -> dict:
 
 def _team_data(t: TeamSpec) -> dict:
     bound = {platform: ids[0] if len(ids) == 1 else _FlowList(ids) for platform, ids in t.channels.items()}
-    rituals: dict[str, Any] = {name: _when(when) if when else "off" for name, when in t.rituals.items()}
+    rituals: dict[str, Any] = {name: catalog.CATALOG[name].when(*when) if when else "off"
+                               for name, when in t.rituals.items()}
     if t.skip:
         rituals["skip"] = _FlowList(t.skip)
     return _compact(
@@ -309,11 +309,6 @@ def _team_data(t: TeamSpec) -> dict:
         rituals=rituals or None,
     )
 
-
-def _when(schedule: Schedule) -> str:
-    """(0, "09:00") -> "MON 09:00", as the format writes a ritual's time."""
-    weekday, time = schedule
-    return f"{DAYS[weekday]} {time}"
 
 
 def _objective_data(o: ObjectiveSpec, first_cycle: str | None) -> dict:

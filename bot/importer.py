@@ -339,7 +339,10 @@ def _cycles(doc: dict, check: Checker) -> list[CycleSpec]:
         start, end = check.day(item, "start", path), check.day(item, "end", path)
         if start and end and end <= start:
             check.error((*path, "end"), "must be after start")
-        cycles.append(CycleSpec(check.text(item, "name", path, limit=64), start, end))
+        planning = check.day(item, "planning_from", path) if item.get("planning_from") is not None else None
+        if planning and start and planning >= start:
+            check.error((*path, "planning_from"), "must be before start: planning comes first")
+        cycles.append(CycleSpec(check.text(item, "name", path, limit=64), start, end, planning))
     if not cycles:
         check.error(("cycle",), "is required (name, start, end)")
     return cycles
@@ -475,6 +478,13 @@ def _rituals(item: dict, path: tuple, check: Checker) -> tuple[dict[str, Schedul
             check.error((*path, "rituals", name), f"expected {', '.join(catalog.names())} or skip")
         elif when in (False, "off", None):
             chosen[name] = None
+        elif catalog.CATALOG[name].per_cycle:  # once per cycle: the cycle gives the day, the file the time
+            at = parse_time(str(when))
+            if at is None:
+                check.error((*path, "rituals", name), f"{shown(when)}: expected a time, like \"10:00\" "
+                            "(it comes on a day of the cycle, not of the week), or off")
+            else:
+                chosen[name] = (catalog.CATALOG[name].weekday, at)
         elif parse_ritual_time(when) is None:
             check.error((*path, "rituals", name),
                         f"{shown(when)}: expected a day and a time, like \"MON 09:00\", or off")
@@ -624,7 +634,8 @@ def _write(session: Session, spec: Document, now: datetime, organization_id: int
     grow with the file: a 10,000-person organization is a few bulk INSERTs, not one SELECT per row."""
     org = _write_organization(session, spec.organization, organization_id, now)
     rows = _Existing(session, org.id)
-    cycles = {c.name: rows.upsert(Cycle, {"name": c.name}, start=c.start, end=c.end) for c in spec.cycles}
+    cycles = {c.name: rows.upsert(Cycle, {"name": c.name}, start=c.start, end=c.end, planning_from=c.planning_from)
+              for c in spec.cycles}
     people = _write_people(session, rows, spec.people)
     teams = _write_teams(session, rows, org, spec.teams, people)
     levels = {t.key: t.level for t in spec.teams}

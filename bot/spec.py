@@ -32,7 +32,7 @@ STATUSES = ("draft", "active", "closed")
 KEYS = {
     "file": ("version", "organization", "cycle", "cycles", "people", "teams", "objectives"),
     "organization": ("name", "timezone", "multiple_business_lines", "confidence_colors", "workspaces", "mission"),
-    "cycle": ("name", "start", "end"),
+    "cycle": ("name", "start", "end", "planning_from"),
     "person": ("email", "name", "manager", "timezone"),  # and a key per platform with accounts (person_keys)
     "team": ("key", "name", "level", "parent", "timezone", "leads", "members", "channels", "health_metrics",
              "rituals", "follow_channel"),
@@ -69,6 +69,7 @@ class CycleSpec:
     name: str
     start: date
     end: date
+    planning_from: date | None = None  # when planning opens; None: bot.cycles' default before the start
 
 
 @dataclass

@@ -144,6 +144,7 @@ EXTENSIONS = [
     "okrbot.cli_manifest",  # manifest slack, manifest teams
     "okrbot.cli_signin",  # signin-link
     "okrbot.cli_api",  # token create/list/revoke, connector test
+    "okrbot.cli_cycles",  # cycle new, cycle status, cycle close
 ]
 
 

@@ -53,7 +53,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def status_lines(session, now: datetime, recent: int = 3) -> list[str]:
     """Per team: each enabled ritual's next due time, then its latest runs with state and reason."""
     from bot.context import team_zones
-    from bot.rituals.schedule import describe, next_due
+    from bot.cycles import cycles_of
+    from bot.rituals.schedule import describe, upcoming
     from storage.models import Organization, RitualRun, RitualSetting, Team
 
     lines: list[str] = []
@@ -61,17 +62,20 @@ def status_lines(session, now: datetime, recent: int = 3) -> list[str]:
     zone_of = team_zones(session, {o.id for o in orgs}) if orgs else {}
     for org in orgs:
         lines.append(f"{org.name} (organization {org.id})")
+        cycles = cycles_of(session, org.id)
         for team in session.scalars(select(Team).where(Team.org_id == org.id).order_by(Team.key)):
             lines.append(f"  {team.key} ({zone_of[team.id]})")
             query = select(RitualSetting).where(RitualSetting.team_id == team.id)
             settings = {s.ritual: s for s in session.scalars(query)}
             for ritual in catalog.names():
+                if not catalog.CATALOG[ritual].runs_for(team.level):
+                    continue
                 setting = settings.get(ritual)
                 if setting is None or not setting.enabled:
                     lines.append(f"    {ritual:<7} off")
                     continue
-                upcoming = describe(next_due(ritual, setting.weekday, setting.time, zone_of[team.id], now))
-                lines.append(f"    {ritual:<7} next {upcoming}")
+                due = upcoming(ritual, setting.weekday, setting.time, zone_of[team.id], now, cycles)
+                lines.append(f"    {ritual:<7} next {describe(due) if due else 'when a next cycle is added'}")
                 for run in session.scalars(
                     select(RitualRun).where(RitualRun.team_id == team.id, RitualRun.ritual == ritual)
                     .order_by(RitualRun.period.desc()).limit(recent)

@@ -155,13 +155,18 @@ class SkippedWeek(Base):
 
 
 class Cycle(Base):
+    """An OKR cycle (usually a quarter). Its phase (planning, active, closing, closed) follows from its dates
+    and `closed_at` (bot.cycles): nothing has to move it along, so no clock can forget to."""
+
     __tablename__ = "cycles"
     __table_args__ = (UniqueConstraint("org_id", "name"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = _org_fk()
     name: Mapped[str] = mapped_column(String(64))
     start: Mapped[date] = mapped_column(Date)
-    end: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)  # the last day of the cycle, inclusive
+    planning_from: Mapped[date | None] = mapped_column(Date)  # None: bot.cycles.DEFAULT_PLANNING before start
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # closing ends when set
 
 
 class Objective(Base):

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")  # how the import format writes a ritual's day
 
 Window = Literal["day", "week"]  # a missed run may still go out until the end of its local day / ISO week
+# How often a ritual happens: every week on its weekday, or once per cycle on a day the cycle's dates give
+# (bot.cycles.anchor_day: planning opens, the first day, the middle day, the day after the last).
+Cadence = Literal["weekly", "planning", "start", "midpoint", "end"]
+Audience = Literal["all", "company"]  # the teams it runs for: every team, or company-level teams only
 Shows = Literal["priorities", "wins"]  # what a channel post lists, so a change there redraws it
 
 
@@ -67,6 +71,8 @@ class Ritual:
     shows: frozenset[Shows] = field(default_factory=frozenset)
     opens_wins_thread: bool = False  # replies marked "win:" in its post's thread are wins of its week
     sandbox: str | None = None  # the label of its "run it now" button in the sandbox; None: no button
+    cadence: Cadence = "weekly"  # once per cycle: `weekday` is not used, the period is the cycle
+    teams: Audience = "all"
 
     def __post_init__(self) -> None:
         if self.post is None and self.direct is None:
@@ -80,9 +86,21 @@ class Ritual:
         return "channel" if self.post is not None else "direct"
 
     @property
+    def per_cycle(self) -> bool:
+        return self.cadence != "weekly"
+
+    @property
     def default(self) -> str:
-        """Its default time as the import format writes it: "MON 09:00"."""
-        return f"{DAYS[self.weekday]} {self.time}"
+        """Its default time as the import format writes it: "MON 09:00" (a once-per-cycle one: "10:00")."""
+        return self.when(self.weekday, self.time)
+
+    def when(self, weekday: int, time: str) -> str:
+        """A setting as the import format writes it: the day only for a weekly ritual."""
+        return time if self.per_cycle else f"{DAYS[weekday]} {time}"
+
+    def runs_for(self, level: str) -> bool:
+        """Whether a team of this level has this ritual (the kickoff is the company's alone)."""
+        return self.teams == "all" or level == "company"
 
     def post_builder(self) -> Callable[[Occasion], Card] | None:
         return _resolve(self.post) if self.post else None
@@ -92,6 +110,7 @@ class Ritual:
 
 
 CONTENT = "bot.rituals.content"
+QUARTER = "bot.rituals.quarterly"
 CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
     Ritual("monday", "Monday four-square", 0, "09:00", True,
            post=f"{CONTENT}:four_square_post", direct=f"{CONTENT}:objectives_messages",
@@ -104,6 +123,12 @@ CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
            sandbox="Weekly status report"),
     Ritual("nudge", "Tuesday check-in nudge", 1, "10:00", False, direct=f"{CONTENT}:nudge_messages",
            nothing_to_send="everyone has checked in"),
+    Ritual("planning", "planning call", 0, "10:00", True, window="week", post=f"{QUARTER}:planning_post",
+           cadence="planning", teams="company"),
+    Ritual("kickoff", "cycle kickoff", 0, "10:00", True, window="week", post=f"{QUARTER}:kickoff_post",
+           cadence="start", teams="company"),
+    Ritual("midreview", "mid-quarter review", 0, "10:00", True, window="week", post=f"{QUARTER}:midreview_post",
+           cadence="midpoint"),
 )}
 
 

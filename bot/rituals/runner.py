@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import row_id, team_timezone
+from bot.cycles import cycles_of
 from bot.rituals import catalog, runs
 from bot.rituals.delivery import Deliverer
-from bot.rituals.schedule import occurrence
+from bot.rituals.schedule import latest, occurrence, upcoming
 from bot.rituals.sweep import CLAIMER
 from bot.rituals.worker import Worker
 from bot.teams import key_is
@@ -70,9 +71,21 @@ def _claim(session: Session, team_key_or_id, ritual: str, at: datetime, force: b
     team = find_team(session, team_key_or_id, org_id)
     org = session.get(Organization, team.org_id)
     zone = team_timezone(session, team, org)
-    period = local_week(at, zone)
     setting = session.get(RitualSetting, (team.id, ritual))
-    due = occurrence(ritual, setting.weekday, setting.time, period, zone).at if setting else at
+    entry = catalog.CATALOG[ritual]
+    if not entry.runs_for(team.level):
+        raise _Refused(f"{ritual} is for company-level teams only; {team.key} is a {team.level}")
+    if entry.per_cycle:  # the cycle whose day came last by `at`, else the next one
+        weekday, time = (setting.weekday, setting.time) if setting else (entry.weekday, entry.time)
+        cycles = cycles_of(session, org.id)
+        occurrence_ = (latest(ritual, weekday, time, zone, at, cycles)
+                       or upcoming(ritual, weekday, time, zone, at, cycles))
+        if occurrence_ is None:
+            raise _Refused(f"{org.name} has no cycle yet: add one with `okrbot cycle new NAME --start --end`")
+        period, due = occurrence_.period, occurrence_.at
+    else:
+        period = local_week(at, zone)
+        due = occurrence(ritual, setting.weekday, setting.time, period, zone).at if setting else at
     run = session.scalar(select(RitualRun).where(
         RitualRun.team_id == team.id, RitualRun.ritual == ritual, RitualRun.period == period).with_for_update())
     where = dict(team_key=team.key, ritual=ritual, period=period)

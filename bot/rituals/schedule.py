@@ -8,16 +8,20 @@ Monday 09:00 stays 09:00 local across DST changes. Two wall-clock times need a r
   (the end of the gap, 03:00 and 01:00 respectively);
 - a time that happens twice (fall back) is due at its first occurrence (zoneinfo's fold=0).
 
-The period of a run is the ISO week of its due date in the team's zone, so a Sydney team's Monday
-post and a New York team's Monday post each belong to their own local week.
+The period of a weekly run is the ISO week of its due date in the team's zone, so a Sydney team's
+Monday post and a New York team's Monday post each belong to their own local week. A once-per-cycle
+ritual (the kickoff) is due at its time on the day its cadence picks from the cycle's dates
+(bot.cycles.anchor_day), and its period is the cycle (bot.cycles.period_of).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.cycles import Dated, anchor_day, period_of
 from bot.rituals import catalog
 from bot.weeks import local_week, monday_of, shift
 
@@ -106,6 +110,32 @@ def next_due(ritual: str, weekday: int, at: str, timezone: str, now: datetime) -
     if due.at > now:
         return due
     return occurrence(ritual, weekday, at, shift(week, 1), timezone)
+
+
+def cycle_occurrence(ritual: str, at: str, cycle: Dated, timezone: str) -> Due:
+    """A once-per-cycle ritual's due instant in one cycle, with its late window."""
+    day = anchor_day(cycle, catalog.CATALOG[ritual].cadence)  # type: ignore[arg-type]
+    due = resolve_local(day, parse_hhmm(at), ZoneInfo(timezone))
+    return Due(ritual, period_of(cycle), due, window_end(ritual, due, timezone), timezone)
+
+
+def latest(ritual: str, weekday: int, at: str, timezone: str, now: datetime,
+           cycles: Sequence[Dated] = ()) -> Due | None:
+    """The most recent occurrence at or before `now`, whatever the ritual's cadence; None when a
+    once-per-cycle ritual has had none (no cycle has reached its day)."""
+    if not catalog.CATALOG[ritual].per_cycle:
+        return latest_due(ritual, weekday, at, timezone, now)
+    past = [due for cycle in cycles if (due := cycle_occurrence(ritual, at, cycle, timezone)).at <= now]
+    return max(past, key=lambda due: due.at, default=None)
+
+
+def upcoming(ritual: str, weekday: int, at: str, timezone: str, now: datetime,
+             cycles: Sequence[Dated] = ()) -> Due | None:
+    """The first occurrence strictly after `now`; None when no cycle is planned that far."""
+    if not catalog.CATALOG[ritual].per_cycle:
+        return next_due(ritual, weekday, at, timezone, now)
+    future = [due for cycle in cycles if (due := cycle_occurrence(ritual, at, cycle, timezone)).at > now]
+    return min(future, key=lambda due: due.at, default=None)
 
 
 def describe(due: Due) -> str:

@@ -19,12 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import team_zones
-from bot.rituals import runs
+from bot.rituals import catalog, runs
 from bot.rituals.delivery import Deliverer
-from bot.rituals.schedule import Due, describe, latest_due, window_end
+from bot.rituals.schedule import Due, describe, latest, window_end
 from bot.rituals.worker import Verdict, Worker
 from storage.db import transaction
-from storage.models import Organization, RitualRun, RitualSetting, SkippedWeek
+from storage.models import Cycle, Organization, RitualRun, RitualSetting, SkippedWeek, Team
 
 log = logging.getLogger(__name__)
 CLAIMER = runs.new_claimer()  # this process's identity as a claimer
@@ -58,16 +58,30 @@ def due_runs(session: Session, now: datetime) -> tuple[list[dict], list[dict]]:
     settings = session.scalars(select(RitualSetting).where(RitualSetting.enabled.is_(True))).all()
     if not settings:
         return [], []
-    zone_of = team_zones(session, {s.org_id for s in settings})
+    org_ids = {s.org_id for s in settings}
+    zone_of = team_zones(session, org_ids)
+    quarterly = [s for s in settings if (r := catalog.get(s.ritual)) is not None and r.per_cycle]
+    cycles: dict[int, list[Cycle]] = defaultdict(list)
+    level_of: dict[int, str] = {}
+    if quarterly:  # once-per-cycle rituals need the cycles' dates and the teams' levels
+        for cycle in session.scalars(select(Cycle).where(Cycle.org_id.in_({s.org_id for s in quarterly}))):
+            cycles[cycle.org_id].append(cycle)
+        level_of = dict(session.execute(select(Team.id, Team.level).where(
+            Team.id.in_({s.team_id for s in quarterly}))).all())
     candidates: list[tuple[RitualSetting, Due]] = []
     broken: set[tuple[int, str]] = set()
     for setting in settings:
+        ritual = catalog.get(setting.ritual)
+        if ritual is not None and not ritual.runs_for(level_of.get(setting.team_id, "company")):
+            continue
         try:
-            due = latest_due(setting.ritual, setting.weekday, setting.time, zone_of[setting.team_id], now)
+            due = latest(setting.ritual, setting.weekday, setting.time, zone_of[setting.team_id], now,
+                         cycles.get(setting.org_id, ()))
         except (ValueError, KeyError):  # an unknown zone or a malformed time: nothing to compute
             broken.add((setting.team_id, zone_of.get(setting.team_id, "?")))
             continue
-        candidates.append((setting, due))
+        if due is not None:
+            candidates.append((setting, due))
     if broken:
         log.warning("cannot schedule the rituals of %d team(s); their zone or time is invalid: %s", len(broken),
                     ", ".join(f"team {team} ({zone})" for team, zone in sorted(broken)[:10]))

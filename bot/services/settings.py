@@ -9,12 +9,13 @@ from sqlalchemy import select
 
 from bot import commands as c
 from bot.context import Ctx, team_timezone
+from bot.cycles import cycles_of
 from bot.errors import Refusal
 from bot.handlers import command
 from bot.model import Card, Reply, Text
 from bot.render import render
 from bot.rituals import catalog
-from bot.rituals.schedule import describe, next_due
+from bot.rituals.schedule import describe, upcoming
 from bot.weeks import monday_of
 from storage.models import RitualSetting, SkippedWeek, Team
 
@@ -35,6 +36,11 @@ def _reply(text: str) -> Reply:
 def schedule(ctx: Ctx, cmd: c.Schedule) -> Reply:
     team = _lead_team(ctx, "schedule")
     ritual = catalog.CATALOG[cmd.ritual]
+    if not ritual.runs_for(team.level):
+        raise Refusal("company_ritual", "schedule", title=ritual.title, team=team.name, level=team.level)
+    if ritual.per_cycle and cmd.weekday is not None:
+        raise Refusal("cycle_ritual_day", "schedule", title=ritual.title, ritual=ritual.name,
+                      day=render("ritual_cadence", cadence=ritual.cadence))
     setting = ctx.session.get(RitualSetting, (team.id, ritual.name))
     if setting is None:
         setting = RitualSetting(team_id=team.id, ritual=ritual.name, org_id=team.org_id, weekday=ritual.weekday,
@@ -47,11 +53,24 @@ def schedule(ctx: Ctx, cmd: c.Schedule) -> Reply:
     setting.enabled = cmd.enabled
     ctx.session.flush()
     zone = team_timezone(ctx.session, team, ctx.org)
-    upcoming = describe(next_due(cmd.ritual, setting.weekday, setting.time, zone, ctx.now)) if cmd.enabled else None
     text = render("schedule_set", name=ritual.title, team=team.name, enabled=cmd.enabled,
-                  weekday=EVERY_WEEKDAY[setting.weekday],
-                  time=setting.time, zone=zone, upcoming=upcoming, prefix=ctx.prefix, ritual=cmd.ritual)
+                  weekday=_day(ritual, setting.weekday), upcoming=_upcoming(ctx, ritual, setting, zone),
+                  time=setting.time, zone=zone, prefix=ctx.prefix, ritual=cmd.ritual)
     return _reply(text)
+
+
+def _day(ritual: catalog.Ritual, weekday: int) -> str:
+    """"Mondays", or for a once-per-cycle ritual the day of the cycle it comes on."""
+    return render("ritual_cadence", cadence=ritual.cadence) if ritual.per_cycle else EVERY_WEEKDAY[weekday]
+
+
+def _upcoming(ctx: Ctx, ritual: catalog.Ritual, setting: RitualSetting, zone: str) -> str | None:
+    """When it comes next, read; None when it is off, or no cycle is planned that far."""
+    if not setting.enabled:
+        return None
+    cycles = cycles_of(ctx.session, ctx.org.id) if ritual.per_cycle else ()
+    due = upcoming(ritual.name, setting.weekday, setting.time, zone, ctx.now, cycles)
+    return describe(due) if due is not None else None
 
 
 @command(c.ScheduleShow)
@@ -62,12 +81,14 @@ def show_schedule(ctx: Ctx, _cmd: c.ScheduleShow) -> Reply:
     settings = {s.ritual: s for s in ctx.session.scalars(select(RitualSetting).where(RitualSetting.team_id == team.id))}
     rituals = []
     for ritual in catalog.CATALOG.values():
+        if not ritual.runs_for(team.level):
+            continue
         setting = settings.get(ritual.name)
         on = setting is not None and setting.enabled
         rituals.append({
             "name": ritual.title, "ritual": ritual.name, "enabled": on,
-            "weekday": EVERY_WEEKDAY[setting.weekday] if setting else None, "time": setting.time if setting else None,
-            "upcoming": describe(next_due(ritual.name, setting.weekday, setting.time, zone, ctx.now)) if on else None,
+            "weekday": _day(ritual, setting.weekday) if setting else None, "time": setting.time if setting else None,
+            "upcoming": _upcoming(ctx, ritual, setting, zone) if on else None,
         })
     skipped = ctx.session.scalars(select(SkippedWeek.week).where(
         SkippedWeek.team_id == team.id, SkippedWeek.week >= ctx.week(team)).order_by(SkippedWeek.week)).all()
