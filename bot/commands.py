@@ -176,10 +176,20 @@ class TeamAdd:
     """`team add` in a channel: a team from that channel (its name and members), set up in a form."""
 
 
+@dataclass(frozen=True)
+class Change:
+    """`change KR target 40 because …`: a running cycle's OKR changed in the open (bot.changes)."""
+
+    subject: str  # a key result's code (or an objective's key, for its title)
+    field: str  # title | target | start | unit
+    value: str  # as typed; the number of a target or start is checked by the grammar
+    reason: str
+
+
 Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
     | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
-    | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd
+    | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd | Change
 )
 
 
@@ -383,9 +393,9 @@ def _bind(words: list[str]) -> Command | UsageError:
 
 
 def _schedule(words: list[str]) -> Command | UsageError:
-    if len(words) == 1 or (len(words) == 2 and words[1].lower() in catalog.CATALOG):
+    if len(words) == 1 or (len(words) == 2 and words[1].lower() in catalog.names()):
         return ScheduleShow()
-    if words[1].lower() not in catalog.CATALOG:
+    if words[1].lower() not in catalog.names():
         given = words[1] if len(words) > 1 else ""
         return _err("bad_ritual", "schedule", given=given[:20], rituals=catalog.spoken())
     ritual = words[1].lower()
@@ -428,6 +438,33 @@ def _team(words: list[str]) -> Command | UsageError:
     if len(words) == 2 and words[1].lower() == "add":
         return TeamAdd()
     return _err("unknown_subcommand_team", "team", given=(words[1] if len(words) > 1 else "")[:40])
+
+
+CHANGE_FIELDS = ("title", "target", "start", "unit")
+
+
+def _change(words: list[str]) -> Command | UsageError:
+    """`change KR FIELD VALUE because REASON`: the reason is required, and comes after the word "because"."""
+    if len(words) < 4:
+        return _err("missing", "change", what="a key result, what to change and its new value")
+    field = words[2].lower()
+    if field not in CHANGE_FIELDS:
+        return _err("bad_change_field", "change", given=words[2][:20], fields=", ".join(CHANGE_FIELDS))
+    because = next((i for i, w in enumerate(words) if i > 2 and w.lower() == "because"), None)
+    reason = _rest(words, because + 1) if because is not None else None
+    if reason is None:
+        return _err("change_needs_reason", "change", code=words[1][:64])
+    if len(reason) > MAX_TEXT:
+        return _err("too_long", "change", what="reason", limit=MAX_TEXT, length=len(reason))
+    value = " ".join(words[3:because]).strip()
+    if not value:
+        return _err("missing", "change", what=f"the new {field}")
+    if field in ("target", "start") and parse_number(value) is None:
+        return _err("bad_number", "change", given=value[:20])
+    limit = 300 if field == "title" else 32
+    if len(value) > limit:
+        return _err("too_long", "change", what=field, limit=limit, length=len(value))
+    return Change(words[1][:64], field, value, reason)
 
 
 def _simple(cls):
@@ -493,6 +530,7 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
          "leads"),
     Verb("skip", "skip YYYY-Www", _skip, (Skip,), "leads"),
     Verb("team", "team add", _team, (TeamAdd,), "leads"),
+    Verb("change", "change KR target|start|unit|title VALUE because REASON", _change, (Change,), "leads"),
     Verb("help", "help", _help, (Help,), "see", ("?",)),
 )}
 

@@ -30,6 +30,7 @@ from bot.rituals import catalog
 from bot.rituals.refresh import STALE
 from bot.services import (
     advice,
+    changes,
     checkins,
     dashboard_link,
     foursquare,
@@ -51,7 +52,8 @@ log = logging.getLogger(__name__)
 # The service modules whose marked functions handle commands, buttons, forms and thread messages
 # (bot.handlers): every command of the grammar must have its handler here, or no Core starts.
 SERVICES: tuple[ModuleType, ...] = (
-    advice, checkins, dashboard_link, foursquare, general, mission, priorities, settings, setup, sources,
+    advice, changes, checkins, dashboard_link, foursquare, general, mission, priorities, settings, setup,
+    sources,
     status_report, weekly,
 )
 

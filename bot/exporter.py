@@ -216,7 +216,7 @@ def _teams(session: Session, oid: int, email: dict[int, str]) -> tuple[list[Team
 def _rituals(settings: dict[str, RitualSetting]) -> dict[str, Schedule | None]:
     """Only what differs from the defaults, so an untouched team has no `rituals:` at all."""
     out: dict[str, Schedule | None] = {}
-    for ritual in catalog.CATALOG.values():
+    for ritual in catalog.scheduled():
         row = settings.get(ritual.name)
         if row is None:
             continue

@@ -10,7 +10,7 @@ confidence is appended as a check-in, so history is never rewritten.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,8 +19,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import changes, workspaces
 from bot import platforms as registry
-from bot import workspaces
 from bot.commands import WEEKDAYS, parse_time
 from bot.connectors.spec import parse_source, set_sources
 from bot.rituals import catalog
@@ -265,8 +265,12 @@ def parse_ritual_time(text: str) -> tuple[int, str] | None:
 # ------------------------------------------------------------------ the import
 
 
-def import_text(session: Session, text: str, now: datetime, organization_id: int | None = None) -> ImportResult:
-    """Validate, then write everything in the caller's transaction; raise ImportFailed with all problems."""
+def import_text(session: Session, text: str, now: datetime, organization_id: int | None = None,
+                reason: str | None = None) -> ImportResult:
+    """Validate, then write everything in the caller's transaction; raise ImportFailed with all problems.
+
+    A file that changes the OKRs of a running cycle (bot.changes) needs `reason`; without one it is refused
+    with the list of those changes, and with one the changes are kept and announced."""
     data, lines = load(text)
     check = Checker(lines)
     doc = check.mapping(data, (), keys=KEYS["file"])
@@ -277,7 +281,7 @@ def import_text(session: Session, text: str, now: datetime, organization_id: int
     spec = parse_document(doc, check)
     if check.errors:
         raise ImportFailed(check.errors)
-    return _write(session, spec, now, organization_id)
+    return _write(session, spec, now, organization_id, reason)
 
 
 # ------------------------------------------------------------------ parsing into the spec
@@ -474,7 +478,7 @@ def _rituals(item: dict, path: tuple, check: Checker) -> tuple[dict[str, Schedul
             if None in weeks:
                 check.error((*path, "rituals", "skip"), "expected ISO weeks like 2026-W52")
             skip = [w for w in weeks if w]
-        elif name not in catalog.CATALOG:
+        elif name not in catalog.names():
             check.error((*path, "rituals", name), f"expected {', '.join(catalog.names())} or skip")
         elif when in (False, "off", None):
             chosen[name] = None
@@ -629,10 +633,17 @@ def _target_organization(session: Session, o: OrganizationSpec, organization_id:
     return org
 
 
-def _write(session: Session, spec: Document, now: datetime, organization_id: int | None) -> ImportResult:
+def _write(session: Session, spec: Document, now: datetime, organization_id: int | None,
+           reason: str | None = None) -> ImportResult:
     """Write the validated spec. Existing rows are read once per table, so the statement count does not
     grow with the file: a 10,000-person organization is a few bulk INSERTs, not one SELECT per row."""
     org = _write_organization(session, spec.organization, organization_id, now)
+    changed = _running_changes(session, org, spec, now)
+    if changed and not reason:
+        raise ImportFailed([
+            f"this file changes {len(changed)} thing{'s' if len(changed) != 1 else ''} in the OKRs of a running "
+            "cycle; the method says not to change OKRs midway, so such a change needs a reason, which is kept and "
+            'announced to the team: run it again with --reason "WHY"', *(f"  {c}" for c in changed)])
     rows = _Existing(session, org.id)
     cycles = {c.name: rows.upsert(Cycle, {"name": c.name}, start=c.start, end=c.end, planning_from=c.planning_from)
               for c in spec.cycles}
@@ -656,10 +667,41 @@ def _write(session: Session, spec: Document, now: datetime, organization_id: int
         objective.aligns_to_objective_id = objectives[target].id if target in objectives else None
         objective.aligns_to_kr_id = krs[target].id if target in krs else None
     session.flush()
+    if changed and reason:
+        added = [replace(c, key_result_id=krs[c.subject].id) if c.field == "added" else c for c in changed]
+        changes.record(session, org, added, reason, None, "import", now)
     return ImportResult(org.id, {
         "people": len(people), "teams": len(teams), "objectives": len(objectives),
         "key_results": len(krs), "check-ins": checkins,
     })
+
+
+def _running_changes(session: Session, org: Organization, spec: Document, now: datetime) -> list[changes.Change]:
+    """What the file changes in objectives and key results of a running cycle (bot.changes): titles, targets,
+    starts, units, and key results added to such an objective. Key results the file leaves out stay."""
+    if org.id is None:
+        return []
+    objectives = {o.key: o for o in session.scalars(select(Objective).where(Objective.org_id == org.id))}
+    running = {c.id for c in session.scalars(select(Cycle).where(Cycle.org_id == org.id))
+               if changes.is_running(c, org, now)}
+    if not running or not objectives:
+        return []
+    krs = {k.key: k for k in session.scalars(select(KeyResult).where(KeyResult.org_id == org.id))}
+    found: list[changes.Change] = []
+    for ob in spec.objectives:
+        objective = objectives.get(ob.key)
+        if objective is None or objective.cycle_id not in running:
+            continue
+        if ob.title != objective.title:
+            found.append(changes.Change(ob.key, "title", objective.title, ob.title, objective.cycle_id, objective.id))
+        for k in ob.key_results:
+            kr = krs.get(k.key)
+            if kr is None:
+                found.append(changes.Change(k.key, "added", None, k.title, objective.cycle_id, objective.id))
+            elif kr.objective_id == objective.id:
+                found.extend(changes.key_result_changes(kr, objective, title=k.title, target=k.target,
+                                                        start=k.start, unit=k.unit))
+    return found
 
 
 def _write_organization(session: Session, o: OrganizationSpec, organization_id: int | None,
@@ -795,7 +837,7 @@ def apply_rituals(session: Session, team: Team, rituals: dict[str, Schedule | No
     `settings` ((team id, ritual) -> row) and `skipped` ((team id, week)) are the organization's
     existing rows, read once by the caller.
     """
-    for ritual in catalog.CATALOG.values():
+    for ritual in catalog.scheduled():
         name = ritual.name
         row = settings.get((team.id, name))
         chosen = rituals.get(name, ...)

@@ -94,7 +94,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise ImportFailed([too_big(size)])
         text = path.read_text(encoding="utf-8")
         with transaction(ctx.sessions) as session:
-            result = import_text(session, text, ctx.clock.now(), args.org)
+            result = import_text(session, text, ctx.clock.now(), args.org, args.reason)
     except OSError as exc:
         print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="path to the YAML file (see README, 'Import format')")
     p.add_argument("--org", type=int, metavar="ID",
                    help="update this organization (e.g. the empty one a Slack workspace got at install)")
+    p.add_argument("--reason", help="why the file changes OKRs of a running cycle (required when it does; "
+                                    "kept in their history and announced to the teams)")
     p.set_defaults(func=cmd_import)
 
     for module in EXTENSIONS:

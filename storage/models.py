@@ -234,6 +234,31 @@ class CheckIn(Base):
     source: Mapped[str] = mapped_column(String(16))  # slack | teams | sandbox | import | cli | api | connector
 
 
+class OkrChange(Base):
+    """One change to an objective or key result of a cycle, with its reason. Appended, never updated: the method
+    says not to change OKRs midway, so a change that has to happen is made in the open (bot.changes).
+
+    `subject` is the code as it was, so the history reads the same after the key result is gone; `batch`
+    groups the changes announced in one post (one command, or one import)."""
+
+    __tablename__ = "okr_changes"
+    __table_args__ = (Index("ix_okr_changes_kr", "key_result_id"), Index("ix_okr_changes_batch", "org_id", "batch"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    objective_id: Mapped[int | None] = mapped_column(ForeignKey("objectives.id", ondelete="CASCADE"), index=True)
+    key_result_id: Mapped[int | None] = mapped_column(ForeignKey("key_results.id", ondelete="SET NULL"))
+    subject: Mapped[str] = mapped_column(String(64))  # the code of the key result or objective
+    field: Mapped[str] = mapped_column(String(16))  # title | target | start | unit | added
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16))  # slack | teams | sandbox | import
+    batch: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Priority(Base):
     __tablename__ = "priorities"
     __table_args__ = (Index("ix_priorities_team_week", "team_id", "week"),)

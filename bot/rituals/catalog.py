@@ -32,7 +32,9 @@ DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")  # how the import forma
 Window = Literal["day", "week"]  # a missed run may still go out until the end of its local day / ISO week
 # How often a ritual happens: every week on its weekday, or once per cycle on a day the cycle's dates give
 # (bot.cycles.anchor_day: planning opens, the first day, the middle day, the day after the last).
-Cadence = Literal["weekly", "planning", "start", "midpoint", "end"]
+# An "event" ritual is never due by the clock: an action inserts its run (bot.changes announces a change so),
+# and the clock carries it out like any other, exactly once.
+Cadence = Literal["weekly", "planning", "start", "midpoint", "end", "event"]
 Audience = Literal["all", "company"]  # the teams it runs for: every team, or company-level teams only
 Shows = Literal["priorities", "wins"]  # what a channel post lists, so a change there redraws it
 
@@ -87,7 +89,12 @@ class Ritual:
 
     @property
     def per_cycle(self) -> bool:
-        return self.cadence != "weekly"
+        return self.cadence not in ("weekly", "event")
+
+    @property
+    def scheduled(self) -> bool:
+        """Whether the clock schedules it (a team has a setting for it); an event ritual is run by an action."""
+        return self.cadence != "event"
 
     @property
     def default(self) -> str:
@@ -129,12 +136,19 @@ CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
            cadence="start", teams="company"),
     Ritual("midreview", "mid-quarter review", 0, "10:00", True, window="week", post=f"{QUARTER}:midreview_post",
            cadence="midpoint"),
+    Ritual("change", "OKR change announcement", 0, "00:00", True, window="week", post=f"{QUARTER}:change_post",
+           cadence="event"),
 )}
 
 
 def names() -> tuple[str, ...]:
-    """Every ritual's name, in the catalog's order (the order people see them listed)."""
-    return tuple(CATALOG)
+    """Every scheduled ritual's name, in the catalog's order (the order people see them listed): the ones a
+    lead schedules and `okrbot ritual run` runs; event rituals are run by the actions that need them."""
+    return tuple(name for name, ritual in CATALOG.items() if ritual.scheduled)
+
+
+def scheduled() -> tuple[Ritual, ...]:
+    return tuple(ritual for ritual in CATALOG.values() if ritual.scheduled)
 
 
 def get(name: str) -> Ritual | None:

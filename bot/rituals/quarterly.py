@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from bot.bidi import isolate
 from bot.cards import kr_line
+from bot.changes import Change
 from bot.cycles import cycle_of_period, midpoint, previous
 from bot.model import Card, Context, KeyResultLine, Text
 from bot.render import render
 from bot.rituals.catalog import Occasion
 from bot.services.trends import week_change
-from storage.models import CheckIn, Cycle, KeyResult, Objective, Organization, Team
+from storage.models import CheckIn, Cycle, KeyResult, Objective, OkrChange, Organization, Person, Team
 
 
 def _cycle(o: Occasion) -> Cycle:
@@ -104,3 +105,19 @@ def midreview_post(o: Occasion) -> Card:
     elements.append(Text(render("ritual_midreview_question")))
     title = render("ritual_midreview_title", team=o.team.name, cycle=cycle.name, day=f"{midpoint(cycle):%d %b}")
     return Card(title, tuple(elements), fallback=title)
+
+
+def change_post(o: Occasion) -> Card:
+    """A batch of changes to the team's OKRs (bot.changes; the period is the batch), with who and why."""
+    rows = list(o.session.scalars(select(OkrChange).join(Objective, Objective.id == OkrChange.objective_id).where(
+        OkrChange.org_id == o.org.id, OkrChange.batch == o.period, Objective.owner_team_id == o.team.id)
+        .order_by(OkrChange.id)))
+    if not rows:  # the objective went away meanwhile: say what is known rather than nothing
+        raise ValueError(f"change batch {o.period!r} has no change of team {o.team.key}")
+    person = o.session.get(Person, rows[0].person_id) if rows[0].person_id else None
+    cycle = o.session.get(Cycle, rows[0].cycle_id)
+    lines = [str(Change(r.subject, r.field, r.old, r.new, r.cycle_id, r.objective_id or 0)) for r in rows]
+    text = render("ritual_change", who=person.name if person else "An import", count=len(rows), team=o.team.name,
+                  cycle=cycle.name if cycle else None, lines=lines, reason=rows[0].reason)
+    title = render("ritual_change_title", team=o.team.name)
+    return Card(title, (Text(text), Context(render("ritual_change_note"))), fallback=title)

@@ -119,7 +119,7 @@ async def run_ritual(app_ctx, team_key_or_id: str | int, ritual: str, at: dateti
                      force: bool = False, org_id: int | None = None, deliverer: Deliverer | None = None,
                      claimer: str | None = None) -> RunOutcome:
     """Run `ritual` of a team for the period containing `at` (default now), now; never raises for bad input."""
-    if ritual not in catalog.CATALOG:
+    if ritual not in catalog.names():
         return RunOutcome("refused", f"{ritual!r} is not a ritual; choose one of {', '.join(catalog.names())}")
     now = app_ctx.clock.now()
     at = at or now

@@ -80,7 +80,7 @@ def show_schedule(ctx: Ctx, _cmd: c.ScheduleShow) -> Reply:
     zone = team_timezone(ctx.session, team, ctx.org)
     settings = {s.ritual: s for s in ctx.session.scalars(select(RitualSetting).where(RitualSetting.team_id == team.id))}
     rituals = []
-    for ritual in catalog.CATALOG.values():
+    for ritual in catalog.scheduled():
         if not ritual.runs_for(team.level):
             continue
         setting = settings.get(ritual.name)

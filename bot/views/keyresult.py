@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from bot import changes
 from bot.cards import progress_text
+from bot.changes import Change
 from bot.links import key_result_path
 from bot.services.keyresults import colour
 from bot.services.trends import WeekChange, own_zone, week_change
@@ -48,6 +50,15 @@ class CheckInRow:
     source: str
 
 
+@dataclass(frozen=True)
+class ChangeRow:
+    at: datetime  # in the owning team's zone
+    who: str | None
+    what: str  # "target 85 → 90"
+    reason: str
+    source: str
+
+
 @dataclass
 class KeyResultPage:
     org: Organization
@@ -65,6 +76,8 @@ class KeyResultPage:
     aligned: list[Link]  # objectives aligned to this key result, with their key results
     history: list[CheckInRow]  # newest first
     total: int
+    changes: list[ChangeRow]  # the changes made to it after it was set (bot.changes), oldest first
+    original_target: str | None  # the target before its first change: what its score is taken against
 
 
 def find_key_result(session: Session, org: Organization, code: str) -> tuple[KeyResult, Objective] | None:
@@ -143,6 +156,12 @@ def key_result_page(session: Session, org: Organization, kr: KeyResult, objectiv
     local = ZoneInfo(zone)
     history = [CheckInRow(at.astimezone(local), who, confidence, colour(confidence, org.red_max, org.green_min),
                           value, note, source) for at, who, confidence, value, note, source in rows]
+    changed = []
+    for row in changes.history(session, kr.id):
+        who = session.get(Person, row.person_id) if row.person_id else None
+        what = str(Change(row.subject, row.field, row.old, row.new, 0, 0)).partition(": ")[2]
+        changed.append(ChangeRow(row.at.astimezone(local), who.name if who else None, what, row.reason,
+                                 row.source))
     cycle = session.get(Cycle, objective.cycle_id)
     team = session.get(Team, objective.owner_team_id) if objective.owner_team_id else None
     owner = session.get(Person, kr.owner_person_id) if kr.owner_person_id else None
@@ -151,5 +170,6 @@ def key_result_page(session: Session, org: Organization, kr: KeyResult, objectiv
         objective_owner=_owner_name(session, objective), team_key=team.key if team else None, zone=zone,
         colour=colour(kr.confidence, org.red_max, org.green_min), progress=progress_text(kr),
         change=week_change(session, kr.id, zone, now), supports=_supports(session, org, objective, viewer),
-        aligned=_aligned(session, org, kr, viewer), history=history, total=total,
+        aligned=_aligned(session, org, kr, viewer), history=history, total=total, changes=changed,
+        original_target=changes.originals(session, [kr.id]).get(kr.id, {}).get("target"),
     )
