@@ -186,10 +186,21 @@ class Change:
     reason: str
 
 
+@dataclass(frozen=True)
+class Score:
+    """`score KR 0.7 yes|no [note]`: a closing cycle's key result scored by its owner (an objective's key: its
+    lead overrides the mean of its key results)."""
+
+    subject: str
+    score: float  # 0.0-1.0
+    moved: bool | None = None  # the method's "did it move the business?"
+    note: str | None = None
+
+
 Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
     | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
-    | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd | Change
+    | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd | Change | Score
 )
 
 
@@ -467,6 +478,20 @@ def _change(words: list[str]) -> Command | UsageError:
     return Change(words[1][:64], field, value, reason)
 
 
+def _score(words: list[str]) -> Command | UsageError:
+    if len(words) < 3:
+        return _err("missing", "score", what="a key result and its score from 0.0 to 1.0")
+    value = parse_number(words[2]) if not words[2].endswith("%") else None
+    if value is None or not 0 <= value <= 1:
+        return _err("bad_score", "score", given=words[2][:20])
+    answer = words[3].lower() if len(words) > 3 else None
+    moved = {"yes": True, "no": False}.get(answer) if answer else None
+    note = _note(words, 4 if moved is not None else 3, "score")
+    if isinstance(note, UsageError):
+        return note
+    return Score(words[1][:64], round(value, 2), moved, note)
+
+
 def _simple(cls):
     return lambda words: cls()
 
@@ -531,6 +556,7 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
     Verb("skip", "skip YYYY-Www", _skip, (Skip,), "leads"),
     Verb("team", "team add", _team, (TeamAdd,), "leads"),
     Verb("change", "change KR target|start|unit|title VALUE because REASON", _change, (Change,), "leads"),
+    Verb("score", "score KR 0.0-1.0 [yes|no] [note]", _score, (Score,), "checkin"),
     Verb("help", "help", _help, (Help,), "see", ("?",)),
 )}
 

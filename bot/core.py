@@ -37,6 +37,7 @@ from bot.services import (
     general,
     mission,
     priorities,
+    scores,
     settings,
     setup,
     sources,
@@ -52,7 +53,8 @@ log = logging.getLogger(__name__)
 # The service modules whose marked functions handle commands, buttons, forms and thread messages
 # (bot.handlers): every command of the grammar must have its handler here, or no Core starts.
 SERVICES: tuple[ModuleType, ...] = (
-    advice, changes, checkins, dashboard_link, foursquare, general, mission, priorities, settings, setup,
+    advice, changes, checkins, dashboard_link, foursquare, general, mission, priorities, scores, settings,
+    setup,
     sources,
     status_report, weekly,
 )

@@ -191,7 +191,8 @@ class Objective(Base):
         ForeignKey("key_results.id", ondelete="SET NULL", use_alter=True)
     )
     status: Mapped[str] = mapped_column(String(8), default="active")  # draft | active | closed
-    score: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)  # 0.0-1.0: the mean of its key results' unless overridden
+    score_overridden: Mapped[bool] = mapped_column(Boolean, default=False)  # its lead set the score themselves
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -216,6 +217,11 @@ class KeyResult(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # The source of the check-in that set current_value (api, connector, slack...): shown beside the value.
     value_source: Mapped[str | None] = mapped_column(String(16))
+    # The closing score its owner gave (0.0-1.0), their note, and their answer to "did it move the business?".
+    score: Mapped[float | None] = mapped_column(Float)
+    score_note: Mapped[str | None] = mapped_column(Text)
+    moved_business: Mapped[bool | None] = mapped_column(Boolean)
+    scored_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class CheckIn(Base):

@@ -136,6 +136,8 @@ CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
            cadence="start", teams="company"),
     Ritual("midreview", "mid-quarter review", 0, "10:00", True, window="week", post=f"{QUARTER}:midreview_post",
            cadence="midpoint"),
+    Ritual("closing", "closing scores", 0, "10:00", True, window="week", direct=f"{QUARTER}:scoring_messages",
+           cadence="end", nothing_to_send="nobody owns a key result of the team"),
     Ritual("change", "OKR change announcement", 0, "00:00", True, window="week", post=f"{QUARTER}:change_post",
            cadence="event"),
 )}

@@ -24,6 +24,7 @@ from bot.cycles import cycle_of_period, midpoint, previous
 from bot.model import Card, Context, KeyResultLine, Text
 from bot.render import render
 from bot.rituals.catalog import Occasion
+from bot.rituals.content import Outbound
 from bot.services.trends import week_change
 from storage.models import CheckIn, Cycle, KeyResult, Objective, OkrChange, Organization, Person, Team
 
@@ -121,3 +122,22 @@ def change_post(o: Occasion) -> Card:
                   cycle=cycle.name if cycle else None, lines=lines, reason=rows[0].reason)
     title = render("ritual_change_title", team=o.team.name)
     return Card(title, (Text(text), Context(render("ritual_change_note"))), fallback=title)
+
+
+def scoring_messages(o: Occasion) -> list[Outbound]:
+    """The cycle has ended: each owner of the team's key results is asked, directly, for their scores."""
+    session, org, cycle = o.session, o.org, _cycle(o)
+    owned: dict[int, list[KeyResult]] = {}
+    for objective in _objectives(session, org, cycle, o.team):
+        for kr in _key_results(session, objective):
+            if kr.owner_person_id is not None:
+                owned.setdefault(kr.owner_person_id, []).append(kr)
+    messages = []
+    for person_id, krs in owned.items():
+        person = session.get(Person, person_id)
+        elements: list = [Text(render("ritual_closing", name=person.name, cycle=cycle.name, team=o.team.name,
+                                      count=len(krs), code=krs[0].key))]
+        elements.extend(kr_line(kr, org, base=o.base) for kr in krs)
+        title = render("ritual_closing_title", cycle=cycle.name)
+        messages.append(Outbound(f"dm:{person_id}", Card(title, tuple(elements), fallback=title), person_id))
+    return messages

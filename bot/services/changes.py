@@ -24,13 +24,14 @@ from storage.models import Cycle, KeyResult, Objective, Person, Team
 COLUMNS = {"title": "title", "target": "target_value", "start": "start_value", "unit": "unit"}
 
 
-def _subject(ctx: Ctx, ref: str) -> tuple[Objective, KeyResult | None]:
-    """An objective by its key (its title is all a change sets), else a key result as `find_key_result` finds one."""
+def find_subject(ctx: Ctx, ref: str, usage: str) -> tuple[Objective, KeyResult | None]:
+    """An objective by its key, else a key result as `find_key_result` finds one (with None for the key result
+    when it is the objective): what a change or a score is about."""
     objective = ctx.session.scalar(select(Objective).where(
         Objective.org_id == ctx.org.id, func.lower(Objective.key) == ref.lower()).limit(1))
     if objective is not None:
         return objective, None
-    kr, objective = find_key_result(ctx, ref, "change")
+    kr, objective = find_key_result(ctx, ref, usage)
     return objective, kr
 
 
@@ -52,7 +53,7 @@ def _may_change(ctx: Ctx, objective: Objective, kr: KeyResult | None, code: str)
 
 @command(c.Change)
 def change(ctx: Ctx, cmd: c.Change) -> Reply:
-    objective, kr = _subject(ctx, cmd.subject)
+    objective, kr = find_subject(ctx, cmd.subject, "change")
     code = kr.key if kr is not None else objective.key
     cycle = ctx.session.get(Cycle, objective.cycle_id)
     if phase(cycle, today_of(ctx.org, ctx.now)) == "closed":

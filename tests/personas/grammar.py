@@ -21,6 +21,7 @@ JUNK = "zz¿"
 VALUES: dict[str, tuple[str, ...]] = {
     "KR": ("1", "rd-o1-kr3", "build"),
     "1-10": ("7",),
+    "0.0-1.0": ("0.7",),
     "note": ("sweep note",),
     "VALUE": ("42",),
     "TEXT": ("sweep text",),
