@@ -1,7 +1,7 @@
 """changes to a cycle's OKRs are kept, with their reasons
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 
 `okr_changes`: one row per changed field of an objective or key result (title, target, start, unit) or
 key result added to a running cycle, with who, why and where from; appended, never updated (bot.changes).
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0013'
-down_revision: Union[str, Sequence[str], None] = '0012'
+revision: str = '0014'
+down_revision: Union[str, Sequence[str], None] = '0013'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """key results and objectives are scored when their cycle closes
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 
 `key_results.score` (0.0-1.0), `score_note`, `moved_business` (the method's "did it move the
 business?") and `scored_at`; `objectives.score_overridden`: its lead set the score instead of the mean
@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0014'
-down_revision: Union[str, Sequence[str], None] = '0013'
+revision: str = '0015'
+down_revision: Union[str, Sequence[str], None] = '0014'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """cycles have a life: a planning window and a close
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 
 `cycles.planning_from` (when planning for the cycle opens; NULL: a default time before its start) and
 `cycles.closed_at` (when its closing ended). The phase (planning, active, closing, closed) is computed
@@ -15,8 +15,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0012'
-down_revision: Union[str, Sequence[str], None] = '0011'
+revision: str = '0013'
+down_revision: Union[str, Sequence[str], None] = '0012'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
