@@ -279,6 +279,8 @@ class Priority(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("priorities.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The key result it moves forward; None: it serves none (said so, or not said), counted as such.
+    key_result_id: Mapped[int | None] = mapped_column(ForeignKey("key_results.id", ondelete="SET NULL"), index=True)
 
 
 class Plan(Base):
@@ -293,6 +295,7 @@ class Plan(Base):
     text: Mapped[str] = mapped_column(String(500))
     author_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    key_result_id: Mapped[int | None] = mapped_column(ForeignKey("key_results.id", ondelete="SET NULL"))
 
 
 class HealthMetric(Base):

@@ -24,9 +24,9 @@ from bot.links import absolute, key_result_path
 from bot.model import Actions, Button, Card, Context, Divider, Fields, KeyResultLine, Reply, Text
 from bot.render import render
 from bot.services.keyresults import colour
-from bot.services.priorities import MAX_PRIORITIES, PriorityItem, priority_items
+from bot.services.priorities import MAX_PRIORITIES, PriorityItem, by_key_result, priority_items
 from bot.services.trends import ID_CHUNK, confidence_trends, since_last_week, week_start, weeks_ending
-from bot.weeks import shift
+from bot.weeks import monday_of, shift
 from storage.models import (
     CheckIn,
     Cycle,
@@ -37,11 +37,13 @@ from storage.models import (
     Organization,
     Person,
     Plan,
+    Priority,
     Team,
 )
 
 TREND_WEEKS = 6  # weeks of confidence history drawn next to each key result
 PLAN_WEEKS = 4  # "plans for the next four weeks": a plan stays on the board four weeks from the week it was added
+IDLE_WEEKS = 2  # a key result of the team no priority served in the last two weeks (nor this one) is flagged
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class PlanItem:
     text: str
     week: str  # the week it was added
     author: str | None
+    kr: str | None = None  # the code of the key result it serves
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class FourSquare:
     plans: tuple[PlanItem, ...]
     okrs: tuple[OkrStatus, ...]
     health: tuple[HealthStatus, ...]
+    idle: tuple[str, ...] = ()  # codes of the team's own key results no priority served for IDLE_WEEKS
 
     @property
     def flagged(self) -> tuple[OkrStatus, ...]:
@@ -133,8 +137,9 @@ _HEALTH = (
     .order_by(HealthMetric.team_id, HealthMetric.position, HealthMetric.id, HealthUpdate.at, HealthUpdate.id)
 )
 _PLANS = (
-    select(Plan.team_id, Plan.text, Plan.week, Person.name)
+    select(Plan.team_id, Plan.text, Plan.week, Person.name, KeyResult.key)
     .outerjoin(Person, Person.id == Plan.author_person_id)
+    .outerjoin(KeyResult, KeyResult.id == Plan.key_result_id)
     .where(Plan.team_id.in_(bindparam("team_ids", expanding=True)), Plan.week.in_(bindparam("weeks", expanding=True)))
     .order_by(Plan.week, Plan.created_at, Plan.id)
 )
@@ -231,9 +236,9 @@ def plans_on_board(session: Session, team_ids: list[int], week: str) -> dict[int
         return {}
     weeks = [shift(week, -n) for n in range(PLAN_WEEKS)]
     result: dict[int, list[PlanItem]] = {team_id: [] for team_id in team_ids}
-    for team_id, text, plan_week, author_name in session.execute(_PLANS, {"team_ids": list(team_ids),
-                                                                          "weeks": weeks}):
-        result[team_id].append(PlanItem(text, plan_week, author_name))
+    for team_id, text, plan_week, author_name, kr in session.execute(_PLANS, {"team_ids": list(team_ids),
+                                                                              "weeks": weeks}):
+        result[team_id].append(PlanItem(text, plan_week, author_name, kr))
     return result
 
 
@@ -247,6 +252,7 @@ def four_square(session: Session, org: Organization, team: Team, week: str, now:
     zone = zone_of(chain, org)
     priorities = priority_items(session, team, week, now)
     cycle = current_cycle(session, org, now)
+    okrs = okr_status(session, org, cycle, chain, week, zone)
     return FourSquare(
         team_id=team.id,
         team_key=team.key,
@@ -256,9 +262,28 @@ def four_square(session: Session, org: Organization, team: Team, week: str, now:
         cycle=cycle.name if cycle else None,
         priorities=tuple(priorities),
         plans=tuple(plans_on_board(session, [team.id], week)[team.id]),
-        okrs=tuple(okr_status(session, org, cycle, chain, week, zone)),
+        okrs=tuple(okrs),
         health=tuple(health_status(session, [team.id], week)[team.id]),
+        idle=idle_key_results(session, cycle, [o for o in okrs if o.team_id == team.id], week),
     )
+
+
+_SERVED = (
+    select(Priority.key_result_id).distinct()
+    .where(Priority.key_result_id.in_(bindparam("kr_ids", expanding=True)),
+           Priority.week.in_(bindparam("weeks", expanding=True)))
+)
+
+
+def idle_key_results(session: Session, cycle: Cycle | None, own: list[OkrStatus], week: str) -> tuple[str, ...]:
+    """The team's own key results that no priority (of any team) served this week or in the IDLE_WEEKS before it:
+    "only if these things are completed this week can the team's goals move forward." Asked only once the cycle
+    has run that long, so a new cycle's first Monday flags nothing."""
+    if cycle is None or not own or cycle.start > monday_of(shift(week, -IDLE_WEEKS)):
+        return ()
+    weeks = [shift(week, -n) for n in range(IDLE_WEEKS + 1)]
+    served = set(session.scalars(_SERVED, {"kr_ids": [o.kr_id for o in own], "weeks": weeks}))
+    return tuple(o.code for o in own if o.kr_id not in served)
 
 
 def okr_line(status: OkrStatus, org_id: int, base: str | None = None) -> KeyResultLine:
@@ -274,7 +299,7 @@ def four_square_card(fs: FourSquare, org: Organization, base: str | None = None)
     Each key result links to its page under `base`, the dashboard's base URL ("" for relative links)."""
     elements: list = [
         Text(render("foursquare_priorities", priorities=fs.priorities, limit=MAX_PRIORITIES,
-                    counted=sum(1 for p in fs.priorities if p.counted))),
+                    counted=sum(1 for p in fs.priorities if p.counted), groups=by_key_result(fs.priorities))),
         Text(render("foursquare_plans", plans=fs.plans)),
         Divider(),
         Text(render("foursquare_okrs", okrs=fs.okrs, cycle=fs.cycle)),
@@ -287,6 +312,8 @@ def four_square_card(fs: FourSquare, org: Organization, base: str | None = None)
         elements.append(okr_line(status, org.id, base))
     if fs.flagged:
         elements.append(Context(render("foursquare_flagged", flagged=fs.flagged)))
+    if fs.idle:
+        elements.append(Context(render("foursquare_idle", idle=fs.idle, weeks=IDLE_WEEKS)))
     elements.append(Divider())
     elements.append(Text(render("foursquare_health", health=fs.health)))
     if fs.health:

@@ -21,6 +21,7 @@ def colour(confidence: int, red_max: int, green_min: int) -> str:
     return "yellow"
 
 
+NO_KR = "none"  # what people type (and a form's select holds) for work that serves no key result
 _CYCLE_KRS = (
     select(KeyResult, Objective)
     .join(Objective, Objective.id == KeyResult.objective_id)
@@ -61,9 +62,9 @@ def find_key_result(ctx: Ctx, ref: str, usage: str) -> tuple[KeyResult, Objectiv
         if 1 <= index <= len(mine):
             return mine[index - 1]
         raise Refusal("kr_position", usage, given=ref, count=len(mine))
-    by_code = _by_code(ctx, ref)
-    if by_code is not None:
-        return by_code
+    coded = by_code(ctx, ref)
+    if coded is not None:
+        return coded
     needle = ref.lower()
     candidates = [(kr, obj) for kr, obj in my_key_results(ctx) if needle in kr.title.lower()]
     if not candidates:
@@ -82,7 +83,7 @@ def find_key_result(ctx: Ctx, ref: str, usage: str) -> tuple[KeyResult, Objectiv
     )
 
 
-def _by_code(ctx: Ctx, ref: str) -> tuple[KeyResult, Objective] | None:
+def by_code(ctx: Ctx, ref: str) -> tuple[KeyResult, Objective] | None:
     """The key result whose code is `ref` in any letter case, one in the current cycle first.
 
     The code as typed, lower- and upper-cased, are looked up through the (org, key) index; only when
@@ -93,6 +94,20 @@ def _by_code(ctx: Ctx, ref: str) -> tuple[KeyResult, Objective] | None:
     if row is None:
         row = ctx.session.execute(_CODE_ANY_CASE, {**params, "code": ref.lower()}).first()
     return (row[0], row[1]) if row is not None else None
+
+
+def served_key_result(ctx: Ctx, text: str) -> tuple[int | None, str]:
+    """The key result a piece of work names first, and the rest of its text: `rd-o1-kr3 Ship the vendor API` is
+    (rd-o1-kr3's id, "Ship the vendor API"), `none Tidy the wiki` is (None, "Tidy the wiki"); text whose first
+    word is neither a key result's code nor "none" serves none and is kept whole."""
+    first, _, rest = text.strip().partition(" ")
+    rest = rest.strip()
+    if not rest:
+        return None, text
+    if first.lower() == NO_KR:
+        return None, rest
+    found = by_code(ctx, first)
+    return (found[0].id, rest) if found is not None else (None, text)
 
 
 def may_check_in(ctx: Ctx, kr: KeyResult, objective: Objective) -> bool:

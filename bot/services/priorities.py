@@ -16,21 +16,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, case, or_, select
 from sqlalchemy.orm import Session
 
 from bot import commands as c
-from bot.context import Ctx, row_id
+from bot.context import CURRENT_CYCLE_ID, Ctx, cycle_params, row_id
 from bot.errors import Refusal
 from bot.handlers import action, command, submit
 from bot.model import Actions, Button, Card, Form, FormField, Interaction, Option, Reply, Text
 from bot.render import render
 from bot.rituals.refresh import mark_stale
+from bot.services.keyresults import NO_KR, by_code, served_key_result
 from bot.services.weekly import team_from_value
 from bot.weeks import shift
-from storage.models import Person, Priority, Team
+from storage.models import KeyResult, Objective, Person, Priority, Team
 
 MAX_PRIORITIES = 4  # the method: "3 to 4 most important things, up to 4 things"
+MAX_KR_OPTIONS = 99  # key results offered in a form's select, besides "none" (Slack allows 100 options)
 PRIORITIES_FORM = "priorities"
 CLOSED = ("done", "dropped")
 
@@ -47,6 +49,8 @@ class PriorityItem:
     reason: str | None
     owner: str | None
     carried: bool  # carried over from last week
+    kr: str | None = None  # the code of the key result it serves; None: it serves none
+    kr_title: str | None = None
 
     @property
     def counted(self) -> bool:
@@ -55,29 +59,37 @@ class PriorityItem:
 
 
 _TWO_WEEKS = (  # built once: every four-square and every priority command reads it
-    select(Priority, Person.name)
+    select(Priority, Person.name, KeyResult.key, KeyResult.title)
     .outerjoin(Person, Person.id == Priority.owner_person_id)
+    .outerjoin(KeyResult, KeyResult.id == Priority.key_result_id)
     .where(Priority.team_id == bindparam("team_id"), Priority.week.in_([bindparam("week"), bindparam("last_week")]))
     .order_by(Priority.id)
 )
 
 
 def priorities_with_owners(session: Session, team: Team, week: str, now) -> list[tuple[Priority, str | None]]:
-    """This week's priorities in the order they were added, with each owner's name, in one read of this week
-    and last week together. The first look at a new week carries last week's open ones over."""
+    """This week's priorities in the order they were added, with each owner's name (`_with_key_results` adds
+    the key result each serves)."""
+    return [(p, name) for p, name, _code, _title in _with_key_results(session, team, week, now)]
+
+
+def _with_key_results(session: Session, team: Team, week: str, now) -> list:
+    """(priority, owner's name, key result code, key result title) of this week in the order they were added, in
+    one read of this week and last week together. The first look at a new week carries last week's open ones
+    over, each still serving its key result."""
     last_week = shift(week, -1)
     rows = session.execute(_TWO_WEEKS, {"team_id": team.id, "week": week, "last_week": last_week}).all()
-    current = [(p, name) for p, name in rows if p.week == week]
+    current = [tuple(row) for row in rows if row[0].week == week]
     if current:
         return current
-    carried = [(p, name) for p, name in rows if p.week == last_week and p.status == "open"]
+    carried = [tuple(row) for row in rows if row[0].week == last_week and row[0].status == "open"]
     if not carried:
         return []
     # Added in last week's order, so their ids (and so their numbers) keep that order.
     new = [(Priority(org_id=team.org_id, team_id=team.id, week=week, level=old.level, text=old.text,
-                     owner_person_id=old.owner_person_id, status="open", carried_from_id=old.id, created_at=now),
-            name) for old, name in carried]
-    session.add_all(p for p, _ in new)
+                     owner_person_id=old.owner_person_id, status="open", carried_from_id=old.id, created_at=now,
+                     key_result_id=old.key_result_id), *rest) for old, *rest in carried]
+    session.add_all(row[0] for row in new)
     session.flush()
     return new
 
@@ -89,8 +101,29 @@ def week_priorities(session: Session, team: Team, week: str, now) -> list[Priori
 
 def priority_items(session: Session, team: Team, week: str, now) -> list[PriorityItem]:
     """The week's priorities, numbered: the one numbering every list, command and button uses."""
-    return [PriorityItem(p.id, number, p.level, p.text, p.status, p.reason, owner, p.carried_from_id is not None)
-            for number, (p, owner) in enumerate(priorities_with_owners(session, team, week, now), start=1)]
+    return [PriorityItem(p.id, number, p.level, p.text, p.status, p.reason, owner, p.carried_from_id is not None,
+                         code, title)
+            for number, (p, owner, code, title) in enumerate(_with_key_results(session, team, week, now), start=1)]
+
+
+@dataclass(frozen=True)
+class ServedGroup:
+    """The week's live priorities that serve one key result (`kr` None: those serving none)."""
+
+    kr: str | None
+    title: str | None
+    work: tuple[PriorityItem, ...]
+
+
+def by_key_result(items: list[PriorityItem] | tuple[PriorityItem, ...]) -> list[ServedGroup]:
+    """The live (not dropped) priorities grouped by the key result they serve, in the order each key result first
+    appears, the work serving none last: the four-square shows which goal each piece of work moves."""
+    groups: dict[str | None, list[PriorityItem]] = {}
+    for item in items:
+        if item.counted:
+            groups.setdefault(item.kr, []).append(item)
+    served = [ServedGroup(kr, work[0].kr_title, tuple(work)) for kr, work in groups.items() if kr is not None]
+    return served + ([ServedGroup(None, None, tuple(groups[None]))] if None in groups else [])
 
 
 def priorities_text(team: Team, week: str, items: list[PriorityItem], headline: str = "") -> str:
@@ -121,12 +154,33 @@ def _full(team: Team, field: str | None = None) -> Refusal:
     return Refusal("too_many_priorities", "priority", team=team.name, limit=MAX_PRIORITIES, field=field)
 
 
-def add_priority(ctx: Ctx, team: Team, level: str, text: str) -> Priority:
+_KR_CHOICES = (
+    select(KeyResult.key, KeyResult.title)
+    .join(Objective, Objective.id == KeyResult.objective_id)
+    .where(KeyResult.org_id == bindparam("org_id"), Objective.cycle_id == CURRENT_CYCLE_ID,
+           Objective.status != "closed", Objective.level != "individual",
+           or_(KeyResult.owner_person_id == bindparam("person_id"), Objective.owner_team_id == bindparam("team_id")))
+    .order_by(case((KeyResult.owner_person_id == bindparam("person_id"), 0), else_=1), Objective.position,
+              Objective.id, KeyResult.position, KeyResult.id)
+    .limit(MAX_KR_OPTIONS)
+)
+
+
+def key_result_choice(ctx: Ctx, team: Team) -> tuple[tuple[Option, ...], str]:
+    """The options of a form's "serves key result" select and its default: the person's own key results of this
+    cycle first (the default is their first), then the team's, then "none" (the default when there are none)."""
+    rows = ctx.session.execute(_KR_CHOICES, {**cycle_params(ctx.org, ctx.now), "person_id": ctx.person.id,
+                                             "team_id": team.id}).all()
+    options = tuple(Option(f"{code} · {title}"[:70], code) for code, title in rows)
+    return (*options, Option(render("field_no_key_result"), NO_KR)), rows[0][0] if rows else NO_KR
+
+
+def add_priority(ctx: Ctx, team: Team, level: str, text: str, key_result_id: int | None = None) -> Priority:
     week = ctx.week(team)
     if len(_counted_places(ctx, team, week)) >= MAX_PRIORITIES:
         raise _full(team, "text")
     row = Priority(org_id=ctx.org.id, team_id=team.id, week=week, level=level, text=text,
-                   owner_person_id=ctx.person.id, status="open", created_at=ctx.now)
+                   owner_person_id=ctx.person.id, status="open", created_at=ctx.now, key_result_id=key_result_id)
     ctx.session.add(row)
     ctx.session.flush()
     mark_stale(ctx.session, team.id, week, "priorities", ctx.now)
@@ -174,7 +228,8 @@ def change_status(ctx: Ctx, team: Team, row: Priority, number: int, to: str, rea
 @command(c.PriorityAdd)
 def priority_add(ctx: Ctx, cmd: c.PriorityAdd) -> Reply:
     team = ctx.team()
-    row = add_priority(ctx, team, cmd.level, cmd.text)
+    key_result_id, text = served_key_result(ctx, cmd.text)
+    row = add_priority(ctx, team, cmd.level, text, key_result_id)
     return _listing(ctx, team, row.week, render("priority_added", level=row.level, text=row.text))
 
 
@@ -217,10 +272,12 @@ def priorities_form(ctx: Ctx) -> Form:
     if free <= 0:
         raise _full(team)
     levels = (Option("P1: must happen this week", "P1"), Option("P2: should happen", "P2"))
+    krs, default_kr = key_result_choice(ctx, team)
     fields: list[FormField] = []
     for n in range(1, free + 1):
         fields.append(FormField(f"level:{n}", f"Priority {len(items) + n}", "select", levels, "P1"))
         fields.append(FormField(f"text:{n}", "What will be done", "text", optional=n > 1, max_length=c.MAX_TEXT))
+        fields.append(FormField(f"kr:{n}", "Moves forward", "select", krs, default_kr))
     intro = render("priorities_intro", team=team.name, week=week, priorities=counted, limit=MAX_PRIORITIES)
     return Form(PRIORITIES_FORM, "This week's priorities", tuple(fields), "Save priorities", intro, str(team.id))
 
@@ -246,16 +303,20 @@ def submit_priorities(ctx: Ctx, interaction: Interaction) -> Reply:
             continue
         n = key.split(":", 1)[1]
         level = (interaction.form.get(f"level:{n}") or "P1").upper()
+        served = (interaction.form.get(f"kr:{n}") or NO_KR).strip()
+        found = by_code(ctx, served) if served.lower() != NO_KR else None
         if level not in ("P1", "P2"):
             errors[f"level:{n}"] = render("field_priority_level")
         elif len(text.strip()) > c.MAX_TEXT:
             errors[key] = render("field_too_long", limit=c.MAX_TEXT)
+        elif served.lower() != NO_KR and found is None:
+            errors[f"kr:{n}"] = render("field_key_result")
         else:
-            entries.append((level, text.strip()))
+            entries.append((level, text.strip(), found[0].id if found else None))
     if not entries and not errors:
         errors["text:1"] = render("field_required")
     if errors:
         return Reply(errors=errors)
-    for level, text in entries:
-        add_priority(ctx, team, level, text)
+    for level, text, key_result_id in entries:
+        add_priority(ctx, team, level, text, key_result_id)
     return _listing(ctx, team, ctx.week(team), render("priorities_saved", count=len(entries)))

@@ -197,8 +197,13 @@ def _okr_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
 
 
 def _last_week_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
-    return [partial(render, "report_priority", p=p, text=cut(p.text, 200), reason=cut(p.reason or "", 200))
-            for p in tw.priorities]
+    lines: list[Line] = [partial(render, "report_priority", p=p, text=cut(p.text, 200), reason=cut(p.reason or "", 200))
+                         for p in tw.priorities]
+    live = [p for p in tw.priorities if p.status != "dropped"]
+    unserved = sum(1 for p in live if p.key_result_id is None)
+    if unserved:  # failure factor ④: "we did a lot of things that deviated from the goal"
+        lines.append(partial(render, "report_unserved", count=unserved, total=len(live)))
+    return lines
 
 
 def _top_lines(tw: TeamWeek, cut: Cut) -> list[Line]:

@@ -16,6 +16,7 @@ from bot.model import Card, Form, FormField, Interaction, Reply, Text
 from bot.render import render
 from bot.rituals import catalog
 from bot.rituals.refresh import mark_stale
+from bot.services.keyresults import served_key_result
 from bot.weeks import parse_week
 from storage.models import EarlierRitualPost, HealthMetric, HealthUpdate, Plan, RitualRun, Team, Win
 
@@ -33,9 +34,10 @@ def team_from_value(ctx: Ctx, value: str) -> None:
 def plan_add(ctx: Ctx, cmd: c.PlanAdd) -> Reply:
     team = ctx.team()
     week = ctx.week(team)
-    ctx.session.add(Plan(org_id=ctx.org.id, team_id=team.id, week=week, text=cmd.text,
-                         author_person_id=ctx.person.id, created_at=ctx.now))
-    text = render("plan_added", team=team.name, text=cmd.text)
+    key_result_id, plan = served_key_result(ctx, cmd.text)
+    ctx.session.add(Plan(org_id=ctx.org.id, team_id=team.id, week=week, text=plan,
+                         author_person_id=ctx.person.id, created_at=ctx.now, key_result_id=key_result_id))
+    text = render("plan_added", team=team.name, text=plan)
     return Reply(card=Card(None, (Text(text),), fallback=text))
 
 

@@ -32,8 +32,8 @@ def text_of(reply) -> str:
 
 def test_help_lists_every_command_and_help_topic_shows_one(chat):
     text = text_of(chat.say("help"))
-    for command in ("mine", "confidence KR 1-10", "progress KR VALUE", "checkin", "priority add P1|P2 TEXT",
-                    "priorities", "plan TEXT", "health NAME green|yellow|red", "win TEXT", "wins",
+    for command in ("mine", "confidence KR 1-10", "progress KR VALUE", "checkin", "priority add P1|P2 [KR|none] TEXT",
+                    "priorities", "plan [KR|none] TEXT", "health NAME green|yellow|red", "win TEXT", "wins",
                     "okrs [TEAM]", "report [TEAM]", "align", "lint"):
         assert command in text, command
     assert text_of(chat.say("")) == text_of(chat.say("help"))  # nothing typed: help
@@ -128,17 +128,17 @@ BAD = [
     ("progress 1 lots", "`lots` is not a number.", "progress KR VALUE [note]"),
     ("progress 1 NaN", "`NaN` is not a number.", "progress KR VALUE [note]"),
     ("frobnicate 1 2", "I don't know the command `frobnicate`. Try `/okr help` for the list.", "help"),
-    ("priority explode 1", "`explode` is not something I can do with a priority.", "priority add P1|P2 TEXT"),
-    ("priority add P3 polish", "`P3` is not a priority level.", "priority add P1|P2 TEXT"),
-    ("priority add P1", "Something is missing: the priority's text.", "priority add P1|P2 TEXT"),
+    ("priority explode 1", "`explode` is not something I can do with a priority.", "priority add P1|P2 [KR|none] TEXT"),
+    ("priority add P3 polish", "`P3` is not a priority level.", "priority add P1|P2 [KR|none] TEXT"),
+    ("priority add P1", "Something is missing: the priority's text.", "priority add P1|P2 [KR|none] TEXT"),
     ("priority add P1 " + "x" * 501, "The priority's text is too long (501 characters)", "priority add"),
     ("priority done 7", "R&D Efficiency has 0 priorities this week, so there is no number 7.", "priority add"),
-    ("priority done x", "`x` is not a priority number.", "priority add P1|P2 TEXT"),
-    ("priority drop 1", "Something is missing: a reason for dropping it.", "priority add P1|P2 TEXT"),
-    ("priority drop 1 " + "r" * 501, "The reason is too long (501 characters)", "priority add P1|P2 TEXT"),
-    ("plan", "Something is missing: what the plan is.", "plan TEXT"),
-    ("plan    ", "Something is missing: what the plan is.", "plan TEXT"),
-    ("plan " + "p" * 501, "The plan is too long (501 characters); keep it under 500.", "plan TEXT"),
+    ("priority done x", "`x` is not a priority number.", "priority add P1|P2 [KR|none] TEXT"),
+    ("priority drop 1", "Something is missing: a reason for dropping it.", "priority add P1|P2 [KR|none] TEXT"),
+    ("priority drop 1 " + "r" * 501, "The reason is too long (501 characters)", "priority add P1|P2 [KR|none] TEXT"),
+    ("plan", "Something is missing: what the plan is.", "plan [KR|none] TEXT"),
+    ("plan    ", "Something is missing: what the plan is.", "plan [KR|none] TEXT"),
+    ("plan " + "p" * 501, "The plan is too long (501 characters); keep it under 500.", "plan [KR|none] TEXT"),
     ("win", "Something is missing: what you won.", "win TEXT"),
     ("win " + "w" * 2001, "The win is too long (2001 characters); keep it under 2000.", "win TEXT"),
     ("health morale purple", "A health metric is green (good), yellow (watch it) or red (act now)", "health NAME"),
@@ -191,7 +191,7 @@ def test_fifth_priority_is_refused_and_writes_nothing(chat, sessions):
     before = fingerprint(sessions)
     shown = text_of(chat.say("priority add P1 a fifth thing"))  # ...but a fifth live one is refused
     assert "R&D Efficiency already has 4 priorities this week, the most the method allows" in shown
-    assert "Usage: `/okr priority add P1|P2 TEXT" in shown
+    assert "Usage: `/okr priority add P1|P2 [KR|none] TEXT" in shown
     assert fingerprint(sessions) == before
     form_refused = text_of(chat.say("priorities"))
     assert "already has 4 priorities" in form_refused

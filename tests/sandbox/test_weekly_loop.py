@@ -22,3 +22,12 @@ async def test_the_mission_set_in_chat_heads_the_dashboard(client, sessions):
         assert f"Mission: {MISSION}" in text, path
     text = visible_text(await (await say(client, "retail", "/okr mission We win")).text())
     assert "Missing:" in text and "Nothing was saved" in text
+
+
+async def test_a_priority_for_a_key_result_and_work_serving_none_on_the_board(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    await say(client, "rd-efficiency", "/okr priority add P1 rd-o1-kr3 Ship the vendor API")
+    await say(client, "rd-efficiency", "/okr priority add P2 none Tidy the wiki")
+    text = visible_text(await (await client.get("/?team=rd-efficiency")).text())
+    assert text.index("For rd-o1-kr3 · Average delivery time for requests:") < text.index("Ship the vendor API") \
+        < text.index("Serving no key result:") < text.index("Tidy the wiki")

@@ -33,3 +33,22 @@ async def test_a_company_lead_sets_the_mission_and_anyone_reads_it(slack, sessio
     assert _mission(sessions) == MISSION
     status, body = await slack.command("mission")
     assert MISSION in str(body["blocks"])
+
+
+async def test_priorities_name_their_key_result_by_command_and_in_the_modal(slack, sessions, fake_slack):
+    from storage.models import KeyResult, Priority
+    from tests.slack.conftest import RD_CHANNEL
+
+    status, body = await slack.command("priority add P1 rd-o1-kr3 Ship the vendor API", channel=RD_CHANNEL)
+    assert status == 200 and "Ship the vendor API" in body["text"]
+    await slack.command("priorities", channel=RD_CHANNEL)
+    view = fake_slack.bodies("views.open")[0]["view"]
+    select_ = next(b for b in view["blocks"] if b.get("block_id") == "kr:1")["element"]
+    assert select_["type"] == "static_select" and select_["initial_option"]["value"] == "rd-o1-kr3"
+    assert select_["options"][-1]["value"] == "none"
+    status, body = await slack.submit(view, {"text:1": "Write the runbook", "kr:1": "none"})
+    assert status == 200 and not body
+    with sessions() as s:
+        rows = dict(s.execute(select(Priority.text, KeyResult.key)
+                              .outerjoin(KeyResult, KeyResult.id == Priority.key_result_id)).all())
+    assert rows == {"Ship the vendor API": "rd-o1-kr3", "Write the runbook": None}

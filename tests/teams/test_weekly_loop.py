@@ -19,3 +19,11 @@ async def test_the_mission_is_refused_kindly_then_read_back(teams, sessions):
     await teams.say("mission")
     shown = teams.connector.of("reply")[-1]
     assert MISSION in shown.text and shown.card["type"] == "AdaptiveCard"
+
+
+async def test_a_priority_names_its_key_result_and_the_board_groups_by_it(teams, sessions):
+    await teams.say("priority add P1 rd-o1-kr3 Ship the vendor API", where="channel")
+    await teams.say("okrs", where="channel")
+    board = teams.connector.of("reply")[-1].text
+    assert "For rd-o1-kr3 · Average delivery time for requests:" in board
+    assert board.index("For rd-o1-kr3") < board.index("Ship the vendor API")
