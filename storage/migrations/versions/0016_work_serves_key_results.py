@@ -1,7 +1,7 @@
 """priorities and plans name the key result they serve
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 
 `priorities.key_result_id`, `plans.key_result_id`: the key result a piece of the week's work moves
 forward (`/okr priority add P1 rd-o1-kr3 ...`); NULL when it serves none, which the four-square and
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0013'
-down_revision: Union[str, Sequence[str], None] = '0012'
+revision: str = '0016'
+down_revision: Union[str, Sequence[str], None] = '0015'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
