@@ -13,7 +13,7 @@ UV_VERSION := 0.13.9
 BENCH_ARGS ?=
 LOCK_ARGS ?=
 
-.PHONY: run test lint bench install lock
+.PHONY: run test lint bench install lock i18n-extract i18n-update i18n-compile
 
 install: $(STAMP)
 
@@ -53,3 +53,24 @@ lint: $(STAMP)
 # Benchmarks; `make bench BENCH_ARGS="--scale 0.1"` for a quick check. Figures go to bench/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python bench/core.py $(BENCH_ARGS)
+
+# Languages (README: Languages). The catalogs are prompts/locale/<language>/LC_MESSAGES/messages.po; okrbot reads
+# them as they are (a fresh clone needs no build step) or their compiled .mo when that is newer (not committed).
+# extract: every message of the templates and the code into prompts/locale/messages.pot (not committed);
+# update: merge it into each language's .po (new messages appear untranslated: the catalog test lists them);
+# compile: the .mo files. `make i18n-init LOCALE=fr` starts a new language.
+LOCALES := prompts/locale
+PYBABEL := $(BIN)/pybabel
+i18n-extract: $(STAMP)
+	mkdir -p $(LOCALES)
+	$(PYBABEL) -q extract -c Translators: -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 --add-location=file \
+		--sort-by-file --no-wrap --project okrbot --copyright-holder okrbot -o $(LOCALES)/messages.pot .
+
+i18n-update: i18n-extract
+	$(PYBABEL) -q update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete
+
+i18n-compile: $(STAMP)
+	$(PYBABEL) -q compile -d $(LOCALES) --statistics
+
+i18n-init: i18n-extract
+	$(PYBABEL) -q init -i $(LOCALES)/messages.pot -d $(LOCALES) -l $(LOCALE) --no-wrap

@@ -172,6 +172,14 @@ class SourceSet:
 
 
 @dataclass(frozen=True)
+class Language:
+    """`language` shows the language okrbot speaks to you and why; `language zh-CN` chooses one; `language
+    auto` goes back to the platform's and the organization's choice (bot.i18n)."""
+
+    code: str | None = None
+
+
+@dataclass(frozen=True)
 class TeamAdd:
     """`team add` in a channel: a team from that channel (its name and members), set up in a form."""
 
@@ -200,7 +208,7 @@ class Score:
 Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
     | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
-    | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd | Change | Score
+    | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd | Change | Score | Language
 )
 
 
@@ -289,7 +297,7 @@ def parse(text: str) -> Command | UsageError:
     if not words:
         return Help()
     name = words[0].lower()
-    name = ALIASES.get(name, name)
+    name = ALIASES.get(name) or LANGUAGE_ALIASES.get(name, name)
     verb = GRAMMAR.get(name)
     if verb is None:
         return _err("unknown_command", "help", given=words[0][:40])
@@ -298,8 +306,12 @@ def parse(text: str) -> Command | UsageError:
 
 def _help(words: list[str]) -> Command | UsageError:
     topic = words[1].lower() if len(words) > 1 else None
-    topic = ALIASES.get(topic, topic) if topic else None
+    topic = (ALIASES.get(topic) or LANGUAGE_ALIASES.get(topic, topic)) if topic else None
     return Help(topic if topic in USAGE else None)
+
+
+def _language(words: list[str]) -> Command | UsageError:
+    return Language(words[1][:35] if len(words) > 1 else None)
 
 
 def _confidence(words: list[str]) -> Command | UsageError:
@@ -558,8 +570,30 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
     Verb("team", "team add", _team, (TeamAdd,), "leads"),
     Verb("change", "change KR target|start|unit|title VALUE because REASON", _change, (Change,), "leads"),
     Verb("score", "score KR 0.0-1.0 [yes|no] [note]", _score, (Score,), "checkin"),
+    Verb("language", "language [zh-CN|es|en|auto]", _language, (Language,), "see"),
     Verb("help", "help", _help, (Help,), "see", ("?",)),
 )}
+
+# The command words in the shipped languages (README: Languages), word -> the grammar entry: typed in any
+# language, they mean the English command (which always works). Key-result codes, team keys, confidence values
+# and subcommands (add, done, green...) never change.
+WORDS_BY_LANGUAGE = {
+    "es": {
+        "ayuda": "help", "mis": "mine", "míos": "mine", "confianza": "confidence", "progreso": "progress",
+        "avance": "progress", "prioridad": "priority", "prioridades": "priorities", "salud": "health",
+        "logro": "win", "victoria": "win", "logros": "wins", "victorias": "wins", "informe": "report",
+        "alinear": "align", "revisar": "lint", "misión": "mission", "vincular": "bind", "horario": "schedule",
+        "saltar": "skip", "panel": "dashboard", "fuente": "source", "idioma": "language",
+    },
+    "zh-CN": {
+        "帮助": "help", "我的": "mine", "信心": "confidence", "信心指数": "confidence", "进展": "progress",
+        "进度": "progress", "更新": "checkin", "优先事项": "priority", "本周优先": "priorities", "计划": "plan",
+        "状态指标": "health", "胜利": "win", "胜利榜": "wins", "周报": "report", "对齐": "align", "检查": "lint",
+        "使命": "mission", "绑定": "bind", "日程": "schedule", "跳过": "skip", "看板": "dashboard",
+        "数据源": "source", "语言": "language",
+    },
+}
+LANGUAGE_ALIASES = {word: name for words in WORDS_BY_LANGUAGE.values() for word, name in words.items()}
 
 
 def register(verb: Verb) -> Verb:

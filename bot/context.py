@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, ScalarSelect, String, and_, bindparam, case, func, literal, select
+from sqlalchemy import Date, Integer, ScalarSelect, String, and_, bindparam, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from bot import platforms, workspaces
+from bot import i18n, platforms, workspaces
 from bot.directory import Directory
 from bot.errors import Refusal
 from bot.teams import own_teams, team_by_key, team_keys
@@ -73,7 +73,7 @@ def _claim(session: Session, platform: str, workspace: str, now: datetime) -> Or
 def _actor_statement(by_organization_id: bool):
     """Organization and linked person of a workspace and account (the person is None when not linked)."""
     platform = bindparam("platform", type_=String)
-    statement = select(Organization, Person)
+    statement = select(Organization, Person, PlatformAccount.locale)
     if by_organization_id:
         statement = statement.where(Organization.id == bindparam("workspace", type_=Integer))
     else:
@@ -95,8 +95,9 @@ _ACTOR = {by_organization_id: _actor_statement(by_organization_id) for by_organi
 
 def resolve_actor(
     session: Session, platform: str, workspace: str, account_id: str, email: str | None, now: datetime
-) -> tuple[Organization, Person | None]:
-    """The organization and the person of one request, in one statement when both are known already.
+) -> tuple[Organization, Person | None, str | None]:
+    """The organization and the person of one request, and the locale the platform last reported for the
+    account (bot.i18n), in one statement when both are known already.
 
     Every request starts here, so the organization and the linked account come back together (an outer
     join); only a first request of a workspace or of an account takes the slower paths.
@@ -110,11 +111,40 @@ def resolve_actor(
         if by_org_id:
             raise Refusal("unknown_organization")
         org = _claim(session, platform, workspace, now)
-        return org, resolve_person(session, org, platform, account_id, email)
-    org, person = row
+        return org, resolve_person(session, org, platform, account_id, email), None
+    org, person, locale = row
     if person is None:
         person = _person_by_email(session, org, platform, account_id, email)
-    return org, person
+    return org, person, locale
+
+
+def speak_to(session: Session, org: Organization, person: Person | None, platform: str, account_id: str,
+             stored: str | None, reported: str | None) -> str:
+    """Speak the language `bot.i18n.choose` picks for this person for the rest of the request, and remember
+    the locale the platform reported when it changed (a Slack account's is asked for once; Teams sends one
+    with every activity). Returns the language."""
+    if person is not None and reported is not None and reported != stored:
+        session.execute(update(PlatformAccount).where(
+            PlatformAccount.org_id == org.id, PlatformAccount.platform == platform,
+            PlatformAccount.account_id == account_id).values(locale=reported[:35]))
+    i18n.set_speaking(i18n.choose(person.language if person else None, reported or stored, org.language))
+    return i18n.current()
+
+
+def person_language(session: Session, org: Organization, person: Person) -> str:
+    """The language of a message okrbot sends a person unasked (a ritual's direct message): their own choice,
+    else the locale a platform last reported for them, else the organization's."""
+    if person.language:
+        return i18n.choose(person.language)
+    reported = session.scalars(select(PlatformAccount.locale).where(
+        PlatformAccount.org_id == org.id, PlatformAccount.person_id == person.id,
+        PlatformAccount.locale.is_not(None), PlatformAccount.locale != "").order_by(PlatformAccount.id)).first()
+    return i18n.choose(reported, org.language)
+
+
+def team_language(team: Team, org: Organization) -> str:
+    """The language of a team's channel posts: the team's own, else the organization's."""
+    return i18n.choose(team.language, org.language)
 
 
 def resolve_person(

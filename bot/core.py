@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import inbox, platforms, workspaces
+from bot import i18n, inbox, platforms, workspaces
 from bot.commands import USAGE, UsageError, parse
-from bot.context import Ctx, claimable, resolve_actor
+from bot.context import Ctx, claimable, resolve_actor, speak_to
 from bot.directory import Directory, DirectoryError, Profile
 from bot.errors import Refusal
 from bot.handlers import Handlers, build
@@ -35,6 +35,7 @@ from bot.services import (
     dashboard_link,
     foursquare,
     general,
+    language,
     mission,
     priorities,
     scores,
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 # The service modules whose marked functions handle commands, buttons, forms and thread messages
 # (bot.handlers): every command of the grammar must have its handler here, or no Core starts.
 SERVICES: tuple[ModuleType, ...] = (
-    advice, changes, checkins, dashboard_link, foursquare, general, mission, priorities, scores, settings,
+    advice, changes, checkins, dashboard_link, foursquare, general, language, mission, priorities, scores, settings,
     setup,
     sources,
     status_report, weekly,
@@ -91,6 +92,10 @@ class Core:
         """The reply to one interaction, its writes committed. `keep`, when given, is asked just before the commit
         and decides for every outcome: False rolls everything back and raises inbox.GaveUp (the adapter stopped
         waiting and recorded the command to be done again), and a refusal then marks no recorded command done."""
+        with i18n.speaking(interaction.actor_locale):  # until the person is known: what their platform says
+            return self._handle(interaction, keep)
+
+    def _handle(self, interaction: Interaction, keep: Callable[[], bool] | None) -> Reply:
         if not platforms.is_registered(interaction.platform):
             return Reply(card=unknown_platform(interaction.platform))
         prefix = platforms.spec(interaction.platform).prefix
@@ -159,25 +164,41 @@ class Core:
         except Exception:  # noqa: BLE001 - the database is gone too; the next process will try the command again
             log.exception("could not mark %s done", interaction.key)
 
-    def knows_account(self, platform: str, workspace: str, account_id: str) -> bool:
-        """Whether a platform account is linked to a person already: adapters look up an email only if not."""
+    def knows_account(self, platform: str, workspace: str, account_id: str) -> tuple[bool, bool]:
+        """(linked, locale known): whether a platform account is linked to a person already (adapters look up an
+        email only if not), and whether its platform locale was asked for (bot.i18n; "" counts: asked)."""
         with self.sessions() as session:
-            return session.scalar(
-                select(PlatformAccount.id)
+            locale = session.execute(
+                select(PlatformAccount.locale)
                 .join(Workspace, Workspace.org_id == PlatformAccount.org_id)
                 .where(Workspace.platform == platform, Workspace.workspace_id == workspace,
                        PlatformAccount.platform == platform, PlatformAccount.account_id == account_id)
                 .limit(1)
-            ) is not None
+            ).first()
+            return locale is not None, locale is not None and locale[0] is not None
+
+    def remember_locale(self, platform: str, workspace: str, account_id: str, locale: str) -> None:
+        """Store the locale a platform reported for a linked account (asked after the answer, never before it)."""
+        with transaction(self.sessions) as session:
+            org_ids = select(Workspace.org_id).where(Workspace.platform == platform,
+                                                     Workspace.workspace_id == workspace).scalar_subquery()
+            session.execute(update(PlatformAccount).where(
+                PlatformAccount.org_id == org_ids, PlatformAccount.platform == platform,
+                PlatformAccount.account_id == account_id).values(locale=locale[:35]))
 
     def home(self, platform: str, workspace: str, actor: str, email: str | None = None) -> Card:
         """A person's home card (Slack's App Home tab); a stranger gets the "how to get added" message."""
+        with i18n.speaking(None):
+            return self._home(platform, workspace, actor, email)
+
+    def _home(self, platform: str, workspace: str, actor: str, email: str | None) -> Card:
         if not platforms.is_registered(platform):
             return unknown_platform(platform)
         try:
             with transaction(self.sessions) as session:
                 now = self.clock.now()
-                org, person = resolve_actor(session, platform, workspace, actor, email, now)
+                org, person, locale = resolve_actor(session, platform, workspace, actor, email, now)
+                speak_to(session, org, person, platform, actor, locale, None)
                 if person is None:
                     raise Refusal("unknown_person", organization=org.name)
                 ctx = Ctx(session, org, person, platform, None, now, self.dashboard_url, self.signin_key,
@@ -249,8 +270,9 @@ class Core:
 
     def _dispatch(self, session: Session, interaction: Interaction) -> Reply:
         now = self.clock.now()
-        org, person = resolve_actor(session, interaction.platform, interaction.workspace, interaction.actor,
-                                    interaction.actor_email, now)
+        org, person, locale = resolve_actor(session, interaction.platform, interaction.workspace,
+                                            interaction.actor, interaction.actor_email, now)
+        speak_to(session, org, person, interaction.platform, interaction.actor, locale, interaction.actor_locale)
         if person is None:
             if interaction.kind.startswith("message"):
                 return Reply()  # a stranger's thread reply is not a command: ignore it quietly

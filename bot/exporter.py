@@ -156,7 +156,8 @@ def build_document(session: Session, org: Organization) -> Document:
     cycles = session.scalars(select(Cycle).where(Cycle.org_id == org.id).order_by(Cycle.start, Cycle.id)).all()
     return Document(
         organization=OrganizationSpec(
-            name=org.name, timezone=org.timezone, multiple_business_lines=bool(org.multiple_business_lines),
+            name=org.name, timezone=org.timezone, language=org.language,
+            multiple_business_lines=bool(org.multiple_business_lines),
             red_max=org.red_max, green_min=org.green_min,
             workspaces=workspaces_of(session, org.id), mission=org.mission,
         ),
@@ -190,7 +191,7 @@ def _teams(session: Session, oid: int, email: dict[int, str]) -> tuple[list[Team
     """The teams, and their keys by id."""
     rows = session.scalars(select(Team).where(Team.org_id == oid).order_by(Team.id)).all()
     team_key = {t.id: t.key for t in rows}
-    teams = {t.id: TeamSpec(key=t.key, name=t.name, level=t.level, timezone=t.timezone,
+    teams = {t.id: TeamSpec(key=t.key, name=t.name, level=t.level, timezone=t.timezone, language=t.language,
                             parent=team_key.get(t.parent_id) if t.parent_id else None,
                             follow_channel=bool(t.follows_channel)) for t in rows}
     for m in session.scalars(
@@ -269,6 +270,7 @@ def document_data(doc: Document) -> dict:
     data["organization"] = _compact(
         name=o.name,
         timezone=o.timezone,
+        language=o.language,
         multiple_business_lines=o.multiple_business_lines,
         confidence_colors=_Flow(red_max=o.red_max, green_min=o.green_min),
         workspaces=_Flow(o.workspaces) or None,
@@ -301,6 +303,7 @@ def _team_data(t: TeamSpec) -> dict:
         level=t.level,
         parent=t.parent,
         timezone=t.timezone,
+        language=t.language,
         leads=_FlowList(t.leads) if t.leads else None,
         members=_FlowList(t.members) if t.members else None,
         channels=_Flow(bound) if bound else None,

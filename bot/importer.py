@@ -19,7 +19,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import changes, workspaces
+from bot import changes, i18n, workspaces
 from bot import platforms as registry
 from bot.commands import WEEKDAYS, parse_time
 from bot.connectors.spec import parse_source, set_sources
@@ -240,6 +240,17 @@ class Checker:
             return None
         return str(value)
 
+    def language(self, item: dict, key: str, path: tuple) -> str | None:
+        """A language okrbot speaks (bot.i18n), in its canonical form (`zh-cn` -> `zh-CN`)."""
+        value = item.get(key)
+        if value is None:
+            return None
+        tag = i18n.supported(str(value)) if isinstance(value, str) else None
+        if tag is None:
+            shipped = ", ".join(tag for tag, _name in i18n.languages())
+            self.error((*path, key), f"{shown(value)} is not a language okrbot speaks; expected one of {shipped}")
+        return tag
+
     def day(self, item: dict, key: str, path: tuple) -> date | None:
         value = item.get(key)
         if isinstance(value, date) and not isinstance(value, datetime):
@@ -304,6 +315,7 @@ def _organization(org: dict, check: Checker) -> OrganizationSpec:
     spec = OrganizationSpec(
         name=check.text(org, "name", path, limit=200),
         timezone=check.zone(org, "timezone", path) or "UTC",
+        language=check.language(org, "language", path),
         multiple_business_lines=bool(org.get("multiple_business_lines", False)),
         mission=check.text(org, "mission", path, required=False, limit=500),
     )
@@ -413,7 +425,7 @@ def _team(raw: Any, path: tuple, emails: set[str], keys: set[str], channel_owner
     return TeamSpec(
         key=key, name=check.text(item, "name", path, limit=200),
         level=check.choice(item, "level", path, LEVELS, "team"), parent=check.ref(item, "parent", path),
-        timezone=check.zone(item, "timezone", path),
+        timezone=check.zone(item, "timezone", path), language=check.language(item, "language", path),
         leads=leads, members=members, channels=channels, health_metrics=metrics, rituals=rituals, skip=skip,
         follow_channel=_flag(item, "follow_channel", path, check),
     )
@@ -710,7 +722,7 @@ def _write_organization(session: Session, o: OrganizationSpec, organization_id: 
     if org is None:
         org = Organization(created_at=now)
         session.add(org)
-    for key in ("name", "timezone", "multiple_business_lines", "red_max", "green_min"):
+    for key in ("name", "timezone", "language", "multiple_business_lines", "red_max", "green_min"):
         setattr(org, key, getattr(o, key))
     if o.mission is not None:
         org.mission = " ".join(o.mission.split())
@@ -763,7 +775,7 @@ def _write_teams(session: Session, rows: _Existing, org: Organization, specs: li
     teams = {}
     for t in specs:
         teams[t.key] = rows.upsert(Team, {"key": t.key}, name=t.name, level=t.level, timezone=t.timezone,
-                                   follows_channel=t.follow_channel)
+                                   follows_channel=t.follow_channel, language=t.language)
     session.flush()
     memberships = {(m.team_id, m.person_id): m for m in session.scalars(
         select(TeamMember).where(TeamMember.org_id == org.id))}

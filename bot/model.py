@@ -56,6 +56,9 @@ class Interaction:
     thread_id: str | None = None
     actor_email: str | None = None  # when the adapter knows it; used to link unknown accounts
     actor_name: str | None = None
+    # The person's locale as the platform reports it (`es-CL`; "" when the platform was asked and had none,
+    # None when not asked this time): bot.i18n speaks it unless the person chose a language.
+    actor_locale: str | None = None
     # The platform's id for this one sending (Slack view id and hash, a trigger_id, a Teams form token):
     # a second arrival with the same key is handled as a duplicate and stores nothing (bot.inbox).
     key: str | None = None

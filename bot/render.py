@@ -11,9 +11,12 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, pass_context
 from jinja2.environment import TemplateModule
+from jinja2.runtime import Context
+from markupsafe import Markup
 
+from bot import i18n
 from bot.bidi import isolate_value
 
 
@@ -23,10 +26,43 @@ def _signed(value: int | float | None) -> str:
     return f"+{value:g}" if value > 0 else f"{value:g}"
 
 
-def format_number(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
+format_number = i18n.number  # the language's digits and separators, at most two decimals
+
+
+def _filled(context: Context, text: str, variables: dict[str, object]) -> str:
+    """A translated message with its placeholders filled: each value isolated from bidi controls as every
+    printed value is (`finalize` does not see values inside a message), and escaped in an HTML page."""
+    values = {name: isolate_value(value) for name, value in variables.items()}
+    if context.eval_ctx.autoescape:
+        return Markup(text) % values
+    return text % values
+
+
+@pass_context
+def _gettext(context: Context, message: str, **variables: object) -> str:
+    return _filled(context, i18n.gettext(message), variables)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, count: int, **variables: object) -> str:
+    variables.setdefault("num", count)
+    return _filled(context, i18n.ngettext(singular, plural, count), variables)
+
+
+def install_i18n(env: Environment) -> None:
+    """Jinja's i18n extension in its newstyle form (`_("Hi %(name)s", name=n)`, `{% trans %}` with
+    plurals), speaking the current language (bot.i18n), plus the language's formatting filters. Both
+    renderers' environments (this one and the browser's) are set up here."""
+    env.add_extension("jinja2.ext.i18n")
+    env.globals.update(gettext=_gettext, _=_gettext, ngettext=_ngettext)
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
+    env.filters["number"] = i18n.number
+    env.filters["percent"] = i18n.percent
+    env.filters["day"] = i18n.day
+    env.filters["weekday"] = i18n.weekday
+    env.filters["moment"] = i18n.moment
+    env.filters["clock_time"] = i18n.clock_time
+    env.globals["language"] = i18n.current
 
 
 @cache
@@ -40,8 +76,8 @@ def environment() -> Environment:
         keep_trailing_newline=False,
         finalize=isolate_value,
     )
+    install_i18n(env)
     env.filters["signed"] = _signed
-    env.filters["number"] = format_number
     return env
 
 

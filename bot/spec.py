@@ -31,11 +31,12 @@ STATUSES = ("draft", "active", "closed")
 # The keys each mapping of the format may have (README, "Import format"); anything else is refused.
 KEYS = {
     "file": ("version", "organization", "cycle", "cycles", "people", "teams", "objectives"),
-    "organization": ("name", "timezone", "multiple_business_lines", "confidence_colors", "workspaces", "mission"),
+    "organization": ("name", "timezone", "language", "multiple_business_lines", "confidence_colors", "workspaces",
+                     "mission"),
     "cycle": ("name", "start", "end", "planning_from"),
     "person": ("email", "name", "manager", "timezone"),  # and a key per platform with accounts (person_keys)
-    "team": ("key", "name", "level", "parent", "timezone", "leads", "members", "channels", "health_metrics",
-             "rituals", "follow_channel"),
+    "team": ("key", "name", "level", "parent", "timezone", "language", "leads", "members", "channels",
+             "health_metrics", "rituals", "follow_channel"),
     "objective": ("key", "owner", "type", "source", "title", "aligns_to", "status", "score", "cycle",
                   "key_results"),
     "key_result": ("key", "title", "start", "target", "current", "unit", "milestone", "owner", "confidence",
@@ -57,6 +58,7 @@ Schedule = tuple[int, str]  # a ritual's (weekday, 0 = Monday, "HH:MM") in the t
 class OrganizationSpec:
     name: str
     timezone: str = "UTC"
+    language: str | None = None  # the default language (bot.i18n): a shipped one's tag; None: English
     multiple_business_lines: bool = False
     red_max: int = 3  # confidence at or below this is red
     green_min: int = 8  # confidence at or above this is green
@@ -88,6 +90,7 @@ class TeamSpec:
     level: str = "team"
     parent: str | None = None  # the parent team's key
     timezone: str | None = None
+    language: str | None = None  # its channel posts' language; None: the organization's
     leads: list[str] = field(default_factory=list)  # emails, lower case
     members: list[str] = field(default_factory=list)
     channels: dict[str, list[str]] = field(default_factory=dict)  # platform -> channel ids

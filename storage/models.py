@@ -59,6 +59,7 @@ class Organization(Base):
     # The person who installed okrbot in chat and may walk the set-up (bot.services.setup); a plain id, not a
     # foreign key, as people refer to organizations already.
     installer_id: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(35))  # the default language (bot.i18n); None: English
 
 
 class Workspace(Base):
@@ -85,6 +86,7 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(200))
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     timezone: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(35))  # their own choice (`/okr language`), over any other
 
 
 class PlatformAccount(Base):
@@ -97,6 +99,8 @@ class PlatformAccount(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(16))
     account_id: Mapped[str] = mapped_column(String(128))
+    # The locale the platform last reported for the account; "" when asked and none came (bot.i18n).
+    locale: Mapped[str | None] = mapped_column(String(35))
 
 
 class Team(Base):
@@ -111,6 +115,7 @@ class Team(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     # Membership follows the bound channels: who joins or leaves one joins or leaves the team (leads stay).
     follows_channel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    language: Mapped[str | None] = mapped_column(String(35))  # its channel posts' language; None: the organization's
 
 
 class TeamMember(Base):

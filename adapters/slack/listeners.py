@@ -215,32 +215,47 @@ class Bridge:
 
     # ------------------------------------------------------------ the core
 
-    async def profile(self, client: AsyncWebClient, user: str) -> tuple[str | None, str | None]:
-        """(email, name) from users.info; needs users:read.email. Failure means "unknown", never a crash."""
+    async def profile(self, client: AsyncWebClient, user: str) -> tuple[str | None, str | None, str | None]:
+        """(email, name, locale) from users.info; needs users:read.email. The locale (`es-CL`) is Slack's
+        language setting of the person, "" when Slack has none or could not say (a linked account is then not
+        asked again: they can choose with `/okr language`). Failure means "unknown", never a crash."""
         try:
-            response = await client.users_info(user=user)
+            response = await client.users_info(user=user, include_locale=True)
         except Exception as exc:  # noqa: BLE001 - a stranger stays a stranger; the core tells them how to get added
             log.warning("users.info failed for %s: %s", user, exc)
-            return None, None
+            return None, None, ""
         person = response.get("user") or {}
         profile = person.get("profile") or {}
-        return profile.get("email"), profile.get("real_name") or person.get("real_name") or person.get("name")
+        name = profile.get("real_name") or person.get("real_name") or person.get("name")
+        return profile.get("email"), name, str(person.get("locale") or "")
 
     async def email_if_unknown(self, client: AsyncWebClient, workspace: str, user: str) -> tuple[str | None, ...]:
-        """Only a stranger's email is fetched; a known account is remembered a while, saving a query a request."""
+        """Only a stranger's profile (email, name, locale) is fetched before the answer; a known account is
+        remembered a while, saving a query a request. A linked account whose locale was never asked (linked in
+        the import file) is asked once, after this answer, so its next one speaks the person's language."""
         key = (workspace, user)
         if self._known.get(key, 0.0) > time.monotonic():
-            return None, None
-        if await asyncio.to_thread(self.core.knows_account, SLACK, workspace, user):
+            return None, None, None
+        linked, locale_known = await asyncio.to_thread(self.core.knows_account, SLACK, workspace, user)
+        if linked:
             if len(self._known) >= KNOWN_ACCOUNTS_MAX:
                 self._known.clear()
             self._known[key] = time.monotonic() + KNOWN_ACCOUNT_SECONDS
-            return None, None
+            if not locale_known:
+                self._later(self._learn_locale(client, workspace, user))
+            return None, None, None
         return await self.profile(client, user)
+
+    async def _learn_locale(self, client: AsyncWebClient, workspace: str, user: str) -> None:
+        _email, _name, locale = await self.profile(client, user)
+        with contextlib.suppress(Exception):  # the database is busy: asked again next time
+            await asyncio.to_thread(self.core.remember_locale, SLACK, workspace, user, locale or "")
 
     async def answer(self, client: AsyncWebClient, interaction: Interaction, gate: Intake | None = None) -> Reply:
         REQUEST_TOKEN.set(client.token)  # for the directory, in the core's thread (to_thread copies the context)
-        email, name = await self.email_if_unknown(client, interaction.workspace, interaction.actor)
+        email, name, locale = await self.email_if_unknown(client, interaction.workspace, interaction.actor)
+        if locale is not None:
+            interaction = replace(interaction, actor_locale=locale)
         if email and interaction.kind in ("command", "action"):  # a stranger: perhaps the first of a new workspace
             await self.welcome(client, interaction.workspace, interaction.actor)
         if email:
@@ -500,7 +515,7 @@ class Bridge:
             await self.publish_home(client, _team(body), event["user"])
 
     async def publish_home(self, client: AsyncWebClient, workspace: str, user: str) -> None:
-        email, _name = await self.email_if_unknown(client, workspace, user)
+        email, _name, _locale = await self.email_if_unknown(client, workspace, user)
         card = await asyncio.to_thread(self.core.home, SLACK, workspace, user, email)
         try:
             await client.views_publish(user_id=user, view=blocks.home_view(card))

@@ -151,6 +151,7 @@ class OkrTeamsBot(TeamsActivityHandler):
             actor=act.actor_id(activity),
             actor_name=activity.from_property.name if activity.from_property else None,
             actor_email=await self._email(turn_context),
+            actor_locale=activity.locale or "",  # Teams sends the client's locale on every activity
             kind=kind,  # type: ignore[arg-type]
             conversation=act.channel_id(activity),
             **fields,

@@ -21,7 +21,7 @@ from bot.bidi import isolate, isolate_value
 from bot.cards import flagged_words
 from bot.markup import Style, draw, parse
 from bot.model import Card, Form
-from bot.render import card_words, format_number, render_macro
+from bot.render import card_words, install_i18n, render_macro
 from bot.serialize import card_to_dict, form_to_dict
 
 
@@ -69,8 +69,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
         finalize=isolate_value,  # every printed value is sealed against bidi controls (bot.bidi)
     )
+    install_i18n(env)
     env.filters["md"] = markdown
-    env.filters["number"] = format_number
     env.filters["trend_points"] = trend_points
     env.globals["colour_word"] = lambda colour: card_words("colour_word", colour=colour)
     env.globals["card_words"] = card_words

@@ -14,9 +14,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot import i18n
 from bot.bidi import isolate
 from bot.cards import kr_line
-from bot.context import current_cycle
+from bot.context import current_cycle, person_language, team_language
 from bot.model import Actions, Button, Card, Context, Text
 from bot.render import render
 from bot.rituals import catalog
@@ -60,7 +61,8 @@ def channel_card(session: Session, org: Organization, team: Team, ritual: str, w
     build = catalog.CATALOG[ritual].post_builder()
     if build is None:
         raise ValueError(f"ritual {ritual!r} has no channel post")
-    return build(Occasion(session, org, team, week, now, base))
+    with i18n.speaking(team_language(team, org)):
+        return build(Occasion(session, org, team, week, now, base))
 
 
 def four_square_post(o: Occasion) -> Card:
@@ -120,16 +122,23 @@ def objectives_messages(o: Occasion) -> list[Outbound]:
         ))
         if not objectives:
             continue
-        elements: list = [Text(render("ritual_objectives", name=person.name, week=week, count=len(objectives)))]
-        for objective in objectives:
-            elements.append(Text(f"*{isolate(objective.title)}*"))
-            krs = session.scalars(select(KeyResult).where(KeyResult.objective_id == objective.id)
-                                  .order_by(KeyResult.position, KeyResult.id))
-            elements.extend(kr_line(kr, org, base=base) for kr in krs)
-        elements.append(Actions((Button("Update my confidence", "checkin_open", style="primary"),)))
-        title = render("ritual_objectives_title", week=week)
-        messages.append(Outbound(f"dm:{person.id}", Card(title, tuple(elements), fallback=title), person.id))
+        with i18n.speaking(person_language(session, org, person)):
+            messages.append(_objectives_message(session, org, person, objectives, week, base))
     return messages
+
+
+def _objectives_message(session: Session, org: Organization, person: Person, objectives: list[Objective],
+                        week: str, base: str | None) -> Outbound:
+    """One member's individual objectives, in the language being spoken."""
+    elements: list = [Text(render("ritual_objectives", name=person.name, week=week, count=len(objectives)))]
+    for objective in objectives:
+        elements.append(Text(f"*{isolate(objective.title)}*"))
+        krs = session.scalars(select(KeyResult).where(KeyResult.objective_id == objective.id)
+                              .order_by(KeyResult.position, KeyResult.id))
+        elements.extend(kr_line(kr, org, base=base) for kr in krs)
+    elements.append(Actions((Button("Update my confidence", "checkin_open", style="primary"),)))
+    title = render("ritual_objectives_title", week=week)
+    return Outbound(f"dm:{person.id}", Card(title, tuple(elements), fallback=title), person.id)
 
 
 def report_messages(o: Occasion) -> list[Outbound]:
@@ -148,7 +157,8 @@ def report_messages(o: Occasion) -> list[Outbound]:
         tops = led_teams(session, org, lead)
         if not tops or tops[0].id != team.id:
             continue
-        messages.append(Outbound(f"dm:{lead.id}", status_report(session, org, lead, week, now, base), lead.id))
+        with i18n.speaking(person_language(session, org, lead)):
+            messages.append(Outbound(f"dm:{lead.id}", status_report(session, org, lead, week, now, base), lead.id))
     return messages
 
 
@@ -178,10 +188,12 @@ def nudge_messages(o: Occasion) -> list[Outbound]:
         if person_id in checked_in:
             continue
         person = session.get(Person, person_id)
-        elements: list = [Text(render("ritual_nudge", name=person.name, team=team.name, week=week, count=len(owned)))]
-        elements.extend(kr_line(kr, org, base=base) for kr in owned)
-        elements.append(Actions((Button("Check in", "checkin_open", style="primary"),)))
-        title = render("ritual_nudge_title", week=week)
+        with i18n.speaking(person_language(session, org, person)):
+            elements: list = [Text(render("ritual_nudge", name=person.name, team=team.name, week=week,
+                                          count=len(owned)))]
+            elements.extend(kr_line(kr, org, base=base) for kr in owned)
+            elements.append(Actions((Button("Check in", "checkin_open", style="primary"),)))
+            title = render("ritual_nudge_title", week=week)
         messages.append(Outbound(f"dm:{person_id}", Card(title, tuple(elements), fallback=title), person_id))
     return messages
 

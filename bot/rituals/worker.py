@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import metrics, platforms
-from bot.context import team_timezone
+from bot import i18n, metrics, platforms
+from bot.context import team_language, team_timezone
 from bot.model import Conversation, MessageRef, Messenger
 from bot.requestid import NONE, REQUEST_ID
 from bot.rituals import catalog, runs
@@ -92,7 +92,9 @@ def prepare(session: Session, claim: runs.Claim, platforms: set[str], now: datet
             return prepared
         thread = _thread_of(session, claim, conversation, ritual.reply_to) if ritual.reply_to else None
         key = "thread" if thread else "channel"
-        prepared.items.append(Item(Outbound(key, post(occasion)), conversation.platform, conversation.workspace,
+        with i18n.speaking(team_language(team, org)):
+            card = post(occasion)
+        prepared.items.append(Item(Outbound(key, card), conversation.platform, conversation.workspace,
                                    conversation, thread=thread))
     outbounds: list[Outbound] = direct(occasion) if direct is not None else []
     if post is None and not outbounds:

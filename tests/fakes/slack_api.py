@@ -74,6 +74,7 @@ class FakeSlack:
     bot_id: str = "B0BOT"
     calls: list[Call] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    locales: dict[str, str] = field(default_factory=dict)  # user id -> Slack locale (users.info include_locale)
     # OAuth: what oauth.v2.access hands out for a code (team id -> installation)
     installs: dict[str, dict[str, Any]] = field(default_factory=dict)
     # channel id -> {"name", "members": [user ids], "is_private"}: what conversations.info / .members answer
@@ -130,13 +131,16 @@ class FakeSlack:
     # ------------------------------------------------------------ set-up
 
     def add_user(self, user_id: str, email: str | None, name: str = "", team_id: str | None = None,
-                 tz: str = "America/Los_Angeles", is_bot: bool = False) -> None:
+                 tz: str = "America/Los_Angeles", is_bot: bool = False, locale: str = "en-US") -> None:
+        """A person of the workspace; `locale` is their Slack language, which users.info reports (as `user.locale`)
+        only when asked with include_locale, as Slack does."""
         profile = {"real_name": name or user_id, "display_name": name or user_id}
         if email:
             profile["email"] = email
         self.users[user_id] = {"id": user_id, "team_id": team_id or self.team_id, "name": name or user_id,
                                "real_name": name or user_id, "is_bot": is_bot, "tz": tz,
                                "tz_label": tz, "tz_offset": 0, "profile": profile}
+        self.locales[user_id] = locale
 
     def add_channel(self, channel_id: str, name: str, members: list[str], bot_in: bool = True,
                     private: bool = False) -> None:
@@ -305,6 +309,8 @@ class FakeSlack:
         user = self.users.get(body.get("user", ""))
         if user is None:
             return {"ok": False, "error": "user_not_found"}
+        if str(body.get("include_locale", "")).lower() in ("1", "true"):
+            return {"user": {**user, "locale": self.locales.get(user["id"], "en-US")}}
         return {"user": user}
 
     def _users_lookupByEmail(self, body, token) -> dict[str, Any]:

@@ -131,7 +131,9 @@ async def test_an_unknown_user_is_looked_up_by_email_once_and_linked(slack, sess
     await slack.command("mine", user="U0LIU")
     assert len(fake_slack.calls_to("users.info")) == 1  # known now: no second look-up
     await slack.command("mine", user=ENGINEER)
-    assert len(fake_slack.calls_to("users.info")) == 1  # linked in the import: never looked up
+    assert len(fake_slack.calls_to("users.info")) == 2  # linked in the import: looked up once, for the locale
+    await slack.command("mine", user=ENGINEER)
+    assert len(fake_slack.calls_to("users.info")) == 2  # and never again (Slack could not say: not asked again)
 
 
 async def test_a_stranger_is_told_how_to_get_added(slack, fake_slack, sessions):

@@ -1,0 +1,202 @@
+"""Which language okrbot speaks to whom, the catalogs it speaks from, and numbers and dates in that language.
+
+Every word okrbot says is a gettext message in prompts/*.j2 or the page templates; the translations are
+Babel catalogs in prompts/locale/<language>/LC_MESSAGES/messages.po. The language of one reply is held
+in a context variable for as long as it is being drawn (`speaking`), so the one Jinja environment of
+each renderer serves every language and no function between a handler and a template passes it on.
+
+Which language (`choose`): the person's own choice (`/okr language zh-CN`), else the locale their chat
+platform reports (Slack's users.info, Teams' activity.locale, the sandbox's language switch), else the
+organization's default (`organization.language`), else English. A channel post speaks its team's
+language (`teams[].language`), else the organization's.
+
+Codes are BCP 47 tags as people and platforms write them (`zh-CN`, `es-CL`, `en`); a tag is spoken when
+its language has a catalog. The region still matters for formatting: `es-CL` reads its numbers the
+Chilean way from the Spanish catalog.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_time, get_day_names
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+
+ENGLISH = "en"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "prompts" / "locale"
+DOMAIN = "messages"
+# The shipped languages: catalog directory -> the tag people type and the name the language calls itself.
+SHIPPED: dict[str, tuple[str, str]] = {
+    "en": ("en", "English"),
+    "zh_CN": ("zh-CN", "简体中文"),
+    "es": ("es", "Español"),
+}
+
+_speaking: ContextVar[str] = ContextVar("okrbot_language", default=ENGLISH)
+
+
+def _locale(tag: str) -> Locale | None:
+    try:
+        return Locale.parse(tag.strip().replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+
+
+def catalog_of(tag: str | None) -> str | None:
+    """The catalog directory that speaks `tag` (`es-CL` -> `es`, `zh-Hans` -> `zh_CN`), or None when no
+    shipped language does (Traditional Chinese is not Simplified Chinese: `zh-TW` is None)."""
+    locale = _locale(tag) if tag else None
+    if locale is None:
+        return None
+    if locale.language == "zh":
+        simplified = locale.script in (None, "Hans") and locale.territory in (None, "CN", "SG")
+        return "zh_CN" if simplified and "zh_CN" in SHIPPED else None
+    return locale.language if locale.language in SHIPPED else None
+
+
+def supported(tag: str | None) -> str | None:
+    """`tag` in its canonical BCP 47 form (`zh_cn` -> `zh-CN`, `ES-cl` -> `es-CL`) when a shipped language
+    speaks it, else None."""
+    if catalog_of(tag) is None:
+        return None
+    locale = _locale(tag)  # type: ignore[arg-type]
+    assert locale is not None
+    if locale.language == "zh":  # Babel adds the script (zh_Hans_CN); people write zh-CN
+        return f"zh-{locale.territory or 'CN'}"
+    return "-".join(part for part in (locale.language, locale.territory) if part)
+
+
+def choose(*candidates: str | None) -> str:
+    """The first candidate a shipped language speaks, in its canonical form; English when none does.
+    Pass them in the order of the rule: own choice, platform locale, team, organization."""
+    return next((tag for tag in map(supported, candidates) if tag), ENGLISH)
+
+
+def languages() -> list[tuple[str, str]]:
+    """(tag, name in its own language) of every shipped language, for `/okr language` and the switches."""
+    return [SHIPPED[key] for key in SHIPPED]
+
+
+def name_of(tag: str) -> str:
+    """The name a language calls itself (`zh-CN` -> 简体中文, `es-CL` -> Español)."""
+    return SHIPPED[catalog_of(tag) or ENGLISH][1]
+
+
+def current() -> str:
+    """The language being spoken right now (a canonical tag)."""
+    return _speaking.get()
+
+
+@contextmanager
+def speaking(tag: str | None) -> Iterator[str]:
+    """Draw everything inside in `tag` (English when no shipped language speaks it)."""
+    chosen = choose(tag)
+    token = _speaking.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _speaking.reset(token)
+
+
+def set_speaking(tag: str | None) -> None:
+    """Switch the language of the rest of this context (the core, once it knows who is asking: the
+    context is the worker thread's own copy, so nothing outside it changes)."""
+    _speaking.set(choose(tag))
+
+
+# ---------------------------------------------------------------- catalogs
+
+
+def po_path(catalog: str) -> Path:
+    return LOCALE_DIR / catalog / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def translations(catalog: str) -> NullTranslations:
+    """A language's translations: its compiled .mo when it is at least as new as the .po (`make
+    i18n-compile`), else compiled from the .po in memory, so a fresh clone speaks every language without
+    a build step. English is the source text: no catalog."""
+    if catalog == ENGLISH:
+        return NullTranslations()
+    po = po_path(catalog)
+    mo = po.with_suffix(".mo")
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        with mo.open("rb") as handle:
+            return Translations(handle, domain=DOMAIN)
+    with po.open("rb") as handle:
+        parsed = read_po(handle, locale=catalog)
+    buffer = io.BytesIO()
+    write_mo(buffer, parsed)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+def _now_translations() -> NullTranslations:
+    return translations(catalog_of(current()) or ENGLISH)
+
+
+def gettext(message: str) -> str:
+    return _now_translations().ugettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    return _now_translations().ungettext(singular, plural, count)
+
+
+def pgettext(context: str, message: str) -> str:
+    return _now_translations().upgettext(context, message)
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def babel_locale(tag: str | None = None) -> Locale:
+    """The Babel locale of `tag` (the current language when None), for numbers, dates and day names."""
+    return _locale(tag or current()) or Locale("en")
+
+
+def number(value: float | None) -> str:
+    """A number the way the language writes it (1,234.5 · 1.234,5 · 1,234.5), at most two decimals;
+    an em dash for none."""
+    if value is None:
+        return "—"
+    return format_decimal(value, format="#,##0.##", locale=babel_locale())
+
+
+def percent(value: float | None) -> str:
+    """A fraction (0.42) as a percentage in the language's way (42% · 42 %)."""
+    if value is None:
+        return "—"
+    return format_percent(value, locale=babel_locale())
+
+
+def day(value: date | datetime, form: str = "medium") -> str:
+    """A date in the language's way (Dec 1, 2026 · 1 dic 2026 · 2026年12月1日); `form` short/medium/long/full."""
+    if isinstance(value, datetime):
+        value = value.date()
+    return format_date(value, format=form, locale=babel_locale())
+
+
+def moment(value: datetime, zone: str, form: str = "medium") -> str:
+    """A date and time in the team's zone `zone`, written in the language's way."""
+    return format_datetime(value, format=form, tzinfo=zone, locale=babel_locale())
+
+
+def clock_time(value: datetime, zone: str) -> str:
+    """A time of day in the team's zone, in the language's short form (9:30 AM · 9:30 · 09:30)."""
+    return format_time(value, format="short", tzinfo=zone, locale=babel_locale())
+
+
+def weekday(index: int, width: str = "wide") -> str:
+    """Monday (0) to Sunday (6) in the language (Monday · lunes · 星期一)."""
+    return get_day_names(width, locale=babel_locale())[index]
