@@ -38,7 +38,8 @@ NOT_YET_TRANSLATED: set[str] = {
     "ritual_change_title.j2", "ritual_closing.j2", "ritual_closing_title.j2", "ritual_kickoff.j2",
     "ritual_kickoff_last.j2", "ritual_kickoff_title.j2", "ritual_midreview.j2", "ritual_midreview_question.j2",
     "ritual_midreview_title.j2", "ritual_midreview_why.j2", "ritual_planning.j2", "ritual_planning_title.j2",
-    "score_done.j2", "score_objective.j2",
+    "score_done.j2", "score_objective.j2", "field_key_result.j2", "field_no_key_result.j2", "foursquare_idle.j2",
+    "report_unserved.j2",
     "commands.j2", "mission.j2", "manifests.j2", "teams_failures.j2", "setup.j2",
     "errors.j2",  # the set-up errors (#18) are English yet; the rest of its macros are translated
     "advice.html.j2", "advice.j2", "api.j2", "base.html.j2", "card.html.j2", "company.html.j2",

@@ -1,7 +1,7 @@
 """languages: the organization's and each team's default, a person's own choice, an account's platform locale
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 
 All four are BCP 47 tags (`zh-CN`, `es`, `es-CL`) or NULL (bot.i18n chooses). `platform_accounts.locale` is
 what the chat platform last reported for that account (Slack's users.info, Teams' activity.locale); an
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0016'
-down_revision: Union[str, Sequence[str], None] = '0015'
+revision: str = '0017'
+down_revision: Union[str, Sequence[str], None] = '0016'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
