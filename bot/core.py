@@ -224,7 +224,7 @@ class Core:
                 return None
             with transaction(self.sessions) as session:
                 now = self.clock.now()
-                org, person = resolve_actor(session, platform, workspace, account_id, profile.email, now)
+                org, person, _locale = resolve_actor(session, platform, workspace, account_id, profile.email, now)
                 if person is None:
                     person = setup.adopt_installer(session, org, platform, profile)
                     if person is None:
@@ -245,7 +245,7 @@ class Core:
             if org is None:
                 return True  # a new workspace gets an organization of its own, empty
             if org.installer_id is not None:
-                return self.knows_account(platform, workspace, account_id) and session.scalar(
+                return self.knows_account(platform, workspace, account_id)[0] and session.scalar(
                     select(PlatformAccount.person_id).where(
                         PlatformAccount.org_id == org.id, PlatformAccount.platform == platform,
                         PlatformAccount.account_id == account_id)) == org.installer_id
