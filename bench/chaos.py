@@ -490,20 +490,22 @@ LAG = timedelta(hours=2)  # simulated time never goes further past a due run tha
 
 
 def due_moments(database_url: str, end: datetime) -> list[tuple[datetime, int]]:
-    """Every due instant of the quarter with how many runs are due by then (cumulative), from the ritual
-    settings, as the checker computes them."""
+    """Every due instant of the quarter with how many runs are due by then (cumulative), from the weekly
+    rituals' settings, as the checker computes them: a once-per-cycle ritual's setting has a weekday
+    it never runs on, so counting it would keep simulated time standing still for ever."""
     from collections import Counter
 
     from sqlalchemy import create_engine, text
 
-    from bench.chaos_check import dues
+    from bench.chaos_check import WEEKLY, dues
 
     engine = create_engine(database_url)
     with engine.connect() as db:
-        rows = db.execute(text("SELECT s.weekday, s.time, t.timezone FROM ritual_settings s "
+        rows = db.execute(text("SELECT s.ritual, s.weekday, s.time, t.timezone FROM ritual_settings s "
                                "JOIN teams t ON t.id = s.team_id WHERE s.enabled")).all()
     engine.dispose()
-    counts = Counter(due for row in rows for _, due, _ in dues(row.weekday, row.time, row.timezone, START, end))
+    counts = Counter(due for row in rows if row.ritual in WEEKLY
+                     for _, due, _ in dues(row.weekday, row.time, row.timezone, START, end))
     total, moments = 0, []
     for moment in sorted(counts):
         total += counts[moment]
