@@ -31,6 +31,7 @@ from bot.model import Actions, Button, Card, Divider, Form, FormField, Interacti
 from bot.render import render_macro
 from bot.rituals import catalog
 from bot.rituals.schedule import describe, next_due
+from bot.services.advice import MAX_KRS, MIN_KRS  # the method's range, one definition
 from storage.models import (
     ChannelBinding,
     Cycle,
@@ -45,8 +46,6 @@ from storage.models import (
     TeamMember,
 )
 
-MAX_KRS = 5
-MIN_KRS = 2
 NUMBERS = re.compile(r"from\s+(-?[\d.,]+)\s*(\S*)\s+to\s+(-?[\d.,]+)\s*(\S*)\s*$", re.IGNORECASE)
 LEVELS = ("team", "department", "company")
 
