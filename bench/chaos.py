@@ -72,6 +72,7 @@ ZONES = ("Asia/Kolkata", "America/St_Johns", "Australia/Sydney", "Pacific/Auckla
          "Europe/Berlin", "America/New_York", "Asia/Tokyo")
 START = datetime(2026, 9, 27, 6, 0, tzinfo=UTC)  # a Sunday, before Auckland's first Monday 09:00
 SLACK_TEAM, TENANT, SECRET = "TCHAOS", "tenant-chaos", "chaos-signing-secret"
+GROUP = "0c4a05e5-c4a0-4c4a-8c4a-0000000c4a05"  # the Teams team's Azure AD group id, for Microsoft Graph
 BOT = {"id": "28:okrbot-chaos", "name": "okrbot"}
 MEMBERS = 3  # per team: a lead and two members
 STARTUP_SECONDS = 90
@@ -432,12 +433,14 @@ class People:
                                       entities=[{"type": "mention", "text": "<at>okrbot</at>", "mentioned": BOT}])
             activity["conversation"] = {"id": f"{channel(t)};messageid={root}", "conversationType": "channel",
                                         "isGroup": True, "tenantId": TENANT}
-            activity["channelData"] = {"tenant": {"id": TENANT}, "team": {"id": "19:chaos-team@thread.tacv2"},
-                                       "channel": {"id": channel(t)}}
+            activity["channelData"] = {"tenant": {"id": TENANT}, "channel": {"id": channel(t)},
+                                       "team": {"id": "19:chaos-team@thread.tacv2", "aadGroupId": GROUP}}
             async with slots:
                 await self.teams_post(activity)
                 await self.teams_post(self._activity(t, 0, f"hello-{t}", text="help", textFormat="plain"))
 
+        # Microsoft Graph knows the team's channels, and the team's owner granted ChannelMessage.Read.Group
+        self.connector.graph_team(GROUP, [channel(t) for t in range(1, self.teams, 2)])
         await asyncio.gather(*(introduce(t) for t in range(1, self.teams, 2)))
 
 
@@ -454,6 +457,7 @@ def _form_answer(answers: list[tuple[int, str]]) -> str | None:
             data = json.loads(body) if body.strip() else {}
         except ValueError:
             data = {}
+        data = data if isinstance(data, dict) else {}  # "null": a dialog closed with no answer
         if data.get("response_action") == "errors" or "\"Input." in body:
             kept_open = body
         else:
@@ -464,10 +468,12 @@ def _form_answer(answers: list[tuple[int, str]]) -> str | None:
 # ------------------------------------------------------------------ the run
 
 
-def environment(workdir: Path, database_url: str, slack: FakeSlack, time_file: Path, sweep: float) -> dict[str, str]:
+def environment(workdir: Path, database_url: str, slack: FakeSlack, connector: FakeBotConnector, time_file: Path,
+                sweep: float) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OKRBOT_", "Microsoft", "CHAOS_"))}
     env.update(DATABASE_URL=database_url, HOST="127.0.0.1", SLACK_BOT_TOKEN="xoxb-chaos",
                SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url, OKRBOT_SANDBOX="0", OKRBOT_TEAMS="1",
+               TEAMS_GRAPH_URL=connector.graph_url,
                SLACK_POSTS_PER_SECOND="0", TEAMS_POSTS_PER_SECOND="0", LOG_LEVEL="INFO",
                CHAOS_TIME_FILE=str(time_file), CHAOS_SWEEP_SECONDS=str(sweep))
     return env
@@ -610,13 +616,13 @@ async def run(args: argparse.Namespace) -> Outcome:
     faults = Faults(server_errors=server_errors, rate_limits=rate_limits, dropped=dropped, seed=args.seed)
     slack = await FakeSlack(team_id=SLACK_TEAM, now=clock.timestamp).start()
     connector, connector_runner = await start_bot_connector()
-    env = environment(workdir, database_url, slack, workdir / "now.json", args.sweep)
+    connector.now = clock.timestamp  # Graph dates the messages in simulated time, as okrbot asks in it
+    env = environment(workdir, database_url, slack, connector, workdir / "now.json", args.sweep)
     serves = [Process("serve", {**env, "PORT": str(port)}, workdir / f"serve{n}.log", port)
               for n, port in enumerate(free_port() for _ in range(args.serves))]
     clocks = [Process("clock", env, workdir / f"clock{n}.log") for n in range(args.clocks)]
     people = People(serves, slack, connector, team_ids, args.teams, rng)
     kills: list[str] = []
-    clock_stops: list[float] = []  # when a clock was killed (or found dead), for the checker
     restarted_db = ""
     try:
         for process in serves + clocks:
@@ -676,8 +682,6 @@ async def run(args: argparse.Namespace) -> Outcome:
                     victim = rng.choice(serves + clocks)
                     sig = signal.SIGTERM if len(kills) % 4 == 1 else signal.SIGKILL  # one kill in four is gentle
                     kills.append(f"{victim.role}:{sig.name}")
-                    if victim.role == "clock":
-                        clock_stops.append(time.monotonic())
                     chores.add(asyncio.ensure_future(restart(victim, sig)))  # time goes on meanwhile
                 if not restarted_db and now >= restart_at:
                     restarted_db = "under way"
@@ -686,8 +690,6 @@ async def run(args: argparse.Namespace) -> Outcome:
                 for p in serves + clocks:  # a process that died on its own is started again too (and counted)
                     if not p.alive() and not p.restarting:
                         kills.append(f"{p.role}:exited {p.popen.returncode}")
-                        if p.role == "clock":
-                            clock_stops.append(time.monotonic())
                         p.start()
                 await asyncio.sleep(0)
             clock.set(clock.timestamp(), 60.0)  # the quarter is over: a minute a second while the rest settles
@@ -700,7 +702,6 @@ async def run(args: argparse.Namespace) -> Outcome:
             process.stop()
         wall = time.monotonic() - started
         records = Records.of(slack, connector, people.sent)
-        records.clock_stops = clock_stops
         await slack.stop()
         await connector_runner.cleanup()
     try:

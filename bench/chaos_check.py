@@ -18,7 +18,6 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,8 +52,6 @@ class Post:
     ref: str  # Slack ts; Teams activity id
     ritual: str
     week: str
-    in_doubt: bool = False  # its answer was lost (the fake dropped it): the sender could not tell it arrived
-    at: float = 0.0  # when the platform received it (time.monotonic)
 
 
 @dataclass
@@ -65,34 +62,37 @@ class Records:
     sent: list[Any]  # bench.chaos.Sent
     answers: dict[str, str]  # token -> the bot's answer through the platform (response_url, reply)
     calls: Counter
-    clock_stops: list[float] = field(default_factory=list)  # when a clock process was killed (time.monotonic)
+    dropped: int = 0  # ritual posts carried out whose answer was dropped: okrbot could not tell they arrived
 
     @classmethod
     def of(cls, slack, connector, sent: list[Any]) -> Records:
-        posts, answers, calls = [], {}, Counter()
+        posts, answers, calls, dropped = [], {}, Counter(), 0
         for channel, messages in slack.messages.items():
             for message in messages:
                 if message.get("bot_id") == slack.bot_id and (kind := ritual_of(message.get("text", ""))):
                     posts.append(Post("slack", channel, message["ts"], *kind))
         for call in slack.calls:
             calls[f"slack {call.method}"] += 1
+            dropped += call.method == "chat.postMessage" and call.fault == "dropped" and bool(
+                ritual_of(call.body.get("text", "")))
             if call.method == "response_url":
                 answers[call.path.rsplit("/", 1)[-1]] = call.body.get("text") or str(call.body)
         for call in connector.calls:
             calls[f"teams {call.kind}"] += 1
             if call.answer_status >= 300:
                 continue
+            dropped += call.kind in ("create", "reply", "send") and call.fault == "dropped" and bool(
+                ritual_of(call.text))
             if call.kind == "create" and (kind := ritual_of(call.text)):
                 channel = ((call.body.get("channelData") or {}).get("channel") or {}).get("id", "")
-                posts.append(Post("teams", channel, call.activity_id, *kind, in_doubt=call.fault == "dropped",
-                                  at=call.at))
+                posts.append(Post("teams", channel, call.activity_id, *kind))
             elif call.kind in ("reply", "send") and (kind := ritual_of(call.text)) and ";messageid=" in (
                     call.conversation or ""):
-                posts.append(Post("teams", call.conversation.split(";")[0], call.reply_id or call.activity_id, *kind,
-                                  in_doubt=call.fault == "dropped", at=call.at))
+                posts.append(Post("teams", call.conversation.split(";")[0], call.reply_id or call.activity_id,
+                                  *kind))
             elif call.kind == "reply" and call.activity_id:
                 answers[call.activity_id] = call.text
-        return cls(posts, list(sent), answers, calls)
+        return cls(posts, list(sent), answers, calls, dropped)
 
 
 @dataclass
@@ -104,7 +104,7 @@ class Report:
     overran: int = 0  # posted runs recorded after their window closed, within the grace (a send under way)
     posts: int = 0
     doubled: int = 0
-    doubled_in_doubt: int = 0  # of those: sent again on Teams after a lost answer or a killed clock
+    in_doubt: int = 0  # ritual posts whose answer the platform dropped: okrbot had to ask whether they arrived
     orphaned: int = 0
     sent: Counter = field(default_factory=Counter)
     answered: Counter = field(default_factory=Counter)
@@ -122,9 +122,9 @@ class Report:
         lines = [
             f"rituals due {self.due}: " + ", ".join(f"{s} {n}" for s, n in sorted(self.states.items()))
             + (f"; not posted because: {dict(self.reasons)}" if self.reasons else ""),
-            f"ritual channel posts on the platforms {self.posts}: doubled {self.doubled} (of which sent again on "
-            f"Teams after a lost answer or a killed clock, as Teams cannot be asked: {self.doubled_in_doubt}), "
-            f"orphaned {self.orphaned}",
+            f"ritual channel posts on the platforms {self.posts}: doubled {self.doubled}, orphaned {self.orphaned}; "
+            f"{self.in_doubt} of them had their answer dropped (looked for on Slack's history or Teams' Graph, "
+            f"not sent again)",
             (f"posted after their due time (simulated minutes): median {statistics.median(late):.0f}, "
              f"p99 {late[int(0.99 * (len(late) - 1))]:.0f}, max {late[-1]:.0f}; recorded after the window closed "
              f"(sending began inside it) {self.overran}") if late else "nothing posted",
@@ -204,6 +204,7 @@ def _rituals(report: Report, records: Records, settings, channels, runs, start: 
     for post in records.posts:
         on_platform[(post.channel, post.ritual, post.week)].append(post)
     report.posts = len(records.posts)
+    report.in_doubt = records.dropped
     accounted: set[tuple[str, str, str]] = set()
     for s in settings:
         for week, due, local_day in dues(s.weekday, s.time, s.timezone, start, end):
@@ -228,7 +229,7 @@ def _rituals(report: Report, records: Records, settings, channels, runs, start: 
                 report.overran += closes < posted <= closes + grace
                 if not due <= posted <= closes + grace:
                     report.problems.append(f"{where}: posted at {posted:%Y-%m-%d %H:%M} UTC, outside its window")
-                if s.ritual in CHANNEL_RITUALS and len(posts) != 1 and not _resent_in_doubt(posts, records):
+                if s.ritual in CHANNEL_RITUALS and len(posts) != 1:
                     report.problems.append(f"{where}: posted, but {len(posts)} posts on {run.platform}")
                 if s.ritual in ("monday", "friday") and posts and run.message_ref not in {p.ref for p in posts}:
                     report.problems.append(f"{where}: the run's message {run.message_ref} is not on the platform")
@@ -242,23 +243,11 @@ def _rituals(report: Report, records: Records, settings, channels, runs, start: 
                     report.problems.append(f"{where}: skipped ({run.reason}) yet {len(posts)} posts on the platform")
             if len(posts) > 1:
                 report.doubled += len(posts) - 1
-                report.doubled_in_doubt += (len(posts) - 1) * _resent_in_doubt(posts, records)
     posted_keys = {(r.channel_id, r.ritual, r.period) for r in runs.values() if r.state in ("posted", "failed")}
     for key, posts in on_platform.items():
         if key not in accounted and key not in posted_keys:
             report.orphaned += len(posts)
             report.problems.append(f"{key}: {len(posts)} ritual post(s) no run accounts for")
-
-
-def _resent_in_doubt(posts: list[Post], records: Records) -> bool:
-    """Several Teams posts of one run, each one after the first sent again because the one before was in
-    doubt: its answer was lost, or its clock was killed between the two (the bench's record of its kills).
-    okrbot asks Slack before sending a message in doubt again, but the Bot Connector offers no way to ask."""
-    if len(posts) < 2 or any(p.platform != "teams" for p in posts):
-        return False
-    ordered = sorted(posts, key=lambda p: p.at)
-    return all(first.in_doubt or any(first.at <= stop <= again.at for stop in records.clock_stops)
-               for first, again in pairwise(ordered))
 
 
 def _requests(report: Report, records: Records, notes: Counter, wins: Counter, priorities: Counter) -> None:

@@ -57,6 +57,7 @@ class Settings:
     teams_app_type: str = "SingleTenant"
     teams_tenant_id: str | None = None
     teams_openid_metadata_url: str | None = None
+    teams_graph_url: str | None = None  # TEAMS_GRAPH_URL: Microsoft Graph's base URL (tests: a local fake)
     teams_open: bool = False  # OKRBOT_TEAMS=1: Teams on without an app id (authentication off: local tests only)
     log_format: str = "text"  # text | json
     metrics: bool = False  # serve /metrics (Prometheus)
@@ -90,6 +91,7 @@ class Settings:
             teams_app_type=env("MicrosoftAppType") or "SingleTenant",
             teams_tenant_id=env("MicrosoftAppTenantId") or None,
             teams_openid_metadata_url=env("ToBotFromChannelOpenIdMetadataUrl") or None,
+            teams_graph_url=env("TEAMS_GRAPH_URL") or None,
             teams_open=env("OKRBOT_TEAMS") == "1",
             log_format=(env("LOG_FORMAT") or "text").strip().lower(),
             metrics=bool(_flag("METRICS")) or bool(env("METRICS_TOKEN")),
@@ -158,10 +160,10 @@ class Settings:
         from adapters.teams.config import TeamsConfig
 
         if not self.teams_app_id:
-            return TeamsConfig(openid_metadata_url=self.teams_openid_metadata_url)
+            return TeamsConfig(openid_metadata_url=self.teams_openid_metadata_url, graph_url=self.teams_graph_url)
         return TeamsConfig(app_id=self.teams_app_id, app_password=self.teams_app_password,
                            app_type=self.teams_app_type_checked(), tenant_id=self.teams_tenant_id,
-                           openid_metadata_url=self.teams_openid_metadata_url)
+                           openid_metadata_url=self.teams_openid_metadata_url, graph_url=self.teams_graph_url)
 
     def web_config(self) -> WebConfig:
         from adapters.web.config import WebConfig

@@ -41,6 +41,12 @@ def channel_id(activity: Activity) -> str | None:
     return activity.conversation.id.split(THREAD_MARK, 1)[0]
 
 
+def team_group_id(activity: Activity) -> str | None:
+    """The Azure AD group id of the team a channel activity happened in (channelData.team.aadGroupId)."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    return (data.get("team") or {}).get("aadGroupId") or None
+
+
 def thread_root(activity: Activity) -> str | None:
     """The id of the thread's first message when this activity is a reply in a channel thread."""
     conversation = activity.conversation.id if activity.conversation else ""

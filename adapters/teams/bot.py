@@ -110,6 +110,8 @@ class OkrTeamsBot(TeamsActivityHandler):
         reference = act.reference_to(activity, conversation)
         if kind == "channel":
             reference.pop("user", None)  # who spoke last is no part of the way back to a channel
+            if group := act.team_group_id(activity):
+                reference[references.GROUP] = group
         if self._seen.get((tenant, kind, key)) == reference:
             return  # unchanged since this process stored it (a new service URL is stored again)
         await asyncio.to_thread(references.save, self.sessions, tenant, kind, key, reference, self.clock.now())

@@ -15,3 +15,4 @@ class TeamsConfig:
     app_type: str = "SingleTenant"  # as the SDK spells it: SingleTenant, UserAssignedMSI, MultiTenant
     tenant_id: str | None = None
     openid_metadata_url: str | None = None  # where the Bot Framework's signing keys are published
+    graph_url: str | None = None  # Microsoft Graph (its public URL when None): where posts in doubt are looked for

@@ -12,6 +12,7 @@ both (message_id = ROOT, thread_id = the chain id).
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -21,6 +22,7 @@ from botbuilder.integration.aiohttp import (
     ConfigurationServiceClientCredentialFactory,
 )
 from botbuilder.schema import ConversationParameters, ConversationReference, ResourceResponse
+from botframework.connector.auth import AuthenticationConstants
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.teams import references
@@ -30,6 +32,7 @@ from adapters.teams.bot import card_activity
 from adapters.teams.config import TeamsConfig
 from adapters.teams.credentials import KeptCredentials
 from adapters.teams.delivery import Delivery
+from adapters.teams.history import GRAPH_SCOPE, ChannelHistory, card_first_text
 from adapters.teams.platform import PLATFORM as TEAMS
 from bot.model import Card, Conversation, MessageRef, PermanentFailure, Platform
 
@@ -39,11 +42,13 @@ CHANNEL_ID = "msteams"
 class TeamsMessenger:
     platform: Platform = TEAMS.name
 
-    def __init__(self, adapter: CloudAdapter, app_id: str, sessions: sessionmaker[Session], delivery: Delivery):
+    def __init__(self, adapter: CloudAdapter, app_id: str, sessions: sessionmaker[Session], delivery: Delivery,
+                 history: ChannelHistory | None = None):
         self.adapter = adapter
         self.app_id = app_id
         self.sessions = sessions
         self.delivery = delivery
+        self.history = history  # Graph's view of the channels: where a post in doubt is looked for
 
     async def _reference(self, workspace: str, kind: references.Kind, key: str) -> ConversationReference:
         data = await asyncio.to_thread(references.load, self.sessions, workspace, kind, key)
@@ -138,6 +143,26 @@ class TeamsMessenger:
         await self._continue(reference, act, thread=conversation, tenant=tenant,
                              where=f"update {message.message_id} in {conversation}")
 
+    async def find_post(self, to: Conversation, since: datetime, card: Card,
+                        thread: MessageRef | None = None) -> MessageRef | None:
+        """Our message showing `card` in the channel `to` (a new thread, or a reply in `thread`) since `since`,
+        as Microsoft Graph lists it (adapters.teams.history); raises when Graph cannot tell (PermanentFailure:
+        it never will)."""
+        data = await asyncio.to_thread(references.load, self.sessions, to.workspace, "channel", to.channel_id)
+        group = (data or {}).get(references.GROUP)
+        if self.history is None or not group:
+            raise PermanentFailure(f"cannot read {to.channel_id} through Graph: its team's group id is unknown")
+        bot = reference_from(data).bot
+        app_id = self.app_id or (bot.id if bot else "").removeprefix("28:")
+        root = (thread.message_id if thread else None)
+        found = await self.history.find(group, to.channel_id, app_id, since, card.fallback or None,
+                                        card_first_text(card_activity(card).attachments[0].content), root)
+        if found is None:
+            return None
+        if thread is not None:
+            return MessageRef(to.channel_id, found, thread.thread_id or f"{to.channel_id}{THREAD_MARK}{root}")
+        return MessageRef(to.channel_id, found, f"{to.channel_id}{THREAD_MARK}{found}")
+
     async def send_direct(self, platform_user_id: str, workspace: str, card: Card) -> MessageRef:
         reference = await self._reference(workspace, "person", platform_user_id)
         tenant = self._tenant(reference, workspace)
@@ -152,4 +177,13 @@ def build_messenger(config: TeamsConfig, sessions: sessionmaker[Session]) -> Tea
     configuration = auth_configuration(config)
     credentials = KeptCredentials(ConfigurationServiceClientCredentialFactory(configuration))
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration, credentials_factory=credentials))
-    return TeamsMessenger(adapter, config.app_id, sessions, Delivery())
+
+    async def graph_token() -> str | None:
+        """The bot's token for Graph (kept and refreshed like its Bot Connector token); None: auth off."""
+        if not config.app_id:
+            return None
+        kept = await credentials.create_credentials(
+            config.app_id, GRAPH_SCOPE, AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX, True)
+        return kept.get_access_token()
+
+    return TeamsMessenger(adapter, config.app_id, sessions, Delivery(), ChannelHistory(config.graph_url, graph_token))

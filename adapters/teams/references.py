@@ -21,6 +21,9 @@ from storage.db import transaction
 from storage.models import ConversationRef, Workspace
 
 Kind = Literal["channel", "person"]
+# Kept beside a channel's reference: its team's Azure AD group id, how Microsoft Graph addresses the team
+# (adapters.teams.history); the SDK's ConversationReference has no place for it and ignores it.
+GROUP = "aadGroupId"
 PLATFORM = TEAMS.name
 
 

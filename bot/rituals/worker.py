@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import i18n, metrics, platforms
 from bot.context import team_language, team_timezone
-from bot.model import Conversation, MessageRef, Messenger
+from bot.model import Conversation, MessageRef, Messenger, PermanentFailure
 from bot.requestid import NONE, REQUEST_ID
 from bot.rituals import catalog, runs
 from bot.rituals.catalog import Occasion
@@ -35,6 +35,9 @@ from storage.models import Organization, Person, RitualRun, Team, TeamMember
 
 log = logging.getLogger(__name__)
 IN_DOUBT_MARGIN = timedelta(minutes=1)  # clock skew between the dead clock's host and the platform
+# A look-up the platform failed to answer (a 5xx, a 429, no consent) is asked again this many times in
+# all before the message is sent again: a lookup failing once must not turn a post in doubt into two.
+LOOKUP_TRIES = 4
 
 
 @dataclass(frozen=True)
@@ -220,8 +223,9 @@ class Worker:
         """How to ask the platform whether `item` went out since `since`, when its messenger can tell (None
         otherwise). Both look-ups are optional capabilities of a Messenger: `find_post(to, since, card,
         thread=None)` for channel posts and thread replies, `find_direct(user_id, workspace, since, card)`
-        for direct messages. The look-up answers None when the platform cannot tell: send again rather
-        than lose the message."""
+        for direct messages. A look-up raises when the platform cannot tell; asked LOOKUP_TRIES times (once
+        when it raised PermanentFailure: it never can), it then answers None: send again rather than lose
+        the message."""
         messenger, card = self.messengers[item.platform], item.outbound.card
         if item.user_id is not None:
             find_direct = getattr(messenger, "find_direct", None)
@@ -234,11 +238,18 @@ class Worker:
             return None
 
         async def lookup() -> MessageRef | None:
-            try:
-                return await ask()
-            except Exception:  # noqa: BLE001 - the platform cannot tell: send again rather than lose it
-                log.warning("run %s: could not look for its message %s", claim.run_id, item.outbound.key)
-                return None
+            for attempt in range(LOOKUP_TRIES):
+                try:
+                    return await ask()
+                except PermanentFailure as error:  # it never can (no permission to read): send again
+                    log.warning("run %s: cannot look for its message %s (%s)", claim.run_id, item.outbound.key, error)
+                    return None
+                except Exception as error:  # noqa: BLE001 - the platform cannot tell now: ask again, then send
+                    log.warning("run %s: could not look for its message %s (%s)", claim.run_id, item.outbound.key,
+                                error)
+                if attempt + 1 < LOOKUP_TRIES:
+                    await self.deliverer.sleep(self.deliverer.policy.backoff * 2 ** attempt)
+            return None
 
         return lookup
 

@@ -12,14 +12,24 @@ At random too (off by default): with `faults` (tests/fakes/faults.Faults) a shar
 answers 503, a share 429 with Retry-After, and a share is carried out (recorded, with its ids) but
 its answer dropped: the connection is cut, so okrbot cannot tell the activity arrived. A call's
 `fault` says what was done to it.
+
+It is Microsoft Graph's view of the same channels too (`graph_url`): with a team registered
+(`graph_team`, the team's Azure AD group id and its channels; `consented=False` answers 403 as Graph
+does without the RSC permission ChannelMessage.Read.Group), GET /v1.0/teams/{group}/channels/{channel}/
+messages/delta?$filter=lastModifiedDateTime gt T lists the thread roots the service stored (answer
+dropped or not), and .../messages/{root}/replies a thread's replies, as chatMessage resources: `id`,
+`createdDateTime` (by `now`, the fake's clock), `from.application.id` (the bot's app id), `summary`,
+the card as an attachment's JSON string. Reads draw `faults` too (never dropped).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -41,6 +51,7 @@ class Call:
     at: float = field(default_factory=time.monotonic)  # when it arrived (benchmarks check rates with it)
     reply_id: str | None = None  # the id a reply got (activity_id is the activity it answers)
     fault: str | None = None  # what Faults did to it: 5xx, 429 or dropped (carried out, answer lost)
+    created: float = 0.0  # when it reached the service, by the fake's clock (`now`): Graph's createdDateTime
 
     @property
     def card(self) -> dict[str, Any] | None:
@@ -87,6 +98,22 @@ class FakeBotConnector:
     _always: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1_700_000_000_001))
     faults: Faults | None = None
+    now: Callable[[], float] = time.time  # the service's clock (epoch seconds), for Graph's timestamps
+    graph: dict[str, tuple[set[str], bool]] = field(default_factory=dict)  # group id -> (channels, consented)
+    _drops: int = 0
+    _graph_failures: list[int] = field(default_factory=list)
+
+    def drop_next(self, count: int = 1) -> None:
+        """The next `count` write calls are carried out but their answer is lost (the connection cut)."""
+        self._drops += count
+
+    def fail_next_graph(self, count: int, status: int = 503) -> None:
+        """The next `count` Graph reads answer `status`."""
+        self._graph_failures.extend([status] * count)
+
+    def graph_team(self, group: str, channels: list[str], consented: bool = True) -> None:
+        """Graph knows this team (its Azure AD group id) and its channels; `consented`: RSC granted."""
+        self.graph[group] = (set(channels), consented)
 
     def fail_next(self, count: int, status: int = 429, retry_after: str | None = "0") -> None:
         """The next `count` write calls answer `status` (with Retry-After when given)."""
@@ -117,6 +144,7 @@ class FakeBotConnector:
 
     def _failure(self, call: Call) -> web.Response | None:
         self.calls.append(call)
+        call.created = self.now()
         if not self._failures and call.kind not in self._always:
             return self._fault(call)
         status, headers = self._failures.pop(0) if self._failures else self._always[call.kind]
@@ -124,13 +152,19 @@ class FakeBotConnector:
         error = {"error": {"code": "Throttled" if status == 429 else "Failed", "message": f"fake {status}"}}
         return web.json_response(error, status=status, headers=headers)
 
-    def _fault(self, call: Call) -> web.Response | None:
-        """A random refusal, when `faults` says so (a dropped answer is applied once the call is done)."""
+    def _fault(self, call: Call, write: bool = True) -> web.Response | None:
+        """A random refusal, when `faults` says so (a dropped answer is applied once the call is done);
+        a Graph read (`write=False`) is never dropped and answers with Graph's error codes."""
+        if self._drops and write:
+            self._drops -= 1
+            call.fault = DROPPED
+            return None
         if self.faults is None:
             return None
-        call.fault = self.faults.draw(write=True)
-        refused = self.faults.refusal(call.fault, {"error": {"code": "Throttled", "message": "fake 429"}},
-                                      {"error": {"code": "ServiceError", "message": "fake 503"}})
+        call.fault = self.faults.draw(write=write)
+        codes = ("Throttled", "ServiceError") if write else ("TooManyRequests", "ServiceNotAvailable")
+        refused = self.faults.refusal(call.fault, {"error": {"code": codes[0], "message": "fake 429"}},
+                                      {"error": {"code": codes[1], "message": "fake 503"}})
         if refused is not None:
             call.answer_status = refused.status
         return refused
@@ -204,6 +238,83 @@ class FakeBotConnector:
             return web.json_response({"error": {"code": "NotFound", "message": "team not found"}}, status=404)
         return web.json_response({"conversations": self.team_channels[team]})
 
+    # ------------------------------------------------------------ Microsoft Graph
+
+    @property
+    def graph_url(self) -> str:
+        return f"{self.url}v1.0"
+
+    def _graph_refusal(self, request: web.Request) -> web.Response | None:
+        group, channel = request.match_info["group"], request.match_info["channel"]
+        self.calls.append(call := Call("graph", channel, request.match_info.get("root"), dict(request.query)))
+        known = self.graph.get(group)
+        status = 404 if known is None or channel not in known[0] else 403 if not known[1] else None
+        if status is None and self._graph_failures:
+            status = self._graph_failures.pop(0)
+        if status is None and (refused := self._fault(call, write=False)) is not None:
+            return refused
+        if status is not None:
+            call.answer_status = status
+            code = {403: "Forbidden", 404: "NotFound"}.get(status, "ServiceNotAvailable")
+            return web.json_response({"error": {"code": code, "message": "fake"}}, status=status)
+        return None
+
+    def _stored(self) -> list[tuple[Call, str, str | None]]:
+        """(call, message id, thread root or None) of every message the service stored, in order."""
+        stored = []
+        for call in self.calls:
+            if call.answer_status >= 300 or call.kind not in ("create", "send", "reply"):
+                continue
+            if call.kind == "create":
+                stored.append((call, call.activity_id, None))
+            elif THREAD_MARK in (call.conversation or ""):
+                stored.append((call, call.reply_id or call.activity_id, call.conversation.split(THREAD_MARK)[1]))
+        return stored
+
+    def _message(self, call: Call, message_id: str, updates: dict[str, Call]) -> dict[str, Any]:
+        """A stored activity as Graph's chatMessage (its last update's card and time, if any)."""
+        latest = updates.get(message_id, call)
+        activity = latest.body.get("activity", latest.body) if latest.kind == "create" else latest.body
+        sender = (call.body.get("bot") if call.kind == "create" else call.body.get("from")) or {}
+        return {"id": message_id, "messageType": "message", "createdDateTime": _stamp(call.created),
+                "lastModifiedDateTime": _stamp(latest.created), "deletedDateTime": None,
+                "summary": activity.get("summary"),
+                "from": {"application": {"id": (sender.get("id") or "").removeprefix("28:"),
+                                         "displayName": sender.get("name"), "applicationIdentityType": "bot"},
+                         "user": None},
+                "body": {"contentType": "html", "content": "".join(
+                    f'<attachment id="{message_id}-{n}"></attachment>'
+                    for n, _ in enumerate(activity.get("attachments") or ()))},
+                "attachments": [{"id": f"{message_id}-{n}", "contentType": a.get("contentType"),
+                                 "content": json.dumps(a.get("content"))}
+                                for n, a in enumerate(activity.get("attachments") or ())]}
+
+    def _graph_messages(self, channel: str, root: str | None) -> list[dict[str, Any]]:
+        updates = {c.activity_id: c for c in self.calls if c.kind == "update" and c.answer_status < 300}
+        chain = f"{channel}{THREAD_MARK}"
+        return [self._message(call, message_id, updates) for call, message_id, parent in self._stored()
+                if parent == root and (call.conversation or "").startswith(chain)]
+
+    async def graph_delta(self, request: web.Request) -> web.Response:
+        if (refused := self._graph_refusal(request)) is not None:
+            return refused
+        wanted = request.query.get("$filter", "")
+        try:
+            since = _parse(wanted.removeprefix("lastModifiedDateTime gt ").strip())
+        except ValueError:
+            since = None
+        if since is None or not wanted.startswith("lastModifiedDateTime gt "):
+            return web.json_response({"error": {"code": "BadRequest", "message": "unsupported $filter"}}, status=400)
+        messages = [m for m in self._graph_messages(request.match_info["channel"], None)
+                    if _parse(m["lastModifiedDateTime"]) > since]
+        return web.json_response({"value": messages, "@odata.deltaLink": f"{request.url}&$deltatoken=fake"})
+
+    async def graph_replies(self, request: web.Request) -> web.Response:
+        if (refused := self._graph_refusal(request)) is not None:
+            return refused
+        return web.json_response({"value": self._graph_messages(request.match_info["channel"],
+                                                                request.match_info["root"])})
+
     def application(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v3/conversations", self.create)
@@ -213,7 +324,18 @@ class FakeBotConnector:
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self.member)
         app.router.add_get("/v3/conversations/{conversation}/members", self.roster)
         app.router.add_get("/v3/teams/{team}/conversations", self.channels)
+        app.router.add_get("/v1.0/teams/{group}/channels/{channel}/messages/delta", self.graph_delta)
+        app.router.add_get("/v1.0/teams/{group}/channels/{channel}/messages/{root}/replies", self.graph_replies)
         return app
+
+
+def _stamp(at: float) -> str:
+    """Graph's timestamps: ISO 8601 in UTC with milliseconds."""
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 async def start_bot_connector() -> tuple[FakeBotConnector, web.AppRunner]:

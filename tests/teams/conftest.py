@@ -34,6 +34,7 @@ def assert_valid(card: dict) -> None:
 
 TENANT = "tenant-jd"
 TEAM = "19:team-general@thread.tacv2"
+GROUP = "5b0e7f1c-0d6a-4c3e-9a51-2f8d6c1b7e42"  # the team's Azure AD group id: how Microsoft Graph knows it
 CHANNEL = "19:rd-efficiency@thread.tacv2"
 BOT = {"id": "28:okrbot-app-id", "name": "okrbot"}
 PEOPLE = {
@@ -83,7 +84,8 @@ class TeamsHarness:
         if where == "channel":
             conversation = {"id": f"{CHANNEL};messageid={root or activity_id}", "conversationType": "channel",
                             "isGroup": True, "tenantId": TENANT}
-            channel_data.update(team={"id": TEAM, "name": "JD Retail"}, channel={"id": CHANNEL, "name": "R&D"})
+            channel_data.update(team={"id": TEAM, "name": "JD Retail", "aadGroupId": GROUP},
+                                channel={"id": CHANNEL, "name": "R&D"})
         elif where == "group":
             conversation = {"id": "19:group-chat@thread.v2", "conversationType": "groupChat", "isGroup": True,
                             "tenantId": TENANT}
@@ -125,6 +127,7 @@ async def start_harness(database_url: str, clock, connector: FakeBotConnector, m
     overrides Settings' teams_* fields, e.g. teams_openid_metadata_url for a local key server)."""
     if app_id:
         teams = {"teams_app_password": "secret", "teams_tenant_id": TENANT, **teams}
+    teams = {"teams_graph_url": connector.graph_url, **teams}
     settings = Settings(database_url=database_url, sandbox=False, teams_app_id=app_id, teams_open=True, **teams)
     ctx = build_context(settings, clock=clock, migrate=False)
     app = build_app(ctx)
@@ -151,4 +154,4 @@ async def teams(database_url, clock, org_id, bot_connector, monkeypatch) -> Asyn
             assert_valid(call.card)
 
 
-__all__ = ["CHANNEL", "TEAM", "TENANT", "Delivery", "TeamsHarness", "start_harness"]
+__all__ = ["CHANNEL", "GROUP", "TEAM", "TENANT", "Delivery", "TeamsHarness", "start_harness"]
