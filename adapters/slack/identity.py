@@ -71,6 +71,10 @@ class Identities:
         self._sessions = sessionmaker(engine, expire_on_commit=False) if engine is not None else None
         self._known: dict[str, BotIdentity] = {}
 
+    def remembered(self, token: str) -> BotIdentity | None:
+        """The identity in this process's memory, without asking the database."""
+        return self._known.get(token)
+
     async def known(self, token: str) -> BotIdentity | None:
         identity = self._known.get(token)
         if identity is None and self._sessions is not None:
@@ -118,7 +122,10 @@ class Authorize(AsyncAuthorize):
             return AuthorizeResult(enterprise_id=bot.enterprise_id, team_id=bot.team_id, team=bot.team_name,
                                    bot_id=bot.bot_id, bot_user_id=bot.bot_user_id, bot_token=bot.bot_token,
                                    bot_scopes=bot.bot_scopes, user_id=user_id)
-        identity = await self.identities.known(self.token or "")
+        # From memory only: an event's identity was read or learned just before (learn_identity), and a command,
+        # a button or a form needs none. Reading the database here cost a transaction per request (on SQLite a
+        # BEGIN IMMEDIATE queued with the writes), since a process that only ever sees commands never learns it.
+        identity = self.identities.remembered(self.token or "")
         return AuthorizeResult(
             enterprise_id=identity.enterprise_id if identity else enterprise_id,
             team_id=identity.team_id if identity else team_id, bot_token=self.token, user_id=user_id,
