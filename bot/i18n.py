@@ -22,14 +22,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_time, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_percent, parse_pattern
 from babel.support import NullTranslations, Translations
 
 ENGLISH = "en"
@@ -42,10 +42,15 @@ SHIPPED: dict[str, tuple[str, str]] = {
     "es": ("es", "Español"),
 }
 
+_DECIMAL = parse_pattern("#,##0.##")  # `number`'s pattern, parsed once (format_decimal parses it on every call)
+
 _speaking: ContextVar[str] = ContextVar("okrbot_language", default=ENGLISH)
 
 
+@lru_cache(maxsize=1024)
 def _locale(tag: str) -> Locale | None:
+    """The Babel locale of a tag, parsed once: every message, number and date of a reply asks (Locale.parse was a
+    fifth of the language work of a check-in's reply). Read-only, so one object serves every thread."""
     try:
         return Locale.parse(tag.strip().replace("-", "_"))
     except (ValueError, TypeError, UnknownLocaleError):
@@ -170,7 +175,7 @@ def number(value: float | None) -> str:
     an em dash for none."""
     if value is None:
         return "—"
-    return format_decimal(value, format="#,##0.##", locale=babel_locale())
+    return _DECIMAL.apply(value, babel_locale())
 
 
 def percent(value: float | None) -> str:
