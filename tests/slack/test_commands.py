@@ -6,6 +6,7 @@ import time
 
 from sqlalchemy import func, select
 
+from adapters.slack.routes import BRIDGE
 from storage.models import CheckIn, KeyResult, PlatformAccount, Priority, Win
 from tests.slack.conftest import ENGINEER, RD_CHANNEL
 
@@ -131,8 +132,10 @@ async def test_an_unknown_user_is_looked_up_by_email_once_and_linked(slack, sess
     await slack.command("mine", user="U0LIU")
     assert len(fake_slack.calls_to("users.info")) == 1  # known now: no second look-up
     await slack.command("mine", user=ENGINEER)
+    await slack.client.app[BRIDGE].drain()  # the locale is asked after the answer
     assert len(fake_slack.calls_to("users.info")) == 2  # linked in the import: looked up once, for the locale
     await slack.command("mine", user=ENGINEER)
+    await slack.client.app[BRIDGE].drain()
     assert len(fake_slack.calls_to("users.info")) == 2  # and never again (Slack could not say: not asked again)
 
 

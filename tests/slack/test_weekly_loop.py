@@ -42,7 +42,7 @@ async def test_priorities_name_their_key_result_by_command_and_in_the_modal(slac
     status, body = await slack.command("priority add P1 rd-o1-kr3 Ship the vendor API", channel=RD_CHANNEL)
     assert status == 200 and "Ship the vendor API" in body["text"]
     await slack.command("priorities", channel=RD_CHANNEL)
-    view = fake_slack.bodies("views.open")[0]["view"]
+    view = (await fake_slack.wait_for("views.open"))[0].body["view"]  # late on a loaded host: after the ack
     select_ = next(b for b in view["blocks"] if b.get("block_id") == "kr:1")["element"]
     assert select_["type"] == "static_select" and select_["initial_option"]["value"] == "rd-o1-kr3"
     assert select_["options"][-1]["value"] == "none"
