@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import event, select
 
@@ -111,3 +113,54 @@ async def test_a_check_in_locks_its_key_result_only_for_the_claim_and_the_commit
     assert status == 200 and "Confidence 6 → *7*/10" in body["text"]
     locked = seen[seen.index("UPDATE key_results"):]
     assert locked == ["UPDATE key_results", "INSERT inbox", "COMMIT"], seen
+
+
+async def test_a_command_given_up_in_the_middle_of_its_work_is_stored_once_and_answered_once(
+        database_url, org_id, clock, fake_slack, sessions):
+    """Overload: the core has started the work (here it waits for a database connection) when the budget runs
+    out. The command is recorded, acked empty and done again from the record; the first run, once it gets going,
+    must roll back at its commit instead of storing the check-in too, and the person gets one answer."""
+    ctx, app, client = await start_app(
+        slack_settings(database_url, fake_slack, extra={"slack_ack_budget": "2.0"}), clock)  # 1 s for the work
+    slack = SlackSender(client, fake_slack)
+    try:
+        for value in (5, 6):  # the first links the account by its email, the second remembers it is linked
+            await slack.command(f"confidence 1 {value}")
+        await app[BRIDGE].drain()
+        entered, release = threading.Event(), threading.Event()
+        handling = threading.local()
+        core_handle = ctx.core.handle
+
+        def handle(*args, **kwargs):
+            handling.inside = True
+            try:
+                return core_handle(*args, **kwargs)
+            finally:
+                handling.inside = False
+
+        def checkout(*_args) -> None:
+            """Hold the first run of the work inside the core until the test has its ack."""
+            if getattr(handling, "inside", False) and not entered.is_set():
+                entered.set()
+                release.wait(30)
+
+        ctx.core.handle = handle  # a spy: the real work runs, the test only learns which thread is doing it
+        event.listen(ctx.engine.pool, "checkout", checkout)
+        try:
+            answered = len(fake_slack.calls_to("response_url"))
+            status, body = await slack.command("confidence 1 8 held up")
+            assert entered.is_set()  # the work was under way when it was given up
+            assert status == 200 and not body  # acked empty: recorded, to be done again
+        finally:
+            release.set()
+            await app[BRIDGE].drain()
+            event.remove(ctx.engine.pool, "checkout", checkout)
+        (told,) = fake_slack.calls_to("response_url")[answered:]
+        assert "Confidence 6 → *8*/10" in told.body["text"]
+        with sessions() as s:
+            assert s.scalars(select(CheckIn.note).where(CheckIn.note == "held up")).all() == ["held up"]
+            assert s.scalar(select(KeyResult.confidence).where(KeyResult.key == "rd-o1-kr3")) == 8
+            assert s.scalar(select(InboxEntry.done_at).where(InboxEntry.payload.is_not(None))) is not None
+    finally:
+        await client.close()
+        ctx.engine.dispose()
