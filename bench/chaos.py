@@ -24,7 +24,13 @@ While it runs:
 
 Then the checker (bench/chaos_check.py), reading only the fakes' records and the database, proves
 every due ritual posted exactly once in its local window (or recorded skipped/failed), every
-answered check-in stored exactly once, no win stored twice, no post orphaned; it prints the counts.
+answered check-in stored exactly once, no win stored twice, no post orphaned; it prints the counts,
+the wall time and the CPU seconds of every part (okrbot's processes by role, the private PostgreSQL
+cluster, the bench itself) with their sum per simulated team-week, the load-insensitive cost figure.
+It exits 1 on any problem. A post whose answer was dropped is looked for before it is sent again:
+in Slack's history, and on Teams in Microsoft Graph (the fake Bot Connector serves Graph's view of
+the channels it stored, the bench's Teams team having granted ChannelMessage.Read.Group), so a
+double on either platform is a problem.
 
     .venv/bin/python bench/chaos.py                          # 200 teams, 13 weeks
     .venv/bin/python bench/chaos.py --teams 8 --weeks 1      # about what `make test` runs
@@ -161,6 +167,8 @@ class Database:
         self.workdir, self.private = workdir, private
         self.name = f"okrbot_chaos_{uuid.uuid4().hex[:8]}"
         self.url = ""
+        self.cpu_before = 0.0  # the cluster's CPU seconds before its restart
+        self.cpu_total = 0.0  # ... and all of it, read before it is stopped
 
     def _pg(self, *args: str) -> None:
         subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, stdout=subprocess.DEVNULL,
@@ -190,10 +198,27 @@ class Database:
         self._pg("/usr/local/bin/pg_ctl", "-D", str(self.data), "-l", str(self.workdir / "pg.log"), "-w", "-o",
                  f"-p {self.port} -k {self.workdir} -c max_connections=300 -c fsync=off", "start")
 
+    def cpu(self) -> float:
+        """CPU seconds of the private cluster so far (its postmaster, its live backends and the exited ones);
+        kept across a restart. 0 on the shared server, whose other users' work cannot be told apart."""
+        if not self.private:
+            return 0.0
+        try:
+            postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return self.cpu_before
+        live = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                    live += cpu_seconds(int(stat.parent.name))
+        return self.cpu_before + cpu_seconds(postmaster, children=True) + live
+
     def restart(self) -> str:
         from sqlalchemy import text
 
         if self.private:
+            self.cpu_before = self.cpu()
             self._pg("/usr/local/bin/pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "restart", "-o",
                      f"-p {self.port} -k {self.workdir} -c max_connections=300 -c fsync=off")
             self.admin.dispose()
@@ -206,6 +231,7 @@ class Database:
     def stop(self) -> None:
         from sqlalchemy import text
 
+        self.cpu_total = self.cpu()
         with contextlib.suppress(Exception), self.admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         self.admin.dispose()
@@ -225,8 +251,11 @@ class Process:
     port: int | None = None
     popen: subprocess.Popen | None = None
     restarting: bool = False
+    starts: int = 0
+    cpu: float = 0.0  # CPU seconds of its processes, read just before each was stopped (the rest of a stop uncounted)
 
     def start(self) -> None:
+        self.starts += 1
         with self.log.open("ab") as out:
             self.popen = subprocess.Popen([sys.executable, "-m", "bench.chaos_proc", self.role], env=self.env,
                                           cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
@@ -241,12 +270,24 @@ class Process:
     def stop(self, sig: signal.Signals = signal.SIGTERM, wait: float = 30) -> None:
         if not self.alive():
             return
+        self.cpu += cpu_seconds(self.popen.pid)
         self.popen.send_signal(sig)
         try:
             self.popen.wait(wait)
         except subprocess.TimeoutExpired:
             self.popen.kill()
             self.popen.wait()
+
+
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """A live process's CPU seconds (user + system) from /proc, with its reaped children's when `children`
+    (0 when it is gone). The bench's cost proxy: wall time on a loaded machine says nothing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # ------------------------------------------------------------------ people
@@ -718,8 +759,17 @@ async def run(args: argparse.Namespace) -> Outcome:
           f"hours ({dict(_count(kills))}); database: {restarted_db}")
     print(report.summary())
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(f"CPU seconds: okrbot processes {children.ru_utime + children.ru_stime:.0f}, the bench itself (fakes, "
-          f"people, checker) {own.ru_utime + own.ru_stime:.0f}; the database's not counted")
+    okrbot = children.ru_utime + children.ru_stime  # every child the bench waited for (initdb, pg_ctl: seconds)
+    bench = own.ru_utime + own.ru_stime
+    roles = {role: (sum(p.cpu for p in group), sum(p.starts for p in group))
+             for role, group in (("serve", serves), ("clock", clocks))}
+    postgres = database.cpu_total
+    team_weeks = args.teams * args.weeks
+    print(f"CPU seconds: okrbot processes {okrbot:.0f} (serve {roles['serve'][0]:.0f} over {roles['serve'][1]} "
+          f"starts, clock {roles['clock'][0]:.0f} over {roles['clock'][1]} starts, as read before each stop), "
+          f"PostgreSQL {f'{postgres:.0f}' if database.private else 'not counted (shared server)'}, the bench "
+          f"itself (fakes, people, checker) {bench:.0f}; all: {okrbot + postgres + bench:.0f}, "
+          f"{(okrbot + postgres + bench) / team_weeks:.2f} per simulated team-week ({team_weeks})")
     print(f"wall time {wall:.0f} s for the run, {time.monotonic() - started:.0f} s with the check "
           f"(logs in {workdir if args.keep else 'a removed directory'})")
     if not args.keep:

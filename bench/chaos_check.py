@@ -33,7 +33,7 @@ KINDS = (("monday", re.compile(r"four-square of (\d{4}-W\d\d)")),
 # An answer that says nothing was kept: an apology (the database restarting under it) or a refusal by the
 # method's rules (a fifth priority). Such a request is answered but rightly not stored; the summary counts
 # them. Bolt's "your installation ... is no longer available" is not one: it was a lost request (#17).
-REFUSED = re.compile(r"nothing was changed|the most the method allows|Sorry|Something went wrong")
+REFUSED = re.compile(r"nothing was changed|nothing was saved|the most the method allows|Sorry|Something went wrong")
 TOKEN = re.compile(r"\b((?:checkin|win|priority|winform)-\d+)\b")
 
 
@@ -120,7 +120,8 @@ class Report:
     def summary(self) -> str:
         late = sorted(self.lateness)
         lines = [
-            f"rituals due {self.due}: " + ", ".join(f"{s} {n}" for s, n in sorted(self.states.items()))
+            f"rituals due {self.due}: " + ", ".join(
+                f"{s} {self.states[s]}" for s in sorted({"posted", "skipped", "failed", *self.states}))
             + (f"; not posted because: {dict(self.reasons)}" if self.reasons else ""),
             f"ritual channel posts on the platforms {self.posts}: doubled {self.doubled}, orphaned {self.orphaned}; "
             f"{self.in_doubt} of them had their answer dropped (looked for on Slack's history or Teams' Graph, "
