@@ -27,7 +27,6 @@ from storage.models import Cycle, KeyResult, Objective, OkrChange, Organization
 RITUAL = "change"  # the catalog's announcement of a batch of changes (bot.rituals.quarterly.change_post)
 FIELDS = ("title", "target", "start", "unit")  # what `/okr change` changes; an objective has only a title
 NUMBERS = ("target", "start")
-PENDING = "announce"  # the claimer of an announcement nobody has taken yet: stale at once, so the clock takes it
 
 
 @dataclass(frozen=True)
@@ -83,10 +82,7 @@ def record(session: Session, org: Organization, changes: list[Change], reason: s
         row.batch = batch
     teams = set(session.scalars(select(Objective.owner_team_id).where(
         Objective.id.in_({c.objective_id for c in changes}), Objective.owner_team_id.is_not(None))))
-    runs.insert_runs(session, [{
-        "org_id": org.id, "team_id": team_id, "ritual": RITUAL, "period": batch, "due_at": now, "state": "claimed",
-        "claimed_at": None, "claimed_by": PENDING, "attempts": 0, "lead_notified": False, "delivered": {}}
-        for team_id in sorted(teams)])
+    runs.event_runs(session, org.id, sorted(teams), RITUAL, batch, now)
     return batch
 
 

@@ -90,6 +90,30 @@ class PlanAdd:
 
 
 @dataclass(frozen=True)
+class NoteAdd:
+    """`risk TEXT` (report part 4) or `remark TEXT` (part 5): typed for the week's report, shown verbatim."""
+
+    kind: str  # risk | remark
+    text: str
+
+
+@dataclass(frozen=True)
+class HelpNeeded:
+    """`help-needed TEXT @person|TEAM`: the addressee (a person, or a team's leads) is asked and answers."""
+
+    text: str
+    to: str  # as typed: `@name`, `@email`, a Slack mention `<@U1|name>`, or a team key
+
+
+@dataclass(frozen=True)
+class NextAdd:
+    """`next P1|P2 [KR|none] TEXT`: a lead writes one of next week's top priorities (report part 3)."""
+
+    level: str  # P1 | P2
+    text: str
+
+
+@dataclass(frozen=True)
 class Health:
     name: str
     status: str
@@ -209,6 +233,7 @@ Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
     | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
     | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd | Change | Score | Language
+    | NoteAdd | HelpNeeded | NextAdd
 )
 
 
@@ -372,6 +397,29 @@ def _priority(words: list[str]) -> Command | UsageError:
 def _plan(words: list[str]) -> Command | UsageError:
     text = _text_arg(words, 1, "plan", "what the plan is", "plan")
     return text if isinstance(text, UsageError) else PlanAdd(text)
+
+
+def _note_of(kind: str, what: str) -> Parser:
+    def parse_note(words: list[str]) -> Command | UsageError:
+        text = _text_arg(words, 1, kind, what, kind)
+        return text if isinstance(text, UsageError) else NoteAdd(kind, text)
+
+    return parse_note
+
+
+def _help_needed(words: list[str]) -> Command | UsageError:
+    """The addressee is the last word: `help-needed Review the vendor contract @zhao.lei` or `... legal`."""
+    if len(words) < 3:
+        return _err("missing", "help-needed", what="what you need help with, then who can help (@person or TEAM)")
+    text = _text_arg(words[:-1], 1, "help-needed", "what you need help with", "help request")
+    return text if isinstance(text, UsageError) else HelpNeeded(text, words[-1][:128])
+
+
+def _next(words: list[str]) -> Command | UsageError:
+    if len(words) < 2 or words[1].upper() not in ("P1", "P2"):
+        return _err("bad_priority_level", "next", given=(words[1] if len(words) > 1 else "")[:20])
+    text = _text_arg(words, 2, "next", "the priority's text", "priority's text")
+    return text if isinstance(text, UsageError) else NextAdd(words[1].upper(), text)
 
 
 def _health(words: list[str]) -> Command | UsageError:
@@ -553,10 +601,14 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
          _priority, (PrioritiesForm, PriorityAdd, PriorityDone, PriorityDrop, PriorityReopen), "week", ("prio",)),
     Verb("priorities", "priorities", _simple(PrioritiesForm), (PrioritiesForm,), "week"),
     Verb("plan", "plan [KR|none] TEXT", _plan, (PlanAdd,), "week"),
+    Verb("risk", "risk TEXT", _note_of("risk", "the risk"), (NoteAdd,), "week"),
+    Verb("help-needed", "help-needed TEXT @person|TEAM", _help_needed, (HelpNeeded,), "week"),
+    Verb("remark", "remark TEXT", _note_of("remark", "the remark"), (NoteAdd,), "week"),
     Verb("health", "health NAME green|yellow|red [note]  ·  health new NAME green|yellow|red [note]", _health,
          (Health,), "week"),
     Verb("win", "win TEXT", _win, (WinAdd,), "friday"),
     Verb("wins", "wins", _simple(Wins), (Wins,), "friday"),
+    Verb("next", "next P1|P2 [KR|none] TEXT", _next, (NextAdd,), "friday"),
     Verb("okrs", "okrs [TEAM]", _team_arg(Okrs), (Okrs,), "see", ("okr",)),
     Verb("report", "report [TEAM]", _team_arg(Report), (Report,), "see", ("status",)),
     Verb("align", "align", _simple(Align), (Align,), "see"),

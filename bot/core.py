@@ -37,6 +37,7 @@ from bot.services import (
     general,
     language,
     mission,
+    notes,
     priorities,
     scores,
     settings,
@@ -44,6 +45,7 @@ from bot.services import (
     sources,
     status_report,
     weekly,
+    wrapup,
 )
 from bot.services.home import home_card
 from bot.timesource import Clock, SystemClock
@@ -54,10 +56,11 @@ log = logging.getLogger(__name__)
 # The service modules whose marked functions handle commands, buttons, forms and thread messages
 # (bot.handlers): every command of the grammar must have its handler here, or no Core starts.
 SERVICES: tuple[ModuleType, ...] = (
-    advice, changes, checkins, dashboard_link, foursquare, general, language, mission, priorities, scores, settings,
+    advice, changes, checkins, dashboard_link, foursquare, general, language, mission, notes, priorities, scores,
+    settings,
     setup,
     sources,
-    status_report, weekly,
+    status_report, weekly, wrapup,
 )
 
 

@@ -286,6 +286,8 @@ class Priority(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # The key result it moves forward; None: it serves none (said so, or not said), counted as such.
     key_result_id: Mapped[int | None] = mapped_column(ForeignKey("key_results.id", ondelete="SET NULL"), index=True)
+    # Why an open P1 was not done, as its owner answered the Friday wrap-up's question (report part 2).
+    why: Mapped[str | None] = mapped_column(String(500))
 
 
 class Plan(Base):
@@ -344,6 +346,28 @@ class Win(Base):
     # The platform's id of the message that carried the win; a redelivered message is stored once.
     message_id: Mapped[str | None] = mapped_column(String(256))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WeekNote(Base):
+    """What people type for the week's report: a risk (part 4), a help request to a person or a team (part 4,
+    with the answer), a remark (part 5). Kept verbatim, beside the lines the report derives."""
+
+    __tablename__ = "week_notes"
+    __table_args__ = (Index("ix_week_notes_team_week", "team_id", "week"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(8))  # risk | help | remark
+    text: Mapped[str] = mapped_column(String(500))
+    author_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # A help request's addressee: a person, or a team (its leads are asked).
+    to_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    to_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    answer: Mapped[str | None] = mapped_column(String(8))  # yes | no; None: not answered yet
+    answered_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class RitualRun(Base):

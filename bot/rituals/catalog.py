@@ -118,6 +118,7 @@ class Ritual:
 
 CONTENT = "bot.rituals.content"
 QUARTER = "bot.rituals.quarterly"
+NOTES = "bot.services.notes"
 CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
     Ritual("monday", "Monday four-square", 0, "09:00", True,
            post=f"{CONTENT}:four_square_post", direct=f"{CONTENT}:objectives_messages",
@@ -125,7 +126,7 @@ CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
     Ritual("friday", "Friday wins post", 4, "16:00", True, post=f"{CONTENT}:friday_post",
            shows=frozenset({"priorities", "wins"}), opens_wins_thread=True, sandbox="Friday wins"),
     Ritual("wrapup", "Friday wrap-up", 4, "18:00", True, post=f"{CONTENT}:wrapup_post", reply_to="friday",
-           shows=frozenset({"wins"}), sandbox="Friday wrap-up"),
+           direct="bot.services.wrapup:why_messages", shows=frozenset({"wins"}), sandbox="Friday wrap-up"),
     Ritual("report", "weekly status report", 4, "17:00", True, window="week", direct=f"{CONTENT}:report_messages",
            sandbox="Weekly status report"),
     Ritual("nudge", "Tuesday check-in nudge", 1, "10:00", False, direct=f"{CONTENT}:nudge_messages",
@@ -140,6 +141,10 @@ CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
            cadence="end", nothing_to_send="nobody owns a key result of the team"),
     Ritual("change", "OKR change announcement", 0, "00:00", True, window="week", post=f"{QUARTER}:change_post",
            cadence="event"),
+    Ritual("helpask", "help request", 0, "00:00", True, window="week", direct=f"{NOTES}:help_ask_messages",
+           cadence="event", nothing_to_send="nobody to ask (the person or the team's leads are gone)"),
+    Ritual("helpreply", "answer to a help request", 0, "00:00", True, window="week",
+           direct=f"{NOTES}:help_reply_messages", cadence="event", nothing_to_send="the asker is gone"),
 )}
 
 

@@ -97,6 +97,18 @@ def insert_runs(session: Session, rows: list[dict], returning=RitualRun.id) -> l
     return list(session.scalars(statement))
 
 
+EVENT = "announce"  # the claimer of an event run nobody has taken yet: stale at once, so the clock takes it
+
+
+def event_runs(session: Session, org_id: int, team_ids: list[int], ritual: str, period: str, now: datetime) -> None:
+    """An event ritual's runs (catalog cadence "event"), one per team: the clock's next sweep takes each over
+    and carries it out exactly once, like a scheduled run."""
+    insert_runs(session, [{
+        "org_id": org_id, "team_id": team_id, "ritual": ritual, "period": period, "due_at": now, "state": "claimed",
+        "claimed_at": None, "claimed_by": EVENT, "attempts": 0, "lead_notified": False, "delivered": {}}
+        for team_id in team_ids])
+
+
 def claim_new(session: Session, dues: list[dict], claimer: str, now: datetime) -> list[Claim]:
     """Claim runs that have no row yet. `dues`: org_id, team_id, ritual, period, due_at."""
     rows = [{**due, "state": "claimed", "claimed_at": now, "claimed_by": claimer, "attempts": 0,

@@ -24,7 +24,7 @@ def help_(ctx: Ctx, cmd: c.Help) -> Reply:
 
 def _entry(verb: c.Verb, prefix: str) -> dict[str, object]:
     return {"name": verb.name, "section": verb.section, "forms": verb.forms, "aliases": verb.aliases,
-            "says": render_macro(verb.words, verb.name, prefix=prefix)}
+            "says": render_macro(verb.words, verb.name.replace("-", "_"), prefix=prefix)}  # a macro has no "-"
 
 
 @command(c.Bind)

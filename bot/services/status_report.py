@@ -28,6 +28,7 @@ from bot.links import absolute, report_path
 from bot.model import Actions, Button, Card, Context, Divider, Reply, Text
 from bot.render import render
 from bot.services.foursquare import HealthStatus, OkrStatus, PlanItem, health_status, okr_status, plans_on_board
+from bot.services.notes import TypedNote, notes_of
 from bot.services.weekly import WIN_MARK, wins_of_week
 from bot.weeks import shift
 from storage.models import Organization, Person, Priority, Team, TeamMember, Win
@@ -49,11 +50,15 @@ class TeamWeek:
     priorities: list[Priority] = field(default_factory=list)
     health: list[HealthStatus] = field(default_factory=list)
     plans: list[PlanItem] = field(default_factory=list)
+    notes: list[TypedNote] = field(default_factory=list)  # typed risks, help requests, remarks (bot.services.notes)
+    next_week: list[Priority] = field(default_factory=list)  # what its lead wrote for next week (`/okr next`)
 
     @property
     def top(self) -> list[Priority]:
-        """Next week's top three: the week's open items, P1 before P2, in the order they were set."""
-        return [p for p in self.priorities if p.status == "open"][:TOP]
+        """Next week's top three: what the lead wrote for next week (`/okr next`), else the week's open items, P1
+        before P2, in the order they were set."""
+        written = [p for p in self.next_week if p.status != "dropped"]
+        return written[:TOP] if written else [p for p in self.priorities if p.status == "open"][:TOP]
 
     @property
     def risky_okrs(self) -> list[OkrStatus]:
@@ -62,6 +67,11 @@ class TeamWeek:
     @property
     def risky_health(self) -> list[HealthStatus]:
         return [h for h in self.health if h.status in ("red", "yellow")]
+
+    @property
+    def raised(self) -> list[TypedNote]:
+        """Risks and help requests people typed: part 4, beside the derived lines."""
+        return [n for n in self.notes if n.kind in ("risk", "help")]
 
     @property
     def dropped(self) -> list[Priority]:
@@ -126,21 +136,24 @@ def led_teams(session: Session, org: Organization, lead: Person) -> list[Team]:
     return [t for t in teams if not under_another(t)]
 
 
-def _priorities(session: Session, team_ids: list[int], week: str) -> dict[int, list[Priority]]:
-    """The week's priorities per team; a team with none yet shows last week's open ones (carried over).
+def _priorities(session: Session, team_ids: list[int], week: str) -> tuple[dict[int, list[Priority]],
+                                                                       dict[int, list[Priority]]]:
+    """The week's priorities per team (a team with none yet shows last week's open ones, carried over), and what
+    was written for next week already, in one statement.
 
     Read-only: unlike the four-square, the report does not write the carried rows.
     """
-    last_week = shift(week, -1)
+    last_week, next_week = shift(week, -1), shift(week, 1)
     rows = session.scalars(
-        select(Priority).where(Priority.team_id.in_(team_ids), Priority.week.in_([week, last_week]))
+        select(Priority).where(Priority.team_id.in_(team_ids), Priority.week.in_([week, last_week, next_week]))
         .order_by(Priority.level, Priority.created_at, Priority.id)
     )
     this: dict[int, list[Priority]] = defaultdict(list)
     before: dict[int, list[Priority]] = defaultdict(list)
+    after: dict[int, list[Priority]] = defaultdict(list)
     for row in rows:
-        (this if row.week == week else before)[row.team_id].append(row)
-    return {t: this[t] if this[t] else [p for p in before[t] if p.status == "open"] for t in team_ids}
+        {week: this, last_week: before, next_week: after}[row.week][row.team_id].append(row)
+    return {t: this[t] if this[t] else [p for p in before[t] if p.status == "open"] for t in team_ids}, after
 
 
 def gather(session: Session, org: Organization, roots: list[Team], week: str, now: datetime) -> list[TeamWeek]:
@@ -155,11 +168,13 @@ def gather(session: Session, org: Organization, roots: list[Team], week: str, no
     cycle = current_cycle(session, org, now)
     for status in okr_status(session, org, cycle, teams, week, zone, trend_weeks=2, all_notes=True):
         okrs[status.team_id].append(status)
-    priorities = _priorities(session, ids, week)
+    priorities, written = _priorities(session, ids, week)
     health = health_status(session, ids, week)
     plans = plans_on_board(session, ids, week)
+    notes = notes_of(session, ids, week)
     return [
-        TeamWeek(team, depth, okrs[team.id], priorities[team.id], health[team.id], plans[team.id])
+        TeamWeek(team, depth, okrs[team.id], priorities[team.id], health[team.id], plans[team.id], notes[team.id],
+                 written[team.id])
         for team, depth in tree
     ]
 
@@ -197,8 +212,11 @@ def _okr_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
 
 
 def _last_week_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
-    lines: list[Line] = [partial(render, "report_priority", p=p, text=cut(p.text, 200), reason=cut(p.reason or "", 200))
-                         for p in tw.priorities]
+    lines: list[Line] = []
+    for p in tw.priorities:
+        lines.append(partial(render, "report_priority", p=p, text=cut(p.text, 200), reason=cut(p.reason or "", 200)))
+        if p.why and p.status == "open":  # the owner's answer to the wrap-up's "why?"
+            lines.append(partial(render, "report_priority_why", why=cut(p.why, 300)))
     live = [p for p in tw.priorities if p.status != "dropped"]
     unserved = sum(1 for p in live if p.key_result_id is None)
     if unserved:  # failure factor ④: "we did a lot of things that deviated from the goal"
@@ -215,7 +233,13 @@ def _risk_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
                          for h in sorted(tw.risky_health, key=lambda h: h.status != "red")]
     lines += [partial(render, "report_risk_okr", o=o, title=cut(o.title), note=cut(o.note or "", 200))
               for o in tw.risky_okrs]
-    return lines
+    return lines + _typed(tw.raised, cut)
+
+
+def _typed(notes: list[TypedNote], cut: Cut) -> list[Line]:
+    """What people typed, verbatim (cut only in chat, like every other line)."""
+    return [partial(render, "report_note_typed", note=n, author=n.author, who=n.who or "", helper=n.helper or "",
+                    text=cut(n.text, 300)) for n in notes]
 
 
 def _note_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
@@ -224,15 +248,15 @@ def _note_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
         for p in tw.dropped
     ]
     lines += [partial(render, "report_note_plan", plan=p, text=cut(p.text, 200)) for p in tw.plans]
-    return lines
+    return _typed([n for n in tw.notes if n.kind == "remark"], cut) + lines
 
 
 def report_card(org: Organization, teams: list[TeamWeek], week: str, heading: str, *, full: bool = False,
                 see_all: str | None = None) -> Card:
     """The report as a card: bounded for a chat message, or `full` (every team, every line, whole titles).
     A bounded card ends with a button to `see_all`, the dashboard page with the full report."""
-    risky = [tw for tw in teams if tw.risky_health or tw.risky_okrs]
-    risky.sort(key=lambda tw: -(len(tw.risky_health) + len(tw.risky_okrs)))
+    risky = [tw for tw in teams if tw.risky_health or tw.risky_okrs or tw.raised]
+    risky.sort(key=lambda tw: -(len(tw.risky_health) + len(tw.risky_okrs) + len(tw.raised)))
     counted = Counter(o.colour for tw in teams for o in tw.okrs)
     colours = {c: counted[c] for c in ("red", "yellow", "green")}
     elements: list = [Text(render("report_heading", heading=heading, week=week, teams=len(teams),

@@ -31,3 +31,29 @@ async def test_a_priority_for_a_key_result_and_work_serving_none_on_the_board(cl
     text = visible_text(await (await client.get("/?team=rd-efficiency")).text())
     assert text.index("For rd-o1-kr3 · Average delivery time for requests:") < text.index("Ship the vendor API") \
         < text.index("Serving no key result:") < text.index("Tidy the wiki")
+
+
+async def test_risks_help_and_remarks_in_the_sandbox_and_on_the_report_page(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    text = visible_text(await (await say(client, "rd-efficiency", "/okr risk Vendor <b>freeze</b> slips")).text())
+    assert "Risk noted for R&D Efficiency" in text and "Vendor <b>freeze</b> slips" in text
+    text = visible_text(await (await say(client, "rd-efficiency", "/okr help-needed Review it @hr.lead")).text())
+    assert "I will ask Sun Mei to help with: Review it" in text
+    text = visible_text(await (await say(client, "rd-efficiency", "/okr help-needed Review it @nobody")).text())
+    assert "Nobody and no team answers to @nobody" in text
+    await say(client, "rd-efficiency", "/okr remark Thank you Jim!")
+    with sessions() as s:
+        org_id = s.scalar(select(Organization.id))
+    page = visible_text(await (await client.get(f"/report?team=rd-efficiency&org={org_id}")).text())
+    risk, help_ = page.index("Zhou Qiang: Vendor <b>freeze</b> slips"), page.index("asks Sun Mei for help: Review it")
+    assert risk < help_ < page.index("Zhou Qiang: Thank you Jim!"), page
+
+
+async def test_the_leads_next_week_in_the_sandbox(client, sessions):
+    await sign_in_as(client, sessions, "director.rd@example.com")
+    text = visible_text(await (await say(client, "rd-efficiency", "/okr next P1 rd-o1-kr3 Ship the vendor API")).text())
+    assert "Next week's top priorities of R&D Efficiency" in text and "1. P1 Ship the vendor API" in text
+    with sessions() as s:
+        org_id = s.scalar(select(Organization.id))
+    page = visible_text(await (await client.get(f"/report?team=rd-efficiency&org={org_id}")).text())
+    assert page.index("3. Next week's top three") < page.index("P1 Ship the vendor API") < page.index("4. Risks"), page

@@ -52,3 +52,52 @@ async def test_priorities_name_their_key_result_by_command_and_in_the_modal(slac
         rows = dict(s.execute(select(Priority.text, KeyResult.key)
                               .outerjoin(KeyResult, KeyResult.id == Priority.key_result_id)).all())
     assert rows == {"Ship the vendor API": "rd-o1-kr3", "Write the runbook": None}
+
+
+async def test_help_needed_names_a_slack_mention_who_answers_with_a_button(slack, sessions, fake_slack, app_ctx,
+                                                                          clock):
+    import json
+
+    from bot.rituals.sweep import sweep
+    from storage.models import WeekNote
+
+    fake_slack.add_user("U0DIRECTOR", "director.rd@example.com", "Zhao Lei")
+    await slack.command("help", user="U0DIRECTOR")  # links the lead's Slack account
+    status, body = await slack.command("help-needed Review the vendor contract <@U0DIRECTOR|zhao.lei>")
+    assert status == 200 and "I will ask Zhao Lei to help with: Review the vendor contract" in body["text"]
+    status, body = await slack.command("risk The vendor may miss the freeze")
+    assert "Risk noted for R&amp;D Efficiency" in body["text"]  # Slack's mrkdwn escapes "&"
+    await sweep(app_ctx, clock.now())
+    await sweep(app_ctx, clock.now())
+    asked = [b for b in fake_slack.bodies("chat.postMessage") if "help_answer" in json.dumps(b)]
+    assert len(asked) == 1 and "Zhou Qiang of R&amp;D Efficiency needs help" in json.dumps(asked[0])
+    with sessions() as s:
+        note_id = s.scalar(select(WeekNote.id).where(WeekNote.kind == "help"))
+    status, _ = await slack.click("help_answer", f"{note_id}:no", user="U0DIRECTOR")
+    assert status == 200
+    told = await fake_slack.wait_for("response_url")
+    assert "Zhou Qiang will hear that you can't help" in json.dumps([c.body for c in told])
+    await sweep(app_ctx, clock.now())
+    answers = [b for b in fake_slack.bodies("chat.postMessage") if "can't help with" in json.dumps(b)]
+    assert len(answers) == 1 and "Zhao Lei can't help with: Review the vendor contract" in json.dumps(answers[0])
+
+
+async def test_why_modal_and_the_leads_next_week_on_slack(slack, sessions, fake_slack):
+    import json
+
+    from storage.models import Priority
+
+    await slack.command("priority add P1 none Ship the vendor API")
+    with sessions() as s:
+        priority_id = s.scalar(select(Priority.id))
+    status, _ = await slack.click("why_open", str(priority_id), channel=None)
+    assert status == 200
+    view = fake_slack.bodies("views.open")[-1]["view"]
+    assert view["callback_id"] == "why" and "Ship the vendor API" in json.dumps(view)
+    status, body = await slack.submit(view, {"why": "The vendor was away"})
+    assert status == 200
+    with sessions() as s:
+        assert s.get(Priority, priority_id).why == "The vendor was away"
+    fake_slack.add_user("U0DIRECTOR", "director.rd@example.com", "Zhao Lei")
+    status, body = await slack.command("next P1 none Ship it for real", user="U0DIRECTOR")
+    assert "Next week's top priorities of R&amp;D Efficiency" in body["text"]

@@ -27,3 +27,53 @@ async def test_a_priority_names_its_key_result_and_the_board_groups_by_it(teams,
     board = teams.connector.of("reply")[-1].text
     assert "For rd-o1-kr3 · Average delivery time for requests:" in board
     assert board.index("For rd-o1-kr3") < board.index("Ship the vendor API")
+
+
+async def test_help_needed_reaches_the_addressee_who_answers_on_teams(teams, sessions, clock):
+    from bot.rituals.sweep import sweep
+    from storage.models import WeekNote
+
+    for who in ("director", "engineer"):  # their personal chats: where okrbot can reach them
+        await teams.say("help", who)
+    await teams.say("help-needed Pair on the flaky test @zhaolei", where="channel")
+    assert "I will ask Zhao Lei to help with: Pair on the flaky test" in teams.connector.of("reply")[-1].text
+    await teams.say("remark Thank you Jim!", where="channel")
+    teams.connector.calls.clear()
+    await sweep(teams.ctx, clock.now())
+    await sweep(teams.ctx, clock.now())
+    [asked] = [c for c in teams.connector.of("send") if c.conversation == "a:personal-director"]
+    assert "Zhou Qiang of R&D Efficiency needs help: Pair on the flaky test" in asked.text
+    actions = [a["data"]["okrbot"] for b in asked.card["body"] if b["type"] == "ActionSet" for a in b["actions"]]
+    assert [a["action"] for a in actions] == ["help_answer", "help_answer"]
+    with sessions() as s:
+        note_id = s.scalar(select(WeekNote.id).where(WeekNote.kind == "help"))
+    response = await teams.post(teams.invoke("task/fetch", {"okrbot": actions[0]}, who="director"))
+    assert response.status == 200 and "Zhou Qiang will hear that you can help" in await response.text()
+    assert actions[0]["value"] == f"{note_id}:yes"
+    await sweep(teams.ctx, clock.now())
+    [answer] = [c for c in teams.connector.of("send") if c.conversation == "a:personal-engineer"]
+    assert "Zhao Lei can help with: Pair on the flaky test" in answer.text
+    await teams.say("report rd-efficiency", where="channel")
+    report = teams.connector.of("reply")[-1].text
+    assert "Zhou Qiang: Thank you Jim!" in report and "Zhao Lei can help" in report
+
+
+async def test_why_dialog_and_the_leads_next_week_on_teams(teams, sessions):
+    from storage.models import Priority
+
+    await teams.say("priority add P1 none Ship the vendor API", where="channel")
+    with sessions() as s:
+        priority_id = s.scalar(select(Priority.id))
+    # The wrap-up's "Why?" button (tests/rituals/test_wrapup_why.py sends it) opens a dialog.
+    why = {"okrbot": {"action": "why_open", "value": str(priority_id)}}
+    response = await teams.post(teams.invoke("task/fetch", why))
+    body = await response.json()
+    card = body["task"]["value"]["card"]["content"]
+    assert body["task"]["value"]["title"] == "Why not done?" and "Ship the vendor API" in str(card)
+    [submit] = card["actions"]
+    response = await teams.post(teams.invoke("task/submit", {**submit["data"], "why": "The vendor was away"}))
+    assert "The vendor was away" in str(await response.json())
+    with sessions() as s:
+        assert s.get(Priority, priority_id).why == "The vendor was away"
+    await teams.say("next P1 none Ship it for real", "director", where="channel")
+    assert "Next week's top priorities of R&D Efficiency" in teams.connector.of("reply")[-1].text
