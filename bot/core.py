@@ -44,6 +44,7 @@ from bot.services import (
     setup,
     sources,
     status_report,
+    warnings,
     weekly,
     wrapup,
 )
@@ -60,7 +61,7 @@ SERVICES: tuple[ModuleType, ...] = (
     settings,
     setup,
     sources,
-    status_report, weekly, wrapup,
+    status_report, warnings, weekly, wrapup,
 )
 
 

@@ -370,6 +370,29 @@ class WeekNote(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+class EarlyWarning(Base):
+    """A key result that dropped by 2 or more or into red, or a health metric that turned red: told to the team's
+    leads at once ("immediately discuss and find a response plan"), once per subject and week, with the plan they
+    answer (shown on the next Monday post)."""
+
+    __tablename__ = "early_warnings"
+    __table_args__ = (UniqueConstraint("kind", "subject_id", "week"),
+                      Index("ix_early_warnings_team_week", "team_id", "week"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(8))  # kr | health
+    subject_id: Mapped[int] = mapped_column(Integer)  # key_results.id or health_metrics.id
+    before: Mapped[str | None] = mapped_column(String(8))  # the confidence or colour before
+    after: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(String(500))  # the owner's note with the change
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    plan: Mapped[str | None] = mapped_column(String(500))  # the lead's response plan
+    plan_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+
 class RitualRun(Base):
     """One ritual for one team and period; the unique key is what makes posting exactly-once."""
 

@@ -8,7 +8,7 @@ go to their owner directly, never into a channel.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -26,6 +26,7 @@ from bot.rituals.schedule import occurrence
 from bot.services.foursquare import four_square, four_square_card
 from bot.services.priorities import week_priorities
 from bot.services.status_report import led_teams, status_report, wins_summary_card
+from bot.services.warnings import response_plans
 from bot.services.weekly import WIN_MARK, count_wins
 from bot.teams import primary_team
 from storage.models import (
@@ -66,8 +67,12 @@ def channel_card(session: Session, org: Organization, team: Team, ritual: str, w
 
 
 def four_square_post(o: Occasion) -> Card:
-    """Monday: the team's four-square for the week."""
-    return four_square_card(four_square(o.session, o.org, o.team, o.period, o.now), o.org, o.base)
+    """Monday: the team's four-square for the week, then the leads' response plans to last week's early warnings."""
+    card = four_square_card(four_square(o.session, o.org, o.team, o.period, o.now), o.org, o.base)
+    plans = response_plans(o.session, o.team, o.period)
+    if not plans:
+        return card
+    return replace(card, elements=(*card.elements, Text(render("warning_plans", plans=plans))))
 
 
 def friday_post(o: Occasion) -> Card:

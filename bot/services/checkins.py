@@ -19,6 +19,7 @@ from bot.model import Actions, Button, Card, Form, FormField, Interaction, Optio
 from bot.render import render
 from bot.services.keyresults import find_key_result, may_check_in, my_key_results, owner_name
 from bot.services.trends import WeekChange, own_zone, week_change
+from bot.services.warnings import key_result_dropped
 from storage.models import CheckIn, KeyResult, Objective
 
 CHECKIN_FORM = "checkin"
@@ -44,6 +45,8 @@ def record_checkin(
     """
     if confidence is not None and not c.CONFIDENCE_MIN <= confidence <= c.CONFIDENCE_MAX:
         raise Refusal("bad_confidence", "confidence", given=confidence)
+    if confidence is not None:  # a drop of 2 or more, or into red, is told to the leads (bot.services.warnings)
+        key_result_dropped(session, kr, kr.confidence, confidence, person_id=person_id, note=note, at=at, source=source)
     session.execute(_INSERT, {
         "org_id": kr.org_id, "key_result_id": kr.id, "person_id": person_id, "at": at,
         "confidence": confidence if confidence is not None else kr.confidence, "value": value, "note": note,

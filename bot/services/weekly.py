@@ -17,6 +17,7 @@ from bot.render import render
 from bot.rituals import catalog
 from bot.rituals.refresh import mark_stale
 from bot.services.keyresults import served_key_result
+from bot.services.warnings import health_turned_red
 from bot.weeks import parse_week
 from storage.models import EarlierRitualPost, HealthMetric, HealthUpdate, Plan, RitualRun, Team, Win
 
@@ -62,6 +63,10 @@ def health(ctx: Ctx, cmd: c.Health) -> Reply:
                           names=", ".join(names.values()),
                           close=" or ".join(f"`{name}`" for name in close or [m.name for m in matches][:3]))
         metric = matches[0]
+    if cmd.status == "red":  # turning red is told to the leads at once (bot.services.warnings)
+        before = ctx.session.scalar(select(HealthUpdate.status).where(HealthUpdate.metric_id == metric.id)
+                                    .order_by(HealthUpdate.at.desc(), HealthUpdate.id.desc()).limit(1))
+        health_turned_red(ctx.session, metric, before, note=cmd.note, person_id=ctx.person.id, at=ctx.now)
     ctx.session.add(HealthUpdate(org_id=ctx.org.id, metric_id=metric.id, week=ctx.week(team), status=cmd.status,
                                  note=cmd.note, person_id=ctx.person.id, at=ctx.now))
     text = render("health_set", team=team.name, name=metric.name, status=cmd.status, note=cmd.note)

@@ -57,3 +57,15 @@ async def test_the_leads_next_week_in_the_sandbox(client, sessions):
         org_id = s.scalar(select(Organization.id))
     page = visible_text(await (await client.get(f"/report?team=rd-efficiency&org={org_id}")).text())
     assert page.index("3. Next week's top three") < page.index("P1 Ship the vendor API") < page.index("4. Risks"), page
+
+
+async def test_a_drop_into_red_in_the_sandbox_is_an_early_warning(client, sessions):
+    from storage.models import EarlyWarning, RitualRun
+
+    await sign_in_as(client, sessions, "engineer@example.com")
+    await say(client, "rd-efficiency", "/okr confidence rd-o1-kr3 6")
+    await say(client, "rd-efficiency", "/okr confidence rd-o1-kr3 2 the vendor slipped")
+    with sessions() as s:
+        [warning] = s.scalars(select(EarlyWarning)).all()
+        assert (warning.before, warning.after, warning.note) == ("6", "2", "the vendor slipped")
+        assert s.scalar(select(RitualRun.period).where(RitualRun.ritual == "warning")) == f"warn-{warning.id}"

@@ -101,3 +101,27 @@ async def test_why_modal_and_the_leads_next_week_on_slack(slack, sessions, fake_
     fake_slack.add_user("U0DIRECTOR", "director.rd@example.com", "Zhao Lei")
     status, body = await slack.command("next P1 none Ship it for real", user="U0DIRECTOR")
     assert "Next week's top priorities of R&amp;D Efficiency" in body["text"]
+
+
+async def test_an_early_warning_reaches_the_lead_who_writes_a_plan_on_slack(slack, sessions, fake_slack, app_ctx,
+                                                                            clock):
+    import json
+
+    from bot.rituals.sweep import sweep
+    from storage.models import EarlyWarning
+
+    fake_slack.add_user("U0DIRECTOR", "director.rd@example.com", "Zhao Lei")
+    await slack.command("help", user="U0DIRECTOR")
+    await slack.command("health On-call load red three pages a night")
+    await sweep(app_ctx, clock.now())
+    await sweep(app_ctx, clock.now())
+    warned = [b for b in fake_slack.bodies("chat.postMessage") if "plan_open" in json.dumps(b)]
+    assert len(warned) == 1 and "On-call load" in json.dumps(warned[0]) and warned[0]["channel"] == "D0DIRECTOR"
+    with sessions() as s:
+        warning_id = s.scalar(select(EarlyWarning.id))
+    await slack.click("plan_open", str(warning_id), user="U0DIRECTOR", channel=None)
+    view = fake_slack.bodies("views.open")[-1]["view"]
+    status, _ = await slack.submit(view, {"plan": "Hire a night contractor"}, user="U0DIRECTOR")
+    assert status == 200
+    with sessions() as s:
+        assert s.scalar(select(EarlyWarning.plan)) == "Hire a night contractor"

@@ -77,3 +77,23 @@ async def test_why_dialog_and_the_leads_next_week_on_teams(teams, sessions):
         assert s.get(Priority, priority_id).why == "The vendor was away"
     await teams.say("next P1 none Ship it for real", "director", where="channel")
     assert "Next week's top priorities of R&D Efficiency" in teams.connector.of("reply")[-1].text
+
+
+async def test_an_early_warning_reaches_the_lead_who_writes_a_plan_on_teams(teams, sessions, clock):
+    from bot.rituals.sweep import sweep
+    from storage.models import EarlyWarning
+
+    await teams.say("help", "director")  # the lead's personal chat: where okrbot can reach them
+    await teams.say("confidence rd-o1-kr3 6")
+    await teams.say("confidence rd-o1-kr3 3 the vendor slipped")
+    await sweep(teams.ctx, clock.now())
+    await sweep(teams.ctx, clock.now())
+    [warned] = [c for c in teams.connector.of("send") if c.conversation == "a:personal-director"]
+    assert "fell from 6 to 3 out of 10" in warned.text and "the vendor slipped" in warned.text
+    [button] = [a for b in warned.card["body"] if b["type"] == "ActionSet" for a in b["actions"]]
+    response = await teams.post(teams.invoke("task/fetch", button["data"], who="director"))
+    card = (await response.json())["task"]["value"]["card"]["content"]
+    [submit] = card["actions"]
+    await teams.post(teams.invoke("task/submit", {**submit["data"], "plan": "Pair daily"}, who="director"))
+    with sessions() as s:
+        assert s.scalar(select(EarlyWarning.plan)) == "Pair daily"
