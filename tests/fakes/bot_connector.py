@@ -246,7 +246,8 @@ class FakeBotConnector:
 
     def _graph_refusal(self, request: web.Request) -> web.Response | None:
         group, channel = request.match_info["group"], request.match_info["channel"]
-        self.calls.append(call := Call("graph", channel, request.match_info.get("root"), dict(request.query)))
+        self.calls.append(call := Call("graph", channel, request.match_info.get("root"), dict(request.query),
+                                       authorization=request.headers.get("Authorization")))
         known = self.graph.get(group)
         status = 404 if known is None or channel not in known[0] else 403 if not known[1] else None
         if status is None and self._graph_failures:

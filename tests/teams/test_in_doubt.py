@@ -102,3 +102,35 @@ async def test_a_post_a_killed_clock_was_sending_is_found_by_the_next_clock(team
     with sessions() as s:
         run = s.scalar(select(RitualRun).where(RitualRun.ritual == "monday", RitualRun.channel_id == CHANNEL))
     assert (run.state, run.message_ref) == ("posted", sent.message_id)
+
+
+async def test_graph_is_read_with_the_bots_own_graph_token(database_url, clock, org_id, bot_connector, token_service,
+                                                           entra, monkeypatch, sessions):
+    """With authentication on, Graph is asked with the bot's token for scope graph.microsoft.com (a second
+    token from Entra ID, kept like the Bot Connector's), and our message is the one from the bot's app id."""
+    from tests.teams.conftest import start_harness
+    from tests.teams.test_outbound_token import APP_ID
+
+    teams, client = await start_harness(database_url, clock, bot_connector, monkeypatch, app_id=APP_ID,
+                                        teams_openid_metadata_url=token_service.metadata_url)
+    try:
+        bot = {"id": f"28:{APP_ID}", "name": "okrbot"}  # Teams addresses the bot as 28:<its app id>
+        bind = teams.message("bind rd-efficiency", "director", where="channel", recipient=bot)
+        bind["entities"][0]["mentioned"] = bot
+        signed = {"Authorization": f"Bearer {token_service.channel_token(APP_ID, bot_connector.url)}"}
+        assert (await teams.post(bind, headers=signed)).status in (200, 201)
+        assert bot_connector.of("reply")  # bound
+        bot_connector.graph_team(GROUP, [CHANNEL])
+        bot_connector.drop_next(1)
+        clock.set(MONDAY_0900)
+        await sweep(teams.ctx, clock.now(), deliverer=Deliverer(concurrency=4, sleep=teams.time.sleep))
+        assert len(bot_connector.of("create")) == 1
+        [read] = [c for c in bot_connector.calls if c.kind == "graph"]
+        graph_token = next(i for i, form in enumerate(entra.token_requests, 1)
+                           if form.get("scope") == "https://graph.microsoft.com/.default")
+        assert read.authorization == f"Bearer outbound-{APP_ID}-{graph_token}"
+        [run] = _runs(sessions, "monday")
+        assert run.state == "posted"
+    finally:
+        await client.close()
+        teams.ctx.engine.dispose()
