@@ -26,7 +26,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time, get_day_names
+from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_percent, parse_pattern
@@ -205,3 +205,13 @@ def clock_time(value: datetime, zone: str) -> str:
 def weekday(index: int, width: str = "wide") -> str:
     """Monday (0) to Sunday (6) in the language (Monday · lunes · 星期一)."""
     return get_day_names(width, locale=babel_locale())[index]
+
+
+def weekday_day(value: date | datetime, year: bool = True) -> str:
+    """A day with its weekday, as a ritual or a reply names it (Thu 31 Dec 2026 · jue, 31 dic 2026 ·
+    2026年12月31日周四); `year=False` leaves the year out. English keeps the form okrbot always wrote."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if catalog_of(current()) in (None, ENGLISH):
+        return value.strftime("%a %d %b %Y" if year else "%a %d %b")
+    return format_skeleton("yMMMEd" if year else "MMMEd", value, locale=babel_locale())

@@ -21,6 +21,8 @@ from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Literal
 
+from bot import i18n
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -83,6 +85,11 @@ class Ritual:
             raise ValueError(f"ritual {self.name!r} replies in a thread but has no post")
 
     @property
+    def spoken_title(self) -> str:
+        """Its title in the language being spoken (a ritual registered from outside keeps its own words)."""
+        return i18n.gettext(self.title)
+
+    @property
     def audience(self) -> Literal["channel", "direct"]:
         """Who it is for: a channel ritual needs a bound channel; a direct one only people."""
         return "channel" if self.post is not None else "direct"
@@ -116,36 +123,43 @@ class Ritual:
         return _resolve(self.direct) if self.direct else None
 
 
+def _(title: str) -> str:
+    """Marks a ritual's title for the catalogs (`make i18n-extract` reads `_("...")`). It is translated when
+    a message names the ritual (`Ritual.spoken_title`), not here, where nobody's language is known yet."""
+    return title
+
+
 CONTENT = "bot.rituals.content"
 QUARTER = "bot.rituals.quarterly"
 NOTES = "bot.services.notes"
 CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
-    Ritual("monday", "Monday four-square", 0, "09:00", True,
+    Ritual("monday", _("Monday four-square"), 0, "09:00", True,
            post=f"{CONTENT}:four_square_post", direct=f"{CONTENT}:objectives_messages",
            shows=frozenset({"priorities"}), sandbox="Monday four-square"),
-    Ritual("friday", "Friday wins post", 4, "16:00", True, post=f"{CONTENT}:friday_post",
+    Ritual("friday", _("Friday wins post"), 4, "16:00", True, post=f"{CONTENT}:friday_post",
            shows=frozenset({"priorities", "wins"}), opens_wins_thread=True, sandbox="Friday wins"),
-    Ritual("wrapup", "Friday wrap-up", 4, "18:00", True, post=f"{CONTENT}:wrapup_post", reply_to="friday",
+    Ritual("wrapup", _("Friday wrap-up"), 4, "18:00", True, post=f"{CONTENT}:wrapup_post", reply_to="friday",
            direct="bot.services.wrapup:why_messages", shows=frozenset({"wins"}), sandbox="Friday wrap-up"),
-    Ritual("report", "weekly status report", 4, "17:00", True, window="week", direct=f"{CONTENT}:report_messages",
+    Ritual("report", _("weekly status report"), 4, "17:00", True, window="week", direct=f"{CONTENT}:report_messages",
            sandbox="Weekly status report"),
-    Ritual("nudge", "Tuesday check-in nudge", 1, "10:00", False, direct=f"{CONTENT}:nudge_messages",
+    Ritual("nudge", _("Tuesday check-in nudge"), 1, "10:00", False, direct=f"{CONTENT}:nudge_messages",
            nothing_to_send="everyone has checked in"),
-    Ritual("planning", "planning call", 0, "10:00", True, window="week", post=f"{QUARTER}:planning_post",
+    Ritual("planning", _("planning call"), 0, "10:00", True, window="week", post=f"{QUARTER}:planning_post",
            cadence="planning", teams="company"),
-    Ritual("kickoff", "cycle kickoff", 0, "10:00", True, window="week", post=f"{QUARTER}:kickoff_post",
+    Ritual("kickoff", _("cycle kickoff"), 0, "10:00", True, window="week", post=f"{QUARTER}:kickoff_post",
            cadence="start", teams="company"),
-    Ritual("midreview", "mid-quarter review", 0, "10:00", True, window="week", post=f"{QUARTER}:midreview_post",
+    Ritual("midreview", _("mid-quarter review"), 0, "10:00", True, window="week", post=f"{QUARTER}:midreview_post",
            cadence="midpoint"),
-    Ritual("closing", "closing scores", 0, "10:00", True, window="week", direct=f"{QUARTER}:scoring_messages",
+    Ritual("closing", _("closing scores"), 0, "10:00", True, window="week", direct=f"{QUARTER}:scoring_messages",
            cadence="end", nothing_to_send="nobody owns a key result of the team"),
-    Ritual("change", "OKR change announcement", 0, "00:00", True, window="week", post=f"{QUARTER}:change_post",
+    Ritual("change", _("OKR change announcement"), 0, "00:00", True, window="week", post=f"{QUARTER}:change_post",
            cadence="event"),
-    Ritual("helpask", "help request", 0, "00:00", True, window="week", direct=f"{NOTES}:help_ask_messages",
+    Ritual("helpask", _("help request"), 0, "00:00", True, window="week", direct=f"{NOTES}:help_ask_messages",
            cadence="event", nothing_to_send="nobody to ask (the person or the team's leads are gone)"),
-    Ritual("helpreply", "answer to a help request", 0, "00:00", True, window="week",
+    Ritual("helpreply", _("answer to a help request"), 0, "00:00", True, window="week",
            direct=f"{NOTES}:help_reply_messages", cadence="event", nothing_to_send="the asker is gone"),
-    Ritual("warning", "early warning", 0, "00:00", True, window="week", direct="bot.services.warnings:warning_messages",
+    Ritual("warning", _("early warning"), 0, "00:00", True, window="week",
+           direct="bot.services.warnings:warning_messages",
            cadence="event", nothing_to_send="the team has no lead to warn"),
 )}
 

@@ -91,12 +91,12 @@ def friday_card(session: Session, team: Team, week: str, now: datetime) -> Card:
     for priority in p1s:
         elements.append(Text(render("ritual_friday_p1", text=priority.text, done=priority.status == "done")))
         if priority.status != "done":
-            elements.append(Actions((Button("Done?", "priority_done", value=str(priority.id)),)))
+            elements.append(Actions((Button(i18n.gettext("Done?"), "priority_done", value=str(priority.id)),)))
     # The count keeps up: a new win marks this post for a redraw (bot.rituals.refresh).
     elements.append(Text(render("ritual_friday_wins", count=count_wins(session, team.id, week))))
     elements.append(Context(render("ritual_friday_invite", mark=WIN_MARK)))
     # The wins of this post's week, even when the button is pressed after the week has turned.
-    elements.append(Actions((Button("Add a win", "win_open", value=f"{team.id}:{week}"),)))
+    elements.append(Actions((Button(i18n.gettext("Add a win"), "win_open", value=f"{team.id}:{week}"),)))
     title = render("ritual_friday_title", team=team.name, week=week)
     return Card(title, tuple(elements), fallback=title)
 
@@ -141,7 +141,7 @@ def _objectives_message(session: Session, org: Organization, person: Person, obj
         krs = session.scalars(select(KeyResult).where(KeyResult.objective_id == objective.id)
                               .order_by(KeyResult.position, KeyResult.id))
         elements.extend(kr_line(kr, org, base=base) for kr in krs)
-    elements.append(Actions((Button("Update my confidence", "checkin_open", style="primary"),)))
+    elements.append(Actions((Button(i18n.gettext("Update my confidence"), "checkin_open", style="primary"),)))
     title = render("ritual_objectives_title", week=week)
     return Outbound(f"dm:{person.id}", Card(title, tuple(elements), fallback=title), person.id)
 
@@ -197,7 +197,7 @@ def nudge_messages(o: Occasion) -> list[Outbound]:
             elements: list = [Text(render("ritual_nudge", name=person.name, team=team.name, week=week,
                                           count=len(owned)))]
             elements.extend(kr_line(kr, org, base=base) for kr in owned)
-            elements.append(Actions((Button("Check in", "checkin_open", style="primary"),)))
+            elements.append(Actions((Button(i18n.gettext("Check in"), "checkin_open", style="primary"),)))
             title = render("ritual_nudge_title", week=week)
         messages.append(Outbound(f"dm:{person_id}", Card(title, tuple(elements), fallback=title), person_id))
     return messages
@@ -218,6 +218,6 @@ def monday_post_time(session: Session, team: Team, week: str, zone: str) -> date
 def lead_alert_card(team_name: str, team_key: str, ritual: str, week: str, channel: str, reason: str,
                     prefix: str) -> Card:
     """Told once to a team's leads when a ritual could not be posted and retrying will not help."""
-    text = render("ritual_lead_alert", team=team_name, ritual=ritual, name=catalog.CATALOG[ritual].title, week=week,
-                  channel=channel, reason=reason, prefix=prefix, key=team_key)
+    text = render("ritual_lead_alert", team=team_name, ritual=ritual, name=catalog.CATALOG[ritual].spoken_title,
+                  week=week, channel=channel, reason=reason, prefix=prefix, key=team_key)
     return Card(None, (Text(text),), fallback=text)

@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import i18n
 from bot.bidi import isolate
 from bot.cards import kr_line
 from bot.changes import Change
+from bot.context import person_language
 from bot.cycles import cycle_of_period, midpoint, previous
 from bot.model import Card, Context, KeyResultLine, Text
 from bot.render import render
@@ -50,8 +52,8 @@ def _key_results(session: Session, objective: Objective) -> list[KeyResult]:
 def planning_post(o: Occasion) -> Card:
     """Planning opens: the company channel hears when the cycle runs and that ideas are welcome (step 1)."""
     cycle = _cycle(o)
-    text = render("ritual_planning", team=o.team.name, cycle=cycle.name, start=f"{cycle.start:%a %d %b %Y}",
-                  end=f"{cycle.end:%a %d %b %Y}")
+    text = render("ritual_planning", team=o.team.name, cycle=cycle.name, start=i18n.weekday_day(cycle.start),
+                  end=i18n.weekday_day(cycle.end))
     title = render("ritual_planning_title", cycle=cycle.name)
     return Card(title, (Text(text),), fallback=title)
 
@@ -61,7 +63,7 @@ def kickoff_post(o: Occasion) -> Card:
     session, org, cycle = o.session, o.org, _cycle(o)
     objectives = _objectives(session, org, cycle, o.team)
     elements: list = [Text(render("ritual_kickoff", team=o.team.name, cycle=cycle.name, count=len(objectives),
-                                  end=f"{cycle.end:%a %d %b %Y}"))]
+                                  end=i18n.weekday_day(cycle.end)))]
     for objective in objectives:
         elements.append(Text(f"*{isolate(objective.title)}*"))
         elements.extend(kr_line(kr, org, base=o.base) for kr in _key_results(session, objective))
@@ -98,13 +100,14 @@ def midreview_post(o: Occasion) -> Card:
     session, org, cycle = o.session, o.org, _cycle(o)
     risky = at_risk(session, org, cycle, o.team, o.zone, o.now)
     elements: list = [Text(render("ritual_midreview", team=o.team.name, cycle=cycle.name, count=len(risky),
-                                  end=f"{cycle.end:%a %d %b %Y}"))]
+                                  end=i18n.weekday_day(cycle.end)))]
     for kr, why in risky:
         line: KeyResultLine = kr_line(kr, org, base=o.base)
         elements.append(line)
         elements.append(Context(render("ritual_midreview_why", why=why)))
     elements.append(Text(render("ritual_midreview_question")))
-    title = render("ritual_midreview_title", team=o.team.name, cycle=cycle.name, day=f"{midpoint(cycle):%d %b}")
+    day = i18n.weekday_day(midpoint(cycle), year=False)
+    title = render("ritual_midreview_title", team=o.team.name, cycle=cycle.name, day=day)
     return Card(title, tuple(elements), fallback=title)
 
 
@@ -118,7 +121,8 @@ def change_post(o: Occasion) -> Card:
     person = o.session.get(Person, rows[0].person_id) if rows[0].person_id else None
     cycle = o.session.get(Cycle, rows[0].cycle_id)
     lines = [str(Change(r.subject, r.field, r.old, r.new, r.cycle_id, r.objective_id or 0)) for r in rows]
-    text = render("ritual_change", who=person.name if person else "An import", count=len(rows), team=o.team.name,
+    who = person.name if person else i18n.gettext("An import")
+    text = render("ritual_change", who=who, count=len(rows), team=o.team.name,
                   cycle=cycle.name if cycle else None, lines=lines, reason=rows[0].reason)
     title = render("ritual_change_title", team=o.team.name)
     return Card(title, (Text(text), Context(render("ritual_change_note"))), fallback=title)
@@ -135,9 +139,10 @@ def scoring_messages(o: Occasion) -> list[Outbound]:
     messages = []
     for person_id, krs in owned.items():
         person = session.get(Person, person_id)
-        elements: list = [Text(render("ritual_closing", name=person.name, cycle=cycle.name, team=o.team.name,
-                                      count=len(krs), code=krs[0].key))]
-        elements.extend(kr_line(kr, org, base=o.base) for kr in krs)
-        title = render("ritual_closing_title", cycle=cycle.name)
+        with i18n.speaking(person_language(session, org, person)):
+            elements: list = [Text(render("ritual_closing", name=person.name, cycle=cycle.name, team=o.team.name,
+                                          count=len(krs), code=krs[0].key))]
+            elements.extend(kr_line(kr, org, base=o.base) for kr in krs)
+            title = render("ritual_closing_title", cycle=cycle.name)
         messages.append(Outbound(f"dm:{person_id}", Card(title, tuple(elements), fallback=title), person_id))
     return messages

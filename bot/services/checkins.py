@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import commands as c
-from bot import metrics
+from bot import i18n, metrics
 from bot.bidi import isolate
 from bot.cards import kr_line
 from bot.context import Ctx
@@ -161,8 +161,9 @@ def mine(ctx: Ctx, _cmd: c.Mine) -> Reply:
     for index, (kr, objective) in enumerate(rows, start=1):
         elements.append(Text(f"*{index}.* _{isolate(objective.title)}_"))
         elements.append(kr_line(kr, ctx.org, level=objective.level, base=ctx.dashboard_url))
-    elements.append(Actions((Button("Check in", "checkin_open", style="primary"),)))
-    return Reply(card=Card("My key results", tuple(elements), fallback=f"{len(rows)} key results"))
+    elements.append(Actions((Button(i18n.gettext("Check in"), "checkin_open", style="primary"),)))
+    fallback = i18n.ngettext("%(num)s key result", "%(num)s key results", len(rows)) % {"num": len(rows)}
+    return Reply(card=Card(i18n.gettext("My key results"), tuple(elements), fallback=fallback))
 
 
 def checkin_form(ctx: Ctx) -> Form:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from bot import commands as c
+from bot import i18n
 from bot.context import Ctx
 from bot.handlers import command
 from bot.model import Actions, Button, Card, Reply, Text
@@ -33,5 +34,6 @@ def dashboard(ctx: Ctx, _cmd: c.Dashboard) -> Reply:
     url, signed = dashboard_link(ctx)
     text = render("dashboard_link", signed=signed, organization=ctx.org.name, name=ctx.person.name,
                   minutes=int(LINK_LIFETIME.total_seconds() // 60), url=url)
-    buttons = (Button("Open the dashboard", "dashboard_open", url=url, style="primary"),)
-    return Reply(card=Card("OKR dashboard", (Text(text), Actions(buttons)), fallback="Your OKR dashboard link"))
+    buttons = (Button(i18n.gettext("Open the dashboard"), "dashboard_open", url=url, style="primary"),)
+    return Reply(card=Card(i18n.gettext("OKR dashboard"), (Text(text), Actions(buttons)),
+                           fallback=i18n.gettext("Your OKR dashboard link")))

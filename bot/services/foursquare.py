@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import commands as c
+from bot import i18n
 from bot.cards import progress_text
 from bot.context import Ctx, ancestry, current_cycle, zone_of
 from bot.handlers import command
@@ -322,8 +323,8 @@ def four_square_card(fs: FourSquare, org: Organization, base: str | None = None)
             for h in fs.health
         )))
     elements.append(Actions((
-        Button("Update my confidence", "checkin_open", style="primary"),
-        Button("Set priorities", "priorities_open", value=str(fs.team_id)),
+        Button(i18n.gettext("Update my confidence"), "checkin_open", style="primary"),
+        Button(i18n.gettext("Set priorities"), "priorities_open", value=str(fs.team_id)),
     )))
     title = render("foursquare_title", team=fs.team_name, week=fs.week)
     fallback = render("foursquare_fallback", team=fs.team_name, week=fs.week, priorities=len(fs.priorities),

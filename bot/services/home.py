@@ -7,6 +7,7 @@ as `/okr priorities` does, so the tab and the command always show the same list.
 
 from __future__ import annotations
 
+from bot import i18n
 from bot.cards import kr_line
 from bot.context import Ctx
 from bot.model import Actions, Button, Card, Divider, Element, Text
@@ -30,7 +31,7 @@ def home_card(ctx: Ctx) -> Card:
                                 base=ctx.dashboard_url))
     buttons: list[Button] = []
     if rows:
-        buttons.append(Button("Check in", "checkin_open", style="primary"))
+        buttons.append(Button(i18n.gettext("Check in"), "checkin_open", style="primary"))
     teams = ctx.my_teams()
     if teams:
         team = teams[0]
@@ -38,10 +39,13 @@ def home_card(ctx: Ctx) -> Card:
         priorities = priority_items(ctx.session, team, team_week, ctx.now)
         elements.append(Divider())
         elements.append(Text(priorities_text(team, team_week, priorities)))
-        buttons.append(Button("Set priorities", "priorities_open", str(team.id)))
-        buttons.extend(Button(f"Done: {p.number}. {p.level} {p.text}", "priority_done", str(p.id))
+        buttons.append(Button(i18n.gettext("Set priorities"), "priorities_open", str(team.id)))
+        done = i18n.gettext("Done: %(number)s. %(level)s %(text)s")
+        buttons.extend(Button(done % {"number": p.number, "level": p.level, "text": p.text}, "priority_done", str(p.id))
                        for p in priorities if p.status == "open")
     if buttons:
         elements.append(Actions(tuple(buttons)))
-    return Card("Your OKR week", tuple(elements), fallback=f"{ctx.person.name}: {len(rows)} key results")
+    fallback = i18n.ngettext("%(name)s: %(num)s key result", "%(name)s: %(num)s key results", len(rows))
+    return Card(i18n.gettext("Your OKR week"), tuple(elements), fallback=fallback % {"name": ctx.person.name,
+                                                                                      "num": len(rows)})
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import changes
+from bot import changes, i18n
 from bot import commands as c
 from bot.context import Ctx, team_leads
 from bot.cycles import phase, today_of
@@ -49,7 +49,7 @@ def score(ctx: Ctx, cmd: c.Score) -> Reply:
     if now_phase == "closed":
         raise Refusal("score_closed", "score", code=code, cycle=cycle.name)
     if now_phase != "closing":
-        raise Refusal("score_too_early", "score", code=code, cycle=cycle.name, end=f"{cycle.end:%a %d %b %Y}")
+        raise Refusal("score_too_early", "score", code=code, cycle=cycle.name, end=i18n.weekday_day(cycle.end))
     leads, who = _leads(ctx, objective)
     if kr is None:
         if not leads:

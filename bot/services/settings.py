@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot import commands as c
+from bot import i18n
 from bot.context import Ctx, team_timezone
 from bot.cycles import cycles_of
 from bot.errors import Refusal
@@ -19,7 +20,11 @@ from bot.rituals.schedule import describe, upcoming
 from bot.weeks import monday_of
 from storage.models import RitualSetting, SkippedWeek, Team
 
-EVERY_WEEKDAY = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+def _every(weekday: int) -> str:
+    """"Mondays": the day a weekly ritual comes on, in the language spoken."""
+    return (i18n.gettext("Mondays"), i18n.gettext("Tuesdays"), i18n.gettext("Wednesdays"), i18n.gettext("Thursdays"),
+            i18n.gettext("Fridays"), i18n.gettext("Saturdays"), i18n.gettext("Sundays"))[weekday]
 
 
 def _lead_team(ctx: Ctx, usage: str) -> Team:
@@ -37,9 +42,9 @@ def schedule(ctx: Ctx, cmd: c.Schedule) -> Reply:
     team = _lead_team(ctx, "schedule")
     ritual = catalog.CATALOG[cmd.ritual]
     if not ritual.runs_for(team.level):
-        raise Refusal("company_ritual", "schedule", title=ritual.title, team=team.name, level=team.level)
+        raise Refusal("company_ritual", "schedule", title=ritual.spoken_title, team=team.name, level=team.level)
     if ritual.per_cycle and cmd.weekday is not None:
-        raise Refusal("cycle_ritual_day", "schedule", title=ritual.title, ritual=ritual.name,
+        raise Refusal("cycle_ritual_day", "schedule", title=ritual.spoken_title, ritual=ritual.name,
                       day=render("ritual_cadence", cadence=ritual.cadence))
     setting = ctx.session.get(RitualSetting, (team.id, ritual.name))
     if setting is None:
@@ -53,7 +58,7 @@ def schedule(ctx: Ctx, cmd: c.Schedule) -> Reply:
     setting.enabled = cmd.enabled
     ctx.session.flush()
     zone = team_timezone(ctx.session, team, ctx.org)
-    text = render("schedule_set", name=ritual.title, team=team.name, enabled=cmd.enabled,
+    text = render("schedule_set", name=ritual.spoken_title, team=team.name, enabled=cmd.enabled,
                   weekday=_day(ritual, setting.weekday), upcoming=_upcoming(ctx, ritual, setting, zone),
                   time=setting.time, zone=zone, prefix=ctx.prefix, ritual=cmd.ritual)
     return _reply(text)
@@ -61,7 +66,7 @@ def schedule(ctx: Ctx, cmd: c.Schedule) -> Reply:
 
 def _day(ritual: catalog.Ritual, weekday: int) -> str:
     """"Mondays", or for a once-per-cycle ritual the day of the cycle it comes on."""
-    return render("ritual_cadence", cadence=ritual.cadence) if ritual.per_cycle else EVERY_WEEKDAY[weekday]
+    return render("ritual_cadence", cadence=ritual.cadence) if ritual.per_cycle else _every(weekday)
 
 
 def _upcoming(ctx: Ctx, ritual: catalog.Ritual, setting: RitualSetting, zone: str) -> str | None:
@@ -86,7 +91,7 @@ def show_schedule(ctx: Ctx, _cmd: c.ScheduleShow) -> Reply:
         setting = settings.get(ritual.name)
         on = setting is not None and setting.enabled
         rituals.append({
-            "name": ritual.title, "ritual": ritual.name, "enabled": on,
+            "name": ritual.spoken_title, "ritual": ritual.name, "enabled": on,
             "weekday": _day(ritual, setting.weekday) if setting else None, "time": setting.time if setting else None,
             "upcoming": _upcoming(ctx, ritual, setting, zone) if on else None,
         })
@@ -108,6 +113,6 @@ def skip(ctx: Ctx, cmd: c.Skip) -> Reply:
     if ctx.session.get(SkippedWeek, (team.id, cmd.week)) is None:
         ctx.session.add(SkippedWeek(team_id=team.id, week=cmd.week, org_id=team.org_id))
     monday = monday_of(cmd.week)
-    text = render("skip_set", team=team.name, week=cmd.week, first=f"{monday:%a %d %b}",
-                  last=f"{monday + timedelta(days=6):%a %d %b %Y}", zone=zone)
+    text = render("skip_set", team=team.name, week=cmd.week, first=i18n.weekday_day(monday, year=False),
+                  last=i18n.weekday_day(monday + timedelta(days=6)), zone=zone)
     return _reply(text)

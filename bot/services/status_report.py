@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from bot import commands as c
+from bot import i18n
 from bot.context import Ctx, current_cycle, team_timezone
 from bot.handlers import command
 from bot.links import absolute, report_path
@@ -270,7 +271,7 @@ def report_card(org: Organization, teams: list[TeamWeek], week: str, heading: st
     elements.append(Divider())
     elements.append(Context(render("report_footer", colours=(org.red_max, org.green_min))))
     if see_all and not full:
-        elements.append(Actions((Button("See the whole report", "report_open", url=see_all),)))
+        elements.append(Actions((Button(i18n.gettext("See the whole report"), "report_open", url=see_all),)))
     fallback = render("report_fallback", heading=heading, week=week, teams=len(teams), risky=len(risky))
     return Card(render("report_title", week=week), tuple(elements), fallback=fallback)
 

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot import commands as c
+from bot import i18n
 from bot.context import Ctx, row_id
 from bot.errors import Refusal
 from bot.handlers import action, command, message, submit
@@ -114,7 +115,7 @@ def _win_target(ctx: Ctx, value: str) -> tuple[Team, str]:
 def win_button(ctx: Ctx, interaction: Interaction) -> Reply:
     """The "Add a win" button of the Friday post: a form, for platforms where typing a reply is awkward."""
     team, week = _win_target(ctx, interaction.value)
-    field = FormField("text", "What did you win this week?", "multiline", max_length=c.MAX_WIN)
+    field = FormField("text", i18n.gettext("What did you win this week?"), "multiline", max_length=c.MAX_WIN)
     return Reply(form=Form(WIN_FORM, "Add a win", (field,), "Post the win",
                            render("win_intro", team=team.name), f"{team.id}:{week}"))
 

@@ -51,12 +51,31 @@ class Trace:
         return "\n".join(self.steps[-8:])
 
 
+@dataclass
+class Speaking:
+    """What the sweep in another language must not see (tests/personas/test_sweep_languages.py): the apology
+    in that language, an unfilled placeholder, or an English sentence of a message the catalogs translate."""
+
+    apology: str = ""
+    english: tuple[str, ...] = ()
+
+
+SPEAKING = Speaking()  # the English sweep: nothing more to look for
+PLACEHOLDER_LEFT = re.compile(r"%\(\w+\)[sd]")
+
+
 def check(trace: Trace, status: int, body: str) -> None:
     """No server error, and no apology in what okrbot wrote (HTML or JSON escapes undone first)."""
     assert status < 500, f"HTTP {status}\n{body[:500]}\nafter:\n{trace.tail()}"
-    words = html_lib.unescape(body).lower()
-    at = words.find(APOLOGY)
-    assert at < 0, f"apology shown:\n...{words[max(0, at - 300):at + 300]}...\nafter:\n{trace.tail()}"
+    text = html_lib.unescape(body)
+    words = text.lower()
+    for apology in filter(None, (APOLOGY, SPEAKING.apology)):
+        at = words.find(apology)
+        assert at < 0, f"apology shown:\n...{words[max(0, at - 300):at + 300]}...\nafter:\n{trace.tail()}"
+    left = PLACEHOLDER_LEFT.search(text)
+    assert not left, f"placeholder unfilled: ...{text[max(0, left.start() - 200):left.end() + 100]}...\n{trace.tail()}"
+    leaked = next((english for english in SPEAKING.english if english in text), None)
+    assert leaked is None, f"English where a translation exists: {leaked!r} in ...{text[:600]}...\n{trace.tail()}"
 
 
 def _button_key(action_id: str, value: str) -> tuple:
@@ -235,7 +254,7 @@ class SlackDriver:
         check(self.trace, status, text)
         found = [Shown("button", _button_key(a, v), (a, v), channel) for a, v in slack_buttons(body)]
         for call in self.fake.calls[mark:]:
-            check(self.trace, 200, json.dumps(call.body))
+            check(self.trace, 200, json.dumps(call.body, ensure_ascii=False))
             if call.method == "views.open":
                 view = call.body["view"]
                 found.append(Shown("form", ("form", view.get("callback_id")), view, channel))
@@ -309,7 +328,7 @@ class SlackDriver:
         """The buttons of everything posted since `mark`, and every channel post of okrbot's to reply under."""
         found = []
         for call in self.fake.calls[mark:]:
-            check(self.trace, 200, json.dumps(call.body))
+            check(self.trace, 200, json.dumps(call.body, ensure_ascii=False))
             where = call.body.get("channel") or ""
             found += [Shown("button", _button_key(a, v), (a, v), where) for a, v in slack_buttons(call.body)]
         for channel, messages in self.fake.messages.items():
@@ -412,7 +431,7 @@ class TeamsDriver:
         """The buttons and forms of every activity okrbot sent since `mark`, in the channel or a personal chat."""
         found = []
         for call in self.harness.connector.calls[mark:]:
-            check(self.trace, 200, json.dumps(call.body))
+            check(self.trace, 200, json.dumps(call.body, ensure_ascii=False))
             if call.card is not None:
                 where = "channel" if "thread.tacv2" in (call.conversation or "") else "personal"
                 found += self._shown(call.card, where, call.activity_id)

@@ -102,3 +102,13 @@ def test_schedule_alone_shows_every_ritual_to_anyone_in_the_team(chat):
     assert "Only the leads of R&D Efficiency change it (Zhao Lei)" in text
     lead = card_text(chat.say("schedule monday", actor=LEAD))  # a ritual alone shows the schedule too
     assert "Rituals of *R&D Efficiency*" in lead and "schedule RITUAL off" in lead
+
+
+def test_a_lead_who_speaks_chinese_is_told_the_ritual_day_and_dates_in_chinese(chat):
+    """The ritual's title, its weekday and the skipped week's dates come from Python: they speak it too."""
+    chat.say("language zh-CN", actor=LEAD)
+    text = card_text(chat.say("schedule monday 09:30", actor=LEAD))
+    assert "*周一四象限*" in text and "每周一 09:30" in text, text
+    assert "Monday" not in text and "Mondays" not in text, text
+    text = card_text(chat.say("skip 2026-W48", actor=LEAD))
+    assert "11月23日周一 至 2026年11月29日周日" in text, text
