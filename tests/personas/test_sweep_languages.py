@@ -44,12 +44,26 @@ def english_of(language: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def _in_their_own_language(stranger):
+    """A stranger has no person to choose a language for: their chat app's locale (English in the fakes) rules."""
+    async def step(self, persona):
+        english, drivers.SPEAKING.english = drivers.SPEAKING.english, ()
+        try:
+            return await stranger(self, persona)
+        finally:
+            drivers.SPEAKING.english = english
+
+    return step
+
+
 @pytest.fixture
 def speaking(request, sessions, demo_org, monkeypatch) -> Iterator[str]:
     language = request.param
     # `language auto` or `language en` rightly switches to English: the English sweep types those.
     valid = [text for text in grammar.valid_commands() if text.split()[0] not in ("language", "idioma", "语言")]
     monkeypatch.setattr(grammar, "valid_commands", lambda: valid)
+    for driver in (drivers.SandboxDriver, drivers.SlackDriver, drivers.TeamsDriver):
+        monkeypatch.setattr(driver, "stranger", _in_their_own_language(driver.stranger))
     with transaction(sessions) as session:
         session.execute(update(Organization).where(Organization.id == demo_org).values(language=language))
         session.execute(update(Team).where(Team.org_id == demo_org).values(language=language))
