@@ -14,7 +14,7 @@ from sqlalchemy import Date, Integer, ScalarSelect, String, and_, bindparam, cas
 from sqlalchemy.orm import Session
 
 from bot import i18n, platforms, workspaces
-from bot.directory import Directory
+from bot.directory import Ask, Directory, DirectoryError, Question
 from bot.errors import Refusal
 from bot.teams import own_teams, team_by_key, team_keys
 from bot.weeks import local_week
@@ -285,12 +285,24 @@ class Ctx:
     dashboard_url: str | None = None
     signin_key: str | None = None
     directory: Directory | None = None  # the platform's people and channels (set-up in chat), if it has one
+    answers: dict[str, object] = field(default_factory=dict, repr=False)  # the platform's, asked before (ask)
     _team: Team | None = field(default=None, repr=False)
     _weeks: dict[int, str] = field(default_factory=dict, repr=False)
 
     @property
     def prefix(self) -> str:
         return platforms.spec(self.platform).prefix
+
+    def ask(self, key: str, question: Question):
+        """The platform's answer to `question` (`key` names it for this interaction): asked with no transaction
+        open, so the first time this raises bot.directory.Ask and the core runs the handler again with it.
+        Raises the DirectoryError the platform failed with."""
+        if key not in self.answers:
+            raise Ask(key, question)
+        answer = self.answers[key]
+        if isinstance(answer, DirectoryError):
+            raise answer
+        return answer
 
     def channel_team(self) -> Team | None:
         if not self.conversation:

@@ -1,5 +1,8 @@
 """The platform-neutral entry point: one Interaction in, one Reply out, one transaction.
 
+(A handler that needs the platform's answer first, bot.directory.Ask, has its transaction rolled back
+and runs again in a new one once the platform answered: the one transaction that writes holds no HTTP.)
+
 Adapters call `Core.handle` (from a worker thread: it does blocking SQL). Bad input never escapes as
 an exception: a `Refusal` rolls the transaction back and becomes a friendly card; anything
 unexpected is logged with its stack trace and the person gets an apology, never the trace.
@@ -21,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import i18n, inbox, platforms, workspaces
 from bot.commands import USAGE, UsageError, parse
 from bot.context import Ctx, claimable, resolve_actor, speak_to
-from bot.directory import Directory, DirectoryError, Profile
+from bot.directory import Ask, Directory, DirectoryError, Profile
 from bot.errors import Refusal
 from bot.handlers import Handlers, build
 from bot.model import Card, Context, Interaction, Reply, Text
@@ -54,6 +57,7 @@ from storage.db import transaction
 from storage.models import Person, PlatformAccount, Workspace
 
 log = logging.getLogger(__name__)
+MAX_ASKS = 8  # questions to the platform one interaction may need answered (bot.directory.Ask); more is a bug
 # The service modules whose marked functions handle commands, buttons, forms and thread messages
 # (bot.handlers): every command of the grammar must have its handler here, or no Core starts.
 SERVICES: tuple[ModuleType, ...] = (
@@ -102,12 +106,26 @@ class Core:
     def _handle(self, interaction: Interaction, keep: Callable[[], bool] | None) -> Reply:
         if not platforms.is_registered(interaction.platform):
             return Reply(card=unknown_platform(interaction.platform))
+        answers: dict[str, object] = {}  # the platform's answers, asked between attempts (bot.directory.Ask)
+        while True:
+            try:
+                return self._attempt(interaction, keep, answers)
+            except Ask as ask:
+                if len(answers) >= MAX_ASKS:
+                    log.error("%s %s asked the platform more than %d times", interaction.kind, interaction.name,
+                              MAX_ASKS)
+                    self._settle(interaction, keep)
+                    return apology(interaction)
+                answers[ask.key] = ask.answer(self.directories.get(interaction.platform))
+
+    def _attempt(self, interaction: Interaction, keep: Callable[[], bool] | None, answers: dict[str, object]) -> Reply:
+        """One transaction of `_handle`; raises Ask, rolled back, when the handler needs the platform first."""
         prefix = platforms.spec(interaction.platform).prefix
         try:
             with transaction(self.sessions) as session:
                 if interaction.key and inbox.handled(session, interaction.key):
                     raise _Refused(self._duplicate(interaction))
-                reply = self._dispatch(session, interaction)
+                reply = self._dispatch(session, interaction, answers)
                 if reply.errors:
                     raise _Refused(reply)  # a form sent back with errors keeps nothing, its claim included
                 if interaction.key and not inbox.claim(session, interaction.key, self.clock.now()):
@@ -116,7 +134,7 @@ class Core:
             if session.info.pop(STALE, False) and self.posts_changed is not None:
                 self.posts_changed()
             return reply
-        except inbox.GaveUp:
+        except (inbox.GaveUp, Ask):
             raise
         except _Refused as refused:
             _kept(keep)
@@ -272,7 +290,7 @@ class Core:
             log.exception("failed to follow %s %s %s", account_id, "into" if joined else "out of", channel)
             return []
 
-    def _dispatch(self, session: Session, interaction: Interaction) -> Reply:
+    def _dispatch(self, session: Session, interaction: Interaction, answers: dict[str, object]) -> Reply:
         now = self.clock.now()
         org, person, locale = resolve_actor(session, interaction.platform, interaction.workspace,
                                             interaction.actor, interaction.actor_email, now)
@@ -282,7 +300,7 @@ class Core:
                 return Reply()  # a stranger's thread reply is not a command: ignore it quietly
             raise Refusal("unknown_person", organization=org.name)
         ctx = Ctx(session, org, person, interaction.platform, interaction.conversation, now, self.dashboard_url,
-                  self.signin_key, self.directories.get(interaction.platform))
+                  self.signin_key, self.directories.get(interaction.platform), answers)
         if interaction.kind == "command":
             command = parse(interaction.text)
             if isinstance(command, UsageError):

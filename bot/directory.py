@@ -3,14 +3,21 @@
 Setting up an organization from a chat (bot.services.setup) needs what only the platform knows: a
 channel's name and members, a person's email and time zone, whether okrbot is in a channel. Each
 adapter that can answer implements `Directory` and hands it to the core (`Core.directories`); the
-core calls it from its worker thread, so the methods are synchronous and each is a few short calls
-to the platform. A platform without one simply cannot set up teams from channels.
+core calls it from its worker thread, so the methods are synchronous. A platform without one simply
+cannot set up teams from channels.
+
+The core never asks the platform inside a transaction: a question is HTTP calls (a 500-member channel
+is 500 users.info), and an open transaction holds SQLite's write lock, or a PostgreSQL connection, for
+all that while. A handler asks through `Ctx.ask`: the first time, that raises `Ask`, the core rolls
+back, puts the question to the platform with no transaction open and runs the handler again with the
+answer (`bot.core.Core`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -51,3 +58,24 @@ class Directory(Protocol):
 
     def channels(self, workspace: str) -> list[ChannelInfo]:
         """Channels to choose from, for a platform whose forms have no channel picker of their own."""
+
+
+Question = Callable[[Directory], Any]
+
+
+class Ask(Exception):
+    """A handler needs the platform's answer to `question`, kept under `key` for its next run (see the module)."""
+
+    def __init__(self, key: str, question: Question) -> None:
+        super().__init__(key)
+        self.key = key
+        self.question = question
+
+    def answer(self, directory: Directory | None) -> object:
+        """The platform's answer, or the DirectoryError it failed with (raised in the handler, which says so)."""
+        if directory is None:
+            return DirectoryError("this platform has no directory")
+        try:
+            return self.question(directory)
+        except DirectoryError as exc:
+            return exc

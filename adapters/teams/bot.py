@@ -21,7 +21,7 @@ from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.schema import Activity, ActivityTypes, Attachment
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationParameters
 from botbuilder.schema.teams import (
     ChannelInfo,
     TaskModuleContinueResponse,
@@ -37,12 +37,14 @@ from adapters.teams.cards import CONTENT_TYPE, DATA_KEY, render_card, render_for
 from adapters.teams.delivery import Delivery
 from adapters.teams.directory import hold_turn
 from adapters.teams.platform import PLATFORM
+from bot import i18n
 from bot.commands import UsageError, parse
 from bot.core import Core
 from bot.directory import DirectoryError
 from bot.model import Card, Form, Interaction, Reply
 from bot.render import render_error
 from bot.serialize import form_from_dict
+from bot.services import setup
 from bot.timesource import Clock
 
 log = logging.getLogger(__name__)
@@ -66,8 +68,9 @@ def _form_values(data: dict[str, Any]) -> dict[str, str]:
 
 
 class OkrTeamsBot(TeamsActivityHandler):
-    def __init__(self, core: Core, clock: Clock, delivery: Delivery) -> None:
+    def __init__(self, core: Core, clock: Clock, delivery: Delivery, app_id: str = "") -> None:
         self.core = core
+        self.app_id = app_id  # the bot's own, for a conversation it opens (the installer's welcome)
         self.sessions = core.sessions
         self.clock = clock
         self.delivery = delivery
@@ -294,16 +297,61 @@ class OkrTeamsBot(TeamsActivityHandler):
         await self._follow(turn_context, teams_members_removed, joined=False)
 
     async def _welcome(self, turn_context: TurnContext) -> None:
-        """okrbot was added (to a team, or a personal chat): the set-up card for an empty organization's installer,
-        where it was added (bot.services.setup)."""
+        """okrbot was added: the set-up card for an empty organization's installer (bot.services.setup), who is
+        the activity's sender. In a personal chat it is the answer; added to a team, it goes to the installer in a
+        direct message (a 1:1 okrbot opens: a bot in a team may write to its members) and the channel gets a short
+        hello instead, so the steps are not in front of the whole team. A direct message Teams refuses leaves the
+        card in the channel, where only the installer's clicks are taken."""
         activity = turn_context.activity
         tenant = act.tenant_id(activity)
         if not tenant:
             return
         hold_turn(turn_context)
         card = await asyncio.to_thread(self.core.welcome, PLATFORM.name, tenant, act.actor_id(activity))
-        if card is not None:
+        if card is None:
+            return
+        if act.conversation_type(activity) == "personal":
             await self._send(turn_context, card_activity(card))
+            return
+        if not await self._direct(turn_context, card):
+            await self._send(turn_context, card_activity(card))
+            return
+        installer = activity.from_property.name if activity.from_property else ""
+        with i18n.speaking(activity.locale):
+            hello = setup.team_hello(installer or "", PLATFORM.prefix)
+        await self._send(turn_context, card_activity(hello))
+
+    async def _direct(self, turn_context: TurnContext, card: Card) -> bool:
+        """`card` in a new 1:1 with the activity's sender, whose reference is stored for later direct messages;
+        False when Teams refused (the installer then finds the card where they added okrbot)."""
+        activity = turn_context.activity
+        tenant, person = act.tenant_id(activity), act.actor_id(activity)
+        parameters = ConversationParameters(
+            is_group=False, bot=activity.recipient, members=[activity.from_property], tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}})
+
+        async def callback(direct: TurnContext) -> None:
+            reference = act.reference_to(direct.activity)
+            reference["user"] = activity.from_property.serialize()
+            await asyncio.to_thread(references.save, self.sessions, tenant, "person", person, reference,
+                                    self.clock.now())
+            # send_to_conversation: send_activity would reply to the synthetic activity's id, which Teams never saw
+            message = TurnContext.apply_conversation_reference(
+                card_activity(card), TurnContext.get_conversation_reference(direct.activity))
+            message.reply_to_id = None
+            connector = direct.turn_state[direct.adapter.BOT_CONNECTOR_CLIENT_KEY]
+            await connector.conversations.send_to_conversation(direct.activity.conversation.id, message)
+
+        async def call() -> None:
+            await turn_context.adapter.create_conversation(
+                self.app_id, callback, parameters, activity.channel_id, activity.service_url, None)
+
+        try:
+            await self.delivery.send(call, tenant=tenant, where=f"welcome to {person}")
+        except Exception as exc:  # noqa: BLE001 - refused or unreachable: the channel shows the card instead
+            log.warning("could not open a direct message with the installer %s: %s", person, exc)
+            return False
+        return True
 
     async def _follow(self, turn_context: TurnContext, members: list, joined: bool) -> None:
         """People added to or removed from a team: teams bound to its channels that follow them follow."""

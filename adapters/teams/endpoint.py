@@ -94,6 +94,6 @@ def mount(app: web.Application, config: TeamsConfig, core: Core, clock: Clock, m
             "\n%s\nTEAMS AUTHENTICATION IS OFF: MicrosoftAppId is not set, so /api/messages accepts activities\n"
             "from anyone. This is for local testing only; never expose this server.\n%s", "!" * 78, "!" * 78
         )
-    app[TEAMS] = TeamsEndpoint(messenger.adapter, OkrTeamsBot(core, clock, messenger.delivery))
+    app[TEAMS] = TeamsEndpoint(messenger.adapter, OkrTeamsBot(core, clock, messenger.delivery, messenger.app_id))
     core.directories[PLATFORM.name] = TeamsDirectory()
     app.router.add_post("/api/messages", messages)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bot import commands as c
 from bot import platforms
 from bot.context import Ctx, current_cycle, row_id, team_timezone
-from bot.directory import Directory, DirectoryError, Profile
+from bot.directory import ChannelInfo, Directory, DirectoryError, Profile
 from bot.errors import Refusal
 from bot.handlers import action, command, submit
 from bot.importer import apply_rituals, parse_ritual_time
@@ -134,6 +134,12 @@ def setup_card(ctx: Ctx) -> Card:
     return Card(words("welcome_title"), (Text(text), Actions(buttons)), fallback=words("welcome_title"))
 
 
+def team_hello(installer: str, prefix: str) -> Card:
+    """What a team's channel reads when okrbot is added to it: the set-up itself went to the installer."""
+    text = words("team_hello", installer=installer, prefix=prefix)
+    return Card(None, (Text(text),), fallback=text)
+
+
 @action("setup_show")
 def show(ctx: Ctx, _interaction: Interaction) -> Reply:
     _require(ctx, may_set_up(ctx))
@@ -208,8 +214,10 @@ def person_by_email(ctx: Ctx, email: str, field: str) -> Person:
                                                      func.lower(Person.email) == email.lower()))
     if person is not None:
         return person
+    _directory(ctx)
+    workspace = _workspace(ctx)
     try:
-        profile = _directory(ctx).find_by_email(_workspace(ctx), email)
+        profile = ctx.ask(f"email:{email.lower()}", lambda directory: directory.find_by_email(workspace, email))
     except DirectoryError:
         raise Refusal("platform_unavailable", field=field) from None
     if profile is None:
@@ -303,8 +311,10 @@ def team_form(ctx: Ctx, channel: str | None = None) -> Form:
     company = company_team(ctx.session, ctx.org.id)
     channels: tuple[Option, ...] = ()
     if ctx.directory is not None:
+        workspace = _workspace(ctx)
         try:
-            channels = tuple(Option(ch.name, ch.id) for ch in ctx.directory.channels(_workspace(ctx))[:100])
+            listed = ctx.ask("channels", lambda directory: directory.channels(workspace)[:100])
+            channels = tuple(Option(ch.name, ch.id) for ch in listed)
         except DirectoryError:
             channels = ()
     return Form("setup_team", words("team_title"), (
@@ -355,24 +365,36 @@ def _would_cycle(session: Session, team: Team, parent: Team | None) -> bool:
     return False
 
 
+def _channel_and_members(ctx: Ctx, channel_id: str) -> tuple[ChannelInfo | None, list[Profile]]:
+    """The channel and its people, asked of the platform before the transaction that writes the team (a big
+    channel is hundreds of calls: bot.directory)."""
+    workspace = _workspace(ctx)
+
+    def look(directory: Directory) -> tuple[ChannelInfo | None, list[Profile]]:
+        channel = directory.channel(workspace, channel_id)
+        if channel is None or not channel.bot_is_member:
+            return channel, []
+        return channel, directory.members(workspace, channel_id)
+
+    try:
+        return ctx.ask(f"channel:{channel_id}", look)
+    except DirectoryError:
+        raise Refusal("platform_unavailable", field="channel") from None
+
+
 @submit("setup_team")
 def save_team(ctx: Ctx, interaction: Interaction) -> Reply:
     _require(ctx, may_set_up(ctx) or leads_a_team(ctx))
     form = dict(interaction.form)
-    directory, workspace = _directory(ctx), _workspace(ctx)
+    _directory(ctx)
     channel_id = _required(form, "channel", 256)
-    try:
-        channel = directory.channel(workspace, channel_id)
-        if channel is not None and channel.bot_is_member:
-            members = directory.members(workspace, channel_id)
-    except DirectoryError:
-        raise Refusal("platform_unavailable", field="channel") from None
-    if channel is None or not channel.bot_is_member:
-        raise Refusal("not_in_channel", field="channel", channel=channel.name if channel else "",
-                      prefix=ctx.prefix)
     level = form.get("level") if form.get("level") in LEVELS else "team"
     parent = _parent(ctx, form.get("parent") or "none")
     zone = _zone_field(form, "timezone", optional=True)
+    channel, members = _channel_and_members(ctx, channel_id)
+    if channel is None or not channel.bot_is_member:
+        raise Refusal("not_in_channel", field="channel", channel=channel.name if channel else "",
+                      prefix=ctx.prefix)
     lead = person_by_email(ctx, form.get("lead") or "", "lead")
     channel_id = channel.id  # as the platform spells it (the sandbox's: a key)
     team = ctx.session.scalar(select(Team).join(ChannelBinding, ChannelBinding.team_id == Team.id).where(

@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from adapters.slack.routes import BRIDGE
 from bot.exporter import export_yaml
@@ -260,3 +260,43 @@ async def test_membership_follows_the_channel_when_the_lead_wants(empty_oauth_ap
     assert "ben@acme.example" not in design
     assert design["ana@acme.example"] == "lead"  # a lead stays a lead
     assert members(sessions, "sales")["dee@acme.example"] == "member"
+
+
+async def test_a_big_channel_is_looked_up_before_the_transaction_that_writes_it(empty_oauth_app, sessions):
+    """A big channel is a users.info call per member: none of them while a transaction is open (it would hold
+    SQLite's write lock, or a PostgreSQL connection, over hundreds of HTTP calls); the team is one write.
+    (250 members: two pages of conversations.members, and the suite stays quick.)"""
+    ctx, slack = empty_oauth_app
+    fake = slack.fake
+    crowd = [f"U1{n:04d}" for n in range(250)]
+    for user in crowd:
+        fake.add_user(user, f"{user.lower()}@acme.example", f"Person {user}")
+    fake.add_channel("C0ALL", "everyone", [BOSS, *crowd])
+    await install(slack)
+    view = await open_form(slack, "setup_org")
+    assert await send(slack, view, {"name": "Acme", "lead": "boss@acme.example"}) is None
+
+    inside: list[list[str]] = []  # the Slack calls made during each transaction of the app's engine
+    opened: list[int] = []
+
+    def began(_connection) -> None:
+        opened.append(len(fake.calls))
+
+    def ended(_connection) -> None:
+        if opened:
+            inside.append([c.method for c in fake.calls[opened.pop():]])
+
+    listeners = (("begin", began), ("commit", ended), ("rollback", ended))
+    for name, fn in listeners:
+        event.listen(ctx.engine, name, fn)
+    try:
+        view = await open_form(slack, "setup_team")
+        assert await send(slack, view, {"channel": "C0ALL", "lead": "boss@acme.example"}) is None
+    finally:
+        for name, fn in listeners:
+            event.remove(ctx.engine, name, fn)
+    assert len(fake.calls_to("users.info")) >= 250
+    assert [calls for calls in inside if calls] == []
+    with sessions() as s:
+        team = s.scalar(select(Team).where(Team.name == "everyone"))
+        assert s.scalar(select(func.count()).select_from(TeamMember).where(TeamMember.team_id == team.id)) == 251

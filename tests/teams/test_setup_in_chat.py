@@ -1,7 +1,8 @@
 """From adding okrbot to a team to the first Monday post, through Teams activities only (issue #18).
 
 okrbot is added to a team (conversationUpdate, membersAdded with the bot) by its installer, on an empty
-database; the welcome appears there. The installer sets up the organization in a dialog, two teams from
+database; the welcome goes to the installer in a direct message, the team's channel gets a short hello.
+The installer sets up the organization in a dialog, two teams from
 two channels (`@okrbot team add` in each: the form in the chat, the members from the team's roster), one
 objective with three key results, and the clock posts each team's first Monday four-square in its channel
 at 09:00 in the team's zone. A second test follows the team's members added and removed.
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from adapters.teams import references
 from bot.exporter import export_yaml
 from bot.rituals.sweep import sweep
 from storage.db import transaction
@@ -133,8 +135,16 @@ async def install_and_set_up(teams, sessions) -> None:
     connector = teams.connector
     response = await teams.post(members_event(connector, added=["bot"]))
     assert response.status in (200, 201)
-    welcome = [c for c in connector.calls if c.kind in ("send", "reply") and "Set up your organization" in c.text]
-    assert welcome, [c.kind for c in connector.calls]
+    # The installer gets the set-up in a direct message okrbot opens; the team's channel a short hello.
+    opened = [c for c in connector.of("create") if not c.body.get("isGroup")]
+    assert [m["id"] for c in opened for m in c.body["members"]] == ["29:boss"], [c.body for c in connector.calls]
+    welcome = [c for c in connector.calls if c.kind == "send" and "Set up your organization" in c.text]
+    assert [c.conversation for c in welcome] == [opened[0].conversation]
+    hello = [c for c in connector.calls if c.kind in ("send", "reply") and c.conversation == TEAM]
+    assert len(hello) == 1 and "Ada Boss is setting it up" in hello[0].text
+    assert "Set up your organization" not in hello[0].text
+    stored = references.load(sessions, TENANT, "person", "aad-boss")  # later direct messages go there too
+    assert stored["conversation"]["id"] == opened[0].conversation
 
     card = await dialog(teams, "setup_org")
     assert _inputs(card)["timezone"]["value"] == "Europe/Paris"  # the installer's own zone, from Teams
@@ -192,3 +202,10 @@ async def test_team_members_added_and_removed_are_followed_by_teams_that_want_it
     await acme.post(members_event(acme.connector, removed=["eve", "ana"]))
     design = members(sessions, "design")
     assert "eve@acme.example" not in design and design["ana@acme.example"] == "lead"  # a lead stays
+
+
+async def test_a_welcome_teams_will_not_deliver_in_a_direct_message_stays_in_the_channel(acme):
+    acme.connector.fail_always("create", 403, retry_after=None)
+    assert (await acme.post(members_event(acme.connector, added=["bot"]))).status in (200, 201)
+    in_channel = [c for c in acme.connector.of("send") if c.conversation == TEAM]
+    assert len(in_channel) == 1 and "Set up your organization" in in_channel[0].text
