@@ -49,6 +49,10 @@ _METRIC = re.compile(r"""
   | \bkpis?\b                                         # "hit the KPIs"
   | (?<![\w.,/-])(?!(?:19|20)\d\d(?!\d))\d[\d,.]*\d(?:\s*[kmb])?(?!\w)   # 25,000 or 50k, but not 2026
 """, re.IGNORECASE | re.VERBOSE)
+# The advice about how an objective and its key results are written, not how they are kept: what a form that
+# writes an OKR shows right after it (a new key result is never "stale", whatever its check-ins).
+WRITING = frozenset({"kr_count", "kr_count_advised", "objective_metric", "objective_no_owner", "kr_unmeasured",
+                     "kr_no_owner"})
 STALE_AFTER = timedelta(weeks=2)
 MAX_LISTED = 25  # items per card; the CLI lists all of them
 MAX_CHARS = 2800

@@ -27,11 +27,11 @@ from bot.directory import ChannelInfo, Directory, DirectoryError, Profile
 from bot.errors import Refusal
 from bot.handlers import action, command, submit
 from bot.importer import apply_rituals, parse_ritual_time
-from bot.model import Actions, Button, Card, Divider, Form, FormField, Interaction, Option, Reply, Text
+from bot.model import Actions, Button, Card, Context, Divider, Form, FormField, Interaction, Option, Reply, Text
 from bot.render import render_macro
 from bot.rituals import catalog
 from bot.rituals.schedule import describe, next_due
-from bot.services.advice import MAX_KRS, MIN_KRS  # the method's range, one definition
+from bot.services.advice import MAX_KRS, MIN_KRS, WRITING, lint  # the method's rules, one definition
 from storage.models import (
     ChannelBinding,
     Cycle,
@@ -526,22 +526,25 @@ def save_objective(ctx: Ctx, interaction: Interaction) -> Reply:
                           type="business", owner_team_id=team.id, status="active", position=count)
     ctx.session.add(objective)
     ctx.session.flush()
-    unmeasured = []
+    kr_keys = set()
     for position, text in enumerate(krs):
         start, target, unit = _measure(text)
         kr_key = _free_key(ctx.session, ctx.org.id, f"{key}-kr{position + 1}")
-        if target is None:
-            unmeasured.append(kr_key)
+        kr_keys.add(kr_key)
         ctx.session.add(KeyResult(org_id=ctx.org.id, objective_id=objective.id, key=kr_key, title=text,
                                   owner_person_id=lead.id, start_value=start, target_value=target,
                                   current_value=start, unit=unit[:32] if unit else None, confidence=5,
                                   position=position, updated_at=ctx.now))
     ctx.session.flush()
     text = words("objective_saved", team=team.name, key=key, title=title, count=len(krs), cycle=cycle.name,
-                 unmeasured=", ".join(unmeasured), owner=lead.name, prefix=ctx.prefix)
+                 owner=lead.name, prefix=ctx.prefix)
+    # The method's lint on how what was just written is written (advice.WRITING): an objective that reads as a
+    # number, a key result without one, a count outside 3 to 4. Saved all the same: advice, never a refusal.
+    advice = [Context("💡 " + a.message) for a in lint(ctx.session, ctx.org, cycle, ctx.now)
+              if a.code in WRITING and (a.subject == key or a.subject in kr_keys)]
     buttons = (Button(words("step_rituals"), "setup_rituals", str(team.id), style="primary"),
                Button(words("another_objective"), "setup_objective", str(team.id)))
-    return Reply(card=Card(None, (Text(text), Actions(buttons)), fallback=text))
+    return Reply(card=Card(None, (Text(text), *advice, Actions(buttons)), fallback=text))
 
 
 def _free_key(session: Session, org_id: int, key: str) -> str:

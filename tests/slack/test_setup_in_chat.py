@@ -133,7 +133,10 @@ async def set_up(slack: SlackSender, sessions) -> None:
         "title": "Make design the reason people choose us",
         "kr1": "Design reviews per week from 1 to 4", "kr2": "NPS from 30 to 45",
         "kr3": "Ship the new design system"}) is None
-    assert "design-o1" in last_said(fake)
+    said = last_said(fake)
+    assert "design-o1" in said
+    assert "design-o1-kr3* has no number and no milestone" in said  # the method's lint, on what was written
+    assert "design-o1-kr1" not in said, said
 
     view = await open_form(slack, "setup_rituals", str(design.id))
     monday = next(b for b in view["blocks"] if b.get("block_id") == "monday")
