@@ -129,7 +129,12 @@ async def pick_submit(request: web.Request) -> web.Response:
 async def home(request: web.Request) -> web.Response:
     """/sandbox: on this machine, pick who you are (again with ?switch=1); with a session, your first channel."""
     access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
-    who = await viewer(request)
+    try:
+        who = await viewer(request)
+    except web.HTTPNotFound:  # no organization at all: on this machine, the page that starts one from nothing
+        if access.open:
+            return await pick(request)
+        raise
     if access.open and (who.person is None or "switch" in request.query):
         return await pick(request)
     if who.person is None:

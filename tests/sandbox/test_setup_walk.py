@@ -50,6 +50,39 @@ async def fill(client, location: str, values: dict[str, str]) -> tuple[int, str]
     return response.status, await response.text()
 
 
+@pytest.fixture
+async def empty_sandbox(database_url, clock):
+    """A local sandbox on an empty database: no organization at all, `okrbot demo-data` never run."""
+    ctx, client = make_client(database_url, clock, sandbox=True)
+    await client.start_server()
+    yield client
+    await client.close()
+    ctx.engine.dispose()
+
+
+async def test_an_empty_database_walks_the_same_set_up_in_the_sandbox(empty_sandbox, sessions):
+    page = await (await empty_sandbox.get("/sandbox")).text()
+    assert "Start an empty organization" in page  # the walk, beside the pointer to the full demo
+    response = await empty_sandbox.post("/sandbox/new", data={"email": "ada.boss@acme.example"})
+    page = await response.text()
+    assert response.status == 200 and "Set up your organization" in visible_text(page)
+    status, page = await fill(empty_sandbox, await click(empty_sandbox, page, "setup_org"),
+                              {"name": "Acme", "timezone": "Europe/Paris", "lead": "ada.boss@acme.example"})
+    assert status == 200 and "Acme" in visible_text(page)
+    status, page = await fill(empty_sandbox, await click(empty_sandbox, page, "setup_team"),
+                              {"channel": "design", "lead": "ana@acme.example"})
+    assert status == 200 and "Team design" in visible_text(page), visible_text(page)[-600:]
+    with sessions() as s:
+        design = s.scalar(select(Team).where(Team.key == "design"))
+        assert s.scalar(select(func.count()).select_from(Organization)) == 1
+    status, page = await fill(empty_sandbox, await click(empty_sandbox, page, "setup_objective", str(design.id)), {
+        "team": str(design.id), "title": "Be loved", "kr1": "NPS from 30 to 45", "kr2": "Reviews from 1 to 4",
+        "kr3": "Ship the design system"})
+    assert status == 200 and "design-o1" in visible_text(page)
+    status, page = await fill(empty_sandbox, await click(empty_sandbox, page, "setup_rituals", str(design.id)), {})
+    assert status == 200 and "Preview" in visible_text(page)
+
+
 async def test_an_empty_organization_is_set_up_step_by_step_in_the_sandbox(sandbox, sessions, org_id):
     page = await (await sandbox.get("/sandbox")).text()
     assert "Start an empty organization" in page
