@@ -572,7 +572,8 @@ class Verb:
     (a heading of prompts/help.j2), with the one line the macro `name` of prompts/<words>.j2 says about
     it. `makes` are the command types it parses to: each needs exactly one handler, in a module of
     `bot.core.SERVICES` or, for a command registered from outside bot/ (a plug-in, a test), in the
-    module named by `handlers`.
+    module named by `handlers`. `menu` names the chat menus that offer it (Teams' command lists, at
+    most 10 each: "personal" chats, "team" channels and group chats), described by its usage and help line.
     """
 
     name: str
@@ -583,6 +584,7 @@ class Verb:
     aliases: tuple[str, ...] = ()
     words: str = "commands"
     handlers: str | None = None
+    menu: tuple[str, ...] = ()
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -590,40 +592,41 @@ class Verb:
 
 
 GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
-    Verb("mine", "mine", _simple(Mine), (Mine,), "checkin", ("my",)),
-    Verb("confidence", "confidence KR 1-10 [note]", _confidence, (Confidence,), "checkin", ("conf", "c")),
-    Verb("progress", "progress KR VALUE [note]", _progress, (Progress,), "checkin", ("p",)),
-    Verb("checkin", "checkin", _simple(CheckinForm), (CheckinForm,), "checkin"),
+    Verb("mine", "mine", _simple(Mine), (Mine,), "checkin", ("my",), menu=("personal",)),
+    Verb("confidence", "confidence KR 1-10 [note]", _confidence, (Confidence,), "checkin", ("conf", "c"),
+         menu=("personal",)),
+    Verb("progress", "progress KR VALUE [note]", _progress, (Progress,), "checkin", ("p",), menu=("personal",)),
+    Verb("checkin", "checkin", _simple(CheckinForm), (CheckinForm,), "checkin", menu=("personal",)),
     Verb("source", "source KR  ·  source KR {kind: http, url: URL, pointer: /total}  ·  source KR off", _source,
          (SourceSet,), "checkin"),
     Verb("priority",
          "priority add P1|P2 [KR|none] TEXT  ·  priority done N  ·  priority drop N REASON  ·  priority reopen N",
          _priority, (PrioritiesForm, PriorityAdd, PriorityDone, PriorityDrop, PriorityReopen), "week", ("prio",)),
-    Verb("priorities", "priorities", _simple(PrioritiesForm), (PrioritiesForm,), "week"),
-    Verb("plan", "plan [KR|none] TEXT", _plan, (PlanAdd,), "week"),
+    Verb("priorities", "priorities", _simple(PrioritiesForm), (PrioritiesForm,), "week", menu=("team",)),
+    Verb("plan", "plan [KR|none] TEXT", _plan, (PlanAdd,), "week", menu=("team",)),
     Verb("risk", "risk TEXT", _note_of("risk", "the risk"), (NoteAdd,), "week"),
     Verb("help-needed", "help-needed TEXT @person|TEAM", _help_needed, (HelpNeeded,), "week"),
     Verb("remark", "remark TEXT", _note_of("remark", "the remark"), (NoteAdd,), "week"),
     Verb("health", "health NAME green|yellow|red [note]  ·  health new NAME green|yellow|red [note]", _health,
-         (Health,), "week"),
-    Verb("win", "win TEXT", _win, (WinAdd,), "friday"),
-    Verb("wins", "wins", _simple(Wins), (Wins,), "friday"),
+         (Health,), "week", menu=("team",)),
+    Verb("win", "win TEXT", _win, (WinAdd,), "friday", menu=("team",)),
+    Verb("wins", "wins", _simple(Wins), (Wins,), "friday", menu=("team",)),
     Verb("next", "next P1|P2 [KR|none] TEXT", _next, (NextAdd,), "friday"),
-    Verb("okrs", "okrs [TEAM]", _team_arg(Okrs), (Okrs,), "see", ("okr",)),
-    Verb("report", "report [TEAM]", _team_arg(Report), (Report,), "see", ("status",)),
+    Verb("okrs", "okrs [TEAM]", _team_arg(Okrs), (Okrs,), "see", ("okr",), menu=("personal", "team")),
+    Verb("report", "report [TEAM]", _team_arg(Report), (Report,), "see", ("status",), menu=("personal", "team")),
     Verb("align", "align", _simple(Align), (Align,), "see"),
     Verb("lint", "lint", _simple(Lint), (Lint,), "see"),
     Verb("mission", "mission  ·  mission We (value) in (field) (improving lives)", _mission, (Mission,), "see"),
-    Verb("dashboard", "dashboard", _simple(Dashboard), (Dashboard,), "see"),
-    Verb("bind", "bind TEAM", _bind, (Bind,), "leads"),
+    Verb("dashboard", "dashboard", _simple(Dashboard), (Dashboard,), "see", menu=("personal",)),
+    Verb("bind", "bind TEAM", _bind, (Bind,), "leads", menu=("team",)),
     Verb("schedule", "schedule {rituals} [DAY] HH:MM|off|on  ·  schedule", _schedule, (Schedule, ScheduleShow),
-         "leads"),
+         "leads", menu=("team",)),
     Verb("skip", "skip YYYY-Www", _skip, (Skip,), "leads"),
     Verb("team", "team add", _team, (TeamAdd,), "leads"),
     Verb("change", "change KR target|start|unit|title VALUE because REASON", _change, (Change,), "leads"),
     Verb("score", "score KR 0.0-1.0 [yes|no] [note]", _score, (Score,), "checkin"),
     Verb("language", "language [zh-CN|es|en|auto]", _language, (Language,), "see"),
-    Verb("help", "help", _help, (Help,), "see", ("?",)),
+    Verb("help", "help", _help, (Help,), "see", ("?",), menu=("personal", "team")),
 )}
 
 # The command words in the shipped languages (README: Languages), word -> the grammar entry: typed in any

@@ -5,11 +5,12 @@ parser's tables or of the handler registry."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
+from adapters.teams.manifest import teams_manifest
 from bot import commands
 from bot.context import Ctx
 from bot.handlers import command
@@ -50,6 +51,14 @@ def tally_command():
     commands.register(TALLY)
     yield
     commands.unregister(TALLY.name)
+
+
+def test_offered_in_a_menu_it_is_in_the_teams_manifest_by_itself():
+    commands.unregister(TALLY.name)
+    commands.register(replace(TALLY, menu=("personal",)))
+    personal, team = teams_manifest("11111111-2222-3333-4444-555555555555")["bots"][0]["commandLists"]
+    assert {"title": "tally", "description": f"tally N: {SAYS}"} in personal["commands"]
+    assert "tally" not in [c["title"] for c in team["commands"]]
 
 
 def test_the_grammar_parses_it_and_lists_its_usage_and_alias():

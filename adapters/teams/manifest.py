@@ -1,6 +1,7 @@
 """The Teams app package (manifest.json + two icons, zipped) a Teams admin uploads as is.
 
-- The bot runs in the team, personal and groupChat scopes, with the command lists Teams shows.
+- The bot runs in the team, personal and groupChat scopes, with the command lists Teams shows, drawn
+  from the grammar (bot.commands.Verb.menu).
 - The resource-specific permission ChannelMessage.Read.Group lets the bot hear every reply in the
   Friday wins thread, not only the ones that @mention it (a team owner consents on install).
 - Icons are drawn here (a target: OKRs aim), written as PNG with the standard library: a 192x192
@@ -17,8 +18,9 @@ import zipfile
 import zlib
 from typing import Any
 
+from adapters.teams.platform import PLATFORM as TEAMS
+from bot.commands import GRAMMAR, Verb
 from bot.render import render_macro
-from bot.rituals import catalog
 
 MANIFEST_VERSION = "1.17"
 SCHEMA = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
@@ -27,10 +29,10 @@ RSC = "ChannelMessage.Read.Group"
 BLUE = (38, 99, 235)
 WHITE = (255, 255, 255)
 
-# The commands Teams lists, at most 10 per list, titles up to 32 characters; what each does is its
-# teams_command line in prompts/manifests.j2.
-PERSONAL_COMMANDS = ("mine", "checkin", "confidence", "progress", "okrs", "report", "dashboard", "help")
-TEAM_COMMANDS = ("priorities", "win", "wins", "health", "plan", "okrs", "report", "bind", "schedule", "help")
+# Teams' command lists: at most 10 commands each, a title up to 32 characters, a description up to 128. Which
+# commands, and what they say, come from the grammar (`Verb.menu`, its usage, its help line): nothing here.
+MENU_SIZE, TITLE_SIZE, DESCRIPTION_SIZE = 10, 32, 128
+MENUS = (("personal", ["personal"]), ("team", ["team", "groupChat"]))  # a grammar menu -> the Teams scopes
 
 
 def words(macro: str, **context: object) -> str:
@@ -41,11 +43,6 @@ def teams_manifest(app_id: str, *, name: str = "okrbot", url: str = "https://git
                    version: str = "1.0.0") -> dict[str, Any]:
     if not GUID.match(app_id):
         raise ValueError(f"{app_id!r} is not a Microsoft App ID (a GUID like 00000000-0000-0000-0000-000000000000)")
-
-    def commands(names: tuple[str, ...]) -> list[dict[str, str]]:
-        rituals = "|".join(catalog.names()[:2])  # the first rituals, for space
-        return [{"title": title, "description": words("teams_command", command=title, rituals=rituals)}
-                for title in names]
 
     return {
         "$schema": SCHEMA,
@@ -62,16 +59,30 @@ def teams_manifest(app_id: str, *, name: str = "okrbot", url: str = "https://git
             "scopes": ["team", "personal", "groupChat"],
             "supportsFiles": False,
             "isNotificationOnly": False,
-            "commandLists": [
-                {"scopes": ["personal"], "commands": commands(PERSONAL_COMMANDS)},
-                {"scopes": ["team", "groupChat"], "commands": commands(TEAM_COMMANDS)},
-            ],
+            "commandLists": [{"scopes": scopes, "commands": command_list(menu)} for menu, scopes in MENUS],
         }],
         "permissions": ["identity", "messageTeamMembers"],
         "validDomains": [],
         "webApplicationInfo": {"id": app_id, "resource": "https://RscPermission"},
         "authorization": {"permissions": {"resourceSpecific": [{"name": RSC, "type": "Application"}]}},
     }
+
+
+def command_list(menu: str) -> list[dict[str, str]]:
+    """The grammar's commands offered in `menu`, in the grammar's order: the title is the command, the
+    description its first usage form and its help line (what `help` says of it, the prefix dropped)."""
+    verbs = [verb for verb in GRAMMAR.values() if menu in verb.menu]
+    if len(verbs) > MENU_SIZE:
+        raise ValueError(f"Teams lists at most {MENU_SIZE} commands; the grammar offers {len(verbs)} in the "
+                         f"{menu} menu: {', '.join(v.name for v in verbs)}")
+    return [{"title": verb.name[:TITLE_SIZE], "description": _description(verb)} for verb in verbs]
+
+
+def _description(verb: Verb) -> str:
+    says = render_macro(verb.words, verb.name, prefix=TEAMS.prefix).replace("`", "").strip()
+    form = verb.forms[0]
+    text = says if form == verb.name else f"{form}: {says}"
+    return text if len(text) <= DESCRIPTION_SIZE else text[: DESCRIPTION_SIZE - 1].rstrip() + "…"
 
 
 # ------------------------------------------------------------------ icons

@@ -6,19 +6,22 @@ import json
 import struct
 import zipfile
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft4Validator, FormatChecker
 
-from adapters.teams.manifest import MANIFEST_VERSION
-from bot.commands import UsageError, parse
+from adapters.teams import manifest as teams
+from bot.commands import GRAMMAR, USAGE, UsageError, parse
+from bot.render import render_macro
 from okrbot.cli import main
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 # Microsoft's Teams app manifest schema v1.17 as published (MIT licence), unchanged: the version of
 # OfficeDev/microsoft-teams-app-schema's MicrosoftTeams.schema.json whose manifestVersion is "1.17".
-SCHEMA = json.loads((Path(__file__).parent / "schema" / f"MicrosoftTeams.schema.v{MANIFEST_VERSION}.json").read_text())
+SCHEMA_FILE = Path(__file__).parent / "schema" / f"MicrosoftTeams.schema.v{teams.MANIFEST_VERSION}.json"
+SCHEMA = json.loads(SCHEMA_FILE.read_text())
 MANIFEST_SCHEMA = Draft4Validator(SCHEMA, format_checker=FormatChecker())
 
 
@@ -37,7 +40,7 @@ def _manifest_of(tmp_path, *options: str) -> dict:
 def test_the_package_manifest_is_valid_against_the_teams_schema(tmp_path, options):
     manifest = _manifest_of(tmp_path, *options)
     assert manifest["manifestVersion"] == SCHEMA["properties"]["manifestVersion"]["const"]
-    assert manifest["$schema"].endswith(f"/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json")
+    assert manifest["$schema"].endswith(f"/v{teams.MANIFEST_VERSION}/MicrosoftTeams.schema.json")
     assert _schema_errors(manifest) == []
 
 
@@ -116,3 +119,25 @@ def test_bad_app_id_is_explained(tmp_path, capsys):
     assert main(["manifest", "teams", "--app-id", "my-bot", "--out", str(tmp_path / "x.zip")]) == 2
     assert "GUID" in capsys.readouterr().err
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_the_command_lists_are_the_grammars_menus(tmp_path):
+    """Each list is the grammar's entries offered in that menu (Verb.menu), each described by its usage and the
+    line help says of it: a command's menu entry is written once, in the grammar and its help line."""
+    personal, team = _manifest_of(tmp_path)["bots"][0]["commandLists"]
+    assert personal["scopes"] == ["personal"] and team["scopes"] == ["team", "groupChat"]
+    for listed, menu in ((personal, "personal"), (team, "team")):
+        assert [c["title"] for c in listed["commands"]] == [v.name for v in GRAMMAR.values() if menu in v.menu]
+    described = {c["title"]: c["description"] for c in personal["commands"] + team["commands"]}
+    assert described["confidence"] == "confidence KR 1-10 [note]: " + render_macro("commands", "confidence",
+                                                                                   prefix="@okrbot")
+    assert described["schedule"].startswith(USAGE["schedule"].split("  ·  ")[0][:60])  # the catalog's rituals
+    assert described["mine"] == render_macro("commands", "mine", prefix="@okrbot")
+
+
+def test_a_menu_longer_than_teams_allows_fails_the_build(monkeypatch):
+    first = list(GRAMMAR.items())[:teams.MENU_SIZE + 1]
+    crowded = {name: replace(verb, menu=("personal",)) for name, verb in first}
+    monkeypatch.setattr("adapters.teams.manifest.GRAMMAR", {**GRAMMAR, **crowded})
+    with pytest.raises(ValueError, match=f"at most {teams.MENU_SIZE} commands"):
+        teams.command_list("personal")
