@@ -115,3 +115,39 @@ async def test_an_empty_organization_is_set_up_step_by_step_in_the_sandbox(sandb
         assert s.scalar(select(func.count()).select_from(KeyResult).where(KeyResult.org_id == acme)) == 3
     page = await (await sandbox.get("/sandbox/c/design")).text()  # the team's channel is there
     assert "design" in visible_text(page)
+
+
+async def test_bad_input_is_answered_kindly_in_the_sandbox_and_nothing_is_half_written(empty_sandbox, sessions):
+    """The sandbox's pretend workspace has every email and every channel, so what can go wrong there: a
+    channel name with nothing in it, an address without @, a second company team, a circle in the tree."""
+    client = empty_sandbox
+    page = await (await client.post("/sandbox/new", data={"email": "ada.boss@acme.example"})).text()
+    status, page = await fill(client, await click(client, page, "setup_org"), {"name": "Acme", "lead": "ada.boss"})
+    assert status == 422 and "email" in visible_text(page)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Team)) == 0  # nothing half-written
+    status, page = await fill(client, await click(client, page, "setup_org"),
+                              {"name": "Acme", "timezone": "Europe/Paris", "lead": "ada.boss@acme.example"})
+    assert status == 200
+
+    status, page = await fill(client, await click(client, page, "setup_team"), {"channel": "###", "lead": "a@b.c"})
+    assert status == 422 and "okrbot is not in that channel yet" in visible_text(page)
+    status, page = await fill(client, await click(client, page, "setup_team"),
+                              {"channel": "design", "lead": "ana@acme.example", "level": "company"})
+    assert status == 422 and "There is a company team already" in visible_text(page)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Team)) == 1
+    for channel in ("design", "sales"):
+        status, page = await fill(client, await click(client, page, "setup_team"),
+                                  {"channel": channel, "lead": "ana@acme.example"})
+        assert status == 200
+    with sessions() as s:
+        design, sales = (s.scalar(select(Team).where(Team.key == key)) for key in ("design", "sales"))
+    status, page = await fill(client, await click(client, page, "setup_team"),
+                              {"channel": "sales", "lead": "ana@acme.example", "parent": str(design.id)})
+    assert status == 200
+    status, page = await fill(client, await click(client, page, "setup_team"),
+                              {"channel": "design", "lead": "ana@acme.example", "parent": str(sales.id)})
+    assert status == 422 and "go round in a circle" in visible_text(page)
+    with sessions() as s:
+        assert s.get(Team, design.id).parent_id != sales.id

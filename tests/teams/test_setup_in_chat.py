@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from adapters.teams import references
 from bot.exporter import export_yaml
@@ -209,3 +209,36 @@ async def test_a_welcome_teams_will_not_deliver_in_a_direct_message_stays_in_the
     assert (await acme.post(members_event(acme.connector, added=["bot"]))).status in (200, 201)
     in_channel = [c for c in acme.connector.of("send") if c.conversation == TEAM]
     assert len(in_channel) == 1 and "Set up your organization" in in_channel[0].text
+
+
+async def test_bad_input_is_answered_kindly_in_teams_and_nothing_is_half_written(acme, sessions):
+    """A channel okrbot is not in, a person Teams does not know, a second company team, a circle in the tree."""
+    teams = acme
+    assert (await teams.post(members_event(teams.connector, added=["bot"]))).status in (200, 201)
+    card = await dialog(teams, "setup_org")
+    said = text(await submit(teams, card, {"name": "Acme", "lead": "nobody@acme.example"}))
+    assert "Nobody in this workspace has the email" in said
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Team)) == 0  # nothing half-written
+    assert "Acme" in text(await submit(teams, card, {"name": "Acme", "lead": "boss@acme.example"}))
+
+    card = await dialog(teams, "setup_team")
+    said = text(await submit(teams, card, {"channel": "19:elsewhere@thread.tacv2", "lead": "ana@acme.example"}))
+    assert "okrbot is not in that channel yet" in said and "add okrbot to the team" in said
+    said = text(await submit(teams, card, {"channel": DESIGN, "lead": "ana@acme.example", "level": "company"}))
+    assert "There is a company team already" in said
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Team)) == 1
+
+    assert "Ana Design" in text(await submit(teams, card, {"channel": DESIGN, "lead": "ana@acme.example"}))
+    card = await dialog(teams, "setup_team")  # a sent form is done: the next team is a new one
+    assert "Cy Sales" in text(await submit(teams, card, {"channel": SALES, "lead": "cy@acme.example"}))
+    with sessions() as s:
+        design, sales = (s.scalar(select(Team).where(Team.name == n)) for n in ("design", "sales"))
+    card = await dialog(teams, "setup_team")  # its parents now list the new teams
+    await submit(teams, card, {"channel": SALES, "lead": "cy@acme.example", "parent": str(design.id)})
+    card = await dialog(teams, "setup_team")
+    said = text(await submit(teams, card, {"channel": DESIGN, "lead": "ana@acme.example", "parent": str(sales.id)}))
+    assert "go round in a circle" in said
+    with sessions() as s:
+        assert s.get(Team, design.id).parent_id != sales.id
