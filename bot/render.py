@@ -115,6 +115,27 @@ def render_error(error: str, **context: object) -> str:
     return render_macro("errors", error, **context)
 
 
+CARD_WORDS_KEPT = 4096  # drawn card words kept (a few bytes each); the oldest half goes when full
+
+
 def card_words(name: str, **context: object) -> str:
-    """One macro of prompts/card_words.j2: the words every renderer puts around a key result line."""
-    return render_macro("card_words", name, **context)
+    """One macro of prompts/card_words.j2: the words every renderer puts around a key result line.
+
+    The same words for the same values in the same language are drawn once: a dashboard team page says them
+    for every key result line (about 190 macro calls a page, with a gettext each), and they are a pure
+    function of the language, the macro and its values."""
+    try:
+        key = (i18n.current(), name, tuple(sorted(
+            (k, tuple(v) if isinstance(v, list) else v) for k, v in context.items())))
+        drawn = _CARD_WORDS.get(key)
+    except TypeError:  # a value that cannot be a key: drawn every time
+        return render_macro("card_words", name, **context)
+    if drawn is None:
+        if len(_CARD_WORDS) >= CARD_WORDS_KEPT:
+            for old in list(_CARD_WORDS)[: CARD_WORDS_KEPT // 2]:
+                del _CARD_WORDS[old]
+        drawn = _CARD_WORDS[key] = render_macro("card_words", name, **context)
+    return drawn
+
+
+_CARD_WORDS: dict[tuple, str] = {}

@@ -40,3 +40,28 @@ def test_a_line_is_lexed_once_and_a_plain_one_not_at_all():
     assert markup.parse_line.cache_info().hits >= 1
     assert markup.parse_line("plain words, no markers") == markup.Line((markup.Plain("plain words, no markers"),))
     assert markup.parse_line("") == markup.Line(())
+
+
+@pytest.fixture
+def macros_called(monkeypatch):
+    """Every call of a card_words.j2 macro (jinja2's Macro, counted; nothing of okrbot's replaced)."""
+    from jinja2.runtime import Macro
+
+    called: list[str] = []
+    original = Macro.__call__
+
+    def counting(self, *args, **kwargs):
+        called.append(self.name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Macro, "__call__", counting)
+    return called
+
+
+async def test_a_team_page_draws_the_same_card_words_once(client, macros_called):
+    await client.get("/?team=rd-efficiency")  # the first page draws each word it needs
+    macros_called.clear()
+    response = await client.get("/?team=rd-efficiency")
+    assert response.status == 200
+    words = {"colour_word", "trend_chart", "since_last_week", "flagged"}  # card_words.j2's ("badge": the page's too)
+    assert [name for name in macros_called if name in words] == []  # the same words again: none redrawn
