@@ -574,7 +574,8 @@ def rituals_form(ctx: Ctx, team: Team) -> Form:
             initial = ritual.default if ritual.enabled else "off"
         else:
             initial = f"{catalog.DAYS[setting.weekday]} {setting.time}" if setting.enabled else "off"
-        fields.append(FormField(ritual.name, ritual.title, initial=initial, hint=words("ritual_hint", zone=zone)))
+        fields.append(FormField(ritual.name, ritual.spoken_title, initial=initial,
+                                hint=words("ritual_hint", zone=zone)))
     return Form("setup_rituals", words("rituals_title"), tuple(fields), submit_label=words("save"),
                 intro=words("rituals_intro", team=team.name, zone=zone), metadata=str(team.id))
 
@@ -623,7 +624,7 @@ def rituals_card(ctx: Ctx, team: Team) -> Card:
     lines = []
     for name, setting in sorted(_settings(ctx.session, team).items(), key=lambda s: (s[1].weekday, s[1].time)):
         if setting.enabled:
-            lines.append({"title": catalog.CATALOG[name].title if name in catalog.CATALOG else name,
+            lines.append({"title": catalog.CATALOG[name].spoken_title if name in catalog.CATALOG else name,
                           "next": describe(next_due(name, setting.weekday, setting.time, zone, ctx.now))})
     text = words("rituals_saved", team=team.name, zone=zone, rituals=lines)
     elements: list = [Text(text)]
@@ -632,7 +633,7 @@ def rituals_card(ctx: Ctx, team: Team) -> Card:
     if builder is not None:
         occasion = catalog.Occasion(ctx.session, ctx.org, team, ctx.week(team), ctx.now, ctx.dashboard_url, zone)
         preview = builder(occasion)
-        elements.extend((Divider(), Text(words("preview", title=preview.title or monday.title)),
+        elements.extend((Divider(), Text(words("preview", title=preview.title or monday.spoken_title)),
                          *preview.elements))
     return Card(words("rituals_done_title", team=team.name), tuple(elements), fallback=text)
 

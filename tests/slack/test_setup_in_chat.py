@@ -303,3 +303,16 @@ async def test_a_big_channel_is_looked_up_before_the_transaction_that_writes_it(
     with sessions() as s:
         team = s.scalar(select(Team).where(Team.name == "everyone"))
         assert s.scalar(select(func.count()).select_from(TeamMember).where(TeamMember.team_id == team.id)) == 251
+
+
+async def test_the_rituals_step_names_the_rituals_in_the_installers_language(empty_oauth_app, sessions):
+    _ctx, slack = empty_oauth_app
+    slack.fake.locales[BOSS] = "es-ES"
+    await install(slack)
+    view = await open_form(slack, "setup_org")
+    assert await send(slack, view, {"name": "Acme", "lead": "boss@acme.example"}) is None
+    view = await open_form(slack, "setup_team")
+    assert await send(slack, view, {"channel": DESIGN, "lead": "ana@acme.example"}) is None
+    view = await open_form(slack, "setup_rituals", str(team_of(sessions, "design").id))
+    monday = next(b for b in view["blocks"] if b.get("block_id") == "monday")
+    assert monday["label"]["text"] == "cuatro cuadrantes del lunes"
