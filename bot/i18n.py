@@ -24,6 +24,7 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_day_names
@@ -185,21 +186,40 @@ def percent(value: float | None) -> str:
     return format_percent(value, locale=babel_locale())
 
 
+STANDARD_FORMS = ("short", "medium", "long", "full")
+
+
 def day(value: date | datetime, form: str = "medium") -> str:
-    """A date in the language's way (Dec 1, 2026 · 1 dic 2026 · 2026年12月1日); `form` short/medium/long/full."""
+    """A date in the language's way (Dec 1, 2026 · 1 dic 2026 · 2026年12月1日); `form` is short/medium/long/full
+    or a CLDR skeleton, whose fields the language orders and spells itself (`MMMd`: Dec 1 · 1 dic · 12月1日;
+    `yMMMEd`: Tue, Dec 1, 2026 · mar, 1 dic 2026 · 2026年12月1日周二)."""
     if isinstance(value, datetime):
         value = value.date()
-    return format_date(value, format=form, locale=babel_locale())
+    if form in STANDARD_FORMS:
+        return format_date(value, format=form, locale=babel_locale())
+    return format_skeleton(form, value, locale=babel_locale())
 
 
 def moment(value: datetime, zone: str, form: str = "medium") -> str:
-    """A date and time in the team's zone `zone`, written in the language's way."""
-    return format_datetime(value, format=form, tzinfo=zone, locale=babel_locale())
+    """A date and time in the team's zone `zone`, written in the language's way; `form` as for `day`
+    (`EHm`: Tue 14:30 · mar, 14:30 · 周二 14:30)."""
+    if form in STANDARD_FORMS:
+        return format_datetime(value, format=form, tzinfo=ZoneInfo(zone), locale=babel_locale())
+    return format_skeleton(form, value, tzinfo=ZoneInfo(zone), locale=babel_locale())
 
 
 def clock_time(value: datetime, zone: str) -> str:
     """A time of day in the team's zone, in the language's short form (9:30 AM · 9:30 · 09:30)."""
-    return format_time(value, format="short", tzinfo=zone, locale=babel_locale())
+    return format_time(value, format="short", tzinfo=ZoneInfo(zone), locale=babel_locale())
+
+
+def week(value: str) -> str:
+    """An ISO week as stored (`2026-W47`) the language's way: week 47, 2026 · 2026 年第 47 周 · semana 47 de
+    2026; anything else as it is."""
+    year, _, number = value.partition("-W")
+    if not (year.isdigit() and number.isdigit()):
+        return value
+    return gettext("week %(number)s, %(year)s") % {"number": int(number), "year": year}
 
 
 def weekday(index: int, width: str = "wide") -> str:

@@ -60,6 +60,7 @@ def install_i18n(env: Environment) -> None:
     env.filters["percent"] = i18n.percent
     env.filters["day"] = i18n.day
     env.filters["weekday"] = i18n.weekday
+    env.filters["week"] = i18n.week
     env.filters["moment"] = i18n.moment
     env.filters["clock_time"] = i18n.clock_time
     env.globals["language"] = i18n.current

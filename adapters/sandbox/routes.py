@@ -26,11 +26,14 @@ from adapters.web.access import (
     install,
     see_other,
     set_session,
+    speak_page,
+    switched_language,
     unauthorized,
     viewer,
 )
 from adapters.web.config import WebConfig
 from adapters.web.html import page
+from bot import i18n
 from bot.context import row_id, team_leads
 from bot.model import Interaction, Reply
 from bot.render import render_error
@@ -49,7 +52,7 @@ MAX_MESSAGE = 4000
 
 def _demo_rituals() -> dict[str, str]:
     """The rituals a lead can run now from a channel page (name -> button label), from the catalog."""
-    return {r.name: r.sandbox for r in catalog.CATALOG.values() if r.sandbox}
+    return {r.name: i18n.gettext(r.sandbox) for r in catalog.CATALOG.values() if r.sandbox}
 
 
 def _html(body: str, status: int = 200) -> web.Response:
@@ -88,6 +91,7 @@ async def pick(request: web.Request) -> web.Response:
         with ctx.sessions() as session:
             orgs = list(session.scalars(select(Organization).order_by(Organization.id).limit(50)))
             org = next((o for o in orgs if str(o.id) == org_hint), orgs[0] if orgs else None)
+            speak_page(request, Viewer(org, None) if org else None)
             people = []
             if org is not None:
                 query = select(Person).where(Person.org_id == org.id)
@@ -227,7 +231,7 @@ def _render(session, who: Viewer, chan: str, team: Team | None, request: web.Req
     messages = store.channel_messages(session, who.org.id, chan, who.person.id) if missing is None else []
     return page(
         "sandbox.html.j2", chrome=chrome(request, who), org=who.org, me=who.person, channel=chan, team=team,
-        title=team.name if team else "Direct messages with okrbot", mine=mine, others=others, messages=messages,
+        title=team.name if team else None, mine=mine, others=others, messages=messages,
         channel_url=channel_url, dialog=dialog, missing=missing, rituals=_demo_rituals(),
         notice=notice or request.query.get("notice", ""), open=request.app[ACCESS].open,
     )
@@ -236,9 +240,12 @@ def _render(session, who: Viewer, chan: str, team: Team | None, request: web.Req
 # ------------------------------------------------------------------ talking to the core
 
 
-def _interaction(who: Viewer, chan: str, kind: str, **fields) -> Interaction:
+def _interaction(request: web.Request, who: Viewer, chan: str, kind: str, **fields) -> Interaction:
+    """What the person did, as an adapter tells the core; the language switch is the sandbox's platform
+    locale (the person's own `/okr language` still wins, as over Slack's or Teams')."""
     return Interaction(platform=PLATFORM.name, workspace=str(who.org.id), actor=who.person.email,
-                       actor_email=who.person.email, actor_name=who.person.name, kind=kind, conversation=chan, **fields)
+                       actor_email=who.person.email, actor_name=who.person.name, kind=kind, conversation=chan,
+                       actor_locale=switched_language(request), **fields)
 
 
 def _store_reply(ctx, who: Viewer, chan: str, reply: Reply, thread: int | None = None) -> int | None:
@@ -290,7 +297,7 @@ async def say(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="No such channel.")
     form = None
     if command is not None:
-        reply = await asyncio.to_thread(_handle, ctx, _interaction(who, chan, "command", text=command))
+        reply = await asyncio.to_thread(_handle, ctx, _interaction(request, who, chan, "command", text=command))
         form = await asyncio.to_thread(_store_reply, ctx, who, chan, reply)
     return _after(chan, form)
 
@@ -317,7 +324,7 @@ async def click(request: web.Request) -> web.Response:
     thread = await asyncio.to_thread(check)
     if thread == -1:
         raise web.HTTPNotFound(text="That message is not in this channel.")
-    interaction = _interaction(who, chan, "action", name=str(data.get("action_id", ""))[:200],
+    interaction = _interaction(request, who, chan, "action", name=str(data.get("action_id", ""))[:200],
                                value=str(data.get("value", ""))[:2000], message_id=message)
     reply = await asyncio.to_thread(_handle, ctx, interaction)
     form = await asyncio.to_thread(_store_reply, ctx, who, chan, reply, thread)
@@ -349,8 +356,8 @@ async def submit(request: web.Request) -> web.Response:
     dialog, chan = loaded
     form = dialog["form"]
     values = {f["name"]: str(data.get(f["name"], ""))[:MAX_MESSAGE] for f in form["fields"]}
-    interaction = _interaction(who, chan, "submit", name=form["form_id"], form=values, value=form.get("metadata", ""),
-                               key=f"sandbox:form:{message_id}")
+    interaction = _interaction(request, who, chan, "submit", name=form["form_id"], form=values,
+                               value=form.get("metadata", ""), key=f"sandbox:form:{message_id}")
     reply = await asyncio.to_thread(_handle, ctx, interaction)
     if reply.duplicate:  # a double click: the first POST saved it
         return see_other(channel_url(chan, notice=reply.card.fallback if reply.card else "") + "#latest")
@@ -390,10 +397,8 @@ async def reply_in_thread(request: web.Request) -> web.Response:
     if reply_id is None:
         raise web.HTTPNotFound(text="That thread is not in this channel.")
     command = _command_text(text)
-    if command is not None:
-        interaction = _interaction(who, chan, "command", text=command, thread_id=str(root), message_id=str(reply_id))
-    else:
-        interaction = _interaction(who, chan, "message", text=text, thread_id=str(root), message_id=str(reply_id))
+    kind, said = ("command", command) if command is not None else ("message", text)
+    interaction = _interaction(request, who, chan, kind, text=said, thread_id=str(root), message_id=str(reply_id))
     reply = await asyncio.to_thread(_handle, ctx, interaction)
     form = await asyncio.to_thread(_store_reply, ctx, who, chan, reply, root)
     return see_other(channel_url(chan, form=form) + "#dialog" if form else channel_url(chan) + f"#m{root}")

@@ -6,6 +6,9 @@ hands out a signed, expiring sign-in link (bot.signin) and `/signin` turns it in
 cookie (HttpOnly, SameSite=Lax). A session names one person of one organization and shows nothing
 else. Without SECRET_KEY nothing can be signed that outlives the process, so a public dashboard
 stays locked and says why.
+
+A page speaks the signed-in person's own language (`/okr language`), else the one its language switch
+chose (`?lang=es`, remembered in a cookie), else the organization's (bot.i18n).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from adapters.web.config import WebConfig
 from adapters.web.html import page
+from bot import i18n
 from bot.context import row_id
 from bot.runtime import Runtime
 from bot.signin import SESSION_LIFETIME, Identity, session_token, verify
@@ -28,6 +32,8 @@ from storage.db import insert_ignoring_conflicts, transaction
 from storage.models import Organization, Person, SpentToken
 
 COOKIE = "okrbot_session"
+LANGUAGE_COOKIE = "okrbot_language"  # the language switch's choice (not a secret, readable by pages)
+LANGUAGE_LIFETIME = 365 * 24 * 3600
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
@@ -56,6 +62,7 @@ def install(app: web.Application, ctx: Runtime, config: WebConfig) -> None:
         app.middlewares.append(guard)
         app.middlewares.append(unstorable_input)
         app.middlewares.append(friendly_errors)
+        app.middlewares.append(remember_language)
 
 
 def is_loopback(host: str) -> bool:
@@ -133,6 +140,7 @@ def admit(request: web.Request) -> Identity | None:
 
 
 def no_organization(request: web.Request) -> web.HTTPNotFound:
+    speak_page(request, None)
     return web.HTTPNotFound(text=page("message.html.j2", chrome=chrome(request, None), reason="empty"),
                             content_type="text/html")
 
@@ -152,18 +160,62 @@ async def viewer(request: web.Request, *, need_person: bool = False) -> Viewer:
         raise no_organization(request)
     if need_person and found.person is None:
         raise web.HTTPSeeOther("/sandbox")
+    speak_page(request, found)
     return found
 
 
+def switched_language(request: web.Request) -> str | None:
+    """The language the pages' switch chose: `?lang=` on this request, else the cookie an earlier one left."""
+    return i18n.supported(request.query.get("lang")) or i18n.supported(request.cookies.get(LANGUAGE_COOKIE))
+
+
+def page_language(request: web.Request, who: Viewer | None) -> str:
+    """The person's own choice, else the switch's, else the organization's (bot.i18n.choose)."""
+    person = who.person if who else None
+    return i18n.choose(person.language if person else None, switched_language(request),
+                       who.org.language if who else None)
+
+
+def speak_page(request: web.Request, who: Viewer | None) -> str:
+    """Speak the page's language for the rest of this request (a worker thread's own copy of the context
+    when called there), so the page and everything built for it (chart labels, dates) speak it."""
+    i18n.set_speaking(page_language(request, who))
+    return i18n.current()
+
+
+@web.middleware
+async def remember_language(request: web.Request, handler):
+    """`?lang=` on any page is remembered for the next ones (a redirect included)."""
+    chosen = i18n.supported(request.query.get("lang"))
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if chosen:
+            exc.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_LIFETIME, samesite="Lax", path="/")
+        raise
+    if chosen and isinstance(response, web.StreamResponse) and not response.prepared:
+        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_LIFETIME, samesite="Lax", path="/")
+    return response
+
+
 def chrome(request: web.Request, who: Viewer | None) -> dict:
-    """What every page's header needs."""
+    """What every page's header needs: who is signed in, and the language switch (each shipped language with
+    the address of this page in it; a form's result page switches on its channel's page)."""
     access = request.app[ACCESS]
     person = who.person if who else None
-    return {"sandbox": access.sandbox, "me": person.name if person else None, "org": who.org.name if who else ""}
+    here = request.rel_url if request.method == "GET" else request.rel_url.with_query({})
+    if request.method != "GET" and request.path.startswith("/sandbox/forms/"):
+        here = here.with_path("/sandbox")
+    spoken = i18n.catalog_of(i18n.current())
+    languages = [(tag, name, str(here.update_query(lang=tag)), i18n.catalog_of(tag) == spoken)
+                 for tag, name in i18n.languages()]
+    return {"sandbox": access.sandbox, "me": person.name if person else None,
+            "org": who.org.name if who else "", "language": i18n.current(), "languages": languages}
 
 
 def unauthorized(request: web.Request, reason: str) -> web.HTTPUnauthorized:
     access = request.app[ACCESS]
+    speak_page(request, None)
     body = page("message.html.j2", chrome=chrome(request, None),
                 reason=reason if access.signed_links else "no_secret_key")
     return web.HTTPUnauthorized(text=body, content_type="text/html")

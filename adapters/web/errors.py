@@ -9,6 +9,7 @@ import logging
 
 from aiohttp import web
 
+from adapters.web.access import chrome, speak_page
 from adapters.web.html import page
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,6 @@ async def friendly_errors(request: web.Request, handler):
         if not ours(request.path):
             raise
         log.exception("%s %s failed", request.method, request.path)
-        body = page("message.html.j2", chrome={"sandbox": False, "me": None, "org": ""},
-                    reason="internal")
+        speak_page(request, None)
+        body = page("message.html.j2", chrome=chrome(request, None), reason="internal")
         return web.Response(text=body, status=500, content_type="text/html")

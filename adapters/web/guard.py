@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from adapters.web.access import ACCESS, is_loopback
+from adapters.web.access import ACCESS, chrome, is_loopback, speak_page
 from adapters.web.html import page
 from bot.storable import has_unstorable
 
@@ -65,8 +65,10 @@ def same_origin(request: web.Request, public_url: str | None) -> bool:
     return bool(public.netloc) and (parts.scheme, parts.netloc.lower()) == (public.scheme, public.netloc.lower())
 
 
-def _refusal(status: type[web.HTTPException], reason: str, **context: object) -> web.HTTPException:
-    body = page("message.html.j2", chrome={"sandbox": False, "me": None, "org": ""}, reason=reason, **context)
+def _refusal(request: web.Request, status: type[web.HTTPException], reason: str, **context: object
+             ) -> web.HTTPException:
+    speak_page(request, None)
+    body = page("message.html.j2", chrome=chrome(request, None), reason=reason, **context)
     return status(text=body, content_type="text/html")
 
 
@@ -76,10 +78,10 @@ async def guard(request: web.Request, handler):
         return await handler(request)
     public_url = request.app[ACCESS].public_url
     if request.app[ACCESS].open and not served_name(request.headers.get("Host"), public_url):
-        raise _refusal(web.HTTPMisdirectedRequest, "wrong_host",
+        raise _refusal(request, web.HTTPMisdirectedRequest, "wrong_host",
                        given=hostname(request.headers.get("Host", "")) or request.headers.get("Host", ""))
     if request.method not in SAFE_METHODS and not same_origin(request, public_url):
-        raise _refusal(web.HTTPForbidden, "cross_site")
+        raise _refusal(request, web.HTTPForbidden, "cross_site")
     return await handler(request)
 
 
@@ -100,5 +102,5 @@ async def unstorable_input(request: web.Request, handler):
             form = {}
         texts += [*form.keys(), *(value for value in form.values() if isinstance(value, str))]
     if any(has_unstorable(text) for text in texts):
-        raise _refusal(web.HTTPBadRequest, "unstorable")
+        raise _refusal(request, web.HTTPBadRequest, "unstorable")
     return await handler(request)

@@ -74,6 +74,7 @@ def environment() -> Environment:
     env.filters["trend_points"] = trend_points
     env.globals["colour_word"] = lambda colour: card_words("colour_word", colour=colour)
     env.globals["card_words"] = card_words
+    env.globals["level_word"] = lambda level: card_words("level_word", level=level)
     env.globals["flagged_words"] = flagged_words
     env.globals["form_words"] = lambda name, **context: render_macro("form_words", name, **context)
     env.globals["unknown_element"] = unknown_element

@@ -18,6 +18,7 @@ from adapters.web.access import (
     resolve,
     signin,
     signout,
+    speak_page,
     unauthorized,
     viewer,
 )
@@ -77,11 +78,13 @@ async def dashboard(request: web.Request) -> web.Response:
 
 
 def _resolve(request: web.Request, session, identity) -> Viewer:
-    """The viewer inside a page's own session (admit first): 401 for a stale session, 404 for no organization."""
+    """The viewer inside a page's own session (admit first): 401 for a stale session, 404 for no organization.
+    The rest of the page's thread speaks the viewer's language."""
     open_ = request.app[ACCESS].open
     who = resolve(session, identity, request.query.get("org"), open_)
     if who is None:
         raise unauthorized(request, "no_session") if identity and not open_ else no_organization(request)
+    speak_page(request, who)
     return who
 
 

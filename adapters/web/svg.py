@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -59,8 +59,8 @@ class CycleChart:
     confidence_ticks: tuple[Mark, ...]  # y of 1, 5, 10
     value_ticks: tuple[Mark, ...]  # y of the start and the target
     today: float | None  # x of today, when it falls inside the cycle
-    first_day: str
-    last_day: str
+    first_day: date  # written in the page's language by the template (`day`)
+    last_day: date
     left: float
     right: float
     top: float
@@ -107,7 +107,7 @@ def cycle_chart(points: list[tuple[datetime, int, float | None]], start: datetim
         checkins=tuple(Mark(x_of(at), y_conf(c), str(c)) for at, c, _ in points),
         confidence_ticks=tuple(Mark(left, y_conf(n), str(n)) for n in (1, 5, 10)),
         value_ticks=value_ticks, today=x_of(now) if start <= now <= end else None,
-        first_day=f"{start:%d %b}", last_day=f"{end - timedelta(seconds=1):%d %b}",
+        first_day=start.date(), last_day=(end - timedelta(seconds=1)).date(),
         left=left, right=right, top=top, bottom=bottom,
     )
 
