@@ -9,6 +9,7 @@ export` shows, and importing that export changes nothing. A second test follows 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime
 
@@ -72,6 +73,8 @@ async def open_form(slack: SlackSender, action_id: str, value: str = "", user: s
     before = len(slack.fake.calls_to("views.open"))
     status, _ = await slack.click(action_id, value, user=user, channel=channel)
     assert status == 200
+    with contextlib.suppress(TimeoutError):  # a slow core acks first and opens the form after (the ack budget)
+        await slack.fake.wait_for("views.open", before + 1, timeout=10)
     opened = slack.fake.calls_to("views.open")
     assert len(opened) == before + 1, f"{action_id} opened no form: {slack.fake.bodies('response_url')[-1:]}"
     return opened[-1].body["view"]
