@@ -49,11 +49,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
+    from bot import i18n
     from bot.demo.refresh import refresh_demo
-    from bot.demo.seed import demo_organization, seed_demo
+    from bot.demo.seed import DEMO_LANGUAGE, demo_organization, seed_demo
     from storage.db import transaction
     from storage.models import Organization
 
+    language = i18n.supported(args.language or DEMO_LANGUAGE)
+    if language is None:
+        shipped = ", ".join(tag for tag, _name in i18n.languages())
+        print(f"okrbot does not speak {args.language!r}; --language takes one of {shipped}", file=sys.stderr)
+        return 2
     ctx = _context()
     with transaction(ctx.sessions) as session:
         if args.refresh and (loaded := demo_organization(session)) is not None:
@@ -64,7 +70,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
         if args.if_empty and session.scalar(select(Organization.id).limit(1)) is not None:
             print("the database already holds an organization; demo data not loaded (--if-empty)")
             return 0
-        summary = seed_demo(session, ctx.clock.now(), weeks=args.weeks)
+        summary = seed_demo(session, ctx.clock.now(), weeks=args.weeks, language=language)
     print(summary.describe())
     return 0
 
@@ -174,6 +180,8 @@ def register(sub) -> None:
     )
     p.add_argument("--weeks", type=int, default=6, help="weeks of history to create (default 6)")
     p.add_argument("--if-empty", action="store_true", help="load only into a database with no organization yet")
+    p.add_argument("--language", metavar="TAG",
+                   help="the organization's language: zh-CN (the default, the retailer's own), en or es")
     p.add_argument("--refresh", action="store_true",
                    help="when the demo is already loaded, move its history forward by the weeks that passed, so "
                    "its last week is this week again (what people added moves along); otherwise load it")

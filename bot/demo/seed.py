@@ -20,6 +20,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot import i18n
 from bot.context import team_timezone
 from bot.importer import import_text
 from bot.services.checkins import record_checkin
@@ -41,6 +42,9 @@ from storage.models import (
 )
 
 SOURCE = "demo"
+# The demo organization speaks Chinese: the retailer of the method's course, in the course's own terms (README,
+# Languages). `okrbot demo-data --language en` loads it in another language; its people and teams stay.
+DEMO_LANGUAGE = "zh-CN"
 
 # Confidence week by week, oldest first. The method starts every key result at 5.
 PATHS = {
@@ -150,8 +154,9 @@ def demo_organization(session: Session) -> int | None:
     )
 
 
-def seed_demo(session: Session, now: datetime, weeks: int = 6) -> SeedSummary:
-    """Load the example organization and `weeks` weeks of history ending now; a second run does nothing."""
+def seed_demo(session: Session, now: datetime, weeks: int = 6, language: str = DEMO_LANGUAGE) -> SeedSummary:
+    """Load the example organization and `weeks` weeks of history ending now, speaking `language` (its
+    `organization.language`); a second run does nothing."""
     weeks = max(1, weeks)
     text = example_text()
     # Checked before importing: importing again would reset the demo's confidences to the file's.
@@ -160,6 +165,7 @@ def seed_demo(session: Session, now: datetime, weeks: int = 6) -> SeedSummary:
         return SeedSummary(loaded, already_loaded=True)
     start = now - timedelta(weeks=weeks, days=1)  # the import's own check-ins come before the history
     org = session.get(Organization, import_text(session, text, start).organization_id)
+    org.language = i18n.choose(language)
     cover_today(session, org, now)
     _unaligned_objective(session, org)
     summary = SeedSummary(org.id)

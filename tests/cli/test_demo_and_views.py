@@ -164,3 +164,20 @@ def test_demo_data_refresh_on_the_cli(monkeypatch, capsys, database_url, session
     with transaction(sessions) as session:
         newest = session.scalar(select(func.max(CheckIn.at)))
     assert timedelta(0) <= datetime.now(UTC) - newest < timedelta(days=7)
+
+
+def test_the_demo_speaks_chinese_unless_told_otherwise(monkeypatch, capsys, database_url, sessions):
+    """The demo is the retailer of the method's course: `make run` shows it in Chinese; --language picks another."""
+    assert okrbot(monkeypatch, capsys, database_url, "demo-data")[0] == 0
+    with sessions() as session:
+        assert session.scalars(select(Organization.language)).all() == ["zh-CN"]
+
+
+def test_the_demos_language_can_be_chosen_and_a_wrong_one_is_refused(monkeypatch, capsys, database_url, sessions):
+    code, _, err = okrbot(monkeypatch, capsys, database_url, "demo-data", "--language", "fr")
+    assert code == 2 and "does not speak 'fr'" in err and "zh-CN" in err
+    with sessions() as session:
+        assert session.scalars(select(Organization.id)).all() == []  # nothing loaded
+    assert okrbot(monkeypatch, capsys, database_url, "demo-data", "--language", "ES")[0] == 0
+    with sessions() as session:
+        assert session.scalars(select(Organization.language)).all() == ["es"]

@@ -70,6 +70,6 @@ def add_edge_personas(session, org_id: int) -> None:
 def demo_org(sessions, clock) -> int:
     """The demo organization with six weeks of history up to the clock's now, and the edge personas."""
     with transaction(sessions) as session:
-        org_id = seed_demo(session, clock.now()).organization_id
+        org_id = seed_demo(session, clock.now(), language="en").organization_id  # the sweep reads English
         add_edge_personas(session, org_id)
     return org_id

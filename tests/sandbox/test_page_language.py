@@ -96,3 +96,17 @@ async def test_message_pages_speak_the_switch_too(client, org_id):
     assert response.status == 404
     text = visible_text(await response.text())
     assert "没有这个团队" in text and "nope" in text
+
+
+async def test_the_demo_sandbox_speaks_chinese_with_a_switch(client, sessions, clock):
+    """`make run`: the demo organization (`okrbot demo-data`) is in Chinese, and the switch offers the others."""
+    from bot.demo.seed import seed_demo
+
+    with transaction(sessions) as s:
+        demo = seed_demo(s, clock.now()).organization_id
+    html = await (await client.get(f"/sandbox?switch=1&org={demo}")).text()
+    assert _html_lang(html) == "zh-CN" and "okrbot 沙盒" in visible_text(html)
+    links = re.findall(r'<a href="([^"]+)" lang="([^"]+)"', html)
+    assert [tag for _url, tag in links] == ["en", "zh-CN", "es"]
+    english = await (await client.get(links[0][0].replace("&amp;", "&"))).text()
+    assert _html_lang(english) == "en" and "okrbot sandbox" in visible_text(english)
