@@ -16,11 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import (
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-    ConfigurationServiceClientCredentialFactory,
-)
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationServiceClientCredentialFactory
 from botbuilder.schema import ConversationParameters, ConversationReference, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +25,7 @@ from adapters.teams import references
 from adapters.teams.activities import THREAD_MARK, reference_from
 from adapters.teams.auth import auth_configuration
 from adapters.teams.bot import card_activity
+from adapters.teams.clients import KeptClients
 from adapters.teams.config import TeamsConfig
 from adapters.teams.credentials import KeptCredentials
 from adapters.teams.delivery import Delivery
@@ -176,7 +173,7 @@ def build_messenger(config: TeamsConfig, sessions: sessionmaker[Session]) -> Tea
     serves /api/messages on this messenger's adapter)."""
     configuration = auth_configuration(config)
     credentials = KeptCredentials(ConfigurationServiceClientCredentialFactory(configuration))
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration, credentials_factory=credentials))
+    adapter = CloudAdapter(KeptClients(configuration, credentials_factory=credentials))
 
     async def graph_token() -> str | None:
         """The bot's token for Graph (kept and refreshed like its Bot Connector token); None: auth off."""
