@@ -44,6 +44,8 @@ class Change:
     def __str__(self) -> str:
         if self.field == "added":
             return f"{self.subject}: added ({self.new})"
+        if self.field == "removed":
+            return f"{self.subject}: removed ({self.old})"
         return f"{self.subject}: {self.field} {self.old or '—'} → {self.new or '—'}"
 
 

@@ -213,7 +213,7 @@ class Change:
     """`change KR target 40 because …`: a running cycle's OKR changed in the open (bot.changes)."""
 
     subject: str  # a key result's code (or an objective's key, for its title)
-    field: str  # title | target | start | unit
+    field: str  # title | target | start | unit | why (an objective's) | remove (a key result taken out)
     value: str  # as typed; the number of a target or start is checked by the grammar
     reason: str
 
@@ -229,10 +229,17 @@ class Score:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class Carry:
+    """`carry KR`: an unfinished key result of an ended cycle carried into the next one, as a draft."""
+
+    subject: str
+
+
 Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
     | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
-    | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd | Change | Score | Language
+    | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd | Change | Score | Language | Carry
     | NoteAdd | HelpNeeded | NextAdd
 )
 
@@ -511,12 +518,12 @@ def _team(words: list[str]) -> Command | UsageError:
     return _err("unknown_subcommand_team", "team", given=(words[1] if len(words) > 1 else "")[:40])
 
 
-CHANGE_FIELDS = ("title", "target", "start", "unit")
+CHANGE_FIELDS = ("title", "target", "start", "unit", "why", "remove")  # why: an objective's; remove: takes no value
 
 
 def _change(words: list[str]) -> Command | UsageError:
     """`change KR FIELD VALUE because REASON`: the reason is required, and comes after the word "because"."""
-    if len(words) < 4:
+    if len(words) < 4 and not (len(words) == 3 and words[2].lower() == "remove"):
         return _err("missing", "change", what="a key result, what to change and its new value")
     field = words[2].lower()
     if field not in CHANGE_FIELDS:
@@ -528,11 +535,13 @@ def _change(words: list[str]) -> Command | UsageError:
     if len(reason) > MAX_TEXT:
         return _err("too_long", "change", what="reason", limit=MAX_TEXT, length=len(reason))
     value = " ".join(words[3:because]).strip()
+    if field == "remove":  # `change KR remove because …`: the key result is taken out of the set, and kept
+        return Change(words[1][:64], field, "", reason)
     if not value:
         return _err("missing", "change", what=f"the new {field}")
     if field in ("target", "start") and parse_number(value) is None:
         return _err("bad_number", "change", given=value[:20])
-    limit = 300 if field == "title" else 32
+    limit = {"title": 300, "why": 2000}.get(field, 32)
     if len(value) > limit:
         return _err("too_long", "change", what=field, limit=limit, length=len(value))
     return Change(words[1][:64], field, value, reason)
@@ -550,6 +559,12 @@ def _score(words: list[str]) -> Command | UsageError:
     if isinstance(note, UsageError):
         return note
     return Score(words[1][:64], round(value, 2), moved, note)
+
+
+def _carry(words: list[str]) -> Command | UsageError:
+    if len(words) < 2:
+        return _err("missing", "carry", what="a key result")
+    return Carry(words[1][:64])
 
 
 def _simple(cls):
@@ -623,8 +638,10 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
          "leads", menu=("team",)),
     Verb("skip", "skip YYYY-Www", _skip, (Skip,), "leads"),
     Verb("team", "team add", _team, (TeamAdd,), "leads"),
-    Verb("change", "change KR target|start|unit|title VALUE because REASON", _change, (Change,), "leads"),
+    Verb("change", "change KR target|start|unit|title|why VALUE because REASON  ·  change KR remove because REASON",
+         _change, (Change,), "leads"),
     Verb("score", "score KR 0.0-1.0 [yes|no] [note]", _score, (Score,), "checkin"),
+    Verb("carry", "carry KR", _carry, (Carry,), "checkin"),
     Verb("language", "language [zh-CN|es|en|auto]", _language, (Language,), "see"),
     Verb("help", "help", _help, (Help,), "see", ("?",), menu=("personal", "team")),
 )}

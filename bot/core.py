@@ -33,12 +33,14 @@ from bot.rituals import catalog
 from bot.rituals.refresh import STALE
 from bot.services import (
     advice,
+    carry,
     changes,
     checkins,
     dashboard_link,
     foursquare,
     general,
     language,
+    lessons,
     mission,
     notes,
     priorities,
@@ -64,6 +66,8 @@ SERVICES: tuple[ModuleType, ...] = (
     advice, changes, checkins, dashboard_link, foursquare, general, language, mission, notes, priorities, scores,
     settings,
     setup,
+    lessons,
+    carry,
     sources,
     status_report, warnings, weekly, wrapup,
 )

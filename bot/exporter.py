@@ -253,7 +253,7 @@ def _objectives(session: Session, oid: int, cycle_name: dict[int, str], team_key
             owner_person=None if o.owner_team_id else email.get(o.owner_person_id),
             type=o.type, source=o.source if o.level == "individual" else None, status=o.status,
             score=o.score, aligns_to=objective_key.get(o.aligns_to_objective_id) or kr_key.get(o.aligns_to_kr_id),
-            key_results=krs_by_objective.get(o.id, []),
+            key_results=krs_by_objective.get(o.id, []), why=o.why,
         )
         for o in rows
     ]
@@ -325,6 +325,7 @@ def _objective_data(o: ObjectiveSpec, first_cycle: str | None) -> dict:
         cycle=o.cycle if o.cycle != first_cycle else None,
         aligns_to=o.aligns_to,
         title=o.title,
+        why=o.why,
         key_results=[_key_result_data(kr) for kr in o.key_results] or None,
     )
 

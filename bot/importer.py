@@ -567,7 +567,7 @@ def _objective(raw: Any, path: tuple, keys: _Keys, team_keys: set[str], emails: 
         type=check.choice(item, "type", path, OBJECTIVE_TYPES, "business"),
         source=source if individual else None, aligns_to=check.ref(item, "aligns_to", path),
         status=check.choice(item, "status", path, STATUSES, "active"), score=check.number(item, "score", path),
-        key_results=key_results,
+        key_results=key_results, why=check.text(item, "why", path, required=False, limit=2000),
     )
 
 
@@ -667,7 +667,7 @@ def _write(session: Session, spec: Document, now: datetime, organization_id: int
         objectives[ob.key] = rows.upsert(
             Objective, {"key": ob.key}, cycle_id=cycles[ob.cycle].id, title=ob.title,
             level="individual" if ob.individual else levels.get(ob.owner_team, "team"),
-            type=ob.type, source=ob.source, status=ob.status, score=ob.score, position=position,
+            type=ob.type, source=ob.source, status=ob.status, score=ob.score, position=position, why=ob.why,
             owner_team_id=teams[ob.owner_team].id if ob.owner_team else None,
             owner_person_id=people[ob.owner_person].id if ob.owner_person else None,
         )

@@ -38,7 +38,7 @@ KEYS = {
     "team": ("key", "name", "level", "parent", "timezone", "language", "leads", "members", "channels",
              "health_metrics", "rituals", "follow_channel"),
     "objective": ("key", "owner", "type", "source", "title", "aligns_to", "status", "score", "cycle",
-                  "key_results"),
+                  "key_results", "why"),
     "key_result": ("key", "title", "start", "target", "current", "unit", "milestone", "owner", "confidence",
                    "source"),
 }
@@ -127,6 +127,7 @@ class ObjectiveSpec:
     score: float | None = None
     aligns_to: str | None = None  # an objective's or a key result's key
     key_results: list[KeyResultSpec] = field(default_factory=list)
+    why: str | None = None  # why it was set so (the kickoff says it)
 
     @property
     def individual(self) -> bool:

@@ -42,7 +42,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_close(args: argparse.Namespace) -> int:
-    from bot.cycles import CycleProblem, close_cycle
+    from bot.closing import close
+    from bot.cycles import CycleProblem
     from bot.exporter import ExportFailed, choose_organization
     from storage.db import transaction
 
@@ -50,8 +51,9 @@ def cmd_close(args: argparse.Namespace) -> int:
     try:
         with transaction(ctx.sessions) as session:
             org = choose_organization(session, args.org)
-            cycle = close_cycle(session, org, args.name, ctx.clock.now())
-            print(f"closed cycle {cycle.name} of {org.name}")
+            cycle = close(session, org, args.name, ctx.clock.now())
+            print(f"closed cycle {cycle.name} of {org.name}; the clock posts its summary to the company channel "
+                  "and every lead")
     except (CycleProblem, ExportFailed) as problem:
         print(f"nothing was closed: {problem}", file=sys.stderr)
         return 1

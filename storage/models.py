@@ -199,6 +199,7 @@ class Objective(Base):
     score: Mapped[float | None] = mapped_column(Float)  # 0.0-1.0: the mean of its key results' unless overridden
     score_overridden: Mapped[bool] = mapped_column(Boolean, default=False)  # its lead set the score themselves
     position: Mapped[int] = mapped_column(Integer, default=0)
+    why: Mapped[str | None] = mapped_column(Text)  # why it was set so: the kickoff says it (the method's step 7)
 
 
 class KeyResult(Base):
@@ -227,6 +228,11 @@ class KeyResult(Base):
     score_note: Mapped[str | None] = mapped_column(Text)
     moved_business: Mapped[bool | None] = mapped_column(Boolean)
     scored_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Taken out of a running cycle by an honest change (bot.changes): kept with its reason, never deleted.
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    removed_reason: Mapped[str | None] = mapped_column(Text)
+    # The unfinished key result of an earlier cycle this one carries on (`/okr carry`).
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("key_results.id", ondelete="SET NULL"))
 
 
 class CheckIn(Base):
@@ -267,6 +273,23 @@ class OkrChange(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     source: Mapped[str] = mapped_column(String(16))  # slack | teams | sandbox | import
     batch: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Lesson(Base):
+    """A reply in a team's retrospective thread (what we learned; keep, stop, start), kept with its cycle."""
+
+    __tablename__ = "lessons"
+    __table_args__ = (UniqueConstraint("org_id", "platform", "message_id"), Index("ix_lessons_cycle", "cycle_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))  # learned | keep | stop | start
+    text: Mapped[str] = mapped_column(String(2000))
+    author_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    platform: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str | None] = mapped_column(String(256))  # a redelivered reply is stored once
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

@@ -74,6 +74,7 @@ class Ritual:
     reply_to: str | None = None  # the ritual whose channel post this one answers in its thread
     shows: frozenset[Shows] = field(default_factory=frozenset)
     opens_wins_thread: bool = False  # replies marked "win:" in its post's thread are wins of its week
+    keeps_lessons: bool = False  # every reply in its post's thread is a lesson of its cycle (the retrospective)
     sandbox: str | None = None  # the label of its "run it now" button in the sandbox; None: no button
     cadence: Cadence = "weekly"  # once per cycle: `weekday` is not used, the period is the cycle
     teams: Audience = "all"
@@ -152,6 +153,10 @@ CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
            cadence="midpoint"),
     Ritual("closing", _("closing scores"), 0, "10:00", True, window="week", direct=f"{QUARTER}:scoring_messages",
            cadence="end", nothing_to_send="nobody owns a key result of the team"),
+    Ritual("retro", _("retrospective"), 0, "11:00", True, window="week", post=f"{QUARTER}:retro_post",
+           cadence="end", keeps_lessons=True),
+    Ritual("summary", _("quarter summary"), 0, "00:00", True, window="week", post=f"{QUARTER}:summary_post",
+           direct=f"{QUARTER}:summary_messages", cadence="event", teams="company"),
     Ritual("change", _("OKR change announcement"), 0, "00:00", True, window="week", post=f"{QUARTER}:change_post",
            cadence="event"),
     Ritual("helpask", _("help request"), 0, "00:00", True, window="week", direct=f"{NOTES}:help_ask_messages",
@@ -185,6 +190,10 @@ def showing(what: Shows) -> tuple[str, ...]:
 
 def wins_threads() -> tuple[str, ...]:
     return tuple(r.name for r in CATALOG.values() if r.opens_wins_thread)
+
+
+def lesson_threads() -> tuple[str, ...]:
+    return tuple(r.name for r in CATALOG.values() if r.keeps_lessons)
 
 
 def spoken(last: str = "and") -> str:

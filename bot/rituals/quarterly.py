@@ -11,6 +11,7 @@ business?
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -23,12 +24,25 @@ from bot.cards import kr_line
 from bot.changes import Change
 from bot.context import person_language
 from bot.cycles import cycle_of_period, midpoint, previous
+from bot.levels import Level
 from bot.model import Card, Context, KeyResultLine, Text
 from bot.render import render
 from bot.rituals.catalog import Occasion
 from bot.rituals.content import Outbound
+from bot.services.lessons import KINDS, lessons_of
 from bot.services.trends import week_change
-from storage.models import CheckIn, Cycle, KeyResult, Objective, OkrChange, Organization, Person, Team
+from storage.models import (
+    CheckIn,
+    Cycle,
+    KeyResult,
+    Lesson,
+    Objective,
+    OkrChange,
+    Organization,
+    Person,
+    Team,
+    TeamMember,
+)
 
 
 def _cycle(o: Occasion) -> Cycle:
@@ -45,7 +59,9 @@ def _objectives(session: Session, org: Organization, cycle: Cycle, team: Team) -
 
 
 def _key_results(session: Session, objective: Objective) -> list[KeyResult]:
-    return list(session.scalars(select(KeyResult).where(KeyResult.objective_id == objective.id)
+    """An objective's key results in force: one an honest change removed is kept, but no longer counts."""
+    return list(session.scalars(select(KeyResult).where(KeyResult.objective_id == objective.id,
+                                                        KeyResult.removed_at.is_(None))
                                 .order_by(KeyResult.position, KeyResult.id)))
 
 
@@ -66,6 +82,8 @@ def kickoff_post(o: Occasion) -> Card:
                                   end=i18n.weekday_day(cycle.end)))]
     for objective in objectives:
         elements.append(Text(f"*{isolate(objective.title)}*"))
+        if objective.why:
+            elements.append(Context(render("ritual_kickoff_why", why=objective.why)))
         elements.extend(kr_line(kr, org, base=o.base) for kr in _key_results(session, objective))
     before = previous(session, cycle)
     if before is not None:
@@ -145,4 +163,83 @@ def scoring_messages(o: Occasion) -> list[Outbound]:
             elements.extend(kr_line(kr, org, base=o.base) for kr in krs)
             title = render("ritual_closing_title", cycle=cycle.name)
         messages.append(Outbound(f"dm:{person_id}", Card(title, tuple(elements), fallback=title), person_id))
+    return messages
+
+
+def retro_post(o: Occasion) -> Card:
+    """The cycle has ended: the team's retrospective thread (what we learned; keep, stop, start). Every reply in
+    its thread is kept as a lesson (bot.services.lessons)."""
+    session, org, cycle = o.session, o.org, _cycle(o)
+    scored = [(ob.title, ob.score) for ob in _objectives(session, org, cycle, o.team)]
+    text = render("ritual_retro", team=o.team.name, cycle=cycle.name, objectives=scored)
+    title = render("ritual_retro_title", team=o.team.name, cycle=cycle.name)
+    return Card(title, (Text(text), Context(render("ritual_retro_note"))), fallback=title)
+
+
+SUMMARY_TEAMS = 12  # teams listed by name in the summary; the rest are counted (the dashboard has them all)
+SUMMARY_LESSONS = 6  # lessons quoted in it
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A closed cycle in numbers, read once per run: every team's scored objectives, and the lessons."""
+
+    cycle: Cycle
+    teams: list[tuple[Team, list[tuple[str, float | None]]]]  # company first, then down the tree
+    lessons: list[Lesson]
+
+    @property
+    def scores(self) -> list[float]:
+        return [score for _, rows in self.teams for _, score in rows if score is not None]
+
+
+def summary_of(session: Session, org: Organization, cycle: Cycle) -> Summary:
+    """Three queries whatever the size of the organization: the objectives, their teams, the lessons."""
+    objectives = list(session.scalars(select(Objective).where(
+        Objective.org_id == org.id, Objective.cycle_id == cycle.id, Objective.owner_team_id.is_not(None),
+        Objective.status != "draft").order_by(Objective.position, Objective.id)))
+    by_team: dict[int, list[tuple[str, float | None]]] = {}
+    for objective in objectives:
+        by_team.setdefault(objective.owner_team_id, []).append((objective.title, objective.score))
+    teams = list(session.scalars(select(Team).where(Team.id.in_(by_team))
+                                 .order_by(Level.sql_rank(Team.level), Team.name, Team.id))) if by_team else []
+    return Summary(cycle, [(team, by_team[team.id]) for team in teams], lessons_of(session, org.id, [cycle.id]))
+
+
+def _summary_elements(summary: Summary, teams: list[tuple[Team, list]] | None = None) -> list:
+    shown = summary.teams[:SUMMARY_TEAMS] if teams is None else teams
+    scores = summary.scores
+    counts = {kind: sum(1 for lesson in summary.lessons if lesson.kind == kind) for kind in KINDS}
+    return [
+        Text(render("ritual_summary", cycle=summary.cycle.name, objectives=sum(len(rows) for _, rows in summary.teams),
+                    scored=len(scores), mean=round(sum(scores) / len(scores), 2) if scores else None)),
+        Text(render("ritual_summary_teams", teams=[(t.name, rows) for t, rows in shown],
+                    more=len(summary.teams) - len(shown) if teams is None else 0)),
+        Text(render("ritual_summary_lessons", counts=counts,
+                    lessons=[(lesson.kind, lesson.text) for lesson in summary.lessons[:SUMMARY_LESSONS]])),
+    ]
+
+
+def summary_post(o: Occasion) -> Card:
+    """The cycle is closed: the company channel gets how every team scored, and what the teams learned."""
+    summary = summary_of(o.session, o.org, _cycle(o))
+    title = render("ritual_summary_title", cycle=summary.cycle.name)
+    return Card(title, tuple(_summary_elements(summary)), fallback=title)
+
+
+def summary_messages(o: Occasion) -> list[Outbound]:
+    """The same summary to every lead of the organization, directly, with the teams they lead first."""
+    session, org = o.session, o.org
+    summary = summary_of(session, org, _cycle(o))
+    title = render("ritual_summary_title", cycle=summary.cycle.name)
+    common = _summary_elements(summary)
+    leads: dict[int, set[int]] = {}
+    for person_id, team_id in session.execute(select(TeamMember.person_id, TeamMember.team_id).join(
+            Team, Team.id == TeamMember.team_id).where(Team.org_id == org.id, TeamMember.role == "lead")):
+        leads.setdefault(person_id, set()).add(team_id)
+    messages = []
+    for person_id, team_ids in sorted(leads.items()):
+        own = [(team, rows) for team, rows in summary.teams if team.id in team_ids]
+        elements = [Text(render("ritual_summary_yours", teams=[(t.name, rows) for t, rows in own]))] if own else []
+        messages.append(Outbound(f"dm:{person_id}", Card(title, (*elements, *common), fallback=title), person_id))
     return messages

@@ -237,3 +237,17 @@ def finish(session: Session, claim: Claim, state: str, now: datetime, reason: st
     if state == "posted":
         values["posted_at"] = now
     return session.execute(_fenced(claim).values(**values)).rowcount == 1
+
+
+def run_of_thread(session: Session, org_id: int, platform: str, thread_ref: str | None,
+                  rituals: tuple[str, ...]) -> RitualRun | None:
+    """The run of one of `rituals` whose post (the current one, or one a forced re-post replaced) opened the
+    thread `thread_ref` on `platform`: a reply there belongs to that run's team and period."""
+    if not thread_ref:
+        return None
+    earlier = select(EarlierRitualPost.run_id).where(
+        EarlierRitualPost.org_id == org_id, EarlierRitualPost.platform == platform,
+        EarlierRitualPost.message_ref == thread_ref)
+    return session.scalar(select(RitualRun).where(
+        RitualRun.org_id == org_id, RitualRun.ritual.in_(rituals), RitualRun.platform == platform,
+        or_(RitualRun.message_ref == thread_ref, RitualRun.id.in_(earlier))).limit(1))

@@ -21,7 +21,8 @@ from bot.render import render
 from bot.services.keyresults import find_key_result
 from storage.models import Cycle, KeyResult, Objective, Person, Team
 
-COLUMNS = {"title": "title", "target": "target_value", "start": "start_value", "unit": "unit"}
+COLUMNS = {"title": "title", "target": "target_value", "start": "start_value", "unit": "unit", "why": "why"}
+OBJECTIVE_FIELDS = ("title", "why")
 
 
 def find_subject(ctx: Ctx, ref: str, usage: str) -> tuple[Objective, KeyResult | None]:
@@ -61,11 +62,17 @@ def change(ctx: Ctx, cmd: c.Change) -> Reply:
     _may_change(ctx, objective, kr, code)
     value: float | str = parse_number(cmd.value) if cmd.field in changes.NUMBERS else cmd.value  # type: ignore[assignment]
     if kr is None:
-        if cmd.field != "title":
-            raise Refusal("bad_change_field", "change", given=cmd.field, fields="title (an objective's only field)")
-        found = [changes.Change(objective.key, "title", objective.title, cmd.value, cycle.id, objective.id)]
-        if objective.title == cmd.value:
+        if cmd.field not in OBJECTIVE_FIELDS:
+            raise Refusal("bad_change_field", "change", given=cmd.field, fields="title, why (an objective's fields)")
+        old = getattr(objective, COLUMNS[cmd.field])
+        found = [changes.Change(objective.key, cmd.field, old, cmd.value, cycle.id, objective.id)]
+        if old == cmd.value:
             found = []
+    elif cmd.field == "remove":
+        return _remove(ctx, objective, kr, cycle, cmd.reason)
+    elif cmd.field == "why":
+        raise Refusal("bad_change_field", "change", given=cmd.field,
+                      fields=f"title, target, start, unit or remove (why belongs to its objective, {objective.key})")
     else:
         if cmd.field in changes.NUMBERS and kr.target_value is None and kr.milestone:
             raise Refusal("change_milestone", "change", code=code)
@@ -83,3 +90,17 @@ def change(ctx: Ctx, cmd: c.Change) -> Reply:
         elements.append(Context(render("change_history_link", url=absolute(ctx.dashboard_url,
                                                                             key_result_path(kr.key, ctx.org.id)))))
     return Reply(card=Card(None, tuple(elements), fallback=text))
+
+
+def _remove(ctx: Ctx, objective: Objective, kr: KeyResult, cycle: Cycle, reason: str) -> Reply:
+    """Take a key result out of its objective's set: kept, with its reason and history, never deleted; it no
+    longer counts in the lists, the rituals or the objective's score."""
+    if kr.removed_at is not None:
+        raise Refusal("change_removed", "change", code=kr.key, reason=kr.removed_reason or "")
+    found = [changes.Change(kr.key, "removed", kr.title, None, cycle.id, objective.id, kr.id)]
+    kr.removed_at, kr.removed_reason = ctx.now, reason
+    changes.record(ctx.session, ctx.org, found, reason, ctx.person.id, ctx.platform, ctx.now)
+    team = ctx.session.get(Team, objective.owner_team_id) if objective.owner_team_id else None
+    text = render("change_done", change=str(found[0]), reason=reason, team=team.name if team else None, original=None)
+    link = render("change_history_link", url=absolute(ctx.dashboard_url, key_result_path(kr.key, ctx.org.id)))
+    return Reply(card=Card(None, (Text(text), Context(link)), fallback=text))

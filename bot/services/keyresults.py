@@ -26,7 +26,7 @@ _CYCLE_KRS = (
     select(KeyResult, Objective)
     .join(Objective, Objective.id == KeyResult.objective_id)
     .where(KeyResult.org_id == bindparam("org_id"), Objective.status != "closed",
-           Objective.cycle_id == CURRENT_CYCLE_ID)
+           Objective.cycle_id == CURRENT_CYCLE_ID, KeyResult.removed_at.is_(None))
     .order_by(LEVEL_ORDER, Objective.position, Objective.id, KeyResult.position, KeyResult.id)
 )
 # Built once (they run on every check-in): parameters are cycle_params plus their own.

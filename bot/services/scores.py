@@ -17,7 +17,7 @@ from bot.context import Ctx, team_leads
 from bot.cycles import phase, today_of
 from bot.errors import Refusal
 from bot.handlers import command
-from bot.model import Card, Reply, Text
+from bot.model import Actions, Button, Card, Reply, Text
 from bot.render import render
 from bot.services.changes import find_subject
 from storage.models import Cycle, KeyResult, Objective, Person, Team
@@ -25,12 +25,12 @@ from storage.models import Cycle, KeyResult, Objective, Person, Team
 
 def objective_mean(session, objective: Objective) -> float | None:
     """The mean of the scored key results of an objective (None before any is scored)."""
-    scores = [s for s in session.scalars(select(KeyResult.score).where(KeyResult.objective_id == objective.id))
-              if s is not None]
+    scores = [s for s in session.scalars(select(KeyResult.score).where(
+        KeyResult.objective_id == objective.id, KeyResult.removed_at.is_(None))) if s is not None]
     return round(sum(scores) / len(scores), 2) if scores else None
 
 
-def _leads(ctx: Ctx, objective: Objective) -> tuple[bool, str]:
+def leads_of(ctx: Ctx, objective: Objective) -> tuple[bool, str]:
     """Whether the person leads the objective (its team's lead; an individual one's manager), and who does."""
     if objective.owner_team_id is not None:
         team = ctx.session.get(Team, objective.owner_team_id)
@@ -50,7 +50,7 @@ def score(ctx: Ctx, cmd: c.Score) -> Reply:
         raise Refusal("score_closed", "score", code=code, cycle=cycle.name)
     if now_phase != "closing":
         raise Refusal("score_too_early", "score", code=code, cycle=cycle.name, end=i18n.weekday_day(cycle.end))
-    leads, who = _leads(ctx, objective)
+    leads, who = leads_of(ctx, objective)
     if kr is None:
         if not leads:
             raise Refusal("score_not_allowed", "score", code=code, who=who)
@@ -68,4 +68,7 @@ def score(ctx: Ctx, cmd: c.Score) -> Reply:
     text = render("score_done", code=code, score=cmd.score, moved=cmd.moved, note=cmd.note,
                   objective=objective.key, objective_score=objective.score, overridden=objective.score_overridden,
                   original=original, target=changes.text_of(kr.target_value))
-    return Reply(card=Card(None, (Text(text),), fallback=text))
+    elements: list = [Text(text)]
+    if cmd.score < 1:  # unfinished: it may go on in the next cycle, as a draft (bot.services.carry)
+        elements.append(Actions((Button(render("carry_button"), "carry", value=kr.key),)))
+    return Reply(card=Card(None, tuple(elements), fallback=text))

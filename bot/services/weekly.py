@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from difflib import get_close_matches
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot import commands as c
@@ -15,12 +15,12 @@ from bot.errors import Refusal
 from bot.handlers import action, command, message, submit
 from bot.model import Card, Form, FormField, Interaction, Reply, Text
 from bot.render import render
-from bot.rituals import catalog
+from bot.rituals import catalog, runs
 from bot.rituals.refresh import mark_stale
 from bot.services.keyresults import served_key_result
 from bot.services.warnings import health_turned_red
 from bot.weeks import parse_week
-from storage.models import EarlierRitualPost, HealthMetric, HealthUpdate, Plan, RitualRun, Team, Win
+from storage.models import HealthMetric, HealthUpdate, Plan, RitualRun, Team, Win
 
 
 def team_from_value(ctx: Ctx, value: str) -> None:
@@ -136,16 +136,7 @@ def submit_win(ctx: Ctx, interaction: Interaction) -> Reply:
 def _wins_thread(ctx: Ctx, interaction: Interaction) -> RitualRun | None:
     """The Friday run (a ritual whose post opens a wins thread) whose post (the current one, or one a forced
     re-post replaced) opened this thread."""
-    if not interaction.thread_id:
-        return None
-    earlier = select(EarlierRitualPost.run_id).where(
-        EarlierRitualPost.org_id == ctx.org.id, EarlierRitualPost.platform == ctx.platform,
-        EarlierRitualPost.message_ref == interaction.thread_id)
-    return ctx.session.scalar(select(RitualRun).where(
-        RitualRun.org_id == ctx.org.id, RitualRun.ritual.in_(catalog.wins_threads()),
-        RitualRun.platform == ctx.platform,
-        or_(RitualRun.message_ref == interaction.thread_id, RitualRun.id.in_(earlier)),
-    ).limit(1))
+    return runs.run_of_thread(ctx.session, ctx.org.id, ctx.platform, interaction.thread_id, catalog.wins_threads())
 
 
 WIN_MARK = "win:"  # how a reply in the Friday thread says it is a win; the Friday post shows the rule
