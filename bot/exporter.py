@@ -21,7 +21,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from bot import platforms
+from bot import history, platforms
 from bot.connectors.spec import sources_of
 from bot.levels import Level
 from bot.rituals import catalog
@@ -161,10 +161,13 @@ def build_document(session: Session, org: Organization) -> Document:
             red_max=org.red_max, green_min=org.green_min,
             workspaces=workspaces_of(session, org.id), mission=org.mission,
         ),
-        cycles=[CycleSpec(c.name, c.start, c.end, c.planning_from) for c in cycles],
+        cycles=[CycleSpec(c.name, c.start, c.end, c.planning_from, c.closed_at.date() if c.closed_at else None)
+                for c in cycles],
         people=people,
         teams=teams,
         objectives=_objectives(session, org.id, {c.id: c.name for c in cycles}, team_key, email),
+        changes=history.export_changes(session, org.id, {c.id: c.name for c in cycles}, email),
+        lessons=history.export_lessons(session, org.id, {c.id: c.name for c in cycles}, team_key, email),
     )
 
 
@@ -236,13 +239,18 @@ def _objectives(session: Session, oid: int, cycle_name: dict[int, str], team_key
     krs_by_objective: dict[int, list[KeyResultSpec]] = defaultdict(list)
     sources = sources_of(session, oid)
     kr_key: dict[int, str] = {}
+    carried = dict(session.execute(select(KeyResult.id, KeyResult.key).where(
+        KeyResult.org_id == oid, KeyResult.id.in_(select(KeyResult.carried_from_id).where(
+            KeyResult.org_id == oid, KeyResult.carried_from_id.is_not(None))))).all())
     for kr in session.scalars(
         select(KeyResult).where(KeyResult.org_id == oid).order_by(KeyResult.position, KeyResult.id)
     ):
         krs_by_objective[kr.objective_id].append(KeyResultSpec(
             key=kr.key, title=kr.title, start=kr.start_value, target=kr.target_value, current=kr.current_value,
             unit=kr.unit, milestone=kr.milestone, owner=email.get(kr.owner_person_id) if kr.owner_person_id else None,
-            confidence=kr.confidence, source=sources.get(kr.id),
+            confidence=kr.confidence, source=sources.get(kr.id), score=kr.score, score_note=kr.score_note,
+            moved_business=kr.moved_business, removed=kr.removed_reason if kr.removed_at else None,
+            carried_from=carried.get(kr.carried_from_id),
         ))
         kr_key[kr.id] = kr.key
     objective_key = {o.id: o.key for o in rows}
@@ -276,7 +284,8 @@ def document_data(doc: Document) -> dict:
         workspaces=_Flow(o.workspaces) or None,
         mission=o.mission,
     )
-    cycle_items = [_compact(name=c.name, start=c.start, end=c.end, planning_from=c.planning_from) for c in doc.cycles]
+    cycle_items = [_compact(name=c.name, start=c.start, end=c.end, planning_from=c.planning_from, closed=c.closed)
+                   for c in doc.cycles]
     if len(cycle_items) == 1:
         data["cycle"] = cycle_items[0]
     else:
@@ -288,6 +297,10 @@ def document_data(doc: Document) -> dict:
     data["teams"] = [_team_data(t) for t in doc.teams]
     first_cycle = doc.cycles[0].name if doc.cycles else None
     data["objectives"] = [_objective_data(o, first_cycle) for o in doc.objectives]
+    if doc.changes:
+        data["changes"] = [history.change_data(c) for c in doc.changes]
+    if doc.lessons:
+        data["lessons"] = [history.lesson_data(lesson) for lesson in doc.lessons]
     return data
 
 
@@ -342,6 +355,11 @@ def _key_result_data(kr: KeyResultSpec) -> _Flow:
         owner=kr.owner,
         confidence=kr.confidence,
         source=kr.source.as_dict() if kr.source else None,
+        score=_number(kr.score),
+        score_note=kr.score_note,
+        moved_business=kr.moved_business,
+        removed=kr.removed,
+        carried_from=kr.carried_from,
     ))
 
 

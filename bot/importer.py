@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,7 +19,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import changes, i18n, workspaces
+from bot import changes, history, i18n, workspaces
 from bot import platforms as registry
 from bot.commands import WEEKDAYS, parse_time
 from bot.connectors.spec import parse_source, set_sources
@@ -307,7 +307,20 @@ def parse_document(doc: dict, check: Checker) -> Document:
     people, emails = _people(doc.get("people"), check)
     teams = _teams(doc.get("teams"), emails, check)
     objectives = _objectives(doc.get("objectives"), {t.key for t in teams}, emails, cycles, check)
-    return Document(organization, cycles, people, teams, objectives)
+    names = {c.name for c in cycles}
+    changes_ = history.parse_changes(doc.get("changes"), check, names, emails)
+    lessons = history.parse_lessons(doc.get("lessons"), check, names, {t.key for t in teams}, emails)
+    _carried_from(objectives, check)
+    return Document(organization, cycles, people, teams, objectives, changes_, lessons)
+
+
+def _carried_from(objectives: list[ObjectiveSpec], check: Checker) -> None:
+    keys = {k.key for ob in objectives for k in ob.key_results}
+    for i, ob in enumerate(objectives):
+        for j, k in enumerate(ob.key_results):
+            if k.carried_from is not None and k.carried_from not in keys:
+                check.error(("objectives", i, "key_results", j, "carried_from"), f"{shown(k.carried_from)} is not a "
+                            "key result key")
 
 
 def _organization(org: dict, check: Checker) -> OrganizationSpec:
@@ -358,7 +371,8 @@ def _cycles(doc: dict, check: Checker) -> list[CycleSpec]:
         planning = check.day(item, "planning_from", path) if item.get("planning_from") is not None else None
         if planning and start and planning >= start:
             check.error((*path, "planning_from"), "must be before start: planning comes first")
-        cycles.append(CycleSpec(check.text(item, "name", path, limit=64), start, end, planning))
+        closed = check.day(item, "closed", path) if item.get("closed") is not None else None
+        cycles.append(CycleSpec(check.text(item, "name", path, limit=64), start, end, planning, closed))
     if not cycles:
         check.error(("cycle",), "is required (name, start, end)")
     return cycles
@@ -571,6 +585,13 @@ def _objective(raw: Any, path: tuple, keys: _Keys, team_keys: set[str], emails: 
     )
 
 
+def _score(item: dict, path: tuple, check: Checker) -> float | None:
+    score = check.number(item, "score", path)
+    if score is not None and not 0 <= score <= 1:
+        check.error((*path, "score"), f"is {shown(score)}; expected a score from 0.0 to 1.0")
+    return score
+
+
 def _owner(item: dict, path: tuple, team_keys: set[str], emails: set[str], check: Checker) -> tuple[str | None, ...]:
     """`owner: {team: KEY}` or `owner: {person: EMAIL}`: (team key, email) with one of them None."""
     owner = check.mapping(item.get("owner"), (*path, "owner"), keys=("team", "person"))
@@ -610,6 +631,10 @@ def _key_results(item: dict, path: tuple, keys: _Keys, emails: set[str], check: 
             current=check.number(kr, "current", kpath), unit=check.text(kr, "unit", kpath, required=False, limit=32),
             milestone=check.text(kr, "milestone", kpath, required=False),
             owner=str(owner).lower() if owner else None, confidence=confidence, source=source,
+            score=_score(kr, kpath, check), score_note=check.text(kr, "score_note", kpath, required=False, limit=2000),
+            moved_business=_flag(kr, "moved_business", kpath, check) if kr.get("moved_business") is not None else None,
+            removed=check.text(kr, "removed", kpath, required=False, limit=2000),
+            carried_from=check.text(kr, "carried_from", kpath, required=False, limit=64),
         ))
     return krs
 
@@ -659,6 +684,9 @@ def _write(session: Session, spec: Document, now: datetime, organization_id: int
     rows = _Existing(session, org.id)
     cycles = {c.name: rows.upsert(Cycle, {"name": c.name}, start=c.start, end=c.end, planning_from=c.planning_from)
               for c in spec.cycles}
+    for c in spec.cycles:  # a closed cycle stays closed; the file closes one on the day it names
+        if c.closed is not None and cycles[c.name].closed_at is None:
+            cycles[c.name].closed_at = datetime.combine(c.closed, time(0), tzinfo=UTC)
     people = _write_people(session, rows, spec.people)
     teams = _write_teams(session, rows, org, spec.teams, people)
     levels = {t.key: t.level for t in spec.teams}
@@ -678,6 +706,16 @@ def _write(session: Session, spec: Document, now: datetime, organization_id: int
         objective, target = objectives[ob.key], ob.aligns_to
         objective.aligns_to_objective_id = objectives[target].id if target in objectives else None
         objective.aligns_to_kr_id = krs[target].id if target in krs else None
+    for ob in spec.objectives:  # what closing added; a file without it leaves it as it is (history is not undone)
+        for k in ob.key_results:
+            row = krs[k.key]
+            if k.score is not None:
+                row.score, row.score_note, row.moved_business = k.score, k.score_note, k.moved_business
+            if k.removed is not None and row.removed_at is None:
+                row.removed_reason, row.removed_at = k.removed, now
+            if k.carried_from is not None:
+                row.carried_from_id = krs[k.carried_from].id
+    history.write_history(session, org.id, spec.changes, spec.lessons, cycles, teams, people, objectives, krs)
     session.flush()
     if changed and reason:
         added = [replace(c, key_result_id=krs[c.subject].id) if c.field == "added" else c for c in changed]

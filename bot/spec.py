@@ -17,7 +17,7 @@ While a file is being checked, a field the file gets wrong may hold None whateve
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from bot import platforms
 from bot.connectors.spec import Source
@@ -30,17 +30,20 @@ STATUSES = ("draft", "active", "closed")
 
 # The keys each mapping of the format may have (README, "Import format"); anything else is refused.
 KEYS = {
-    "file": ("version", "organization", "cycle", "cycles", "people", "teams", "objectives"),
+    "file": ("version", "organization", "cycle", "cycles", "people", "teams", "objectives", "changes", "lessons"),
     "organization": ("name", "timezone", "language", "multiple_business_lines", "confidence_colors", "workspaces",
                      "mission"),
-    "cycle": ("name", "start", "end", "planning_from"),
+    "cycle": ("name", "start", "end", "planning_from", "closed"),
     "person": ("email", "name", "manager", "timezone"),  # and a key per platform with accounts (person_keys)
     "team": ("key", "name", "level", "parent", "timezone", "language", "leads", "members", "channels",
              "health_metrics", "rituals", "follow_channel"),
     "objective": ("key", "owner", "type", "source", "title", "aligns_to", "status", "score", "cycle",
                   "key_results", "why"),
     "key_result": ("key", "title", "start", "target", "current", "unit", "milestone", "owner", "confidence",
-                   "source"),
+                   "source", "score", "score_note", "moved_business", "removed", "carried_from"),
+    # A closed cycle's history (bot.history): the honest changes and the retrospective's lessons.
+    "change": ("at", "cycle", "objective", "subject", "field", "old", "new", "reason", "by", "source"),
+    "lesson": ("at", "cycle", "team", "kind", "text", "by"),
 }
 
 
@@ -72,6 +75,7 @@ class CycleSpec:
     start: date
     end: date
     planning_from: date | None = None  # when planning opens; None: bot.cycles' default before the start
+    closed: date | None = None  # the day `okrbot cycle close` ended its closing phase
 
 
 @dataclass
@@ -112,6 +116,11 @@ class KeyResultSpec:
     owner: str | None = None  # email, lower case
     confidence: int = 5
     source: Source | None = None  # a pull connector (bot.connectors.spec)
+    score: float | None = None  # the closing score its owner gave, 0.0-1.0
+    score_note: str | None = None
+    moved_business: bool | None = None  # the answer to "did it move the business?"
+    removed: str | None = None  # why an honest change took it out of the set (it is kept)
+    carried_from: str | None = None  # the key of the earlier cycle's key result it carries on
 
 
 @dataclass
@@ -135,6 +144,34 @@ class ObjectiveSpec:
 
 
 @dataclass
+class ChangeSpec:
+    """One honest change (storage.models.OkrChange), as kept: appended, never updated."""
+
+    at: datetime
+    cycle: str
+    objective: str | None  # the objective's key
+    subject: str
+    field: str
+    old: str | None
+    new: str | None
+    reason: str
+    by: str | None = None  # email
+    source: str = "import"
+
+
+@dataclass
+class LessonSpec:
+    """One reply of a retrospective thread (storage.models.Lesson)."""
+
+    at: datetime
+    cycle: str
+    team: str  # the team's key
+    kind: str  # learned | keep | stop | start
+    text: str
+    by: str | None = None  # email
+
+
+@dataclass
 class Document:
     """One organization's set-up: the whole file."""
 
@@ -143,3 +180,5 @@ class Document:
     people: list[PersonSpec]
     teams: list[TeamSpec]
     objectives: list[ObjectiveSpec]
+    changes: list[ChangeSpec] = field(default_factory=list)
+    lessons: list[LessonSpec] = field(default_factory=list)
