@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.changes import PENDING
 from bot.cycles import close_cycle, period_of
 from bot.rituals import catalog, runs
 from storage.models import Cycle, Organization, Team
@@ -28,12 +27,9 @@ def close(session: Session, org: Organization, name: str, now: datetime) -> Cycl
     return cycle
 
 
-def announce_summary(session: Session, org: Organization, cycle: Cycle, now: datetime) -> list[int]:
-    """Queue the summary run of each team the catalog says it is for (the company); returns the runs' ids."""
+def announce_summary(session: Session, org: Organization, cycle: Cycle, now: datetime) -> None:
+    """Queue the summary run of each team the catalog says it is for (the company)."""
     ritual = catalog.CATALOG[SUMMARY]
     teams = [team.id for team in session.scalars(select(Team).where(Team.org_id == org.id).order_by(Team.id))
              if ritual.runs_for(team.level)]
-    return runs.insert_runs(session, [{
-        "org_id": org.id, "team_id": team_id, "ritual": SUMMARY, "period": period_of(cycle), "due_at": now,
-        "state": "claimed", "claimed_at": None, "claimed_by": PENDING, "attempts": 0, "lead_notified": False,
-        "delivered": {}} for team_id in teams])
+    runs.event_runs(session, org.id, teams, SUMMARY, period_of(cycle), now)

@@ -44,8 +44,8 @@ def set_q1_okrs(sessions, org_id: int, cycle_id: int) -> None:
             KeyResult(org_id=org_id, objective_id=rd.id, key="rd-q1-kr1", title="Build time", unit="min",
                       owner_person_id=person[ENGINEER], start_value=30, target_value=10, current_value=30,
                       confidence=5),
-            KeyResult(org_id=org_id, objective_id=rd.id, key="rd-q1-kr2", title="Flaky tests", owner_person_id=person[LEAD],
-                      start_value=40, target_value=5, current_value=40, confidence=5),
+            KeyResult(org_id=org_id, objective_id=rd.id, key="rd-q1-kr2", title="Flaky tests",
+                      owner_person_id=person[LEAD], start_value=40, target_value=5, current_value=40, confidence=5),
         ])
 
 
