@@ -87,6 +87,7 @@ class PriorityReopen:
 @dataclass(frozen=True)
 class PlanAdd:
     text: str
+    needs: str | None = None  # `... needs @person|TEAM`: who is told it needs their preparation or support
 
 
 @dataclass(frozen=True)
@@ -402,8 +403,12 @@ def _priority(words: list[str]) -> Command | UsageError:
 
 
 def _plan(words: list[str]) -> Command | UsageError:
+    """`plan TEXT needs @zhaolei`: a last-but-one word "needs" names who the plan needs."""
+    needs = None
+    if len(words) > 3 and words[-2].lower() == "needs":
+        words, needs = words[:-2], words[-1][:128]
     text = _text_arg(words, 1, "plan", "what the plan is", "plan")
-    return text if isinstance(text, UsageError) else PlanAdd(text)
+    return text if isinstance(text, UsageError) else PlanAdd(text, needs)
 
 
 def _note_of(kind: str, what: str) -> Parser:
@@ -618,7 +623,7 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
          "priority add P1|P2 [KR|none] TEXT  ·  priority done N  ·  priority drop N REASON  ·  priority reopen N",
          _priority, (PrioritiesForm, PriorityAdd, PriorityDone, PriorityDrop, PriorityReopen), "week", ("prio",)),
     Verb("priorities", "priorities", _simple(PrioritiesForm), (PrioritiesForm,), "week", menu=("team",)),
-    Verb("plan", "plan [KR|none] TEXT", _plan, (PlanAdd,), "week", menu=("team",)),
+    Verb("plan", "plan [KR|none] TEXT [needs @person|TEAM]", _plan, (PlanAdd,), "week", menu=("team",)),
     Verb("risk", "risk TEXT", _note_of("risk", "the risk"), (NoteAdd,), "week"),
     Verb("help-needed", "help-needed TEXT @person|TEAM", _help_needed, (HelpNeeded,), "week"),
     Verb("remark", "remark TEXT", _note_of("remark", "the remark"), (NoteAdd,), "week"),

@@ -163,6 +163,8 @@ CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
            cadence="event", nothing_to_send="nobody to ask (the person or the team's leads are gone)"),
     Ritual("helpreply", _("answer to a help request"), 0, "00:00", True, window="week",
            direct=f"{NOTES}:help_reply_messages", cadence="event", nothing_to_send="the asker is gone"),
+    Ritual("planneeds", _("plan that needs support"), 0, "00:00", True, window="week",
+           direct=f"{NOTES}:plan_needs_messages", cadence="event", nothing_to_send="nobody to tell"),
     Ritual("warning", _("early warning"), 0, "00:00", True, window="week",
            direct="bot.services.warnings:warning_messages",
            cadence="event", nothing_to_send="the team has no lead to warn"),

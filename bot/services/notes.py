@@ -26,7 +26,7 @@ from bot.render import render
 from bot.rituals import runs
 from bot.rituals.catalog import Occasion
 from bot.teams import team_by_key
-from storage.models import Person, PlatformAccount, Team, WeekNote
+from storage.models import Person, Plan, PlatformAccount, Team, WeekNote
 
 ASK, ANSWERED = "helpask", "helpreply"  # the event rituals that carry a help request and its answer
 SLACK_MENTION = re.compile(r"^<@([A-Za-z0-9_]+)(?:\|[^>]*)?>$")
@@ -145,10 +145,15 @@ def _note_of(o: Occasion) -> WeekNote | None:
 
 def _askees(session: Session, note: WeekNote) -> list[Person]:
     """Who is asked: the person named, or the leads of the team named."""
-    if note.to_person_id is not None:
-        person = session.get(Person, note.to_person_id)
+    return addressed(session, note.to_person_id, note.to_team_id)
+
+
+def addressed(session: Session, person_id: int | None, team_id: int | None) -> list[Person]:
+    """The person named, else the leads of the team named (a help request, a plan that needs support)."""
+    if person_id is not None:
+        person = session.get(Person, person_id)
         return [person] if person is not None else []
-    team = session.get(Team, note.to_team_id) if note.to_team_id is not None else None
+    team = session.get(Team, team_id) if team_id is not None else None
     return team_leads(session, team) if team is not None else []
 
 
@@ -209,3 +214,21 @@ def help_answer(ctx: Ctx, interaction: Interaction) -> Reply:
     asker = ctx.session.get(Person, note.author_person_id) if note.author_person_id else None
     text = render("help_thanks", yes=answer == "yes", asker=asker.name if asker else "?", text=note.text)
     return Reply(card=Card(None, (Text(text),), fallback=text))
+
+
+def plan_needs_messages(o: Occasion) -> list:
+    """The `planneeds` event: a plan of the next four weeks that needs preparation or support, to whom it needs."""
+    from bot.rituals.content import Outbound
+
+    plan = o.session.get(Plan, row_id(o.period.removeprefix("plan-")) or 0)
+    if plan is None or plan.org_id != o.org.id:
+        return []
+    author = o.session.get(Person, plan.author_person_id) if plan.author_person_id else None
+    to_team = o.session.get(Team, plan.needs_team_id) if plan.needs_team_id else None
+    messages = []
+    for person in addressed(o.session, plan.needs_person_id, plan.needs_team_id):
+        with i18n.speaking(person_language(o.session, o.org, person)):
+            text = render("plan_needs", author=author.name if author else "?", team=o.team.name, text=plan.text,
+                          for_team=to_team.name if to_team else None)
+        messages.append(Outbound(f"dm:{person.id}", Card(None, (Text(text),), fallback=text), person.id))
+    return messages

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot import commands as c
 from bot import i18n
-from bot.context import Ctx, row_id
+from bot.context import Ctx, row_id, team_leads
 from bot.errors import Refusal
 from bot.handlers import action, command, message, submit
 from bot.model import Card, Form, FormField, Interaction, Reply, Text
@@ -18,9 +18,12 @@ from bot.render import render
 from bot.rituals import catalog, runs
 from bot.rituals.refresh import mark_stale
 from bot.services.keyresults import served_key_result
+from bot.services.notes import addressee
 from bot.services.warnings import health_turned_red
 from bot.weeks import parse_week
-from storage.models import HealthMetric, HealthUpdate, Plan, RitualRun, Team, Win
+from storage.models import HealthMetric, HealthUpdate, Person, Plan, RitualRun, Team, Win
+
+PLAN_NEEDS = "planneeds"  # the event ritual that tells whom a plan needs (bot.services.notes.plan_needs_messages)
 
 
 def team_from_value(ctx: Ctx, value: str) -> None:
@@ -37,9 +40,19 @@ def plan_add(ctx: Ctx, cmd: c.PlanAdd) -> Reply:
     team = ctx.team()
     week = ctx.week(team)
     key_result_id, plan = served_key_result(ctx, cmd.text)
-    ctx.session.add(Plan(org_id=ctx.org.id, team_id=team.id, week=week, text=plan,
-                         author_person_id=ctx.person.id, created_at=ctx.now, key_result_id=key_result_id))
+    needs = addressee(ctx, cmd.needs, "plan") if cmd.needs else None
+    row = Plan(org_id=ctx.org.id, team_id=team.id, week=week, text=plan, author_person_id=ctx.person.id,
+               created_at=ctx.now, key_result_id=key_result_id,
+               needs_person_id=needs.id if isinstance(needs, Person) else None,
+               needs_team_id=needs.id if isinstance(needs, Team) else None)
+    ctx.session.add(row)
     text = render("plan_added", team=team.name, text=plan)
+    if needs is not None:  # "plans that require preparation or support from other team members": they hear it
+        if isinstance(needs, Team) and not team_leads(ctx.session, needs):
+            raise Refusal("team_without_lead", "plan", team=needs.name)
+        ctx.session.flush()
+        runs.event_runs(ctx.session, ctx.org.id, [team.id], PLAN_NEEDS, f"plan-{row.id}", ctx.now)
+        text += "\n" + render("plan_needs_told", who=needs.name, team=isinstance(needs, Team))
     return Reply(card=Card(None, (Text(text),), fallback=text))
 
 

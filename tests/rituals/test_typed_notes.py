@@ -98,3 +98,23 @@ async def test_a_person_is_named_by_name_or_email(chat, sessions):
         assert "I will ask Zhao Lei to help with: Pair on the flaky test" in said, (text, said)
     with sessions() as s:
         assert len(s.scalars(select(WeekNote).where(WeekNote.kind == "help")).all()) == 4
+
+
+async def test_a_plan_that_needs_a_person_or_a_team_tells_them_once(chat, sessions, app_ctx, clock, deliverer):
+    said = card_text(chat.say("plan rd-o1-kr3 Migrate the test farm needs @zhaolei", actor=ENGINEER))
+    assert "Added to the next four weeks of R&D Efficiency: Migrate the test farm" in said
+    assert "Zhao Lei will be told that it needs their preparation or support" in said
+    said = card_text(chat.say("plan Hire two testers needs ecology-hr", actor=ENGINEER))
+    assert "The leads of Platform Ecology HR will be told" in said
+    refused = card_text(chat.say("plan Something needs @nobody", actor=ENGINEER))
+    assert "Nobody and no team answers to `@nobody`" in refused
+    said = card_text(chat.say("plan Keep the needs of users first", actor=ENGINEER))  # "needs" inside the text
+    assert "Keep the needs of users first" in said and "will be told" not in said
+    for _ in range(2):
+        await sweep(app_ctx, clock.now(), deliverer=deliverer)
+        clock.advance(minutes=1)
+    [told] = _dms(sessions, LEAD)
+    assert "Zhou Qiang of R&D Efficiency plans, for the next four weeks: Migrate the test farm" in json.dumps(told)
+    [told] = _dms(sessions, HR_LEAD)
+    assert "Hire two testers" in json.dumps(told) and "you are one of its leads" in json.dumps(told)
+    assert [r.state for r in runs_of(sessions, "planneeds")] == ["posted", "posted"]

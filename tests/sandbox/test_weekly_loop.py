@@ -69,3 +69,10 @@ async def test_a_drop_into_red_in_the_sandbox_is_an_early_warning(client, sessio
         [warning] = s.scalars(select(EarlyWarning)).all()
         assert (warning.before, warning.after, warning.note) == ("6", "2", "the vendor slipped")
         assert s.scalar(select(RitualRun.period).where(RitualRun.ritual == "warning")) == f"warn-{warning.id}"
+
+
+async def test_a_plan_that_needs_a_team_in_the_sandbox(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    said = await say(client, "rd-efficiency", "/okr plan Hire two testers needs ecology-hr")
+    text = visible_text(await said.text())
+    assert "The leads of Platform Ecology HR will be told" in text

@@ -125,3 +125,17 @@ async def test_an_early_warning_reaches_the_lead_who_writes_a_plan_on_slack(slac
     assert status == 200
     with sessions() as s:
         assert s.scalar(select(EarlyWarning.plan)) == "Hire a night contractor"
+
+
+async def test_a_plan_that_needs_someone_tells_them_on_slack(slack, fake_slack, app_ctx, clock):
+    import json
+
+    from bot.rituals.sweep import sweep
+
+    fake_slack.add_user("U0DIRECTOR", "director.rd@example.com", "Zhao Lei")
+    await slack.command("help", user="U0DIRECTOR")
+    status, body = await slack.command("plan Migrate the test farm needs <@U0DIRECTOR>")
+    assert "Zhao Lei will be told" in body["text"]
+    await sweep(app_ctx, clock.now())
+    told = [b for b in fake_slack.bodies("chat.postMessage") if "Migrate the test farm" in json.dumps(b)]
+    assert len(told) == 1 and told[0]["channel"] == "D0DIRECTOR"

@@ -97,3 +97,14 @@ async def test_an_early_warning_reaches_the_lead_who_writes_a_plan_on_teams(team
     await teams.post(teams.invoke("task/submit", {**submit["data"], "plan": "Pair daily"}, who="director"))
     with sessions() as s:
         assert s.scalar(select(EarlyWarning.plan)) == "Pair daily"
+
+
+async def test_a_plan_that_needs_someone_tells_them_on_teams(teams, clock):
+    from bot.rituals.sweep import sweep
+
+    await teams.say("help", "director")
+    await teams.say("plan Migrate the test farm needs @director.rd@example.com", where="channel")
+    assert "Zhao Lei will be told" in teams.connector.of("reply")[-1].text
+    await sweep(teams.ctx, clock.now())
+    [told] = [c for c in teams.connector.of("send") if c.conversation == "a:personal-director"]
+    assert "plans, for the next four weeks: Migrate the test farm" in told.text
