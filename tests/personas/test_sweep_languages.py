@@ -86,8 +86,6 @@ def test_the_english_looked_for_is_there():
         assert "how likely you think it is now" in english, language
 
 
-@pytest.mark.xfail(strict=True, reason="the sandbox page speaks its own language switch (#16, pages), not the "
-                   "person's, and draws card_words in it")
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("speaking", LANGUAGES, indirect=True)
 async def test_sandbox(speaking, database_url, clock, demo_org, sessions, caplog):
