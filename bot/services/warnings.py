@@ -23,6 +23,7 @@ from bot.model import Actions, Button, Card, Form, FormField, Interaction, Reply
 from bot.render import render
 from bot.rituals import runs
 from bot.rituals.catalog import Occasion
+from bot.typed_text import typed_text
 from bot.weeks import local_week, shift
 from storage.db import insert_ignoring_conflicts
 from storage.models import EarlyWarning, HealthMetric, KeyResult, Objective, Organization, Person, Team
@@ -123,11 +124,9 @@ def plan_button(ctx: Ctx, interaction: Interaction) -> Reply:
 @submit(PLAN_FORM)
 def submit_plan(ctx: Ctx, interaction: Interaction) -> Reply:
     warning = _warning(ctx, interaction.value)
-    plan = (interaction.form.get("plan") or "").strip()
-    if not plan:
-        return Reply(errors={"plan": render("warning_words", which="required")})
-    if len(plan) > c.MAX_TEXT:
-        return Reply(errors={"plan": render("field_too_long", limit=c.MAX_TEXT)})
+    plan, refused = typed_text(interaction, "plan", render("warning_words", which="required"), c.MAX_TEXT)
+    if refused:
+        return refused
     warning.plan, warning.plan_by_person_id = plan, ctx.person.id
     code, _title = _subject(ctx.session, warning)
     text = render("warning_plan_saved", code=code, plan=plan)

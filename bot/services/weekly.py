@@ -20,6 +20,7 @@ from bot.rituals.refresh import mark_stale
 from bot.services.keyresults import served_key_result
 from bot.services.notes import addressee
 from bot.services.warnings import health_turned_red
+from bot.typed_text import typed_text
 from bot.weeks import parse_week
 from storage.models import HealthMetric, HealthUpdate, Person, Plan, RitualRun, Team, Win
 
@@ -136,11 +137,9 @@ def win_button(ctx: Ctx, interaction: Interaction) -> Reply:
 @submit(WIN_FORM)
 def submit_win(ctx: Ctx, interaction: Interaction) -> Reply:
     team, week = _win_target(ctx, interaction.value)
-    text = (interaction.form.get("text") or "").strip()
-    if not text:
-        return Reply(errors={"text": render("field_required_win")})
-    if len(text) > c.MAX_WIN:
-        return Reply(errors={"text": render("field_too_long", limit=c.MAX_WIN)})
+    text, refused = typed_text(interaction, "text", render("field_required_win"), c.MAX_WIN)
+    if refused:
+        return refused
     add_win(ctx, team, week, text, None)
     posted = render("win_posted", name=ctx.person.name, team=team.name, text=text)
     return Reply(card=Card(None, (Text(posted),), fallback=posted), visibility="channel")

@@ -23,6 +23,7 @@ from bot.rituals.catalog import Occasion
 from bot.rituals.refresh import mark_stale
 from bot.services.keyresults import served_key_result
 from bot.services.priorities import MAX_PRIORITIES, week_priorities
+from bot.typed_text import typed_text
 from bot.weeks import shift
 from storage.models import Person, Priority, Team
 
@@ -78,11 +79,9 @@ def why_button(ctx: Ctx, interaction: Interaction) -> Reply:
 @submit(WHY_FORM)
 def submit_why(ctx: Ctx, interaction: Interaction) -> Reply:
     row = _priority(ctx, interaction.value)
-    why = (interaction.form.get("why") or "").strip()
-    if not why:
-        return Reply(errors={"why": render("why_words", which="required")})
-    if len(why) > c.MAX_TEXT:
-        return Reply(errors={"why": render("field_too_long", limit=c.MAX_TEXT)})
+    why, refused = typed_text(interaction, "why", render("why_words", which="required"), c.MAX_TEXT)
+    if refused:
+        return refused
     row.why = why
     team = ctx.session.get(Team, row.team_id)
     text = render("why_saved", text=row.text, why=why, team=team.name)
