@@ -6,8 +6,7 @@ translation empty or fuzzy, or translates with a placeholder dropped, added or r
 without `%(team)s` silently loses the team's name; one with an extra placeholder fails at render time).
 
 It also fails when a template that speaks through the catalogs still has plain words outside them, so a
-sentence added in English to a translated template cannot slip past the catalogs. The templates not
-converted yet are listed in NOT_YET_TRANSLATED (the list only shrinks): README, Languages, says how.
+sentence added in English to a template cannot slip past the catalogs: every template speaks through them.
 """
 
 from __future__ import annotations
@@ -37,15 +36,6 @@ JINJA = re.compile(r"\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}|\{%-?\s*set \w+\
 READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "label"}
 NAMES = re.compile(r"okrbot|/okr \w+")  # the product's name and its commands are no words to translate
 LANGUAGES = [catalog for catalog in i18n.SHIPPED if catalog != i18n.ENGLISH]
-
-# Templates still saying their words in English only; remove a file from here when it is converted.
-NOT_YET_TRANSLATED: set[str] = {
-    # chat:
-    "advice.j2", "api.j2", "errors.j2", "setup.j2",
-    # the manifests:
-    "manifests.j2",
-}
-
 
 def source_messages() -> dict[tuple[str | None, str | tuple[str, str]], str]:
     """Every message in the sources, (context, msgid or (singular, plural)) -> the file that says it first."""
@@ -158,17 +148,7 @@ def prompt_templates() -> list[Path]:
 
 
 @pytest.mark.parametrize("path", prompt_templates(), ids=lambda p: p.name)
-def test_translated_templates_have_no_words_outside_the_catalogs(path):
-    if path.name in NOT_YET_TRANSLATED:
-        pytest.skip("not translated yet")
+def test_templates_have_no_words_outside_the_catalogs(path):
     words = (page_words if path.name.endswith(".html.j2") else bare_words)(path.read_text())
     assert not words, (f"{path.relative_to(ROOT)} says {words[:3]} outside the catalogs: wrap each sentence in "
                        "_(\"...\") (or {% trans %}) and translate it (README: Languages)")
-
-
-def test_every_template_still_listed_as_not_translated_is_so():
-    names = {path.name for path in prompt_templates()}
-    done = sorted(name for name in NOT_YET_TRANSLATED if name in names and not (
-        page_words if name.endswith(".html.j2") else bare_words)(
-        next(p for p in prompt_templates() if p.name == name).read_text()))
-    assert not done, f"these are translated now: remove them from NOT_YET_TRANSLATED: {done}"
