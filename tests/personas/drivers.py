@@ -14,13 +14,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from adapters.slack.routes import BRIDGE
 from bot.render import render_error
-from storage.models import Person
+from storage.models import Person, SandboxMessage
 from tests.fakes.bot_connector import THREAD_MARK
 from tests.personas.conftest import Persona
+from tests.teams.conftest import CHANNEL
 
 APOLOGY = "something went wrong"
 # What people write under a post okrbot started a thread with (the Friday wins post): a win and a cheer.
@@ -91,6 +92,7 @@ class SandboxDriver:
     def __init__(self, client, sessions, org_id: int, trace: Trace) -> None:
         self.client, self.sessions, self.org_id, self.trace = client, sessions, org_id, trace
         self.current: str | None = None
+        self.said = ""  # what okrbot wrote in answer to the last step (the scenario tests read it)
         with sessions() as s:
             self.ids = {p.email: p.id for p in s.scalars(select(Person).where(Person.org_id == org_id))}
 
@@ -104,9 +106,21 @@ class SandboxDriver:
             assert response.status == 303, await response.text()
             self.current = persona.email
 
-    async def _page(self, persona: Persona, response) -> list[Shown]:
+    def _mark(self) -> int:
+        with self.sessions() as s:
+            return s.scalar(select(func.max(SandboxMessage.id))) or 0
+
+    def _said_since(self, mark: int) -> None:
+        with self.sessions() as s:
+            rows = s.scalars(select(SandboxMessage).order_by(SandboxMessage.id).where(
+                SandboxMessage.id > mark, SandboxMessage.author_person_id.is_(None)))
+            self.said = "\n".join(f"{row.text}\n{json.dumps(row.card, ensure_ascii=False)}" for row in rows)
+
+    async def _page(self, persona: Persona, response, mark: int | None = None) -> list[Shown]:
         text = await response.text()
         check(self.trace, response.status, text)
+        if mark is not None:
+            self._said_since(mark)
         return self.shown(text, self.channel(persona))
 
     @staticmethod
@@ -146,20 +160,23 @@ class SandboxDriver:
     async def command(self, persona: Persona, text: str) -> list[Shown]:
         self.trace.add(self.platform, persona, f"/okr {text}")
         await self._as(persona)
+        mark = self._mark()
         response = await self.client.post(f"/sandbox/c/{self.channel(persona)}/messages", data={"text": f"/okr {text}"})
-        return await self._page(persona, response)
+        return await self._page(persona, response, mark)
 
     async def click(self, persona: Persona, item: Shown) -> list[Shown]:
         self.trace.add(self.platform, persona, f"click {item.key}")
         await self._as(persona)
+        mark = self._mark()
         response = await self.client.post(item.where, data=item.payload)
-        return await self._page(persona, response)
+        return await self._page(persona, response, mark)
 
     async def submit(self, persona: Persona, item: Shown) -> list[Shown]:
         self.trace.add(self.platform, persona, f"submit {item.key}")
         await self._as(persona)
+        mark = self._mark()
         response = await self.client.post(item.where, data=fill(item.payload))
-        return await self._page(persona, response)
+        return await self._page(persona, response, mark)
 
     def in_my_channel(self, persona: Persona, item: Shown) -> bool:
         return item.where.startswith(f"/sandbox/c/{self.channel(persona)}/")
@@ -172,10 +189,10 @@ class SandboxDriver:
         check(self.trace, response.status, text)
         return [item for item in self.shown(text, channel, threads=True) if item.kind == "thread"]
 
-    async def reply(self, persona: Persona, item: Shown) -> list[Shown]:
+    async def reply(self, persona: Persona, item: Shown, texts: tuple[str, ...] = THREAD_REPLIES) -> list[Shown]:
         await self._as(persona)
         found: list[Shown] = []
-        for text in THREAD_REPLIES:
+        for text in texts:
             self.trace.add(self.platform, persona, f"replies {text!r} under {item.where}")
             found += await self._page(persona, await self.client.post(item.where, data={"text": text}))
         return found
@@ -237,6 +254,8 @@ class SlackDriver:
         self.sender, self.fake, self.app, self.trace = sender, fake, app, trace
         self.users: dict[str, str] = {}
         self.replies = 0
+        self.channels = {"rd-efficiency": "C0RDEFF", "ecology": "C0ECOLOGY"}  # the example file's bound channels
+        self.said = ""  # what okrbot wrote in answer to the last step (the scenario tests read it)
 
     def user(self, persona: Persona) -> str:
         if persona.key not in self.users:
@@ -244,15 +263,16 @@ class SlackDriver:
             self.fake.add_user(self.users[persona.key], persona.email, persona.name)
         return self.users[persona.key]
 
-    @staticmethod
-    def channel(persona: Persona) -> str:
-        return {"rd-efficiency": "C0RDEFF", "ecology": "C0ECOLOGY"}.get(persona.team or "", f"D0{persona.key.upper()}")
+    def channel(self, persona: Persona) -> str:
+        return self.channels.get(persona.team or "", f"D0{persona.key.upper()}")
 
     async def _after(self, mark: int, status: int, body: Any, channel: str) -> list[Shown]:
         await self.app[BRIDGE].drain()
         text = json.dumps(body) if not isinstance(body, str) else body
         check(self.trace, status, text)
         found = [Shown("button", _button_key(a, v), (a, v), channel) for a, v in slack_buttons(body)]
+        said = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+        self.said = "\n".join([said, *(json.dumps(call.body, ensure_ascii=False) for call in self.fake.calls[mark:])])
         for call in self.fake.calls[mark:]:
             check(self.trace, 200, json.dumps(call.body, ensure_ascii=False))
             if call.method == "views.open":
@@ -285,10 +305,10 @@ class SlackDriver:
     def in_my_channel(self, persona: Persona, item: Shown) -> bool:
         return item.where == self.channel(persona)
 
-    async def reply(self, persona: Persona, item: Shown) -> list[Shown]:
+    async def reply(self, persona: Persona, item: Shown, texts: tuple[str, ...] = THREAD_REPLIES) -> list[Shown]:
         channel, root = item.payload
         found: list[Shown] = []
-        for text in THREAD_REPLIES:
+        for text in texts:
             self.trace.add(self.platform, persona, f"replies {text!r} under {channel} {root}")
             mark = len(self.fake.calls)
             self.replies += 1
@@ -356,8 +376,10 @@ CHANNEL_TEAM = "rd-efficiency"  # the team the Teams channel of tests/teams/conf
 class TeamsDriver:
     platform = "teams"
 
-    def __init__(self, harness, trace: Trace) -> None:
+    def __init__(self, harness, trace: Trace, channels: dict[str, str] | None = None) -> None:
         self.harness, self.trace = harness, trace
+        self.channels = channels or {CHANNEL_TEAM: CHANNEL}  # team key -> the Teams channel its people type in
+        self.said = ""  # what okrbot wrote in answer to the last step (the scenario tests read it)
 
     def _shown(self, card: dict, where: str, reply_to: str | None = None) -> list[Shown]:
         found = []
@@ -376,6 +398,8 @@ class TeamsDriver:
         """What the HTTP answer (a dialog, for invokes) and the activities sent since `mark` showed."""
         text = await response.text()
         check(self.trace, response.status, text)
+        calls = self.harness.connector.calls[mark:]
+        self.said = "\n".join([text, *(json.dumps(call.body, ensure_ascii=False) for call in calls)])
         found: list[Shown] = []
         if text and dialog:
             task = (json.loads(text) or {}).get("task") or {}
@@ -384,11 +408,13 @@ class TeamsDriver:
         return found + self.posts(mark)
 
     async def command(self, persona: Persona, text: str) -> list[Shown]:
-        """In the channel bound to rd-efficiency for its people (mentioning okrbot), else in a personal chat."""
-        where = "channel" if persona.team == CHANNEL_TEAM else "personal"
+        """In their team's channel (mentioning okrbot), else in a personal chat."""
+        channel = self.channels.get(persona.team or "")
+        where = "channel" if channel else "personal"
         self.trace.add(self.platform, persona, f"@okrbot {text} ({where})")
         mark = len(self.harness.connector.calls)
-        response = await self.harness.post(self.harness.message(text, persona.key, where=where))
+        response = await self.harness.post(self.harness.message(text, persona.key, where=where,
+                                                                channel=channel or CHANNEL))
         return await self._after(mark, response, False)
 
     async def click(self, persona: Persona, item: Shown) -> list[Shown]:
@@ -414,9 +440,9 @@ class TeamsDriver:
     def in_my_channel(persona: Persona, item: Shown) -> bool:
         return persona.team == CHANNEL_TEAM
 
-    async def reply(self, persona: Persona, root: Shown) -> list[Shown]:
+    async def reply(self, persona: Persona, root: Shown, texts: tuple[str, ...] = THREAD_REPLIES) -> list[Shown]:
         found: list[Shown] = []
-        for text in THREAD_REPLIES:
+        for text in texts:
             self.trace.add(self.platform, persona, f"replies {text!r} under {root.payload}")
             mark = len(self.harness.connector.calls)
             activity = self.harness.message(text, persona.key, where="channel", root=root.payload, mention=False)

@@ -1,26 +1,26 @@
-"""One whole quarter (2027-Q1 of the example organization) through the clock with an injected time, over the
-sandbox messenger, on SQLite and PostgreSQL: the planning call, the kickoff with each objective's why and the
-last quarter's results, two honest changes announced, the mid-quarter review, the closing scores, the
-retrospective with its lessons, and the summary, each ritual posted exactly once however often the clock sweeps.
+"""One whole quarter (2027-Q1 of the example organization) through the clock with an injected time, over Slack,
+Teams and the sandbox (tests/rituals/legs.py: the real HTTP routes, the platforms' fakes), on SQLite and
+PostgreSQL: the planning call, the kickoff with each objective's why and the last quarter's results, two honest
+changes announced, the mid-quarter review, the closing scores, the retrospective with its lessons, and the
+summary, each ritual posted exactly once however often the clock sweeps, as the platform's fake recorded it.
 
 Not here yet (issue #12 steps 1-4, built in parallel): proposals and votes, drafting at every level, a return
-and a re-submit, approvals. Slack and Teams carry the same rituals through their messengers (tests/slack,
-tests/teams); this test drives the quarter through the sandbox's."""
+and a re-submit, approvals."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from bot.closing import close
 from bot.rituals.sweep import sweep
 from storage.db import transaction
 from storage.models import KeyResult, Lesson, Objective, OkrChange, Organization, Person, Team
-from tests.conftest import card_text
 from tests.rituals.conftest import runs_of
-from tests.rituals.test_closing_quarter import reply
-from tests.rituals.test_cycle_rituals import add_q1, posts, shanghai
+from tests.rituals.legs import PLATFORMS, leg
+from tests.rituals.test_cycle_rituals import add_q1, shanghai
 
 CEO, LEAD, ENGINEER = "ceo@example.com", "director.rd@example.com", "engineer@example.com"
 
@@ -49,39 +49,50 @@ def set_q1_okrs(sessions, org_id: int, cycle_id: int) -> None:
         ])
 
 
-async def test_a_whole_quarter_posts_each_ritual_once(app_ctx, clock, deliverer, sessions, org_id, chat):
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_a_whole_quarter_posts_each_ritual_once(platform, database_url, clock, deliverer, sessions, org_id,
+                                                      monkeypatch):
     q1 = add_q1(sessions, org_id)
     set_q1_okrs(sessions, org_id, q1)
+    async with leg(platform, database_url, clock, org_id, monkeypatch) as chat:
+        await _quarter(chat, clock, deliverer, sessions, org_id, q1)
 
+
+async def _quarter(chat, clock, deliverer, sessions, org_id: int, q1: int) -> None:
     async def sweeps(*moment) -> None:
         clock.set(shanghai(*moment))
         for _ in range(3):  # the clock sweeps again and again: nothing is posted twice
-            await sweep(app_ctx, clock.now(), deliverer=deliverer)
+            await sweep(chat.ctx, clock.now(), deliverer=deliverer)
             clock.advance(minutes=7)
 
+    def posted(title: str) -> list:
+        return [post for post in chat.posts() if title in post.title]
+
+    company = chat.channels["retail"]
     await sweeps(2026, 12, 7, 10, 0)  # planning opens
     await sweeps(2027, 1, 1, 10, 0)  # Q1 starts (and Q4, just ended, asks for its scores)
-    kickoff = str(posts(sessions, "kickoff")["retail"][0].card)
-    assert "Why: Families spend a third of their income on food" in kickoff and "How 2026-Q4 ended" in kickoff
+    [kickoff] = posted("2027-Q1 starts")
+    assert kickoff.where == company
+    assert "Why: Families spend a third of their income on food" in kickoff.body and "How 2026-Q4 ended" in kickoff.body
 
     clock.set(shanghai(2027, 1, 20, 15, 0))  # two honest changes
-    assert "needs a reason" in card_text(chat.say("change rd-q1-kr1 target 15", actor=LEAD))
-    assert "rd-q1-kr1: target 10 → 15" in card_text(chat.say(
-        "change rd-q1-kr1 target 15 because the new runners slipped to March", actor=LEAD))
-    assert "co-q1-kr2: removed" in card_text(chat.say(
-        "change co-q1-kr2 remove because waste moved to the ops team", actor=CEO))
+    assert "needs a reason" in await chat.say("director", "change rd-q1-kr1 target 15")
+    assert "rd-q1-kr1: target 10 → 15" in await chat.say(
+        "director", "change rd-q1-kr1 target 15 because the new runners slipped to March")
+    assert "co-q1-kr2: removed" in await chat.say("ceo", "change co-q1-kr2 remove because waste moved to the ops team")
     await sweeps(2027, 1, 20, 15, 1)
     await sweeps(2027, 2, 14, 10, 0)  # the mid-quarter review
     await sweeps(2027, 4, 1, 10, 0)  # Q1 ended: scores asked
     await sweeps(2027, 4, 1, 11, 0)  # and the retrospective threads
 
-    for code, score, actor in (("rd-q1-kr1", "0.6 yes", ENGINEER), ("rd-q1-kr2", "0.3 no", LEAD),
-                               ("co-q1-kr1", "0.8 yes", CEO)):
-        assert "scored" in card_text(chat.say(f"score {code} {score}", actor=actor))
-    assert "goes on in" not in card_text(chat.say("carry rd-q1-kr2", actor=LEAD))  # no cycle after Q1 yet
-    retro = next(r for r in runs_of(sessions, "retro") if r.channel_id == "rd-efficiency" and r.period == f"cycle-{q1}")
-    reply(chat, retro, "keep: the Friday wins", "q1-m1")
-    reply(chat, retro, "we set the build target before measuring it", "q1-m2", actor=LEAD)
+    for code, score, who in (("rd-q1-kr1", "0.6 yes", "engineer"), ("rd-q1-kr2", "0.3 no", "director"),
+                             ("co-q1-kr1", "0.8 yes", "ceo")):
+        assert "scored" in await chat.say(who, f"score {code} {score}")
+    assert "goes on in" not in await chat.say("director", "carry rd-q1-kr2")  # no cycle after Q1 yet
+    retro = next(r for r in runs_of(sessions, "retro")
+                 if r.channel_id == chat.channels["rd-efficiency"] and r.period == f"cycle-{q1}")
+    await chat.reply("engineer", retro, "keep: the Friday wins")
+    await chat.reply("director", retro, "we set the build target before measuring it")
 
     clock.set(shanghai(2027, 4, 6, 9, 0))
     with transaction(sessions) as s:
@@ -100,5 +111,19 @@ async def test_a_whole_quarter_posts_each_ritual_once(app_ctx, clock, deliverer,
         assert s.scalar(select(Objective.score).where(Objective.key == "rd-q1")) == 0.45
         assert s.scalar(select(Objective.score).where(Objective.key == "co-q1")) == 0.8  # the removed one not counted
         assert len(s.scalars(select(OkrChange)).all()) == 2 and len(s.scalars(select(Lesson)).all()) == 2
-    summary = str(posts(sessions, "summary")["retail"][0].card)
-    assert "2027-Q1" in summary and "keep: the Friday wins" in summary
+
+    # What the platform's fake recorded: nothing twice, and each of the quarter's posts once where it belongs.
+    posts = chat.posts()
+    twice = [key for key, n in Counter((p.where, p.body) for p in posts).items() if n > 1]
+    assert not twice, twice
+    channels = set(chat.channels.values())
+    expected = {"Planning 2027-Q1": [company], "2027-Q1 starts today": [company],
+                "OKRs changed": sorted([company, chat.channels["rd-efficiency"]]),
+                "Mid-quarter review of": sorted(channels), "the retrospective of 2027-Q1": sorted(channels)}
+    for title, where in expected.items():
+        assert sorted(p.where for p in posted(title)) == where, (title, [(p.where, p.title) for p in posts])
+    direct = [p for p in posts if p.where not in channels]
+    assert len([p for p in direct if "2027-Q1 has ended: your scores" in p.title]) == 3  # each owner, each team
+    summaries = posted("2027-Q1: the quarter in review")
+    assert len(summaries) == 5 and sum(p.where == company for p in summaries) == 1  # the channel, and four leads
+    assert all("keep: the Friday wins" in p.body for p in summaries)

@@ -76,16 +76,17 @@ class TeamsHarness:
         return f"1{next(self.ids):012d}"
 
     def activity(self, who: str = "engineer", *, where: str = "personal", root: str | None = None,
-                 **fields: Any) -> dict[str, Any]:
-        """A Teams activity from `who` in a personal chat, the channel (a new thread or a reply), or a group chat."""
+                 channel: str = CHANNEL, **fields: Any) -> dict[str, Any]:
+        """A Teams activity from `who` in a personal chat, a channel of the team (a new thread or a reply), or a
+        group chat."""
         activity_id = fields.pop("id", None) or self._id()
         sender = {"id": f"29:{who}", "name": PEOPLE[who][1], "aadObjectId": f"aad-{who}"}
         channel_data: dict[str, Any] = {"tenant": {"id": TENANT}}
         if where == "channel":
-            conversation = {"id": f"{CHANNEL};messageid={root or activity_id}", "conversationType": "channel",
+            conversation = {"id": f"{channel};messageid={root or activity_id}", "conversationType": "channel",
                             "isGroup": True, "tenantId": TENANT}
             channel_data.update(team={"id": TEAM, "name": "JD Retail", "aadGroupId": GROUP},
-                                channel={"id": CHANNEL, "name": "R&D"})
+                                channel={"id": channel, "name": "R&D" if channel == CHANNEL else channel})
         elif where == "group":
             conversation = {"id": "19:group-chat@thread.v2", "conversationType": "groupChat", "isGroup": True,
                             "tenantId": TENANT}
