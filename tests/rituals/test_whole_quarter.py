@@ -10,11 +10,13 @@ and a re-submit, approvals."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
 from bot.closing import close
+from bot.cycles import new_cycle
 from bot.rituals.sweep import sweep
 from storage.db import transaction
 from storage.models import KeyResult, Lesson, Objective, OkrChange, Organization, Person, Team
@@ -85,10 +87,15 @@ async def _quarter(chat, clock, deliverer, sessions, org_id: int, q1: int) -> No
     await sweeps(2027, 4, 1, 10, 0)  # Q1 ended: scores asked
     await sweeps(2027, 4, 1, 11, 0)  # and the retrospective threads
 
-    for code, score, who in (("rd-q1-kr1", "0.6 yes", "engineer"), ("rd-q1-kr2", "0.3 no", "director"),
-                             ("co-q1-kr1", "0.8 yes", "ceo")):
-        assert "scored" in await chat.say(who, f"score {code} {score}")
-    assert "goes on in" not in await chat.say("director", "carry rd-q1-kr2")  # no cycle after Q1 yet
+    assert "scored" in await chat.say("engineer", "score rd-q1-kr1 0.6 yes")
+    assert "scored" in await chat.say("director", "score rd-q1-kr2 0.3 no")
+    carry = chat.button("carry", "rd-q1-kr2")  # unfinished: it may go on in the next cycle, as a draft
+    assert "scored" in await chat.say("ceo", "score co-q1-kr1 0.8 yes")
+    assert "no cycle after 2027-Q1 yet" in await chat.press("director", carry)
+    with transaction(sessions) as s:  # the administrator adds the next cycle
+        new_cycle(s, s.get(Organization, org_id), "2027-Q2", date(2027, 4, 12), date(2027, 6, 30), date(2027, 4, 6))
+    assert "rd-q1-kr2-2027q2" in await chat.press("director", carry)
+    assert "already carried over" in await chat.press("director", carry)  # a second click carries nothing more
     retro = next(r for r in runs_of(sessions, "retro")
                  if r.channel_id == chat.channels["rd-efficiency"] and r.period == f"cycle-{q1}")
     await chat.reply("engineer", retro, "keep: the Friday wins")
@@ -111,6 +118,9 @@ async def _quarter(chat, clock, deliverer, sessions, org_id: int, q1: int) -> No
         assert s.scalar(select(Objective.score).where(Objective.key == "rd-q1")) == 0.45
         assert s.scalar(select(Objective.score).where(Objective.key == "co-q1")) == 0.8  # the removed one not counted
         assert len(s.scalars(select(OkrChange)).all()) == 2 and len(s.scalars(select(Lesson)).all()) == 2
+        carried = s.scalar(select(KeyResult).where(KeyResult.key == "rd-q1-kr2-2027q2"))
+        assert (carried.start_value, carried.target_value) == (40, 5)  # it starts where it ended
+        assert s.get(Objective, carried.objective_id).status == "draft"
 
     # What the platform's fake recorded: nothing twice, and each of the quarter's posts once where it belongs.
     posts = chat.posts()
