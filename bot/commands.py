@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from bot.rituals import catalog
 
@@ -112,6 +113,17 @@ class NextAdd:
 
     level: str  # P1 | P2
     text: str
+
+
+@dataclass(frozen=True)
+class Away:
+    """`away FROM..TO [delegate @person]`: one's holiday (both days included, in one's team's zone); `away`
+    lists one's away periods, `away off` ends them (bot.services.away)."""
+
+    start: date | None = None  # None: list (or, with `off`, end them)
+    end: date | None = None
+    delegate: str | None = None  # as typed: `@name`, `@email`, a Slack mention
+    off: bool = False
 
 
 @dataclass(frozen=True)
@@ -241,7 +253,7 @@ Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
     | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
     | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd | Change | Score | Language | Carry
-    | NoteAdd | HelpNeeded | NextAdd
+    | NoteAdd | HelpNeeded | NextAdd | Away
 )
 
 
@@ -432,6 +444,36 @@ def _next(words: list[str]) -> Command | UsageError:
         return _err("bad_priority_level", "next", given=(words[1] if len(words) > 1 else "")[:20])
     text = _text_arg(words, 2, "next", "the priority's text", "priority's text")
     return text if isinstance(text, UsageError) else NextAdd(words[1].upper(), text)
+
+
+MAX_AWAY_DAYS = 366  # a longer absence is a leave, not a holiday: the lead changes the key results' owners
+
+
+def _day(token: str) -> date | None:
+    try:
+        return date.fromisoformat(token) if len(token) == 10 and token.isascii() else None
+    except ValueError:
+        return None
+
+
+def _away(words: list[str]) -> Command | UsageError:
+    """`away 2026-12-21..2027-01-04 delegate @zhaolei`; one day alone is a one-day absence."""
+    if len(words) == 1:
+        return Away()
+    if len(words) == 2 and words[1].lower() == "off":
+        return Away(off=True)
+    first, dots, last = words[1].partition("..")
+    start, end = _day(first), _day(last if dots else first)
+    if start is None or end is None:
+        return _err("bad_away_dates", "away", given=words[1][:30])
+    if end < start:
+        return _err("away_reversed", "away", start=start.isoformat(), end=end.isoformat())
+    if (end - start).days >= MAX_AWAY_DAYS:
+        return _err("away_too_long", "away", days=MAX_AWAY_DAYS)
+    rest = words[2:]
+    if rest and (rest[0].lower() != "delegate" or len(rest) != 2):
+        return _err("bad_away_delegate", "away", given=" ".join(rest)[:40])
+    return Away(start, end, rest[1][:128] if rest else None)
 
 
 def _health(words: list[str]) -> Command | UsageError:
@@ -645,6 +687,7 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
     Verb("team", "team add", _team, (TeamAdd,), "leads"),
     Verb("change", "change KR target|start|unit|title|why VALUE because REASON  ·  change KR remove because REASON",
          _change, (Change,), "leads"),
+    Verb("away", "away YYYY-MM-DD..YYYY-MM-DD [delegate @person]  ·  away off  ·  away", _away, (Away,), "checkin"),
     Verb("score", "score KR 0.0-1.0 [yes|no] [note]", _score, (Score,), "checkin"),
     Verb("carry", "carry KR", _carry, (Carry,), "checkin"),
     Verb("language", "language [zh-CN|es|en|auto]", _language, (Language,), "see"),

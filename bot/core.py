@@ -33,6 +33,7 @@ from bot.rituals import catalog
 from bot.rituals.refresh import STALE
 from bot.services import (
     advice,
+    away,
     carry,
     changes,
     checkins,
@@ -63,7 +64,7 @@ MAX_ASKS = 8  # questions to the platform one interaction may need answered (bot
 # The service modules whose marked functions handle commands, buttons, forms and thread messages
 # (bot.handlers): every command of the grammar must have its handler here, or no Core starts.
 SERVICES: tuple[ModuleType, ...] = (
-    advice, changes, checkins, dashboard_link, foursquare, general, language, mission, notes, priorities, scores,
+    advice, away, changes, checkins, dashboard_link, foursquare, general, language, mission, notes, priorities, scores,
     settings,
     setup,
     lessons,

@@ -396,6 +396,22 @@ class WeekNote(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+class AwayPeriod(Base):
+    """A person away (a holiday, a leave) from `start` to `end`, both included, dates in their team's zone
+    (`/okr away`): no nudges and no missing-check-in flags for them then, "away" beside their name on posts,
+    and their `delegate` may check in on their key results meanwhile (bot.services.away)."""
+
+    __tablename__ = "away_periods"
+    __table_args__ = (Index("ix_away_periods_person_end", "person_id", "end"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    delegate_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class EarlyWarning(Base):
     """A key result that dropped by 2 or more or into red, or a health metric that turned red: told to the team's
     leads at once ("immediately discuss and find a response plan"), once per subject and week, with the plan they

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import i18n
+from bot.away import away_on, local_day
 from bot.bidi import isolate
 from bot.cards import kr_line
 from bot.context import current_cycle, person_language, team_language
@@ -169,7 +170,8 @@ def report_messages(o: Occasion) -> list[Outbound]:
 
 
 def nudge_messages(o: Occasion) -> list[Outbound]:
-    """A reminder to each owner of the team's key results who has not checked in since the Monday post."""
+    """A reminder to each owner of the team's key results who has not checked in since the Monday post, unless they
+    are away today (bot.away)."""
     session, org, team, week, now, base = o.session, o.org, o.team, o.period, o.now, o.base
     since = monday_post_time(session, team, week, o.zone)
     cycle = current_cycle(session, org, now)
@@ -184,6 +186,8 @@ def nudge_messages(o: Occasion) -> list[Outbound]:
     owners: dict[int, list[KeyResult]] = {}
     for kr in krs:
         owners.setdefault(kr.owner_person_id, []).append(kr)
+    for person_id in away_on(session, owners, local_day(now, o.zone)):
+        del owners[person_id]
     checked_in = set(session.scalars(
         select(CheckIn.person_id).where(
             CheckIn.org_id == org.id, CheckIn.person_id.in_(owners), CheckIn.at >= since, CheckIn.source != "import"

@@ -10,6 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import commands as c
 from bot import i18n, metrics
+from bot.away import delegated_by
 from bot.bidi import isolate
 from bot.cards import kr_line
 from bot.context import Ctx
@@ -166,14 +167,24 @@ def mine(ctx: Ctx, _cmd: c.Mine) -> Reply:
     return Reply(card=Card(i18n.gettext("My key results"), tuple(elements), fallback=fallback))
 
 
+def form_key_results(ctx: Ctx) -> list[tuple[KeyResult, str | None]]:
+    """What the check-in form offers: one's own key results, then those of each colleague away now who named one
+    their delegate (with that colleague's name): the form and its submission read the same list."""
+    rows: list[tuple[KeyResult, str | None]] = [(kr, None) for kr, _objective in my_key_results(ctx)]
+    for person in delegated_by(ctx.session, ctx.org, ctx.person.id, ctx.now):
+        rows += [(kr, person.name) for kr, _objective in my_key_results(ctx, person.id)]
+    return rows
+
+
 def checkin_form(ctx: Ctx) -> Form:
-    rows = my_key_results(ctx)
+    rows = form_key_results(ctx)
     if not rows:
         raise Refusal("no_key_results")
     levels = tuple(Option(str(n), str(n)) for n in range(c.CONFIDENCE_MAX, c.CONFIDENCE_MIN - 1, -1))
     fields: list[FormField] = []
-    for kr, _objective in rows[:30]:  # 3 inputs each stays inside Slack's 100-block modal
-        fields.append(FormField(f"confidence:{kr.id}", f"{kr.key} · {kr.title}", "select", levels, str(kr.confidence)))
+    for kr, away in rows[:30]:  # 3 inputs each stays inside Slack's 100-block modal
+        label = f"{kr.key} · {kr.title}" + (f" ({render('away_for', name=away)})" if away else "")
+        fields.append(FormField(f"confidence:{kr.id}", label, "select", levels, str(kr.confidence)))
         if kr.target_value is not None:
             unit = f" ({kr.unit})" if kr.unit else ""
             fields.append(FormField(
@@ -198,10 +209,10 @@ def checkin_button(ctx: Ctx, _interaction: Interaction) -> Reply:
 @submit(CHECKIN_FORM)
 def submit_checkin(ctx: Ctx, interaction: Interaction) -> Reply:
     """Validate every field first, then write: a form with one bad field writes nothing."""
-    mine = {kr.id: (kr, objective) for kr, objective in my_key_results(ctx)}
+    mine = {kr.id: kr for kr, _away in form_key_results(ctx)}
     changes: list[tuple[KeyResult, int | None, float | None, str | None]] = []
     errors: dict[str, str] = {}
-    for kr_id, (kr, _objective) in mine.items():
+    for kr_id, kr in mine.items():
         raw_conf = (interaction.form.get(f"confidence:{kr_id}") or "").strip()
         raw_value = (interaction.form.get(f"value:{kr_id}") or "").strip()
         note = (interaction.form.get(f"note:{kr_id}") or "").strip() or None

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot import commands as c
 from bot import i18n
+from bot.away import away_on, local_day
 from bot.cards import progress_text
 from bot.context import Ctx, ancestry, current_cycle, zone_of
 from bot.handlers import command
@@ -76,6 +77,15 @@ class OkrStatus:
     trend: tuple[int, ...]
     note: str | None = None  # the latest note written with a check-in this week: the owner's "because what happened"
     note_by: str | None = None
+    owner_id: int | None = None
+    away_until: str | None = None  # the owner is away (bot.away) until this day (ISO): posts say so beside the name
+
+    @property
+    def owner_words(self) -> str | None:
+        """The owner as posts name them: "Zhou Qiang, away until 2027-01-04" while away."""
+        if self.owner and self.away_until:
+            return render("away_label", name=self.owner, end=self.away_until)
+        return self.owner
 
 
 @dataclass(frozen=True)
@@ -123,7 +133,7 @@ _BOARD_KRS = (
         KeyResult.milestone, KeyResult.value_source, Objective.id.label("objective_id"),
         Objective.title.label("objective"),
         Objective.level, Objective.owner_team_id, Objective.position.label("objective_position"),
-        Person.name.label("owner"),
+        Person.name.label("owner"), KeyResult.owner_person_id.label("owner_id"),
     )
     .join(Objective, Objective.id == KeyResult.objective_id)
     .outerjoin(Person, Person.id == KeyResult.owner_person_id)
@@ -179,7 +189,7 @@ def okr_status(
             kr_id=kr.id, code=kr.key, title=kr.title, objective=kr.objective, level=kr.level,
             team_id=kr.owner_team_id, team=names[kr.owner_team_id], owner=kr.owner, confidence=confidence,
             colour=colour(confidence, org.red_max, org.green_min), previous=change.previous, delta=change.delta,
-            flagged=change.flagged, progress=progress_text(kr), trend=trend,
+            flagged=change.flagged, progress=progress_text(kr), trend=trend, owner_id=kr.owner_id,
         ))
     wanted = [s.kr_id for s in statuses if all_notes or s.flagged]
     notes = week_notes(session, wanted, week_start(week, timezone)) if wanted else {}
@@ -194,6 +204,12 @@ _NOTES = (
            CheckIn.note.is_not(None), CheckIn.note != "", CheckIn.source != "import")
     .order_by(CheckIn.at, CheckIn.id)
 )
+
+
+def mark_away(session: Session, okrs: list[OkrStatus], day) -> list[OkrStatus]:
+    """The statuses whose owner is away on `day` (bot.away) say until when, in one statement."""
+    away = away_on(session, (o.owner_id for o in okrs if o.owner_id is not None), day)
+    return [replace(o, away_until=away[o.owner_id].end.isoformat()) if o.owner_id in away else o for o in okrs]
 
 
 def week_notes(session: Session, kr_ids: list[int], since: datetime) -> dict[int, tuple[str, str | None]]:
@@ -254,7 +270,7 @@ def four_square(session: Session, org: Organization, team: Team, week: str, now:
     zone = zone_of(chain, org)
     priorities = priority_items(session, team, week, now)
     cycle = current_cycle(session, org, now)
-    okrs = okr_status(session, org, cycle, chain, week, zone)
+    okrs = mark_away(session, okr_status(session, org, cycle, chain, week, zone), local_day(now, zone))
     return FourSquare(
         team_id=team.id,
         team_key=team.key,
@@ -292,7 +308,7 @@ def okr_line(status: OkrStatus, org_id: int, base: str | None = None) -> KeyResu
     return KeyResultLine(
         code=status.code, title=status.title, confidence=status.confidence, colour=status.colour,  # type: ignore[arg-type]
         delta=status.delta, trend=status.trend, flagged=status.flagged, progress=status.progress,
-        owner=status.owner, level=status.level, url=absolute(base, key_result_path(status.code, org_id)),
+        owner=status.owner_words, level=status.level, url=absolute(base, key_result_path(status.code, org_id)),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, case, func, select
 
+from bot.away import delegated_by
 from bot.context import CURRENT_CYCLE_ID, Ctx, cycle_params
 from bot.errors import Refusal
 from bot.levels import Level
@@ -43,9 +44,10 @@ _CODE_AS_TYPED = _CODE.where(KeyResult.key.in_(bindparam("codes", expanding=True
 _CODE_ANY_CASE = _CODE.where(func.lower(KeyResult.key) == bindparam("code"))
 
 
-def my_key_results(ctx: Ctx) -> list[tuple[KeyResult, Objective]]:
-    """The person's key results in this cycle, in the stable order `mine` numbers them."""
-    rows = ctx.session.execute(_MINE, {**cycle_params(ctx.org, ctx.now), "person_id": ctx.person.id}).all()
+def my_key_results(ctx: Ctx, person_id: int | None = None) -> list[tuple[KeyResult, Objective]]:
+    """The person's key results in this cycle (or `person_id`'s), in the stable order `mine` numbers them."""
+    person_id = ctx.person.id if person_id is None else person_id
+    rows = ctx.session.execute(_MINE, {**cycle_params(ctx.org, ctx.now), "person_id": person_id}).all()
     return [(kr, obj) for kr, obj in rows]
 
 
@@ -111,13 +113,16 @@ def served_key_result(ctx: Ctx, text: str) -> tuple[int | None, str]:
 
 
 def may_check_in(ctx: Ctx, kr: KeyResult, objective: Objective) -> bool:
-    """The owner, anyone in the owning team, or the owner's manager may update a key result."""
+    """The owner, anyone in the owning team, the owner's manager, or while the owner is away the delegate they
+    named (bot.away) may update a key result."""
     if kr.owner_person_id in (None, ctx.person.id):
         return True
     if objective.owner_team_id is not None and any(t.id == objective.owner_team_id for t in ctx.my_teams()):
         return True
     owner = ctx.session.get(Person, kr.owner_person_id)
-    return owner is not None and owner.manager_id == ctx.person.id
+    if owner is not None and owner.manager_id == ctx.person.id:
+        return True
+    return any(p.id == kr.owner_person_id for p in delegated_by(ctx.session, ctx.org, ctx.person.id, ctx.now))
 
 
 def owner_name(ctx: Ctx, person_id: int | None) -> str:

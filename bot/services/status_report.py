@@ -23,12 +23,21 @@ from sqlalchemy.orm import Session, aliased
 
 from bot import commands as c
 from bot import i18n
+from bot.away import local_day
 from bot.context import Ctx, current_cycle, team_timezone
 from bot.handlers import command
 from bot.links import absolute, report_path
 from bot.model import Actions, Button, Card, Context, Divider, Reply, Text
 from bot.render import render
-from bot.services.foursquare import HealthStatus, OkrStatus, PlanItem, health_status, okr_status, plans_on_board
+from bot.services.foursquare import (
+    HealthStatus,
+    OkrStatus,
+    PlanItem,
+    health_status,
+    mark_away,
+    okr_status,
+    plans_on_board,
+)
 from bot.services.notes import TypedNote, notes_of
 from bot.services.weekly import WIN_MARK, wins_of_week
 from bot.weeks import shift
@@ -167,7 +176,8 @@ def gather(session: Session, org: Organization, roots: list[Team], week: str, no
     zone = team_timezone(session, roots[0], org)
     okrs: dict[int, list[OkrStatus]] = defaultdict(list)
     cycle = current_cycle(session, org, now)
-    for status in okr_status(session, org, cycle, teams, week, zone, trend_weeks=2, all_notes=True):
+    statuses = okr_status(session, org, cycle, teams, week, zone, trend_weeks=2, all_notes=True)
+    for status in mark_away(session, statuses, local_day(now, zone)):
         okrs[status.team_id].append(status)
     priorities, written = _priorities(session, ids, week)
     health = health_status(session, ids, week)
@@ -208,7 +218,8 @@ def _okr_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
     lines: list[Line] = [partial(render, "report_okr_summary", okrs=tw.okrs)]
     # Those that need the talk first (red or dropped by 2+), then the weakest.
     ranked = sorted(tw.okrs, key=lambda o: (o.colour != "red" and not o.flagged, o.confidence, o.code))
-    lines += [partial(render, "report_okr", o=o, title=cut(o.title), note=cut(o.note or "", 200)) for o in ranked]
+    lines += [partial(render, "report_okr", o=o, title=cut(o.title), note=cut(o.note or "", 200),
+                      away=o.owner_words if o.away_until else "") for o in ranked]
     return lines
 
 

@@ -32,6 +32,7 @@ VALUES: dict[str, tuple[str, ...]] = {
     "DAY": ("tue",),
     "HH:MM": ("09:30",),
     "YYYY-Www": ("2026-W52",),
+    "YYYY-MM-DD..YYYY-MM-DD": ("2026-12-21..2027-01-04", "2026-12-24"),
 }
 TOO_LONG = "x" * (MAX_WIN + 1)
 

@@ -76,3 +76,13 @@ async def test_a_plan_that_needs_a_team_in_the_sandbox(client, sessions):
     said = await say(client, "rd-efficiency", "/okr plan Hire two testers needs ecology-hr")
     text = visible_text(await said.text())
     assert "The leads of Platform Ecology HR will be told" in text
+
+
+async def test_away_in_the_sandbox_shows_on_the_four_square(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    text = visible_text(await (await say(client, "rd-efficiency", "/okr away 2026-11-18..2026-11-27")).text())
+    assert "You are away from 2026-11-18 to 2026-11-27" in text
+    text = visible_text(await (await say(client, "rd-efficiency", "/okr okrs")).text())
+    assert "Zhou Qiang, away until 2026-11-27" in text
+    text = visible_text(await (await say(client, "rd-efficiency", "/okr away 2026-11-01")).text())
+    assert "That period ended on 2026-11-01" in text

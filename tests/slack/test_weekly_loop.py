@@ -139,3 +139,27 @@ async def test_a_plan_that_needs_someone_tells_them_on_slack(slack, fake_slack, 
     await sweep(app_ctx, clock.now())
     told = [b for b in fake_slack.bodies("chat.postMessage") if "Migrate the test farm" in json.dumps(b)]
     assert len(told) == 1 and told[0]["channel"] == "D0DIRECTOR"
+
+
+async def test_away_with_a_delegate_who_checks_in_on_slack(slack, sessions, fake_slack):
+    from storage.models import AwayPeriod, CheckIn, Person
+
+    fake_slack.add_user("U0HRLEAD", "hr.lead@example.com", "Sun Mei")
+    fake_slack.add_user("U0STRANGER", "bob@elsewhere.example", "Bob")
+    await slack.command("help", user="U0HRLEAD")  # links Sun Mei's Slack account
+    status, body = await slack.command("away 2026-12-21..2027-01-04 delegate <@U0STRANGER|bob>")
+    assert status == 200 and "is not one of the people of this organization" in body["text"]
+    status, body = await slack.command("away 2026-11-18..2026-11-27 delegate <@U0ENGINEER|zhou>")
+    assert "You cannot be your own delegate" in body["text"]
+    with sessions() as s:
+        assert s.scalars(select(AwayPeriod)).all() == []
+    status, body = await slack.command("away 2026-11-18..2026-11-27 delegate <@U0HRLEAD|sun.mei>")
+    assert status == 200 and "Sun Mei may check in on your key results meanwhile" in body["text"]
+    status, body = await slack.command("confidence rd-o1-kr3 6 covering for Zhou", user="U0HRLEAD")
+    assert status == 200 and "belongs to" not in body["text"], body
+    with sessions() as s:
+        entered = s.scalar(select(Person.email).join(CheckIn, CheckIn.person_id == Person.id)
+                           .where(CheckIn.source == "slack"))
+    assert entered == "hr.lead@example.com"
+    status, body = await slack.command("okrs rd-efficiency", user="U0HRLEAD")
+    assert "Zhou Qiang, away until 2026-11-27" in str(body["blocks"])

@@ -108,3 +108,20 @@ async def test_a_plan_that_needs_someone_tells_them_on_teams(teams, clock):
     await sweep(teams.ctx, clock.now())
     [told] = [c for c in teams.connector.of("send") if c.conversation == "a:personal-director"]
     assert "plans, for the next four weeks: Migrate the test farm" in told.text
+
+
+async def test_away_is_set_refused_kindly_and_shown_on_the_board_on_teams(teams, sessions):
+    from storage.models import AwayPeriod
+
+    await teams.say("away 2026-12-21..2027-01-04 delegate @nobody@elsewhere.example")
+    assert "is not one of the people of this organization" in teams.connector.of("reply")[-1].text
+    await teams.say("away 2027-01-04..2026-12-21")
+    assert "comes before the first" in teams.connector.of("reply")[-1].text
+    with sessions() as s:
+        assert s.scalars(select(AwayPeriod)).all() == []
+    await teams.say("away 2026-11-18..2026-11-27 delegate @director.rd@example.com")
+    assert "Zhao Lei may check in on your key results meanwhile" in teams.connector.of("reply")[-1].text
+    await teams.say("okrs", where="channel")
+    assert "Zhou Qiang, away until 2026-11-27" in teams.connector.of("reply")[-1].text
+    await teams.say("away")
+    assert "2026-11-18 to 2026-11-27 (now) · Zhao Lei checks in for you" in teams.connector.of("reply")[-1].text
