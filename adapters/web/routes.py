@@ -1,5 +1,5 @@
 """The dashboard's pages: the organization's tree at /, one team at /?team=KEY, a key result at /kr/CODE,
-the method's advice at /advice."""
+the method's advice at /advice, the cycles at /cycles and one cycle's scores and lessons at /cycles?cycle=NAME."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from bot.serialize import card_to_dict
 from bot.services.advice import alignment_report, lint
 from bot.services.status_report import gather, report_card
 from bot.teams import team_by_key
+from bot.views.cycles import cycle_page, cycle_rows, find_cycle
 from bot.views.dashboard import company_page, cycles_of, pick_cycle, team_page, top_teams
 from bot.views.keyresult import find_key_result, key_result_page
 from bot.views.privacy import may_see
@@ -157,6 +158,29 @@ async def advice(request: web.Request) -> web.Response:
     return _html(await asyncio.to_thread(build))
 
 
+async def cycles(request: web.Request) -> web.Response:
+    """Every cycle with its phase and dates; with `cycle=NAME`, that cycle's scores and lessons, team by team."""
+    identity = admit(request)
+    ctx = request.app[APP_CONTEXT]
+    name = request.query.get("cycle", "").strip()[:64]
+
+    def build() -> tuple[str, int]:
+        with ctx.sessions() as session:
+            who = _resolve(request, session, identity)
+            now = ctx.clock.now()
+            if not name:
+                return page("cycles.html.j2", org=who.org, cycles=cycle_rows(session, who.org, now),
+                            chrome=chrome(request, who)), 200
+            cycle = find_cycle(session, who.org, name)
+            if cycle is None:
+                return page("message.html.j2", reason="no_cycle", given=name, chrome=chrome(request, who)), 404
+            view = cycle_page(session, who.org, cycle, now, _page_number(request))
+            return page("cycle.html.j2", view=view, chrome=chrome(request, who)), 200
+
+    body, status = await asyncio.to_thread(build)
+    return _html(body, status)
+
+
 def mount(app: web.Application, ctx: Runtime, config: WebConfig) -> None:
     """Register the dashboard's routes on the shared web application."""
     install(app, ctx, config)
@@ -164,5 +188,6 @@ def mount(app: web.Application, ctx: Runtime, config: WebConfig) -> None:
     app.router.add_get("/kr/{code}", key_result)
     app.router.add_get("/report", report)
     app.router.add_get("/advice", advice)
+    app.router.add_get("/cycles", cycles)
     app.router.add_get("/signin", signin)
     app.router.add_post("/signout", signout)

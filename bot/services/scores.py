@@ -9,6 +9,8 @@ before `okrbot cycle close`); the closing ritual asks each owner in a direct mes
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 
 from bot import changes, i18n
@@ -23,11 +25,16 @@ from bot.services.changes import find_subject
 from storage.models import Cycle, KeyResult, Objective, Person, Team
 
 
+def mean_score(scores: Iterable[float | None]) -> float | None:
+    """The mean of the scores given (None before any is): an objective's score unless its lead sets one."""
+    given = [s for s in scores if s is not None]
+    return round(sum(given) / len(given), 2) if given else None
+
+
 def objective_mean(session, objective: Objective) -> float | None:
     """The mean of the scored key results of an objective (None before any is scored)."""
-    scores = [s for s in session.scalars(select(KeyResult.score).where(
-        KeyResult.objective_id == objective.id, KeyResult.removed_at.is_(None))) if s is not None]
-    return round(sum(scores) / len(scores), 2) if scores else None
+    return mean_score(session.scalars(select(KeyResult.score).where(
+        KeyResult.objective_id == objective.id, KeyResult.removed_at.is_(None))))
 
 
 def leads_of(ctx: Ctx, objective: Objective) -> tuple[bool, str]:

@@ -97,3 +97,20 @@ def visible_text(html: str) -> str:
     text = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     text = re.sub(r"<[^>]+>", " ", text)
     return html_lib.unescape(re.sub(r"\s+", " ", text))
+
+
+async def statements(engine, client, path: str) -> int:
+    """How many SQL statements one GET of `path` runs (it must answer 200): the pages' no-N+1 measure."""
+    from sqlalchemy import event
+
+    counter = {"n": 0}
+
+    def count(*_args) -> None:
+        counter["n"] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert (await client.get(path)).status == 200, path
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return counter["n"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from storage.db import transaction
 from storage.models import CheckIn, Cycle, KeyResult, Objective, Team
-from tests.sandbox.conftest import sign_in_as, visible_text
+from tests.sandbox.conftest import sign_in_as, statements, visible_text
 
 
 async def test_company_tree_shows_levels_badges_and_progress(client):
@@ -79,30 +79,12 @@ async def test_advice_page_lists_alignment_and_lint(client):
     assert "retail-o1" in text  # a company objective with no key results gets advice
 
 
-def _count_statements(engine):
-    counter = {"n": 0}
-
-    def count(*_args):
-        counter["n"] += 1
-
-    event.listen(engine, "before_cursor_execute", count)
-    return counter, lambda: event.remove(engine, "before_cursor_execute", count)
-
-
 async def test_pages_issue_a_fixed_number_of_statements(app, client, sessions, org_id):
     """No N+1: ten times more departments, teams and key results, the same statements per page."""
     ctx, _ = app
-
-    async def statements(path: str) -> int:
-        counter, stop = _count_statements(ctx.engine)
-        try:
-            assert (await client.get(path)).status == 200
-        finally:
-            stop()
-        return counter["n"]
-
     await sign_in_as(client, sessions, "director.rd@example.com")
-    before = {path: await statements(path) for path in ("/", "/?team=ecology", "/?team=rd-efficiency")}
+    paths = ("/", "/?team=ecology", "/?team=rd-efficiency")
+    before = {path: await statements(ctx.engine, client, path) for path in paths}
     with transaction(sessions) as s:
         cycle = s.scalar(select(Cycle))
         company = s.scalar(select(Team).where(Team.key == "retail"))
@@ -125,5 +107,5 @@ async def test_pages_issue_a_fixed_number_of_statements(app, client, sessions, o
                         for k in range(3):
                             s.add(KeyResult(org_id=org_id, objective_id=o.id, key=f"k-{o.id}-{k}", title="K",
                                             target_value=10, start_value=0, confidence=5))
-    after = {path: await statements(path) for path in before}
+    after = {path: await statements(ctx.engine, client, path) for path in before}
     assert after == before
