@@ -35,6 +35,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -74,13 +75,23 @@ class SendBudgets:
         self._ended: dict[Key, list[list]] = collections.defaultdict(list)  # [ticket, end] not recorded yet
         self._active: collections.Counter[Key] = collections.Counter()  # sends of this process in flight
         self._not_before: dict[Key, float] = {}  # no place fits before then: the next take waits for it
+        self._asking = 0  # calls to the database about these budgets under way (a take, ends, a pause)
 
     def limits(self, platform: str) -> bool:
         return self.rates.get(platform, 0) > 0
 
-    def in_flight(self) -> int:
-        """Sends of this process holding a place now (between their take and their end)."""
-        return sum(self._active.values())
+    def busy(self) -> int:
+        """Sends of this process holding a place now (between their take and their end), plus its calls to the
+        database still under way: what a simulated clock must let finish before it moves time on."""
+        return sum(self._active.values()) + self._asking
+
+    async def _ask(self, call: Callable[..., T], *args) -> T:
+        """`call(*args)` in a worker thread (it waits on the row's lock), counted in busy()."""
+        self._asking += 1
+        try:
+            return await asyncio.to_thread(call, *args)
+        finally:
+            self._asking -= 1
 
     @asynccontextmanager
     async def sending(self, platform: str, workspace: str,
@@ -101,10 +112,10 @@ class SendBudgets:
                         metrics.BUDGET_WAIT.labels(platform).inc(wait)
                         await (sleep or self.sleep)(wait)
                     ended, self._ended[key] = self._ended[key], []
-                    tickets, wait = await asyncio.to_thread(self._take, platform, workspace, self._waiting[key], ended)
+                    tickets, fits_at = await self._ask(self._take, platform, workspace, self._waiting[key], ended)
                     self._granted[key].extend(tickets)
-                    if wait > 0:
-                        self._not_before[key] = self.now() + wait
+                    if fits_at is not None:  # a moment on the take's clock, not `now() + wait` read on the way back
+                        self._not_before[key] = fits_at
                 ticket = self._granted[key].pop(0)
                 self._active[key] += 1
         finally:
@@ -124,7 +135,7 @@ class SendBudgets:
         unused, self._granted[key] = self._granted[key], []
         ended, self._ended[key] = [*self._ended[key], *([ticket, self.now()] for ticket in unused)], []
         if ended:
-            await asyncio.to_thread(self._record_ends, *key, ended)
+            await self._ask(self._record_ends, *key, ended)
 
     async def slow_down(self, platform: str, workspace: str, retry_after: float) -> None:
         """The platform answered 429: nobody sends to `workspace` for `retry_after` seconds, and slower after."""
@@ -132,20 +143,21 @@ class SendBudgets:
             key = (platform, workspace)
             unused, self._granted[key] = self._granted[key], []  # taken before the 429: ask again after it
             self._ended[key].extend([ticket, self.now()] for ticket in unused)
-            await asyncio.to_thread(self.lower, platform, workspace, retry_after)
+            await self._ask(self.lower, platform, workspace, retry_after)
 
     def try_take(self, platform: str, workspace: str, ticket: str) -> float:
         """Count one send (`ticket`) from now and return 0, or return how long to wait before asking again."""
-        tickets, wait = self._take(platform, workspace, 1, [], lambda: ticket)
-        return 0.0 if tickets else wait
+        tickets, fits_at = self._take(platform, workspace, 1, [], lambda: ticket)
+        return 0.0 if tickets or fits_at is None else max(fits_at - self.now(), MIN_WAIT)
 
     def done(self, platform: str, workspace: str, ticket: str) -> None:
         self._record_ends(platform, workspace, [[ticket, self.now()]])
 
     def _take(self, platform: str, workspace: str, want: int, ended: list[list],
-              new_ticket: Callable[[], str] = lambda: uuid.uuid4().hex[:12]) -> tuple[list[str], float]:
-        """Record the `ended` sends, then count up to `want` sends from now: (their tickets, how long from now
-        until one more would fit, or 0 when all `want` were given).
+              new_ticket: Callable[[], str] = lambda: uuid.uuid4().hex[:12]) -> tuple[list[str], float | None]:
+        """Record the `ended` sends, then count up to `want` sends from now: (their tickets, the moment one more
+        would fit, or None when all `want` were given). A moment, not a wait: the answer comes back from its
+        thread (and its queue on the row's lock) later than the `now` it was computed at.
 
         `sent` holds [start, end or None, ticket] of the latest sends. Slack and Teams count a send by its
         arrival, somewhere between its start and its end, so it counts in every window its time on the
@@ -159,7 +171,7 @@ class SendBudgets:
             sent = _with_ends(row.sent or [], ended)
             if row.paused_until is not None and now < row.paused_until:
                 row.sent = sent
-                return [], max(row.paused_until - now, MIN_WAIT)
+                return [], max(row.paused_until, now + MIN_WAIT)
             rate = current_rate(row, configured, now)
             most = max(1, math.floor(rate))
             span = most / rate  # `most` sends per `span` seconds: 10 a second, or one every 5 s
@@ -169,10 +181,10 @@ class SendBudgets:
             if tickets and rate >= configured:
                 row.rate = row.lowered_at = None
             if len(tickets) == want:
-                return tickets, 0.0
+                return tickets, None
             # A send leaves the window `span` after it ended; one still in flight ends now at the earliest.
             leaves = sorted((s[1] if s[1] is not None else max(now, s[0])) + span for s in recent)
-            return tickets, max(leaves[len(recent) - most] - now, MIN_WAIT)
+            return tickets, max(leaves[len(recent) - most], now + MIN_WAIT)
 
     def _record_ends(self, platform: str, workspace: str, ended: list[list]) -> None:
         with transaction(self.sessions) as session:
@@ -191,6 +203,7 @@ class SendBudgets:
 
 
 Key = tuple[str, str]
+T = TypeVar("T")
 
 
 def _with_ends(sent: list[list], ended: list[list]) -> list[list]:
