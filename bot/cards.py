@@ -49,7 +49,7 @@ def kr_line(
         flagged=change.flagged,
         progress=progress_text(kr),
         owner=owner,
-        level=level,
+        level=card_words("level_word", level=level) if level else None,  # a word, in the card's language
         url=absolute(base, key_result_path(kr.key, org.id)),
     )
 

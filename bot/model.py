@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from bot import i18n
 from bot.bidi import isolate
 from bot.render import render_macro
 from bot.storable import has_unstorable, storable
@@ -114,7 +115,7 @@ class KeyResultLine:
     flagged: bool = False  # dropped by 2 or more: "talk about this"
     progress: str | None = None  # "62 / 80 %" or the milestone
     owner: str | None = None
-    level: str | None = None
+    level: str | None = None  # the objective's level as a word of the card's language (bot.cards.kr_line)
     url: str | None = None  # the key result's dashboard page (bot.links); renderers link the code to it
 
     def __post_init__(self) -> None:
@@ -162,6 +163,9 @@ class Card:
     elements: tuple[Element, ...] = ()
     # Plain text for notifications and screen readers.
     fallback: str = ""
+    # The language the card was built in (bot.i18n). A renderer draws later, outside the reply's or the ritual's
+    # language context, and the words it adds itself (card_words: "since last week") must speak this one.
+    language: str = field(default_factory=i18n.current)
 
     def __post_init__(self) -> None:
         _seal(self, "title", "fallback")

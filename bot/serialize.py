@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any, get_args
 
+from bot import i18n
 from bot.model import (
     Actions,
     Button,
@@ -50,6 +51,7 @@ def card_to_dict(card: Card) -> dict[str, Any]:
         "title": card.title,
         "elements": [element_to_dict(e) for e in card.elements],
         "fallback": card.fallback,
+        "language": card.language,
     }
 
 
@@ -58,6 +60,7 @@ def card_from_dict(data: dict[str, Any]) -> Card:
         title=data.get("title"),
         elements=tuple(element_from_dict(e) for e in data.get("elements", ())),
         fallback=data.get("fallback", ""),
+        language=data.get("language") or i18n.ENGLISH,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import assert_never
 
+from bot import i18n
 from bot.cards import flagged_words
 from bot.markup import plain
 from bot.model import Actions, Card, Context, Divider, Element, Fields, KeyResultLine, Text
@@ -53,6 +54,11 @@ def element_lines(element: Element) -> list[str]:
 
 
 def render_card(card: Card) -> str:
+    with i18n.speaking(card.language):  # its own words (card_words) in the card's language
+        return _render_card(card)
+
+
+def _render_card(card: Card) -> str:
     out: list[str] = []
     if card.title:
         title = plain(card.title)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, assert_never
 
 from adapters.teams.markdown import escape, to_teams
+from bot import i18n
 from bot.cards import flagged_words
 from bot.markup import plain
 from bot.model import (
@@ -147,7 +148,13 @@ def element(item: Element) -> dict[str, Any] | None:
 
 
 def render_card(card: Card) -> dict[str, Any]:
-    """A core Card as an Adaptive Card; a Divider becomes a separator line above what follows."""
+    """A core Card as an Adaptive Card, its own words (card_words) in the card's language; a Divider becomes a
+    separator line above what follows."""
+    with i18n.speaking(card.language):
+        return _render_card(card)
+
+
+def _render_card(card: Card) -> dict[str, Any]:
     # A title is card markdown too; it is drawn bold as a whole, so its own markers are dropped (as in Slack).
     body: list[dict[str, Any]] = [_title(plain(card.title))] if card.title else []
     separate = False

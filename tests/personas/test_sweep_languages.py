@@ -5,8 +5,7 @@ Besides no 5xx, no apology and no error in the logs, nothing okrbot wrote may sh
 or the English of a message the catalogs translate (tests/personas/drivers.Speaking).
 
 The full sweep runs in English over both databases; here each language runs over SQLite only: the
-language changes no query, and this keeps `make test` within its time on two cores. Teams and the sandbox
-are strict expected failures (see their marks) until their renderers draw card words in the card's language.
+language changes no query, and this keeps `make test` within its time on two cores.
 """
 
 from __future__ import annotations
@@ -98,8 +97,6 @@ async def test_slack(speaking, database_url, clock, demo_org, fake_slack, caplog
     await test_sweep.test_slack(database_url, clock, demo_org, fake_slack, caplog)
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: the Teams adapter draws card_words (a flagged line's "
-                   "'dropped by 2 or more', 'since last week') after the card's language context has ended")
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("speaking", LANGUAGES, indirect=True)
 async def test_teams(speaking, database_url, clock, demo_org, bot_connector, monkeypatch, caplog):

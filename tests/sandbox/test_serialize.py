@@ -23,7 +23,7 @@ elements = st.one_of(
         maybe, maybe, maybe,
     ),
 )
-cards = st.builds(Card, maybe, st.lists(elements, max_size=6).map(tuple), words)
+cards = st.builds(Card, maybe, st.lists(elements, max_size=6).map(tuple), words, st.sampled_from(["en", "zh-CN", "es"]))
 options = st.lists(st.builds(Option, words, words), max_size=3).map(tuple)
 form_fields = st.builds(
     FormField, words, words, st.sampled_from(["text", "multiline", "number", "select"]), options, maybe,

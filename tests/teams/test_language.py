@@ -27,3 +27,15 @@ async def test_the_locale_teams_sends_follows_the_person(teams):
     spanish, english = teams.connector.of("reply")
     assert "Te hablo en" in spanish.text
     assert "I speak **English** (`en-US`) to you, because your chat app is set to `en-US`." in english.text
+
+
+async def test_a_flagged_line_speaks_the_reply_language_too(teams, clock):
+    """The words the Teams renderer adds to a key result line (a drop's "since last week", a flag's "dropped by 2
+    or more", the objective's level) are drawn after the core has answered: they speak the card's language
+    (regression: they were English under a Spanish reply)."""
+    await teams.say("confidence 1 9", locale="es-CL")
+    clock.advance(days=7)
+    await teams.say("confidence 1 2 proveedor retrasado", locale="es-CL")
+    drop = teams.connector.of("reply")[-1].text
+    assert "desde la semana pasada" in drop and "bajó 2 o más" in drop, drop
+    assert "since last week" not in drop and "or more" not in drop
