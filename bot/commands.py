@@ -318,13 +318,14 @@ def parse_time(token: str) -> str | None:
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
-def _text_arg(words: list[str], start: int, usage: str, what: str, noun: str, limit: int = MAX_TEXT):
-    """`what` finishes "Something is missing: ..."; `noun` names the thing in "The ... is too long"."""
+def _text_arg(words: list[str], start: int, usage: str, part: str, limit: int = MAX_TEXT):
+    """The text from `start` on. `part` names this argument in the grammar (`VERB` or `VERB.PART`): errors.j2
+    says from it what is missing ("Something is missing: what the plan is") or too long ("The plan is ...")."""
     text = _rest(words, start)
     if text is None:
-        return _err("missing", usage, what=what)
+        return _err("missing", usage, what=part)
     if len(text) > limit:
-        return _err("too_long", usage, what=noun, limit=limit, length=len(text))
+        return _err("too_long", usage, what=part, limit=limit, length=len(text))
     return text
 
 
@@ -361,7 +362,7 @@ def _language(words: list[str]) -> Command | UsageError:
 
 def _confidence(words: list[str]) -> Command | UsageError:
     if len(words) < 3:
-        return _err("missing", "confidence", what="a key result and a confidence from 1 to 10")
+        return _err("missing", "confidence", what="confidence")
     value = parse_confidence(words[2])
     if value is None:
         return _err("bad_confidence", "confidence", given=words[2][:20])
@@ -373,7 +374,7 @@ def _confidence(words: list[str]) -> Command | UsageError:
 
 def _progress(words: list[str]) -> Command | UsageError:
     if len(words) < 3:
-        return _err("missing", "progress", what="a key result and its new value")
+        return _err("missing", "progress", what="progress")
     value = parse_number(words[2])
     if value is None:
         return _err("bad_number", "progress", given=words[2][:20])
@@ -399,7 +400,7 @@ def _priority(words: list[str]) -> Command | UsageError:
         if len(words) < 3 or words[2].upper() not in ("P1", "P2"):
             given = words[2] if len(words) > 2 else ""
             return _err("bad_priority_level", "priority", given=given[:20])
-        text = _text_arg(words, 3, "priority", "the priority's text", "priority's text")
+        text = _text_arg(words, 3, "priority", "priority.text")
         return text if isinstance(text, UsageError) else PriorityAdd(words[2].upper(), text)
     if action in ("done", "drop", "reopen"):
         number = _position(words[2]) if len(words) > 2 else None
@@ -409,7 +410,7 @@ def _priority(words: list[str]) -> Command | UsageError:
             return PriorityDone(number)
         if action == "reopen":
             return PriorityReopen(number)
-        reason = _text_arg(words, 3, "priority", "a reason for dropping it", "reason")
+        reason = _text_arg(words, 3, "priority", "priority.reason")
         return reason if isinstance(reason, UsageError) else PriorityDrop(number, reason)
     return _err("unknown_subcommand", "priority", given=words[1][:40])
 
@@ -419,13 +420,13 @@ def _plan(words: list[str]) -> Command | UsageError:
     needs = None
     if len(words) > 3 and words[-2].lower() == "needs":
         words, needs = words[:-2], words[-1][:128]
-    text = _text_arg(words, 1, "plan", "what the plan is", "plan")
+    text = _text_arg(words, 1, "plan", "plan")
     return text if isinstance(text, UsageError) else PlanAdd(text, needs)
 
 
-def _note_of(kind: str, what: str) -> Parser:
+def _note_of(kind: str) -> Parser:
     def parse_note(words: list[str]) -> Command | UsageError:
-        text = _text_arg(words, 1, kind, what, kind)
+        text = _text_arg(words, 1, kind, kind)
         return text if isinstance(text, UsageError) else NoteAdd(kind, text)
 
     return parse_note
@@ -434,15 +435,15 @@ def _note_of(kind: str, what: str) -> Parser:
 def _help_needed(words: list[str]) -> Command | UsageError:
     """The addressee is the last word: `help-needed Review the vendor contract @zhao.lei` or `... legal`."""
     if len(words) < 3:
-        return _err("missing", "help-needed", what="what you need help with, then who can help (@person or TEAM)")
-    text = _text_arg(words[:-1], 1, "help-needed", "what you need help with", "help request")
+        return _err("missing", "help-needed", what="help-needed")
+    text = _text_arg(words[:-1], 1, "help-needed", "help-needed.text")
     return text if isinstance(text, UsageError) else HelpNeeded(text, words[-1][:128])
 
 
 def _next(words: list[str]) -> Command | UsageError:
     if len(words) < 2 or words[1].upper() not in ("P1", "P2"):
         return _err("bad_priority_level", "next", given=(words[1] if len(words) > 1 else "")[:20])
-    text = _text_arg(words, 2, "next", "the priority's text", "priority's text")
+    text = _text_arg(words, 2, "next", "next.text")
     return text if isinstance(text, UsageError) else NextAdd(words[1].upper(), text)
 
 
@@ -480,12 +481,12 @@ def _health(words: list[str]) -> Command | UsageError:
     colour_at = next((i for i, w in enumerate(words) if i > 1 and w.lower() in COLOURS), None)
     if colour_at is None:
         if len(words) < 2:
-            return _err("missing", "health", what="a metric name and a colour")
+            return _err("missing", "health", what="health")
         return _err("bad_colour", "health")
     new = words[1].lower() == "new" and colour_at > 2  # `health new green` sets a metric called "new"
     name = " ".join(words[1 + int(new):colour_at])
     if len(name) > 100:
-        return _err("too_long", "health", what="metric name", limit=100, length=len(name))
+        return _err("too_long", "health", what="health.name", limit=100, length=len(name))
     note = _note(words, colour_at + 1, "health")
     if isinstance(note, UsageError):
         return note
@@ -493,7 +494,7 @@ def _health(words: list[str]) -> Command | UsageError:
 
 
 def _win(words: list[str]) -> Command | UsageError:
-    text = _text_arg(words, 1, "win", "what you won", "win", limit=MAX_WIN)
+    text = _text_arg(words, 1, "win", "win", limit=MAX_WIN)
     return text if isinstance(text, UsageError) else WinAdd(text)
 
 
@@ -507,13 +508,13 @@ def _team_arg(cls):
 def _mission(words: list[str]) -> Command | UsageError:
     if len(words) < 2:
         return Mission()
-    text = _text_arg(words, 1, "mission", "the mission statement", "mission statement")
+    text = _text_arg(words, 1, "mission", "mission")
     return text if isinstance(text, UsageError) else Mission(text)
 
 
 def _bind(words: list[str]) -> Command | UsageError:
     if len(words) < 2:
-        return _err("missing", "bind", what="the key of the team to bind this channel to")
+        return _err("missing", "bind", what="bind")
     return Bind(words[1][:64])
 
 
@@ -552,10 +553,10 @@ def _skip(words: list[str]) -> Command | UsageError:
 
 def _source(words: list[str]) -> Command | UsageError:
     if len(words) < 2:
-        return _err("missing", "source", what="a key result")
+        return _err("missing", "source", what="source")
     spec = _rest(words, 2)
     if spec is not None and len(spec) > 4 * MAX_TEXT:
-        return _err("too_long", "source", what="source", limit=4 * MAX_TEXT, length=len(spec))
+        return _err("too_long", "source", what="source.spec", limit=4 * MAX_TEXT, length=len(spec))
     return SourceSet(words[1], spec.lower() if spec and spec.lower() == "off" else spec)
 
 
@@ -571,7 +572,7 @@ CHANGE_FIELDS = ("title", "target", "start", "unit", "why", "remove")  # why: an
 def _change(words: list[str]) -> Command | UsageError:
     """`change KR FIELD VALUE because REASON`: the reason is required, and comes after the word "because"."""
     if len(words) < 4 and not (len(words) == 3 and words[2].lower() == "remove"):
-        return _err("missing", "change", what="a key result, what to change and its new value")
+        return _err("missing", "change", what="change")
     field = words[2].lower()
     if field not in CHANGE_FIELDS:
         return _err("bad_change_field", "change", given=words[2][:20], fields=", ".join(CHANGE_FIELDS))
@@ -580,23 +581,23 @@ def _change(words: list[str]) -> Command | UsageError:
     if reason is None:
         return _err("change_needs_reason", "change", code=words[1][:64])
     if len(reason) > MAX_TEXT:
-        return _err("too_long", "change", what="reason", limit=MAX_TEXT, length=len(reason))
+        return _err("too_long", "change", what="change.reason", limit=MAX_TEXT, length=len(reason))
     value = " ".join(words[3:because]).strip()
     if field == "remove":  # `change KR remove because …`: the key result is taken out of the set, and kept
         return Change(words[1][:64], field, "", reason)
     if not value:
-        return _err("missing", "change", what=f"the new {field}")
+        return _err("missing", "change", what=f"change.{field}")
     if field in ("target", "start") and parse_number(value) is None:
         return _err("bad_number", "change", given=value[:20])
     limit = {"title": 300, "why": 2000}.get(field, 32)
     if len(value) > limit:
-        return _err("too_long", "change", what=field, limit=limit, length=len(value))
+        return _err("too_long", "change", what=f"change.{field}", limit=limit, length=len(value))
     return Change(words[1][:64], field, value, reason)
 
 
 def _score(words: list[str]) -> Command | UsageError:
     if len(words) < 3:
-        return _err("missing", "score", what="a key result and its score from 0.0 to 1.0")
+        return _err("missing", "score", what="score")
     value = parse_number(words[2]) if not words[2].endswith("%") else None
     if value is None or not 0 <= value <= 1:
         return _err("bad_score", "score", given=words[2][:20])
@@ -610,7 +611,7 @@ def _score(words: list[str]) -> Command | UsageError:
 
 def _carry(words: list[str]) -> Command | UsageError:
     if len(words) < 2:
-        return _err("missing", "carry", what="a key result")
+        return _err("missing", "carry", what="carry")
     return Carry(words[1][:64])
 
 
@@ -666,9 +667,9 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
          _priority, (PrioritiesForm, PriorityAdd, PriorityDone, PriorityDrop, PriorityReopen), "week", ("prio",)),
     Verb("priorities", "priorities", _simple(PrioritiesForm), (PrioritiesForm,), "week", menu=("team",)),
     Verb("plan", "plan [KR|none] TEXT [needs @person|TEAM]", _plan, (PlanAdd,), "week", menu=("team",)),
-    Verb("risk", "risk TEXT", _note_of("risk", "the risk"), (NoteAdd,), "week"),
+    Verb("risk", "risk TEXT", _note_of("risk"), (NoteAdd,), "week"),
     Verb("help-needed", "help-needed TEXT @person|TEAM", _help_needed, (HelpNeeded,), "week"),
-    Verb("remark", "remark TEXT", _note_of("remark", "the remark"), (NoteAdd,), "week"),
+    Verb("remark", "remark TEXT", _note_of("remark"), (NoteAdd,), "week"),
     Verb("health", "health NAME green|yellow|red [note]  ·  health new NAME green|yellow|red [note]", _health,
          (Health,), "week", menu=("team",)),
     Verb("win", "win TEXT", _win, (WinAdd,), "friday", menu=("team",)),

@@ -82,7 +82,7 @@ def test_priority_done_and_drop_round_trip(number, hashed, reason):
     assert c.parse(f"priority done {ref}") == c.PriorityDone(number)
     dropped = c.parse(f"priority drop {ref} {reason or ''}")
     assert dropped == (c.PriorityDrop(number, reason) if reason else c.UsageError(
-        "missing", "priority", (("what", "a reason for dropping it"),)))
+        "missing", "priority", (("what", "priority.reason"),)))
 
 
 @given(st.sampled_from(["plan", "win"]), WORDS)
