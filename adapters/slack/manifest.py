@@ -12,6 +12,9 @@ Each scope is here for one reason (README, "Slack set-up", says the same to admi
 - channels:read, groups:read: a team set up from a channel takes its name and members, and follows its
   joins and leaves (member_joined_channel, member_left_channel) when its lead wants.
 app_uninstalled and tokens_revoked need no scope: they let okrbot forget a workspace's tokens.
+
+The descriptions (prompts/manifests.j2) are drawn in the one language being spoken (English by default): a Slack
+manifest holds one text per description and has no translations of them, unlike Teams' localizationInfo.
 """
 
 from __future__ import annotations

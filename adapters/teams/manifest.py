@@ -4,6 +4,10 @@
   from the grammar (bot.commands.Verb.menu).
 - The resource-specific permission ChannelMessage.Read.Group lets the bot hear every reply in the
   Friday wins thread, not only the ones that @mention it (a team owner consents on install).
+- The manifest speaks English (`localizationInfo.defaultLanguageTag`); each other shipped language has its
+  localization file (`zh-cn.json`, `es.json`) beside it, drawn from the catalogs: the app's full name, its
+  descriptions and the command lists' descriptions, which Teams shows by the client's language. Command titles
+  are what a click types, so they stay the English command words.
 - Icons are drawn here (a target: OKRs aim), written as PNG with the standard library: a 192x192
   colour icon and a 32x32 outline icon, white on transparent, as Teams requires.
 """
@@ -19,11 +23,14 @@ import zlib
 from typing import Any
 
 from adapters.teams.platform import PLATFORM as TEAMS
+from bot import i18n
 from bot.commands import GRAMMAR, Verb
 from bot.render import render_macro
 
 MANIFEST_VERSION = "1.17"
 SCHEMA = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
+LOCALIZATION_SCHEMA = (f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/"
+                       "MicrosoftTeams.Localization.schema.json")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 RSC = "ChannelMessage.Read.Group"
 BLUE = (38, 99, 235)
@@ -43,7 +50,11 @@ def teams_manifest(app_id: str, *, name: str = "okrbot", url: str = "https://git
                    version: str = "1.0.0") -> dict[str, Any]:
     if not GUID.match(app_id):
         raise ValueError(f"{app_id!r} is not a Microsoft App ID (a GUID like 00000000-0000-0000-0000-000000000000)")
+    with i18n.speaking(i18n.ENGLISH):
+        return _manifest(app_id, name, url, version)
 
+
+def _manifest(app_id: str, name: str, url: str, version: str) -> dict[str, Any]:
     return {
         "$schema": SCHEMA,
         "manifestVersion": MANIFEST_VERSION,
@@ -65,7 +76,35 @@ def teams_manifest(app_id: str, *, name: str = "okrbot", url: str = "https://git
         "validDomains": [],
         "webApplicationInfo": {"id": app_id, "resource": "https://RscPermission"},
         "authorization": {"permissions": {"resourceSpecific": [{"name": RSC, "type": "Application"}]}},
+        "localizationInfo": {
+            "defaultLanguageTag": i18n.ENGLISH,
+            "additionalLanguages": [{"languageTag": tag, "file": f"{tag}.json"} for tag in other_languages()],
+        },
     }
+
+
+def other_languages() -> list[str]:
+    """The shipped languages besides English, as Teams writes a language tag (`zh-cn`, `es`)."""
+    return [tag.lower() for tag, _name in i18n.languages() if tag != i18n.ENGLISH]
+
+
+def localization(tag: str, *, name: str = "okrbot") -> dict[str, Any]:
+    """A language's localization file (Microsoft's Teams localization schema): the manifest's strings that
+    people read, in that language, keyed by where they are in manifest.json."""
+    with i18n.speaking(tag):
+        strings: dict[str, Any] = {
+            "$schema": LOCALIZATION_SCHEMA,
+            "name.short": name,
+            "name.full": words("teams_name", app=name),
+            "description.short": words("teams_short"),
+            "description.full": words("teams_full"),
+        }
+        for index, (menu, _scopes) in enumerate(MENUS):
+            for position, command in enumerate(command_list(menu)):
+                where = f"bots[0].commandLists[{index}].commands[{position}]"
+                strings[f"{where}.title"] = command["title"]
+                strings[f"{where}.description"] = command["description"]
+    return strings
 
 
 def command_list(menu: str) -> list[dict[str, str]]:
@@ -120,10 +159,14 @@ def outline_icon() -> bytes:
 
 
 def package(app_id: str, **manifest: Any) -> bytes:
-    """The zip Teams admin centre ("Upload a custom app") accepts: the three files at its root."""
+    """The zip Teams admin centre ("Upload a custom app") accepts: the manifest, its localization files and the
+    two icons, at its root."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("manifest.json", json.dumps(teams_manifest(app_id, **manifest), indent=2))
+        for tag in other_languages():
+            strings = localization(tag, name=manifest.get("name", "okrbot"))
+            archive.writestr(f"{tag}.json", json.dumps(strings, indent=2, ensure_ascii=False))
         archive.writestr("color.png", colour_icon())
         archive.writestr("outline.png", outline_icon())
     return buffer.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import struct
 import zipfile
 import zlib
@@ -87,7 +88,7 @@ def test_package_has_manifest_and_icons(tmp_path, capsys):
     assert main(["manifest", "teams", "--app-id", APP_ID, "--out", str(out)]) == 0
     assert "upload" in capsys.readouterr().out.lower()
     with zipfile.ZipFile(out) as archive:
-        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        assert sorted(archive.namelist()) == ["color.png", "es.json", "manifest.json", "outline.png", "zh-cn.json"]
         manifest = json.loads(archive.read("manifest.json"))
         colour = _decode_png(archive.read("color.png"))
         outline = _decode_png(archive.read("outline.png"))
@@ -113,6 +114,60 @@ def test_package_has_manifest_and_icons(tmp_path, capsys):
     assert (width, height) == (32, 32)
     assert set(pixels) == {(255, 255, 255, 255), (0, 0, 0, 0)}  # white on transparent only
     assert pixels[0] == (0, 0, 0, 0)
+
+
+# What Microsoft's localization schema (MicrosoftTeams.Localization.schema.json) lets a language file say: the
+# manifest's strings by where they are, with the manifest's own limits.
+LOCALIZED = {r"name\.short": 30, r"name\.full": 100, r"description\.short": 80, r"description\.full": 4000,
+             r"bots\[0\]\.commandLists\[[0-9]\]\.commands\[[0-9]\]\.title": 32,
+             r"bots\[0\]\.commandLists\[[0-9]\]\.commands\[[0-9]\]\.description": 128}
+
+
+def _localization_problems(strings: dict, manifest: dict) -> list[str]:
+    problems = [] if strings.get("$schema") == teams.LOCALIZATION_SCHEMA else ["$schema"]
+    for key, value in strings.items():
+        limit = next((size for pattern, size in LOCALIZED.items() if re.fullmatch(pattern, key)), None)
+        if key != "$schema" and (limit is None or not isinstance(value, str) or not 0 < len(value) <= limit):
+            problems.append(f"{key}: {value!r}")
+    commands = [(i, j) for i, listed in enumerate(manifest["bots"][0]["commandLists"])
+                for j, _ in enumerate(listed["commands"])]
+    for i, j in commands:  # every command of the manifest, and nothing more
+        where = f"bots[0].commandLists[{i}].commands[{j}]"
+        if strings.get(f"{where}.title") != manifest["bots"][0]["commandLists"][i]["commands"][j]["title"]:
+            problems.append(f"{where}.title is not the command typed")
+    if sum(key.endswith(".description") and key.startswith("bots") for key in strings) != len(commands):
+        problems.append("not one description per command")
+    return problems
+
+
+def test_every_shipped_language_has_its_localization_file(tmp_path):
+    """The manifest names a localization file per shipped language (Teams picks it by the client's language), and
+    each is valid JSON in Microsoft's localization format, in its language: what an admin installs reads Chinese
+    in a Chinese Teams."""
+    out = tmp_path / "okrbot-teams.zip"
+    assert main(["manifest", "teams", "--app-id", APP_ID, "--out", str(out)]) == 0
+    with zipfile.ZipFile(out) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        files = {entry["languageTag"]: json.loads(archive.read(entry["file"]))
+                 for entry in manifest["localizationInfo"]["additionalLanguages"]}
+    assert manifest["localizationInfo"]["defaultLanguageTag"] == "en"
+    assert sorted(files) == ["es", "zh-cn"]
+    for tag, strings in files.items():
+        assert _localization_problems(strings, manifest) == [], tag
+        assert strings["description.short"] != manifest["description"]["short"], tag
+        said = " ".join(v for k, v in strings.items() if k.endswith(".description"))
+        english = [c["description"] for listed in manifest["bots"][0]["commandLists"] for c in listed["commands"]]
+        assert said != " ".join(english), tag
+    assert "信心指数" in files["zh-cn"]["description.short"]
+    assert "prioridades" in files["es"]["description.short"]
+
+
+def test_the_localization_check_can_fail():
+    manifest = teams.teams_manifest(APP_ID)
+    strings = teams.localization("es")
+    assert _localization_problems({**strings, "name.full": "x" * 101}, manifest)
+    assert _localization_problems({**strings, "bots[0].commandLists[0].commands[0].title": "ayuda"}, manifest)
+    assert _localization_problems({**strings, "accentColor": "#000000"}, manifest)
 
 
 def test_bad_app_id_is_explained(tmp_path, capsys):
