@@ -711,7 +711,7 @@ def _write(session: Session, spec: Document, now: datetime, organization_id: int
             row = krs[k.key]
             if k.score is not None:
                 row.score, row.score_note, row.moved_business = k.score, k.score_note, k.moved_business
-            if k.removed is not None and row.removed_at is None:
+            if k.removed is not None and row.live:
                 row.removed_reason, row.removed_at = k.removed, now
             if k.carried_from is not None:
                 row.carried_from_id = krs[k.carried_from].id
@@ -728,7 +728,8 @@ def _write(session: Session, spec: Document, now: datetime, organization_id: int
 
 def _running_changes(session: Session, org: Organization, spec: Document, now: datetime) -> list[changes.Change]:
     """What the file changes in objectives and key results of a running cycle (bot.changes): titles, targets,
-    starts, units, and key results added to such an objective. Key results the file leaves out stay."""
+    starts, units, key results added to such an objective or removed from it (`removed: WHY`). Key results the
+    file leaves out stay."""
     if org.id is None:
         return []
     objectives = {o.key: o for o in session.scalars(select(Objective).where(Objective.org_id == org.id))}
@@ -751,6 +752,9 @@ def _running_changes(session: Session, org: Organization, spec: Document, now: d
             elif kr.objective_id == objective.id:
                 found.extend(changes.key_result_changes(kr, objective, title=k.title, target=k.target,
                                                         start=k.start, unit=k.unit))
+                if k.removed is not None and kr.live:
+                    found.append(changes.Change(k.key, "removed", kr.title, None, objective.cycle_id, objective.id,
+                                                kr.id))
     return found
 
 

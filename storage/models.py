@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UtcDateTime
@@ -233,6 +234,18 @@ class KeyResult(Base):
     removed_reason: Mapped[str | None] = mapped_column(Text)
     # The unfinished key result of an earlier cycle this one carries on (`/okr carry`).
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("key_results.id", ondelete="SET NULL"))
+
+    @hybrid_property
+    def live(self) -> bool:
+        """In force: not removed by an honest change. The one definition every list, ritual, check-in and API
+        reading uses (`KeyResult.live` in a query, `kr.live` on a row); a removed one stays only on its own page,
+        in the history and in the export."""
+        return self.removed_at is None
+
+    @live.inplace.expression
+    @classmethod
+    def _live_expression(cls):
+        return cls.removed_at.is_(None)
 
 
 class CheckIn(Base):

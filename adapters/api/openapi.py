@@ -110,7 +110,8 @@ SCHEMAS = {
     "KeyResult": {
         "type": "object",
         "required": ["code", "title", "objective", "team", "cycle", "owner", "confidence", "colour", "start",
-                     "target", "current", "unit", "milestone", "value_source", "connector", "updated_at"],
+                     "target", "current", "unit", "milestone", "value_source", "connector", "updated_at",
+                     "removed"],
         "properties": {
             "code": {"type": "string"}, "title": {"type": "string"},
             "objective": {"type": "object", "properties": {
@@ -124,6 +125,9 @@ SCHEMAS = {
                              "slack, teams, sandbox, import, cli, api or connector"},
             "connector": {"type": ["string", "null"], "description": "sql, http or csv when the value is pulled"},
             "updated_at": {"type": ["string", "null"], "format": "date-time"},
+            "removed": {"type": ["object", "null"], "description": "when and why an honest change removed it "
+                        "(it takes no check-in and is not listed); null while it is live",
+                        "properties": {"at": {"type": "string", "format": "date-time"}, "reason": TEXT}},
         },
     },
     "KeyResultList": {"type": "object", "required": ["key_results", "next_offset"], "properties": {

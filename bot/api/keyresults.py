@@ -57,6 +57,7 @@ def key_result_dict(org: Organization, row) -> dict:
         "start": _number(kr.start_value), "target": _number(kr.target_value), "current": _number(kr.current_value),
         "unit": kr.unit, "milestone": kr.milestone, "value_source": kr.value_source,
         "connector": connector, "updated_at": _iso(kr.updated_at),
+        "removed": None if kr.live else {"at": _iso(kr.removed_at), "reason": kr.removed_reason},
     }
 
 
@@ -71,8 +72,9 @@ def _int_param(query: dict[str, str], name: str, default: int, low: int, high: i
 
 def list_key_results(session: Session, org: Organization, query: dict[str, str], now: datetime) -> dict:
     """Key results filtered by `team` (key), `cycle` (name, `current` by default, or `all`) and `owner`
-    (email), `limit` at a time from `offset`, in the dashboard's order."""
-    statement = _ROWS.where(KeyResult.org_id == org.id)
+    (email), `limit` at a time from `offset`, in the dashboard's order. Live key results only: one an honest
+    change removed is still served by its code (with `removed`), never listed."""
+    statement = _ROWS.where(KeyResult.org_id == org.id, KeyResult.live)
     errors = []
     team_key = (query.get("team") or "").strip()
     if team_key:
@@ -174,6 +176,9 @@ def post_checkin(session: Session, org: Organization, code: str, body: object, n
     """Append a check-in with source "api" through the one check-in service; the new state comes back."""
     row = find(session, org, code)
     kr = row[0]
+    if not kr.live:
+        raise Problem(409, "key_result_removed", {"code": kr.key, "day": kr.removed_at.date().isoformat(),
+                                                  "reason": kr.removed_reason or ""})
     value, confidence, note = parse_checkin(body, kr)
     record_checkin(session, kr, person_id=None, at=now, source="api", confidence=confidence, value=value,
                    note=note)

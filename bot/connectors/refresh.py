@@ -90,7 +90,7 @@ _CONNECTORS = (
     .join(KeyResult, KeyResult.id == Connector.key_result_id)
     .join(Objective, Objective.id == KeyResult.objective_id)
     .outerjoin(Person, Person.id == Objective.owner_person_id)
-    .where(Objective.status != "closed")
+    .where(Objective.status != "closed", KeyResult.live)  # a removed key result's source stops reading
 )
 
 

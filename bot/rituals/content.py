@@ -140,7 +140,7 @@ def _objectives_message(session: Session, org: Organization, person: Person, obj
     for objective in objectives:
         elements.append(Text(f"*{isolate(objective.title)}*"))
         krs = session.scalars(select(KeyResult).where(KeyResult.objective_id == objective.id,
-                                                      KeyResult.removed_at.is_(None))
+                                                      KeyResult.live)
                               .order_by(KeyResult.position, KeyResult.id))
         elements.extend(kr_line(kr, org, base=base) for kr in krs)
     elements.append(Actions((Button(i18n.gettext("Update my confidence"), "checkin_open", style="primary"),)))
@@ -180,7 +180,7 @@ def nudge_messages(o: Occasion) -> list[Outbound]:
     krs = list(session.scalars(
         select(KeyResult).join(Objective, Objective.id == KeyResult.objective_id).where(
             Objective.org_id == org.id, Objective.cycle_id == cycle.id, Objective.owner_team_id == team.id,
-            Objective.status == "active", KeyResult.owner_person_id.is_not(None), KeyResult.removed_at.is_(None),
+            Objective.status == "active", KeyResult.owner_person_id.is_not(None), KeyResult.live,
         ).order_by(KeyResult.position, KeyResult.id)
     ))
     owners: dict[int, list[KeyResult]] = {}

@@ -61,7 +61,7 @@ def _objectives(session: Session, org: Organization, cycle: Cycle, team: Team) -
 def _key_results(session: Session, objective: Objective) -> list[KeyResult]:
     """An objective's key results in force: one an honest change removed is kept, but no longer counts."""
     return list(session.scalars(select(KeyResult).where(KeyResult.objective_id == objective.id,
-                                                        KeyResult.removed_at.is_(None))
+                                                        KeyResult.live)
                                 .order_by(KeyResult.position, KeyResult.id)))
 
 

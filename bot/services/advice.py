@@ -98,7 +98,8 @@ def _objectives(session: Session, org: Organization, cycle: Cycle) -> list[Objec
 def _key_results(session: Session, org: Organization, cycle: Cycle) -> list[KeyResult]:
     return list(session.scalars(
         select(KeyResult).join(Objective, Objective.id == KeyResult.objective_id)
-        .where(KeyResult.org_id == org.id, Objective.cycle_id == cycle.id, Objective.status != "closed")
+        .where(KeyResult.org_id == org.id, Objective.cycle_id == cycle.id, Objective.status != "closed",
+               KeyResult.live)
         .order_by(Objective.position, Objective.id, KeyResult.position, KeyResult.id)
     ))
 

@@ -95,7 +95,7 @@ def change(ctx: Ctx, cmd: c.Change) -> Reply:
 def _remove(ctx: Ctx, objective: Objective, kr: KeyResult, cycle: Cycle, reason: str) -> Reply:
     """Take a key result out of its objective's set: kept, with its reason and history, never deleted; it no
     longer counts in the lists, the rituals or the objective's score."""
-    if kr.removed_at is not None:
+    if not kr.live:
         raise Refusal("change_removed", "change", code=kr.key, reason=kr.removed_reason or "")
     found = [changes.Change(kr.key, "removed", kr.title, None, cycle.id, objective.id, kr.id)]
     kr.removed_at, kr.removed_reason = ctx.now, reason

@@ -18,7 +18,7 @@ from bot.errors import Refusal
 from bot.handlers import action, command, submit
 from bot.model import Actions, Button, Card, Form, FormField, Interaction, Option, Reply, Text
 from bot.render import render
-from bot.services.keyresults import find_key_result, may_check_in, my_key_results, owner_name
+from bot.services.keyresults import find_key_result, may_check_in, my_key_results, owner_name, refuse_removed
 from bot.services.trends import WeekChange, own_zone, week_change
 from bot.services.warnings import key_result_dropped
 from storage.models import CheckIn, KeyResult, Objective
@@ -99,6 +99,7 @@ def _update(columns: tuple[str, ...]) -> Update:
 
 
 def _guard(ctx: Ctx, kr: KeyResult, objective: Objective, usage: str) -> None:
+    refuse_removed(kr, usage)
     if not may_check_in(ctx, kr, objective):
         raise Refusal("not_yours", usage, code=kr.key, owner=owner_name(ctx, kr.owner_person_id))
 

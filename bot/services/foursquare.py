@@ -123,7 +123,7 @@ _IN_SCOPE = (
     Objective.owner_team_id.in_(bindparam("team_ids", expanding=True)),
     Objective.level != "individual",
     Objective.status != "closed",
-    KeyResult.removed_at.is_(None),  # a key result an honest change removed is kept, not shown
+    KeyResult.live,  # a key result an honest change removed is kept, not shown
 )
 # Plain columns, not ORM entities: a company roll-up reads tens of thousands of these rows.
 _BOARD_KRS = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, case, func, select
 
+from bot import i18n
 from bot.away import delegated_by
 from bot.context import CURRENT_CYCLE_ID, Ctx, cycle_params
 from bot.errors import Refusal
@@ -27,7 +28,7 @@ _CYCLE_KRS = (
     select(KeyResult, Objective)
     .join(Objective, Objective.id == KeyResult.objective_id)
     .where(KeyResult.org_id == bindparam("org_id"), Objective.status != "closed",
-           Objective.cycle_id == CURRENT_CYCLE_ID, KeyResult.removed_at.is_(None))
+           Objective.cycle_id == CURRENT_CYCLE_ID, KeyResult.live)
     .order_by(LEVEL_ORDER, Objective.position, Objective.id, KeyResult.position, KeyResult.id)
 )
 # Built once (they run on every check-in): parameters are cycle_params plus their own.
@@ -110,6 +111,13 @@ def served_key_result(ctx: Ctx, text: str) -> tuple[int | None, str]:
         return None, rest
     found = by_code(ctx, first)
     return (found[0].id, rest) if found is not None else (None, text)
+
+
+def refuse_removed(kr: KeyResult, usage: str) -> None:
+    """A key result an honest change removed takes no check-in and no source: its code still finds it (so the
+    person hears why, not "no such key result"), and the refusal says when, why, and where the live ones are."""
+    if not kr.live:
+        raise Refusal("kr_removed", usage, code=kr.key, day=i18n.day(kr.removed_at), reason=kr.removed_reason or "")
 
 
 def may_check_in(ctx: Ctx, kr: KeyResult, objective: Objective) -> bool:

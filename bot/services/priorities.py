@@ -158,7 +158,7 @@ _KR_CHOICES = (
     select(KeyResult.key, KeyResult.title)
     .join(Objective, Objective.id == KeyResult.objective_id)
     .where(KeyResult.org_id == bindparam("org_id"), Objective.cycle_id == CURRENT_CYCLE_ID,
-           Objective.status != "closed", Objective.level != "individual",
+           Objective.status != "closed", Objective.level != "individual", KeyResult.live,
            or_(KeyResult.owner_person_id == bindparam("person_id"), Objective.owner_team_id == bindparam("team_id")))
     .order_by(case((KeyResult.owner_person_id == bindparam("person_id"), 0), else_=1), Objective.position,
               Objective.id, KeyResult.position, KeyResult.id)

@@ -22,6 +22,7 @@ from bot.handlers import command
 from bot.model import Actions, Button, Card, Reply, Text
 from bot.render import render
 from bot.services.changes import find_subject
+from bot.services.keyresults import refuse_removed
 from storage.models import Cycle, KeyResult, Objective, Person, Team
 
 
@@ -34,7 +35,7 @@ def mean_score(scores: Iterable[float | None]) -> float | None:
 def objective_mean(session, objective: Objective) -> float | None:
     """The mean of the scored key results of an objective (None before any is scored)."""
     return mean_score(session.scalars(select(KeyResult.score).where(
-        KeyResult.objective_id == objective.id, KeyResult.removed_at.is_(None))))
+        KeyResult.objective_id == objective.id, KeyResult.live)))
 
 
 def leads_of(ctx: Ctx, objective: Objective) -> tuple[bool, str]:
@@ -67,6 +68,7 @@ def score(ctx: Ctx, cmd: c.Score) -> Reply:
         return Reply(card=Card(None, (Text(text),), fallback=text))
     if not leads and kr.owner_person_id != ctx.person.id:
         raise Refusal("score_not_allowed", "score", code=code, who=f"its owner or {who}")
+    refuse_removed(kr, "score")
     kr.score, kr.score_note, kr.moved_business, kr.scored_at = cmd.score, cmd.note, cmd.moved, ctx.now
     ctx.session.flush()
     if not objective.score_overridden:

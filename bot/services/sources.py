@@ -20,7 +20,7 @@ from bot.handlers import command
 from bot.importer import ImportFailed, load
 from bot.model import Card, Reply, Text
 from bot.render import render
-from bot.services.keyresults import find_key_result
+from bot.services.keyresults import find_key_result, refuse_removed
 from storage.models import Connector
 
 # Slack hands links in command text over as <https://…> or <https://…|label>: the address is what was typed.
@@ -43,6 +43,8 @@ def source(ctx: Ctx, cmd: c.SourceSet) -> Reply:
                              prefix=ctx.prefix))
     if kr.owner_person_id != ctx.person.id:
         raise Refusal("source_not_owner", "source", code=kr.key)
+    if cmd.spec != "off":
+        refuse_removed(kr, "source")
     if cmd.spec == "off":
         set_source(ctx.session, kr.org_id, kr.id, None)
         return _reply(render("source_set", code=kr.key, what=None, schedule=None))

@@ -157,7 +157,7 @@ def _fill_objectives(session: Session, org: Organization, cycle: Cycle, shown: d
     owner = aliased(Person)
     rows = session.execute(
         select(Objective, KeyResult, owner.name)
-        .outerjoin(KeyResult, (KeyResult.objective_id == Objective.id) & KeyResult.removed_at.is_(None))
+        .outerjoin(KeyResult, (KeyResult.objective_id == Objective.id) & KeyResult.live)
         .outerjoin(owner, owner.id == KeyResult.owner_person_id)
         .where(Objective.cycle_id == cycle.id, Objective.owner_team_id.in_(shown), *_in_force())
         .order_by(Objective.position, Objective.id, KeyResult.position, KeyResult.id)

@@ -156,7 +156,7 @@ def _objectives(
         select(objective_, owner_team.name, owner_person.name, kr_, kr_owner.name)
         .outerjoin(owner_team, owner_team.id == Objective.owner_team_id)
         .outerjoin(owner_person, owner_person.id == Objective.owner_person_id)
-        .outerjoin(KeyResult, (KeyResult.objective_id == Objective.id) & KeyResult.removed_at.is_(None))
+        .outerjoin(KeyResult, (KeyResult.objective_id == Objective.id) & KeyResult.live)
         .outerjoin(kr_owner, kr_owner.id == KeyResult.owner_person_id)
         .where(Objective.org_id == org.id, Objective.cycle_id == cycle.id, Objective.status != "closed", *conditions)
         .order_by(Objective.position, Objective.id, KeyResult.position, KeyResult.id)
@@ -195,7 +195,7 @@ def _summaries(session: Session, org: Organization, cycle: Cycle | None, week: s
                    func.sum(case((KeyResult.confidence <= org.red_max, 1), else_=0)))
             .join(Objective, Objective.id == KeyResult.objective_id)
             # Scoped by the teams, which are this organization's: no org_id test for the planner to prefer.
-            .where(Objective.cycle_id == cycle.id, Objective.status != "closed", KeyResult.removed_at.is_(None),
+            .where(Objective.cycle_id == cycle.id, Objective.status != "closed", KeyResult.live,
                    Objective.level != "individual", Objective.owner_team_id.in_(ids))
             .group_by(Objective.owner_team_id)
         ):

@@ -78,6 +78,7 @@ class KeyResultPage:
     total: int
     changes: list[ChangeRow]  # the changes made to it after it was set (bot.changes), oldest first
     original_target: str | None  # the target before its first change: what its score is taken against
+    removed_on: datetime | None = None  # when an honest change removed it (owning team's zone); None while live
 
 
 def find_key_result(session: Session, org: Organization, code: str) -> tuple[KeyResult, Objective] | None:
@@ -136,7 +137,8 @@ def _aligned(session: Session, org: Organization, kr: KeyResult, viewer: Person 
         if not may_see(session, child, viewer):
             continue
         links.append(_objective_link(session, child, viewer))
-        for child_kr in session.scalars(select(KeyResult).where(KeyResult.objective_id == child.id)
+        for child_kr in session.scalars(select(KeyResult).where(KeyResult.objective_id == child.id,
+                                                                          KeyResult.live)
                                         .order_by(KeyResult.position, KeyResult.id)):
             links.append(Link("key result", child_kr.key, child_kr.title, "", key_result_path(child_kr.key, org.id)))
     return links
@@ -172,4 +174,5 @@ def key_result_page(session: Session, org: Organization, kr: KeyResult, objectiv
         change=week_change(session, kr.id, zone, now), supports=_supports(session, org, objective, viewer),
         aligned=_aligned(session, org, kr, viewer), history=history, total=total, changes=changed,
         original_target=changes.originals(session, [kr.id]).get(kr.id, {}).get("target"),
+        removed_on=kr.removed_at.astimezone(local) if not kr.live else None,
     )

@@ -222,3 +222,27 @@ async def test_last_use_is_recorded(api, org_id, sessions):
     with sessions() as s:
         used = s.scalar(select(ApiToken.last_used_at).where(ApiToken.name == "ci"))
     assert used is not None and used == ctx.clock.now()
+
+
+async def test_a_removed_key_result_is_not_listed_and_refuses_a_check_in(api, org_id, sessions):
+    """Removed by an honest change: left out of the listing, still readable by its code (with when and why),
+    and a posted check-in is a 409 problem saying so; nothing is stored."""
+    ctx, client = api
+    base = BASE.format(org=org_id)
+    listed = await (await client.get(f"{base}/key-results?team=rd-efficiency")).json()
+    assert "rd-o1-kr4" in [kr["code"] for kr in listed["key_results"]]
+    assert all(kr["removed"] is None for kr in listed["key_results"])
+    Chat(ctx.core, org_id).say("change rd-o1-kr4 remove because the vendor dropped the product",
+                               actor="director.rd@example.com")
+    for query in ("?team=rd-efficiency", "", "?cycle=all"):
+        listed = await (await client.get(f"{base}/key-results{query}")).json()
+        codes = [kr["code"] for kr in listed["key_results"]]
+        assert "rd-o1-kr4" not in codes and "rd-o1-kr3" in codes, (query, codes)
+    one = await (await client.get(f"{base}/key-results/rd-o1-kr4")).json()
+    assert one["removed"] == {"at": ctx.clock.now().isoformat(), "reason": "the vendor dropped the product"}
+    refused = await problem(await client.post(f"{base}/key-results/rd-o1-kr4/checkins", json={"value": 55},
+                                              headers={"Idempotency-Key": "removed-1"}), 409)
+    assert refused["type"] == "urn:okrbot:problem:key-result-removed"
+    assert "rd-o1-kr4 was removed from its objective on" in refused["detail"]
+    assert "the vendor dropped the product" in refused["detail"]
+    assert checkins(sessions, "rd-o1-kr4", "api") == 0

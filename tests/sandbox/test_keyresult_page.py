@@ -79,3 +79,15 @@ async def test_every_key_result_line_links_to_its_page(app, org_id, sessions):
     await sign_in_as(client, sessions, "engineer@example.com")
     html = await (await client.post("/sandbox/c/rd-efficiency/messages", data={"text": "/okr okrs"})).text()
     assert re.search(r'<a class="code" href="http://127\.0\.0\.1:3000/kr/rd-o1-kr3\?org=\d+">rd-o1-kr3</a>', html)
+
+
+async def test_a_removed_key_result_says_when_and_why_and_keeps_its_history(app, org_id, clock):
+    ctx, client = app
+    _say(ctx, org_id, "engineer@example.com", "progress rd-o1-kr4 52 contract tests for the vendor API")
+    _say(ctx, org_id, "director.rd@example.com", "change rd-o1-kr4 remove because the vendor dropped the product")
+    text = visible_text(await (await client.get(f"/kr/rd-o1-kr4?org={org_id}")).text())
+    assert "Removed on" in text and "because the vendor dropped the product" in text, text
+    assert "contract tests for the vendor API" in text  # its history stays
+    assert "Changed after it was set" in text and "removed (Automated test coverage of key interfaces)" in text
+    live = visible_text(await (await client.get(f"/kr/rd-o1-kr3?org={org_id}")).text())
+    assert "Removed on" not in live

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from adapters.slack.routes import BRIDGE
 from storage.models import CheckIn, KeyResult, PlatformAccount, Priority, Win
+from tests.conftest import Chat, card_text
 from tests.slack.conftest import ENGINEER, RD_CHANNEL
 
 
@@ -200,3 +201,16 @@ async def test_uninstall_events_are_acknowledged_in_single_workspace_mode(slack)
     for kind in ("app_uninstalled", "tokens_revoked"):
         status, _ = await slack.event({"type": kind, "event_ts": "1700000000.1", "tokens": {"bot": ["U0BOT"]}})
         assert status == 200
+
+
+async def test_a_removed_key_result_is_refused_with_when_and_why(slack_app, org_id, sessions):
+    """A key result removed by an honest change: checking in on it by its code is refused kindly, nothing stored."""
+    ctx, slack = slack_app
+    removed = Chat(ctx.core, org_id).say("change rd-o1-kr4 remove because the vendor dropped the product",
+                                         actor="director.rd@example.com")
+    assert "rd-o1-kr4: removed" in card_text(removed)
+    status, body = await slack.command("confidence rd-o1-kr4 7")
+    assert status == 200 and body["response_type"] == "ephemeral"
+    text = _all_text(body["blocks"])
+    assert "*rd-o1-kr4* was removed from its objective on" in text and "(the vendor dropped the product)" in text
+    assert _checkins(sessions) == 0

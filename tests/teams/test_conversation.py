@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.models import ChannelBinding, CheckIn, ConversationRef, KeyResult
+from tests.conftest import Chat, card_text
 from tests.teams.conftest import CHANNEL, TEAM, TENANT
 
 
@@ -114,3 +115,16 @@ async def test_nul_and_lone_surrogates_are_dropped_from_what_teams_sends(teams, 
     assert "something went wrong" not in reply.text.lower() and "7" in reply.text
     with sessions() as s:
         assert s.scalar(select(CheckIn.note).where(CheckIn.source != "import")) == "vendor signed"
+
+
+async def test_a_removed_key_result_is_refused_with_when_and_why(teams, sessions, org_id):
+    """A key result removed by an honest change: a check-in on it by its code is refused kindly, nothing stored."""
+    removed = Chat(teams.ctx.core, org_id).say("change rd-o1-kr4 remove because the vendor dropped the product",
+                                               actor="director.rd@example.com")
+    assert "rd-o1-kr4: removed" in card_text(removed)
+    await teams.say("progress rd-o1-kr4 55")
+    [reply] = teams.connector.of("reply")
+    assert "rd-o1-kr4" in reply.text and "was removed from its objective on" in reply.text, reply.text
+    assert "the vendor dropped the product" in reply.text
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(CheckIn).where(CheckIn.source == "teams")) == 0
