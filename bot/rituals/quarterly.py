@@ -79,7 +79,7 @@ def kickoff_post(o: Occasion) -> Card:
     session, org, cycle = o.session, o.org, _cycle(o)
     objectives = _objectives(session, org, cycle, o.team)
     elements: list = [Text(render("ritual_kickoff", team=o.team.name, cycle=cycle.name, count=len(objectives),
-                                  end=i18n.weekday_day(cycle.end)))]
+                                  end=i18n.weekday_day(cycle.end), mission=org.mission))]
     for objective in objectives:
         elements.append(Text(f"*{isolate(objective.title)}*"))
         if objective.why:

@@ -141,3 +141,22 @@ def test_the_phase_follows_the_dates(sessions, org_id):
         assert phase(q4, date(2027, 1, 1)) == "closing"
         q4.closed_at = datetime(2027, 1, 9, tzinfo=UTC)
         assert phase(q4, date(2027, 1, 9)) == "closed"
+
+
+async def test_the_kickoff_opens_with_the_mission_when_there_is_one(app_ctx, clock, sessions, org_id, deliverer,
+                                                                    chat):
+    """#13: the mission statement is "shown at the top of the dashboard and the kickoff"; without one the kickoff
+    starts with the cycle, as before."""
+    add_q1(sessions, org_id)
+    clock.set(shanghai(2026, 11, 20, 12, 0))
+    assert (await run_ritual(app_ctx, "retail", "kickoff", deliverer=deliverer)).state == "posted"
+    [plain] = posts(sessions, "kickoff")["retail"]
+    assert "Mission" not in json.dumps(plain.card, ensure_ascii=False)
+    mission = "We make fresh food affordable in city retail, so every family eats well"
+    assert "saved" in card_text(chat.say(f"mission {mission}", actor=CEO))
+    clock.set(shanghai(2027, 1, 1, 10, 0))  # 2027-Q1's kickoff, through the clock
+    await sweep(app_ctx, clock.now(), deliverer=deliverer)
+    q1 = [m for m in posts(sessions, "kickoff")["retail"] if m.id != plain.id]
+    assert len(q1) == 1, q1
+    first = json.dumps(q1[0].card["elements"][0], ensure_ascii=False)
+    assert f"Mission: {mission}" in first and first.index("Mission") < first.index("2027-Q1"), first
