@@ -6,6 +6,7 @@ never reach another's rows, whatever ids or keys someone types.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -140,6 +141,25 @@ def person_language(session: Session, org: Organization, person: Person) -> str:
         PlatformAccount.org_id == org.id, PlatformAccount.person_id == person.id,
         PlatformAccount.locale.is_not(None), PlatformAccount.locale != "").order_by(PlatformAccount.id)).first()
     return i18n.choose(reported, org.language)
+
+
+def people_languages(session: Session, org: Organization, person_ids: Iterable[int]) -> dict[int, str]:
+    """`person_language` of many people at once, in two queries whatever their number (a ritual that writes to
+    every lead of a 10,000-person organization): their own choices, then the reported locales of the rest."""
+    ids = list(person_ids)
+    chosen: dict[int, str] = {}
+    for chunk in (ids[i:i + 5000] for i in range(0, len(ids), 5000)):
+        chosen.update({pid: i18n.choose(language) for pid, language in session.execute(
+            select(Person.id, Person.language).where(Person.id.in_(chunk), Person.language.is_not(None),
+                                                     Person.language != ""))})
+    rest = [pid for pid in ids if pid not in chosen]
+    reported: dict[int, str] = {}
+    for chunk in (rest[i:i + 5000] for i in range(0, len(rest), 5000)):
+        for pid, locale in session.execute(select(PlatformAccount.person_id, PlatformAccount.locale).where(
+                PlatformAccount.org_id == org.id, PlatformAccount.person_id.in_(chunk),
+                PlatformAccount.locale.is_not(None), PlatformAccount.locale != "").order_by(PlatformAccount.id)):
+            reported.setdefault(pid, locale)  # the first account's, as person_language reads it
+    return {pid: chosen.get(pid) or i18n.choose(reported.get(pid), org.language) for pid in ids}
 
 
 def team_language(team: Team, org: Organization) -> str:

@@ -22,7 +22,7 @@ from bot import i18n
 from bot.bidi import isolate
 from bot.cards import kr_line
 from bot.changes import Change
-from bot.context import person_language
+from bot.context import people_languages, person_language
 from bot.cycles import cycle_of_period, midpoint, previous
 from bot.levels import Level
 from bot.model import Card, Context, KeyResultLine, Text
@@ -228,18 +228,32 @@ def summary_post(o: Occasion) -> Card:
 
 
 def summary_messages(o: Occasion) -> list[Outbound]:
-    """The same summary to every lead of the organization, directly, with the teams they lead first."""
+    """The same summary to every lead of the organization, directly and in each lead's language, with the teams
+    they lead first. Set-based, as a 10,000-person organization has thousands of leads: the leads and their
+    languages in a few queries, the common part rendered once per language and the lead's own part once per
+    (teams led, language); leads with the same teams and language share one card."""
     session, org = o.session, o.org
     summary = summary_of(session, org, _cycle(o))
-    title = render("ritual_summary_title", cycle=summary.cycle.name)
-    common = _summary_elements(summary)
     leads: dict[int, set[int]] = {}
     for person_id, team_id in session.execute(select(TeamMember.person_id, TeamMember.team_id).join(
             Team, Team.id == TeamMember.team_id).where(Team.org_id == org.id, TeamMember.role == "lead")):
         leads.setdefault(person_id, set()).add(team_id)
+    languages = people_languages(session, org, leads)
+    scored = {team.id: (position, team.name, rows) for position, (team, rows) in enumerate(summary.teams)}
+    commons: dict[str, tuple[str, list]] = {}
+    cards: dict[tuple[str, tuple[int, ...]], Card] = {}
     messages = []
     for person_id, team_ids in sorted(leads.items()):
-        own = [(team, rows) for team, rows in summary.teams if team.id in team_ids]
-        elements = [Text(render("ritual_summary_yours", teams=[(t.name, rows) for t, rows in own]))] if own else []
-        messages.append(Outbound(f"dm:{person_id}", Card(title, (*elements, *common), fallback=title), person_id))
+        language = languages[person_id]
+        own = tuple(sorted((t for t in team_ids if t in scored), key=lambda t: scored[t][0]))
+        card = cards.get((language, own))
+        if card is None:
+            with i18n.speaking(language):
+                if language not in commons:
+                    commons[language] = (render("ritual_summary_title", cycle=summary.cycle.name),
+                                         _summary_elements(summary))
+                title, common = commons[language]
+                yours = [Text(render("ritual_summary_yours", teams=[scored[t][1:] for t in own]))] if own else []
+            card = cards[(language, own)] = Card(title, (*yours, *common), fallback=title)
+        messages.append(Outbound(f"dm:{person_id}", card, person_id))
     return messages
