@@ -134,3 +134,27 @@ def test_an_unfinished_key_result_is_carried_into_the_next_cycle_once(chat, sess
             "rd-o1-2027q1", "draft", old.id, old.current_value if old.current_value is not None else old.start_value)
     chat.say("score rd-o1-kr1 1.0 yes", actor=LEAD)
     assert "it is done" in card_text(chat.say("carry rd-o1-kr1", actor=LEAD))
+
+
+def test_the_summary_reaches_each_lead_in_their_own_language(chat, sessions, clock, org_id):
+    """The leads' summary DMs are built once per language and teams led, and each lead reads theirs in their
+    own language (a lead who chose zh-CN gets Chinese; the others the organization's English)."""
+    from bot.cycles import period_of
+    from bot.rituals import quarterly
+    from bot.rituals.catalog import Occasion
+
+    chat.say("language zh-CN", actor=LEAD)
+    clock.set(shanghai(2027, 1, 2, 10, 0))  # the day after 2026-Q4's last day
+    with transaction(sessions) as s:
+        org = s.get(Organization, org_id)
+        cycle = close(s, org, "2026-Q4", clock.now())
+    with sessions() as s:
+        org = s.get(Organization, org_id)
+        company = s.scalar(select(Team).where(Team.key == "retail"))
+        messages = quarterly.summary_messages(Occasion(s, org, company, period_of(cycle), clock.now(), None,
+                                                       "Asia/Shanghai"))
+        people = dict(s.execute(select(Person.email, Person.id)).all())
+    by_person = {m.person_id: json.dumps(m.card, default=str, ensure_ascii=False) for m in messages}
+    assert "你领导的团队得分如下" in by_person[people[LEAD]], by_person[people[LEAD]]
+    assert "R&D Efficiency" in by_person[people[LEAD]]
+    assert "How the teams you lead scored" in by_person[people[CEO]] and "JD Retail" in by_person[people[CEO]]
