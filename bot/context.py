@@ -378,7 +378,7 @@ class Ctx:
     def require_lead(self, team: Team, usage: str) -> None:
         """Refuse, naming the team's leads, unless the person leads `team`."""
         if not self.is_lead(team):
-            leads = ", ".join(p.name for p in self.leads_of(team)) or "nobody yet"
+            leads = names(self.leads_of(team))
             raise Refusal("leads_only", usage, team=team.name, leads=leads)
 
     def week(self, team: Team | None = None) -> str:
@@ -391,6 +391,11 @@ class Ctx:
 
     def leads_of(self, team: Team) -> list[Person]:
         return team_leads(self.session, team)
+
+
+def names(people: Iterable[Person]) -> str:
+    """People's names as a refusal lists them ("Ada, Ben"), or "nobody yet" in the language being spoken."""
+    return ", ".join(dict.fromkeys(p.name for p in people)) or i18n.gettext("nobody yet")
 
 
 def team_leads(session: Session, team: Team) -> list[Person]:

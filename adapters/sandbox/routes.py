@@ -34,7 +34,7 @@ from adapters.web.access import (
 from adapters.web.config import WebConfig
 from adapters.web.html import page
 from bot import i18n
-from bot.context import row_id, team_leads
+from bot.context import names, row_id, team_leads
 from bot.model import Interaction, Reply
 from bot.render import render_error
 from bot.rituals import catalog
@@ -426,7 +426,7 @@ async def run_ritual(request: web.Request) -> web.Response:
             leads = team_leads(session, team)
             if any(lead.id == who.person.id for lead in leads):
                 return None
-            return render_error("leads_only", team=team.name, leads=", ".join(p.name for p in leads) or "nobody yet")
+            return render_error("leads_only", team=team.name, leads=names(leads))
 
     refused = await asyncio.to_thread(refusal)
     if refused is not None:

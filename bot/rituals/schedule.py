@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import i18n
 from bot.cycles import Dated, anchor_day, period_of
 from bot.rituals import catalog
 from bot.weeks import local_week, monday_of, shift
@@ -139,6 +140,9 @@ def upcoming(ritual: str, weekday: int, at: str, timezone: str, now: datetime,
 
 
 def describe(due: Due) -> str:
-    """"Mon 2026-11-23 09:00 Europe/Berlin": how people read a due time."""
+    """"Mon 2026-11-23 09:00 Europe/Berlin": how people read a due time; in another language its day is written
+    the language's way (lun, 23 nov 2026 09:00 · 2026年11月23日周一 09:00), the time and zone as they are."""
     local = due.local()
-    return f"{WEEKDAY_NAMES[local.weekday()]} {local:%Y-%m-%d %H:%M} {due.timezone}"
+    if i18n.catalog_of(i18n.current()) in (None, i18n.ENGLISH):
+        return f"{WEEKDAY_NAMES[local.weekday()]} {local:%Y-%m-%d %H:%M} {due.timezone}"
+    return f"{i18n.weekday_day(local)} {local:%H:%M} {due.timezone}"

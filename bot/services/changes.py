@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot import changes
 from bot import commands as c
 from bot.commands import parse_number
-from bot.context import Ctx, team_leads
+from bot.context import Ctx, names, team_leads
 from bot.cycles import phase, today_of
 from bot.errors import Refusal
 from bot.handlers import command
@@ -43,7 +43,7 @@ def _may_change(ctx: Ctx, objective: Objective, kr: KeyResult | None, code: str)
         team = ctx.session.get(Team, objective.owner_team_id)
         if ctx.is_lead(team):
             return
-        leads = ", ".join(p.name for p in team_leads(ctx.session, team)) or "nobody yet"
+        leads = names(team_leads(ctx.session, team))
         raise Refusal("change_not_allowed", "change", code=code, team=team.name, leads=leads)
     owner = ctx.session.get(Person, objective.owner_person_id) if objective.owner_person_id else None
     if owner is not None and ctx.person.id in (owner.id, owner.manager_id):

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import commands as c
-from bot.context import Ctx, team_leads
+from bot.context import Ctx, names, team_leads
 from bot.errors import Refusal
 from bot.handlers import command
 from bot.model import Card, Reply, Text
@@ -73,7 +73,7 @@ def _require_company_lead(ctx: Ctx) -> None:
             TeamMember.team_id.in_([t.id for t in teams]), TeamMember.person_id == ctx.person.id,
             TeamMember.role == "lead").limit(1)) is not None:
         return
-    leads = ", ".join(dict.fromkeys(p.name for t in teams for p in team_leads(ctx.session, t))) or "nobody yet"
+    leads = names(p for t in teams for p in team_leads(ctx.session, t))
     raise Refusal("leads_only", "mission", team=teams[0].name if teams else ctx.org.name, leads=leads)
 
 

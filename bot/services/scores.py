@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot import changes, i18n
 from bot import commands as c
-from bot.context import Ctx, team_leads
+from bot.context import Ctx, names, team_leads
 from bot.cycles import phase, today_of
 from bot.errors import Refusal
 from bot.handlers import command
@@ -42,10 +42,12 @@ def leads_of(ctx: Ctx, objective: Objective) -> tuple[bool, str]:
     """Whether the person leads the objective (its team's lead; an individual one's manager), and who does."""
     if objective.owner_team_id is not None:
         team = ctx.session.get(Team, objective.owner_team_id)
-        names = ", ".join(p.name for p in team_leads(ctx.session, team)) or "nobody yet"
-        return ctx.is_lead(team), f"the leads of {team.name} ({names})"
+        leads = names(team_leads(ctx.session, team))
+        who = i18n.gettext("the leads of %(team)s (%(leads)s)") % {"team": team.name, "leads": leads}
+        return ctx.is_lead(team), who
     owner = ctx.session.get(Person, objective.owner_person_id) if objective.owner_person_id else None
-    return owner is not None and ctx.person.id in (owner.id, owner.manager_id), "its owner and their manager"
+    allowed = owner is not None and ctx.person.id in (owner.id, owner.manager_id)
+    return allowed, i18n.gettext("its owner and their manager")
 
 
 @command(c.Score)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot import commands as c
 from bot import i18n
-from bot.context import Ctx, team_timezone
+from bot.context import Ctx, names, team_timezone
 from bot.cycles import cycles_of
 from bot.errors import Refusal
 from bot.handlers import command
@@ -98,7 +98,7 @@ def show_schedule(ctx: Ctx, _cmd: c.ScheduleShow) -> Reply:
     skipped = ctx.session.scalars(select(SkippedWeek.week).where(
         SkippedWeek.team_id == team.id, SkippedWeek.week >= ctx.week(team)).order_by(SkippedWeek.week)).all()
     text = render("schedule_show", team=team.name, zone=zone, rituals=rituals, skipped=", ".join(skipped),
-                  lead=ctx.is_lead(team), leads=", ".join(p.name for p in ctx.leads_of(team)) or "nobody yet",
+                  lead=ctx.is_lead(team), leads=names(ctx.leads_of(team)),
                   prefix=ctx.prefix)
     return Reply(card=Card(None, (Text(text),), fallback=text))
 
