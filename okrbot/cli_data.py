@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -76,7 +77,9 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _view(args: argparse.Namespace, build) -> int:
-    """Run one read model for the organization and print its cards as plain text."""
+    """Run one read model for the organization and print its cards as plain text, in the language of
+    OKRBOT_LANGUAGE, else the organization's (README: Languages)."""
+    from bot import i18n
     from bot.exporter import ExportFailed, choose_organization
     from okrbot.textcard import render_cards
     from storage.db import transaction
@@ -85,8 +88,9 @@ def _view(args: argparse.Namespace, build) -> int:
     try:
         with transaction(ctx.sessions) as session:
             org = choose_organization(session, args.org)
-            cards = build(session, org, ctx.clock.now())
-            text = render_cards(cards)
+            with i18n.speaking(i18n.choose(os.environ.get("OKRBOT_LANGUAGE"), org.language)):
+                cards = build(session, org, ctx.clock.now())
+                text = render_cards(cards)
     except (ExportFailed, ViewRefused) as failed:
         print(str(failed), file=sys.stderr)
         return 1
@@ -99,17 +103,20 @@ class ViewRefused(Exception):
 
 
 def _cycle(session, org, now):
+    from bot import i18n
     from bot.context import current_cycle
 
     cycle = current_cycle(session, org, now)
     if cycle is None:
-        raise ViewRefused(f"{org.name} has no OKR cycle yet; import one with `okrbot import FILE`")
+        raise ViewRefused(i18n.gettext("%(organization)s has no OKR cycle yet; import one with `okrbot import FILE`")
+                          % {"organization": org.name})
     return cycle
 
 
 def _team(session, org, key: str | None):
     from sqlalchemy import select
 
+    from bot import i18n
     from bot.teams import team_by_key, team_keys
     from storage.models import Team
 
@@ -119,7 +126,8 @@ def _team(session, org, key: str | None):
         team = team_by_key(session, org.id, key)
     if team is None:
         keys = team_keys(session, org.id)
-        raise ViewRefused(f"there is no team {key!r} in {org.name}; teams: {', '.join(keys) or 'none'}")
+        raise ViewRefused(i18n.gettext("there is no team '%(team)s' in %(organization)s; teams: %(teams)s")
+                          % {"team": key, "organization": org.name, "teams": ", ".join(keys) or "—"})
     return team
 
 

@@ -55,7 +55,7 @@ def test_the_demo_never_writes_the_future_and_follows_the_clock(sessions):
 
 
 def test_report_lint_and_align_print_the_demo(monkeypatch, capsys, database_url):
-    assert okrbot(monkeypatch, capsys, database_url, "demo-data")[0] == 0
+    assert okrbot(monkeypatch, capsys, database_url, "demo-data", "--language", "en")[0] == 0
     code, out, err = okrbot(monkeypatch, capsys, database_url, "report")
     assert code == 0, err
     assert out.startswith("Weekly status report · ")
@@ -74,7 +74,7 @@ def test_report_lint_and_align_print_the_demo(monkeypatch, capsys, database_url)
 
 def test_report_all_hides_nothing_the_bounded_report_shows(monkeypatch, capsys, database_url):
     """Issue 9, finding 8: "…and 2 more" cut key results and notes even in the terminal, with no way to see them."""
-    assert okrbot(monkeypatch, capsys, database_url, "demo-data")[0] == 0
+    assert okrbot(monkeypatch, capsys, database_url, "demo-data", "--language", "en")[0] == 0
     code, bounded, err = okrbot(monkeypatch, capsys, database_url, "report")
     assert code == 0, err
     assert "…and 2 more" in bounded
@@ -91,10 +91,27 @@ def test_report_all_hides_nothing_the_bounded_report_shows(monkeypatch, capsys, 
 def test_views_explain_what_is_missing(monkeypatch, capsys, database_url):
     code, _, err = okrbot(monkeypatch, capsys, database_url, "lint")
     assert code == 1 and "no organization yet" in err
-    okrbot(monkeypatch, capsys, database_url, "demo-data")
+    okrbot(monkeypatch, capsys, database_url, "demo-data", "--language", "en")
     code, out, err = okrbot(monkeypatch, capsys, database_url, "report", "--team", "nope")
     assert code == 1 and out == ""
     assert "there is no team 'nope' in JD Retail; teams: ecology, ecology-hr, rd-efficiency, retail" in err
+
+
+def test_views_speak_okrbot_language_else_the_organizations(monkeypatch, capsys, database_url):
+    """The demo organization speaks zh-CN, so its report and advice print in Chinese; OKRBOT_LANGUAGE picks
+    another language for the terminal, refusals included."""
+    monkeypatch.delenv("OKRBOT_LANGUAGE", raising=False)
+    assert okrbot(monkeypatch, capsys, database_url, "demo-data")[0] == 0
+    code, out, err = okrbot(monkeypatch, capsys, database_url, "report")
+    assert code == 0, err
+    assert "Weekly status report" not in out and "周" in out
+    code, out, _ = okrbot(monkeypatch, capsys, database_url, "lint")
+    assert code == 0 and "OKR 建议" in out
+    monkeypatch.setenv("OKRBOT_LANGUAGE", "es-CL")
+    code, out, _ = okrbot(monkeypatch, capsys, database_url, "lint")
+    assert code == 0 and "Consejos OKR" in out
+    code, _, err = okrbot(monkeypatch, capsys, database_url, "report", "--team", "nope")
+    assert code == 1 and "no hay ningún equipo 'nope' en JD Retail" in err
 
 
 def test_a_card_as_text():
