@@ -4,14 +4,19 @@ The core calls these from its worker thread, so they use slack_sdk's synchronous
 workspace's bot token (the installation's, or the one configured), one attempt per call like every
 Slack call okrbot makes (adapters.slack.client). Scopes: `channels:read` and `groups:read`
 (conversations.info, conversations.members), `users:read` and `users:read.email` (users.info,
-users.lookupByEmail). A Slack error that means "no such thing" is None; anything else (a timeout, a
+users.list, users.lookupByEmail). A Slack error that means "no such thing" is None; anything else (a timeout, a
 5xx, a 429) is a DirectoryError, so the core writes nothing and asks the person to try again.
+
+A channel's people: a small channel is a users.info per member, a few at a time; a big one is read from
+users.list in pages of 200 (stopping once every member is found), because a thousand users.info calls, even
+eight at a time, would outlast Slack's three seconds and its Tier 4 rate limit, where users.list needs five.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from typing import Any
 
@@ -29,6 +34,8 @@ NOT_FOUND = frozenset({"channel_not_found", "user_not_found", "users_not_found",
                        "user_not_visible", "method_not_supported_for_channel_type"})
 MAX_MEMBERS = 1000  # a channel bigger than this is not a team; the first thousand are taken
 PAGE = 200
+BIG_CHANNEL = 40  # more members than this: users.list pages rather than a users.info each
+LOOKUPS_AT_ONCE = 8
 SLACKBOT = "USLACKBOT"
 # The token of the request being handled (bolt's client has it): set by the listener before the core runs, so
 # the directory never looks it up inside the core's transaction (a second connection would wait on SQLite's lock).
@@ -41,6 +48,11 @@ def profile_of(user: dict[str, Any]) -> Profile:
     name = profile.get("real_name") or user.get("real_name") or profile.get("display_name") or user.get("name")
     return Profile(account_id=user["id"], name=str(name or user["id"]), email=profile.get("email") or None,
                    timezone=user.get("tz") or None)
+
+
+def is_person(user: dict[str, Any]) -> bool:
+    """A member who can be on a team: not a bot, not Slackbot, not deactivated."""
+    return not (user.get("is_bot") or user.get("deleted") or user["id"] == SLACKBOT)
 
 
 class SlackDirectory:
@@ -66,9 +78,7 @@ class SlackDirectory:
     def profile(self, workspace: str, account_id: str) -> Profile | None:
         answer = self._call(workspace, "users.info", user=account_id)
         user = (answer or {}).get("user")
-        if not user or user.get("is_bot") or user.get("deleted") or user["id"] == SLACKBOT:
-            return None
-        return profile_of(user)
+        return profile_of(user) if user and is_person(user) else None
 
     def find_by_email(self, workspace: str, email: str) -> Profile | None:
         answer = self._call(workspace, "users.lookupByEmail", email=email)
@@ -94,8 +104,34 @@ class SlackDirectory:
             cursor = (answer.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 break
-        profiles = (self.profile(workspace, user) for user in ids[:MAX_MEMBERS])
+        ids = ids[:MAX_MEMBERS]
+        if len(ids) > BIG_CHANNEL:
+            return self._listed(workspace, ids)
+        token = REQUEST_TOKEN.get()  # the pool's threads start with an empty context: hand them the request's token
+        with ThreadPoolExecutor(LOOKUPS_AT_ONCE) as pool:
+            profiles = list(pool.map(lambda user: self._profile_with(token, workspace, user), ids))
         return [p for p in profiles if p is not None]
+
+    def _profile_with(self, token: str | None, workspace: str, account_id: str) -> Profile | None:
+        REQUEST_TOKEN.set(token)
+        return self.profile(workspace, account_id)
+
+    def _listed(self, workspace: str, ids: list[str]) -> list[Profile]:
+        """The members' profiles from users.list pages, in the channel's order; stops when all are found."""
+        wanted, found = set(ids), {}
+        cursor = None
+        while wanted - found.keys():
+            params: dict[str, Any] = {"limit": PAGE}
+            if cursor:
+                params["cursor"] = cursor
+            answer = self._call(workspace, "users.list", **params) or {}
+            for user in answer.get("members") or []:
+                if user.get("id") in wanted and is_person(user):
+                    found[user["id"]] = profile_of(user)
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return [found[user] for user in ids if user in found]
 
     def channels(self, workspace: str) -> list[ChannelInfo]:
         return []  # Slack's forms have a channel picker of their own (conversations_select)

@@ -313,6 +313,15 @@ class FakeSlack:
             return {"user": {**user, "locale": self.locales.get(user["id"], "en-US")}}
         return {"user": user}
 
+    def _users_list(self, body, token) -> dict[str, Any]:
+        """The workspace's people, `limit` a page, with Slack's cursor (as conversations.members)."""
+        start = int(base64.b64decode(body["cursor"]).decode()) if body.get("cursor") else 0
+        limit = int(body.get("limit") or 100)
+        people = list(self.users.values())
+        page, rest = people[start:start + limit], people[start + limit:]
+        cursor = base64.b64encode(str(start + limit).encode()).decode() if rest else ""
+        return {"members": page, "response_metadata": {"next_cursor": cursor}}
+
     def _users_lookupByEmail(self, body, token) -> dict[str, Any]:
         email = str(body.get("email", "")).lower()
         user = next((u for u in self.users.values() if (u["profile"].get("email") or "").lower() == email), None)
