@@ -11,6 +11,8 @@ STAMP := $(VENV)/.okrbot-installed
 LOCK := requirements.lock
 UV_VERSION := 0.13.9
 BENCH_ARGS ?=
+# `make test` runs the suite on every core (pytest-xdist); `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= auto
 LOCK_ARGS ?=
 
 .PHONY: run test lint bench install lock i18n-extract i18n-update i18n-compile
@@ -45,7 +47,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
