@@ -30,6 +30,7 @@ from bot.render import render
 from bot.rituals.catalog import Occasion
 from bot.rituals.content import Outbound
 from bot.services.lessons import KINDS, lessons_of
+from bot.services.scores import scoring_button
 from bot.services.trends import week_change
 from storage.models import (
     CheckIn,
@@ -161,6 +162,7 @@ def scoring_messages(o: Occasion) -> list[Outbound]:
             elements: list = [Text(render("ritual_closing", name=person.name, cycle=cycle.name, team=o.team.name,
                                           count=len(krs), code=krs[0].key))]
             elements.extend(kr_line(kr, org, base=o.base) for kr in krs)
+            elements.append(scoring_button(cycle))
             title = render("ritual_closing_title", cycle=cycle.name)
         messages.append(Outbound(f"dm:{person_id}", Card(title, tuple(elements), fallback=title), person_id))
     return messages

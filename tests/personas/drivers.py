@@ -171,11 +171,13 @@ class SandboxDriver:
         response = await self.client.post(item.where, data=item.payload)
         return await self._page(persona, response, mark)
 
-    async def submit(self, persona: Persona, item: Shown) -> list[Shown]:
+    async def submit(self, persona: Persona, item: Shown, values: dict[str, str] | None = None) -> list[Shown]:
+        """The form as shown, filled in (`values`: these answers, the rest as shown)."""
         self.trace.add(self.platform, persona, f"submit {item.key}")
         await self._as(persona)
         mark = self._mark()
-        response = await self.client.post(item.where, data=fill(item.payload))
+        data = {**item.payload, **values} if values is not None else fill(item.payload)
+        response = await self.client.post(item.where, data=data)
         return await self._page(persona, response, mark)
 
     def in_my_channel(self, persona: Persona, item: Shown) -> bool:
@@ -328,7 +330,8 @@ class SlackDriver:
                                                 "event_ts": "1700000000.000001"})
         return await self._after(mark, status, body, "home")
 
-    async def submit(self, persona: Persona, item: Shown) -> list[Shown]:
+    async def submit(self, persona: Persona, item: Shown, values: dict[str, str] | None = None) -> list[Shown]:
+        """The modal as opened, filled in (`values`: these answers, the rest as shown)."""
         self.trace.add(self.platform, persona, f"submit {item.key}")
         mark = len(self.fake.calls)
         view = item.payload
@@ -336,7 +339,8 @@ class SlackDriver:
         for block in view["blocks"]:
             if block["type"] == "input" and block["element"]["type"] == "plain_text_input":
                 shown[block["block_id"]] = block["element"].get("initial_value", "")
-        status, body = await self.sender.submit(view, fill(shown), user=self.user(persona))
+        answers = values if values is not None else fill(shown)
+        status, body = await self.sender.submit(view, answers, user=self.user(persona))
         return await self._after(mark, status, body, item.where)
 
     async def stranger(self, persona: Persona) -> None:
@@ -424,11 +428,12 @@ class TeamsDriver:
         response = await self.harness.post(self.harness.invoke("task/fetch", item.payload, persona.key, where))
         return await self._after(mark, response, True)
 
-    async def submit(self, persona: Persona, item: Shown) -> list[Shown]:
+    async def submit(self, persona: Persona, item: Shown, answers: dict[str, str] | None = None) -> list[Shown]:
+        """The card's form as shown, filled in (`answers`: these, the rest as shown)."""
         self.trace.add(self.platform, persona, f"submit {item.key}")
         data, inputs, reply_to = item.payload
         mark = len(self.harness.connector.calls)
-        values = {**data, **fill(inputs)}
+        values = {**data, **inputs, **answers} if answers is not None else {**data, **fill(inputs)}
         if item.where == "dialog":
             response = await self.harness.post(self.harness.invoke("task/submit", values, persona.key))
             return await self._after(mark, response, True)

@@ -53,23 +53,48 @@ class Leg:
         self.driver, self.ctx = driver, ctx
         self.shown: list[Shown] = []
 
+    def fresh(self) -> None:
+        """Before each step: what the platform needs after the clock moved."""
+
     async def say(self, who: str, text: str) -> str:
+        self.fresh()
         self.shown = await self.driver.command(PEOPLE[who], text)
         return self.driver.said
 
     async def press(self, who: str, item: Shown) -> str:
-        action = self.driver.submit if item.kind == "form" else self.driver.click
-        self.shown = await action(PEOPLE[who], item)
+        self.fresh()
+        self.shown = await self.driver.click(PEOPLE[who], item)
         return self.driver.said
 
-    def button(self, action_id: str, value: str | None = None) -> Shown:
-        """The button of the last answer with this action (and value)."""
-        found = [item for item in self.shown if item.kind == "button" and item.key[1] == action_id
-                 and (value is None or item.key[2] == value)]
+    async def fill(self, who: str, item: Shown, values: dict[str, str]) -> str:
+        """Submit the form `item` with these answers (the rest as shown)."""
+        self.fresh()
+        self.shown = await self.driver.submit(PEOPLE[who], item, values)
+        return self.driver.said
+
+    def button(self, action_id: str, value: str | None = None, shown: list[Shown] | None = None) -> Shown:
+        """The (last) button with this action (and value) of the last answer, or of `shown`."""
+        found = [item for item in (self.shown if shown is None else shown) if item.kind == "button"
+                 and item.key[1] == action_id and (value is None or item.key[2] == value)]
         assert found, f"no {action_id} button in {[item.key for item in self.shown]}"
-        return found[0]
+        return found[-1]
+
+    def form(self) -> Shown:
+        """The form the last answer opened."""
+        found = [item for item in self.shown if item.kind == "form"]
+        assert found, f"no form in {[item.key for item in self.shown]}"
+        return found[-1]
+
+    def mark(self) -> int:
+        """Where the fake's record is now: `direct` shows what came after."""
+        return 0
+
+    async def direct(self, who: str, mark: int) -> list[Shown]:
+        """The buttons of what okrbot sent since `mark` (a direct message to `who`, for one)."""
+        return self.driver.posts(mark)
 
     async def reply(self, who: str, run: RitualRun, *texts: str) -> None:
+        self.fresh()
         await self.driver.reply(PEOPLE[who], self.thread(run), texts)
 
     def thread(self, run: RitualRun) -> Shown:
@@ -95,12 +120,19 @@ class SandboxLeg(Leg):
     def __init__(self, driver, ctx: AppContext) -> None:
         super().__init__(driver, ctx)
         self.channels = {team: team for team in LEADS}
+        self.signed_at = ctx.clock.now()
 
-    async def setup(self) -> None:  # every team has its channel, and everyone their direct messages
-        pass
+    def fresh(self) -> None:
+        """A sign-in lasts as long as the sandbox's session does, by the injected clock: later, sign in again."""
+        if self.ctx.clock.now() != self.signed_at:
+            self.driver.current, self.signed_at = None, self.ctx.clock.now()
 
     def thread(self, run: RitualRun) -> Shown:
         return Shown("thread", (), None, f"/sandbox/c/{run.channel_id}/threads/{run.message_ref}")
+
+    async def direct(self, who: str, mark: int) -> list[Shown]:  # the person's direct messages, newest last
+        self.fresh()
+        return await self.driver.direct(PEOPLE[who])
 
     def posts(self) -> list[Post]:
         with self.ctx.sessions() as s:
@@ -124,6 +156,9 @@ class SlackLeg(Leg):
     def thread(self, run: RitualRun) -> Shown:
         return Shown("thread", (), (run.channel_id, run.message_ref), run.channel_id)
 
+    def mark(self) -> int:
+        return len(self.driver.fake.calls)
+
     def posts(self) -> list[Post]:
         return [Post(call.body["channel"], call.body.get("text", ""), json.dumps(call.body, ensure_ascii=False))
                 for call in self.driver.fake.calls if call.method == "chat.postMessage"]
@@ -138,6 +173,9 @@ class TeamsLeg(Leg):
 
     def thread(self, run: RitualRun) -> Shown:
         return Shown("thread", (), run.message_ref, "channel")
+
+    def mark(self) -> int:
+        return len(self.driver.harness.connector.calls)
 
     async def first_contact(self, persona: Persona) -> None:  # a personal chat, where direct messages go
         harness = self.driver.harness

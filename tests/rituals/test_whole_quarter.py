@@ -1,8 +1,9 @@
 """One whole quarter (2027-Q1 of the example organization) through the clock with an injected time, over Slack,
 Teams and the sandbox (tests/rituals/legs.py: the real HTTP routes, the platforms' fakes), on SQLite and
 PostgreSQL: the planning call, the kickoff with each objective's why and the last quarter's results, two honest
-changes announced, the mid-quarter review, the closing scores, the retrospective with its lessons, and the
-summary, each ritual posted exactly once however often the clock sweeps, as the platform's fake recorded it.
+changes announced, the mid-quarter review, the closing scores (typed, and from the direct message's form), the
+retrospective with its lessons, and the summary, each ritual posted exactly once however often the clock sweeps,
+as the platform's fake recorded it.
 
 Not here yet (issue #12 steps 1-4, built in parallel): proposals and votes, drafting at every level, a return
 and a re-submit, approvals."""
@@ -84,11 +85,16 @@ async def _quarter(chat, clock, deliverer, sessions, org_id: int, q1: int) -> No
     assert "co-q1-kr2: removed" in await chat.say("ceo", "change co-q1-kr2 remove because waste moved to the ops team")
     await sweeps(2027, 1, 20, 15, 1)
     await sweeps(2027, 2, 14, 10, 0)  # the mid-quarter review
-    await sweeps(2027, 4, 1, 10, 0)  # Q1 ended: scores asked
+    mark = chat.mark()
+    await sweeps(2027, 4, 1, 10, 0)  # Q1 ended: each owner asked directly, with a button
+    score_them = chat.button("score_open", shown=await chat.direct("director", mark))
     await sweeps(2027, 4, 1, 11, 0)  # and the retrospective threads
 
     assert "scored" in await chat.say("engineer", "score rd-q1-kr1 0.6 yes")
-    assert "scored" in await chat.say("director", "score rd-q1-kr2 0.3 no")
+    await chat.press("director", score_them)  # the direct message's button: a form of their key results
+    with sessions() as s:
+        kr2 = s.scalar(select(KeyResult.id).where(KeyResult.key == "rd-q1-kr2"))
+    assert "scored" in await chat.fill("director", chat.form(), {f"score:{kr2}": "0.3", f"moved:{kr2}": "no"})
     carry = chat.button("carry", "rd-q1-kr2")  # unfinished: it may go on in the next cycle, as a draft
     assert "scored" in await chat.say("ceo", "score co-q1-kr1 0.8 yes")
     assert "no cycle after 2027-Q1 yet" in await chat.press("director", carry)
