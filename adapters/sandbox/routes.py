@@ -33,7 +33,6 @@ from adapters.web.access import (
 )
 from adapters.web.config import WebConfig
 from adapters.web.html import page
-from bot import i18n
 from bot.context import names, row_id, team_leads
 from bot.model import Interaction, Reply
 from bot.render import render_error
@@ -52,7 +51,7 @@ MAX_MESSAGE = 4000
 
 def _demo_rituals() -> dict[str, str]:
     """The rituals a lead can run now from a channel page (name -> button label), from the catalog."""
-    return {r.name: i18n.gettext(r.sandbox) for r in catalog.CATALOG.values() if r.sandbox}
+    return {r.name: r.button for r in catalog.CATALOG.values() if r.button}
 
 
 def _html(body: str, status: int = 200) -> web.Response:

@@ -4,9 +4,10 @@ The grammar (`/okr schedule NAME`), the CLI's choices (`okrbot ritual run NAME`)
 defaults and the exporter, the schedule's late windows, the worker (who gets what, and why a run is
 skipped), the post redraws, the wins thread, the sandbox's "run it now" buttons and the error
 wording all read `CATALOG`; none of them branches on a ritual's name. Adding a ritual is one
-`Ritual` here, the content builder it names, its templates in prompts/ and their goldens.
+`Ritual` here, the content builder it names, its templates in prompts/ (prompts/ritual_NAME_name.j2
+says what messages call it) and their goldens.
 
-This module is a leaf (it imports nothing of bot/ but the weekday names): the grammar and the
+This module is a leaf (it imports nothing of bot/ but the weekday names and the renderer): the grammar and the
 services read it, while the content builders import the services, so an entry names its builders
 as "module:function" and they are imported when a run first needs them (`Ritual.post_builder`,
 `Ritual.direct_builder`); `check()` resolves them all at start, so a misspelt one fails there.
@@ -21,7 +22,9 @@ from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot import i18n
+from jinja2 import TemplateError
+
+from bot.render import render_macro
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -63,7 +66,6 @@ class Ritual:
     channel post that has nobody to write to is skipped, with `nothing_to_send` as the reason."""
 
     name: str  # the word people type: `/okr schedule NAME`, `okrbot ritual run NAME`, the import file's key
-    title: str  # how messages name it: "Monday four-square"
     weekday: int  # default day, 0 = Monday, in the team's zone
     time: str  # default "HH:MM"
     enabled: bool  # on for a team unless the file or a lead turns it off (off ones are opt-in)
@@ -75,7 +77,7 @@ class Ritual:
     shows: frozenset[Shows] = field(default_factory=frozenset)
     opens_wins_thread: bool = False  # replies marked "win:" in its post's thread are wins of its week
     keeps_lessons: bool = False  # every reply in its post's thread is a lesson of its cycle (the retrospective)
-    sandbox: str | None = None  # the label of its "run it now" button in the sandbox; None: no button
+    sandbox: bool = False  # whether the sandbox has a "run it now" button for it (labelled by its template)
     cadence: Cadence = "weekly"  # once per cycle: `weekday` is not used, the period is the cycle
     teams: Audience = "all"
 
@@ -86,9 +88,20 @@ class Ritual:
             raise ValueError(f"ritual {self.name!r} replies in a thread but has no post")
 
     @property
+    def template(self) -> str:
+        """The template that names it: prompts/ritual_NAME_name.j2, a `title()` macro ("Monday four-square") and,
+        with a sandbox button, a `button()` one. A ritual registered from outside brings its own (add_prompts)."""
+        return f"ritual_{self.name}_name"
+
+    @property
     def spoken_title(self) -> str:
-        """Its title in the language being spoken (a ritual registered from outside keeps its own words)."""
-        return i18n.gettext(self.title)
+        """How messages name it, in the language being spoken."""
+        return render_macro(self.template, "title")
+
+    @property
+    def button(self) -> str | None:
+        """The label of its sandbox "run it now" button, in the language being spoken; None: no button."""
+        return render_macro(self.template, "button") if self.sandbox else None
 
     @property
     def audience(self) -> Literal["channel", "direct"]:
@@ -124,48 +137,42 @@ class Ritual:
         return _resolve(self.direct) if self.direct else None
 
 
-def _(title: str) -> str:
-    """Marks a ritual's title for the catalogs (`make i18n-extract` reads `_("...")`). It is translated when
-    a message names the ritual (`Ritual.spoken_title`), not here, where nobody's language is known yet."""
-    return title
-
-
 CONTENT = "bot.rituals.content"
 QUARTER = "bot.rituals.quarterly"
 NOTES = "bot.services.notes"
 CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
-    Ritual("monday", _("Monday four-square"), 0, "09:00", True,
+    Ritual("monday", 0, "09:00", True,
            post=f"{CONTENT}:four_square_post", direct=f"{CONTENT}:objectives_messages",
-           shows=frozenset({"priorities"}), sandbox=_("Monday four-square")),
-    Ritual("friday", _("Friday wins post"), 4, "16:00", True, post=f"{CONTENT}:friday_post",
-           shows=frozenset({"priorities", "wins"}), opens_wins_thread=True, sandbox=_("Friday wins")),
-    Ritual("wrapup", _("Friday wrap-up"), 4, "18:00", True, post=f"{CONTENT}:wrapup_post", reply_to="friday",
-           direct="bot.services.wrapup:why_messages", shows=frozenset({"wins"}), sandbox=_("Friday wrap-up")),
-    Ritual("report", _("weekly status report"), 4, "17:00", True, window="week", direct=f"{CONTENT}:report_messages",
-           sandbox=_("Weekly status report")),
-    Ritual("nudge", _("Tuesday check-in nudge"), 1, "10:00", False, direct=f"{CONTENT}:nudge_messages",
+           shows=frozenset({"priorities"}), sandbox=True),
+    Ritual("friday", 4, "16:00", True, post=f"{CONTENT}:friday_post",
+           shows=frozenset({"priorities", "wins"}), opens_wins_thread=True, sandbox=True),
+    Ritual("wrapup", 4, "18:00", True, post=f"{CONTENT}:wrapup_post", reply_to="friday",
+           direct="bot.services.wrapup:why_messages", shows=frozenset({"wins"}), sandbox=True),
+    Ritual("report", 4, "17:00", True, window="week", direct=f"{CONTENT}:report_messages",
+           sandbox=True),
+    Ritual("nudge", 1, "10:00", False, direct=f"{CONTENT}:nudge_messages",
            nothing_to_send="everyone has checked in"),
-    Ritual("planning", _("planning call"), 0, "10:00", True, window="week", post=f"{QUARTER}:planning_post",
+    Ritual("planning", 0, "10:00", True, window="week", post=f"{QUARTER}:planning_post",
            cadence="planning", teams="company"),
-    Ritual("kickoff", _("cycle kickoff"), 0, "10:00", True, window="week", post=f"{QUARTER}:kickoff_post",
+    Ritual("kickoff", 0, "10:00", True, window="week", post=f"{QUARTER}:kickoff_post",
            cadence="start", teams="company"),
-    Ritual("midreview", _("mid-quarter review"), 0, "10:00", True, window="week", post=f"{QUARTER}:midreview_post",
+    Ritual("midreview", 0, "10:00", True, window="week", post=f"{QUARTER}:midreview_post",
            cadence="midpoint"),
-    Ritual("closing", _("closing scores"), 0, "10:00", True, window="week", direct=f"{QUARTER}:scoring_messages",
+    Ritual("closing", 0, "10:00", True, window="week", direct=f"{QUARTER}:scoring_messages",
            cadence="end", nothing_to_send="nobody owns a key result of the team"),
-    Ritual("retro", _("retrospective"), 0, "11:00", True, window="week", post=f"{QUARTER}:retro_post",
+    Ritual("retro", 0, "11:00", True, window="week", post=f"{QUARTER}:retro_post",
            cadence="end", keeps_lessons=True),
-    Ritual("summary", _("quarter summary"), 0, "00:00", True, window="week", post=f"{QUARTER}:summary_post",
+    Ritual("summary", 0, "00:00", True, window="week", post=f"{QUARTER}:summary_post",
            direct=f"{QUARTER}:summary_messages", cadence="event", teams="company"),
-    Ritual("change", _("OKR change announcement"), 0, "00:00", True, window="week", post=f"{QUARTER}:change_post",
+    Ritual("change", 0, "00:00", True, window="week", post=f"{QUARTER}:change_post",
            cadence="event"),
-    Ritual("helpask", _("help request"), 0, "00:00", True, window="week", direct=f"{NOTES}:help_ask_messages",
+    Ritual("helpask", 0, "00:00", True, window="week", direct=f"{NOTES}:help_ask_messages",
            cadence="event", nothing_to_send="nobody to ask (the person or the team's leads are gone)"),
-    Ritual("helpreply", _("answer to a help request"), 0, "00:00", True, window="week",
+    Ritual("helpreply", 0, "00:00", True, window="week",
            direct=f"{NOTES}:help_reply_messages", cadence="event", nothing_to_send="the asker is gone"),
-    Ritual("planneeds", _("plan that needs support"), 0, "00:00", True, window="week",
+    Ritual("planneeds", 0, "00:00", True, window="week",
            direct=f"{NOTES}:plan_needs_messages", cadence="event", nothing_to_send="nobody to tell"),
-    Ritual("warning", _("early warning"), 0, "00:00", True, window="week",
+    Ritual("warning", 0, "00:00", True, window="week",
            direct="bot.services.warnings:warning_messages",
            cadence="event", nothing_to_send="the team has no lead to warn"),
 )}
@@ -226,6 +233,11 @@ def check() -> None:
 def _check(ritual: Ritual, known: set[str]) -> None:
     ritual.post_builder()
     ritual.direct_builder()
+    try:
+        ritual.spoken_title, ritual.button  # noqa: B018 - its template is there and names it
+    except TemplateError as exc:
+        raise ValueError(f"ritual {ritual.name!r} has no name: prompts/{ritual.template}.j2 must define title()"
+                         f"{' and button()' if ritual.sandbox else ''} ({exc})") from exc
     if ritual.reply_to is not None and ritual.reply_to not in known:
         raise ValueError(f"ritual {ritual.name!r} replies to {ritual.reply_to!r}, which is not a ritual")
 

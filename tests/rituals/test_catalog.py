@@ -50,8 +50,8 @@ def midweek_messages(o: Occasion) -> list[Outbound]:
     return [Outbound(f"dm:{lead}", Card(None, (Text(note),), fallback=note), lead) for lead, note in notes.items()]
 
 
-MIDWEEK = Ritual("midweek", "midweek check", 2, "11:00", True, post=f"{HERE}:midweek_post",
-                 direct=f"{HERE}:midweek_messages", sandbox="Midweek check")
+MIDWEEK = Ritual("midweek", 2, "11:00", True, post=f"{HERE}:midweek_post", direct=f"{HERE}:midweek_messages",
+                 sandbox=True)  # named by prompts/ritual_midweek_name.j2 beside this file
 
 
 @pytest.fixture(autouse=True)
@@ -143,7 +143,15 @@ async def test_the_sandbox_can_force_it(database_url, clock, org_id, sessions):
 
 def test_an_entry_must_build_something_that_exists():
     with pytest.raises(ValueError, match="builds nothing"):
-        Ritual("empty", "empty", 0, "09:00", True)
+        Ritual("empty", 0, "09:00", True)
     with pytest.raises(ValueError, match="does not exist"):
-        catalog.register(Ritual("typo", "typo", 0, "09:00", True, post=f"{HERE}:no_such_builder"))
+        catalog.register(Ritual("typo", 0, "09:00", True, post=f"{HERE}:no_such_builder"))
     assert "typo" not in catalog.CATALOG
+
+
+def test_an_entry_without_the_template_that_names_it_is_refused_at_registration():
+    """Its name is wording, so it lives in prompts/ritual_NAME_name.j2: missing, registration fails (not the first
+    message that names it)."""
+    with pytest.raises(ValueError, match=r"prompts/ritual_nameless_name\.j2 must define title\(\)"):
+        catalog.register(Ritual("nameless", 2, "11:00", True, post=f"{HERE}:midweek_post"))
+    assert "nameless" not in catalog.CATALOG
