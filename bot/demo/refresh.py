@@ -7,7 +7,8 @@ sandbox since): the week that was current when it was loaded, or last touched, b
 again, and the rows keep their order and their weeks relative to each other. Timestamps never land
 in the future: when the history's newest moment fell later in its week than now does, timestamps move
 by exactly the time since then instead, a few days less than the weeks their rows are labelled with.
-The cycle moves to today's quarter when it no longer covers today, as a fresh load does.
+The cycles move to today's quarter and the ones around it when it no longer covers today, as a fresh load
+places them (bot.demo.quarters.place_quarters).
 
 Records of what was posted (ritual runs, sandbox messages) stay as they are: they happened.
 """
@@ -20,12 +21,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from bot.demo.seed import cover_today
-from storage.models import CheckIn, HealthUpdate, KeyResult, Organization, Plan, Priority, Win
+from bot.demo.quarters import place_quarters
+from storage.models import CheckIn, HealthUpdate, KeyResult, Lesson, OkrChange, Organization, Plan, Priority, Win
 from storage.types import UtcDateTime
 
 # The organization's history: every UtcDateTime column of these moves with it, and every `week` label.
-HISTORY = (CheckIn, Priority, Plan, HealthUpdate, Win, KeyResult)
+HISTORY = (CheckIn, Priority, Plan, HealthUpdate, Win, KeyResult, Lesson, OkrChange)
 
 
 def _week_start(moment: datetime, zone: ZoneInfo) -> date:
@@ -62,7 +63,7 @@ def refresh_demo(session: Session, org: Organization, now: datetime) -> int:
                     setattr(row, name, value + by)
             if labelled:
                 row.week = shift_week(row.week, weeks)
-    cover_today(session, org, now)
+    place_quarters(session, org, now)
     session.flush()
     return weeks
 

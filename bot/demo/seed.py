@@ -3,7 +3,8 @@
 A person trying okrbot should see every view with something real in it on the first run: key
 results whose confidence moved (one that dropped by 3 last week, so the report flags it for
 discussion; one nobody updated for three weeks, so the advice notices), priorities done, dropped
-with a reason and still open, plans, health metrics turning yellow and red, and Friday wins.
+with a reason and still open, plans, health metrics turning yellow and red, and Friday wins; and around the
+running quarter, the closed one before it (scores, changes, lessons) and the next one's planning (bot.demo.quarters).
 
 Everything goes through the same service functions the chat uses (`record_checkin`) or the same
 tables, in the caller's transaction. Running it twice changes nothing: the demo's check-ins carry
@@ -13,7 +14,7 @@ source "demo", and an organization that has them is left alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 
 import yaml
@@ -22,12 +23,12 @@ from sqlalchemy.orm import Session
 
 from bot import i18n
 from bot.context import team_timezone
+from bot.demo.quarters import add_quarters, place_quarters
 from bot.importer import import_text
 from bot.services.checkins import record_checkin
 from bot.weeks import local_week
 from storage.models import (
     CheckIn,
-    Cycle,
     HealthMetric,
     HealthUpdate,
     KeyResult,
@@ -166,7 +167,7 @@ def seed_demo(session: Session, now: datetime, weeks: int = 6, language: str = D
     start = now - timedelta(weeks=weeks, days=1)  # the import's own check-ins come before the history
     org = session.get(Organization, import_text(session, text, start).organization_id)
     org.language = i18n.choose(language)
-    cover_today(session, org, now)
+    place_quarters(session, org, now)
     _unaligned_objective(session, org)
     summary = SeedSummary(org.id)
     summary.counts["check-ins"] = _checkins(session, org, now, weeks)
@@ -187,24 +188,9 @@ def seed_demo(session: Session, now: datetime, weeks: int = 6, language: str = D
             if back > 0:  # this week's wins are still to come on Friday
                 counts["wins"] += _wins(session, team, week, back, members, moment)
     summary.counts.update(counts)
+    summary.counts.update(add_quarters(session, org, now))  # the closed quarter before, the planning one after
     session.flush()
     return summary
-
-
-def cover_today(session: Session, org: Organization, now: datetime) -> None:
-    """Move the demo cycle to the quarter of today when the example's own quarter is not running."""
-    from zoneinfo import ZoneInfo
-
-    today = now.astimezone(ZoneInfo(org.timezone)).date()
-    cycles = session.scalars(select(Cycle).where(Cycle.org_id == org.id)).all()
-    if any(c.start <= today <= c.end for c in cycles) or len(cycles) != 1:
-        return
-    first_month = 3 * ((today.month - 1) // 3) + 1
-    start = date(today.year, first_month, 1)
-    after = first_month + 3
-    end = date(today.year + (after > 12), (after - 1) % 12 + 1, 1) - timedelta(days=1)
-    cycle = cycles[0]
-    cycle.name, cycle.start, cycle.end = f"{today.year}-Q{(first_month - 1) // 3 + 1}", start, end
 
 
 def _unaligned_objective(session: Session, org: Organization) -> None:

@@ -6,19 +6,24 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from bot.context import current_cycle
 from bot.demo.seed import seed_demo
 from bot.model import Actions, Button, Card, Context, Divider, Fields, KeyResultLine, Text
 from bot.services.foursquare import four_square
 from bot.weeks import local_week, shift
 from okrbot.textcard import render_card
 from storage.db import transaction
-from storage.models import CheckIn, Cycle, Organization, Priority, Team, Win
+from storage.models import CheckIn, KeyResult, Objective, Organization, Priority, Team, Win
 from tests.cli.helpers import okrbot
 
 
 def _seed(sessions, now):
     with transaction(sessions) as session:
         return seed_demo(session, now)
+
+
+def _current(session, now):
+    return current_cycle(session, session.scalar(select(Organization)), now)
 
 
 def test_the_demo_gives_the_monday_board_every_quadrant(sessions, clock):
@@ -47,9 +52,11 @@ def test_the_demo_never_writes_the_future_and_follows_the_clock(sessions):
     now = datetime(2027, 3, 10, 2, 0, tzinfo=UTC)  # after the example's 2026-Q4
     _seed(sessions, now)
     with transaction(sessions) as session:
-        (cycle,) = session.scalars(select(Cycle)).all()
+        cycle = _current(session, now)
         latest = session.scalar(select(func.max(CheckIn.at)))
-        earliest = session.scalar(select(func.min(CheckIn.at)).where(CheckIn.source == "demo"))
+        earliest = session.scalar(select(func.min(CheckIn.at)).join(KeyResult).join(
+            Objective, Objective.id == KeyResult.objective_id).where(
+            CheckIn.source == "demo", Objective.cycle_id == cycle.id))  # the running quarter's weeks
     assert (cycle.name, str(cycle.start), str(cycle.end)) == ("2027-Q1", "2027-01-01", "2027-03-31")
     assert latest <= now and (now - earliest).days == 35  # six weekly check-ins: this week and five before
 
@@ -161,7 +168,7 @@ def test_refresh_brings_a_weeks_old_demo_to_this_week(sessions, clock):
         last_week_wins = session.scalar(select(func.count()).select_from(Win).where(
             Win.team_id == team.id, Win.week == shift(week, -1)))
         newest = max(session.scalar(select(func.max(model.at))) for model in (CheckIn, Win))
-        (cycle,) = session.scalars(select(Cycle)).all()
+        cycle = _current(session, later)
     assert newest <= later
     assert {p.status for p in board.priorities} == {"open", "done", "dropped"}
     assert any(p.carried for p in board.priorities) and board.plans and last_week_wins >= 1
