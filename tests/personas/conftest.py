@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.demo.seed import seed_demo
 from storage.db import transaction
-from storage.models import Cycle, KeyResult, Objective, Person, Team, TeamMember
+from storage.models import KeyResult, Objective, Person, Team, TeamMember
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,9 @@ def add_edge_personas(session, org_id: int) -> None:
                            role="member"))
     for key in ("ecology-hr", "rd-efficiency"):
         session.add(TeamMember(org_id=org_id, team_id=teams[key].id, person_id=people["twoteams"].id, role="lead"))
-    cycle = session.scalar(select(Cycle).where(Cycle.org_id == org_id).order_by(Cycle.start.desc()))
-    objective = Objective(org_id=org_id, cycle_id=cycle.id, key="solo-o1", title="Learn the codebase",
+    # The running quarter's (the demo also has a closed one before it and a planning one after it).
+    running = session.scalar(select(Objective.cycle_id).where(Objective.org_id == org_id, Objective.key == "rd-o1"))
+    objective = Objective(org_id=org_id, cycle_id=running, key="solo-o1", title="Learn the codebase",
                           level="individual", type="business", source="self-driven",
                           owner_person_id=people["solo"].id, status="active", position=0)
     session.add(objective)
