@@ -155,6 +155,13 @@ class Okrs:
 
 
 @dataclass(frozen=True)
+class Stats:
+    """`stats [TEAM]`: whether the team's rituals are working (bot.services.stats)."""
+
+    team: str | None = None
+
+
+@dataclass(frozen=True)
 class Align:
     pass
 
@@ -253,7 +260,7 @@ Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
     | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
     | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd | Change | Score | Language | Carry
-    | NoteAdd | HelpNeeded | NextAdd | Away
+    | NoteAdd | HelpNeeded | NextAdd | Away | Stats
 )
 
 
@@ -677,6 +684,7 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
     Verb("next", "next P1|P2 [KR|none] TEXT", _next, (NextAdd,), "friday"),
     Verb("okrs", "okrs [TEAM]", _team_arg(Okrs), (Okrs,), "see", ("okr",), menu=("personal", "team")),
     Verb("report", "report [TEAM]", _team_arg(Report), (Report,), "see", ("status",), menu=("personal", "team")),
+    Verb("stats", "stats [TEAM]", _team_arg(Stats), (Stats,), "see"),
     Verb("align", "align", _simple(Align), (Align,), "see"),
     Verb("lint", "lint", _simple(Lint), (Lint,), "see"),
     Verb("mission", "mission  ·  mission We (value) in (field) (improving lives)", _mission, (Mission,), "see"),

@@ -49,6 +49,7 @@ from bot.services import (
     settings,
     setup,
     sources,
+    stats_reply,
     status_report,
     warnings,
     weekly,
@@ -70,7 +71,7 @@ SERVICES: tuple[ModuleType, ...] = (
     lessons,
     carry,
     sources,
-    status_report, warnings, weekly, wrapup,
+    stats_reply, status_report, warnings, weekly, wrapup,
 )
 
 

@@ -24,3 +24,8 @@ def report_path(team_keys: list[str], org_id: int) -> str:
 def absolute(base: str | None, path: str) -> str | None:
     """`path` under the dashboard's base URL; None (no link) when there is no base, as in the terminal."""
     return None if base is None else base.rstrip("/") + path
+
+
+def stats_path(team_keys: list[str], org_id: int) -> str:
+    """The ritual-health page of teams and everything under them (the whole organization without any)."""
+    return "/stats?" + urlencode([("team", key) for key in team_keys] + [("org", org_id)])

@@ -24,17 +24,19 @@ from adapters.web.access import (
 )
 from adapters.web.config import WebConfig
 from adapters.web.html import page
-from adapters.web.svg import key_result_chart
+from adapters.web.svg import key_result_chart, weeks_chart
 from bot.context import team_timezone
 from bot.runtime import Runtime
 from bot.serialize import card_to_dict
 from bot.services.advice import alignment_report, lint
+from bot.services.stats import health_csv
 from bot.services.status_report import gather, report_card
 from bot.teams import team_by_key
 from bot.views.cycles import cycle_page, cycle_rows, find_cycle
 from bot.views.dashboard import company_page, cycles_of, pick_cycle, team_page, top_teams
 from bot.views.keyresult import find_key_result, key_result_page
 from bot.views.privacy import may_see
+from bot.views.stats import stats_page, stats_rows
 from bot.weeks import local_week
 from storage.db import transaction
 from storage.models import Organization
@@ -181,6 +183,70 @@ async def cycles(request: web.Request) -> web.Response:
     return _html(body, status)
 
 
+def _named_teams(request: web.Request, session, org_id: int) -> tuple[list, list[str]]:
+    """The teams `?team=KEY` names (several allowed; none: the whole organization), and the keys that match none."""
+    keys = [key.strip()[:64] for key in request.query.getall("team", [])][:20]
+    teams = [team_by_key(session, org_id, key) for key in keys]
+    return [t for t in teams if t is not None], [key for key, team in zip(keys, teams, strict=True) if team is None]
+
+
+def _charts(health) -> dict:
+    """The page's charts: check-ins, median confidence, priorities, wins, rituals (bot.services.stats's figures)."""
+    weeks, labels = health.total, [w.week[-3:] for w in health.total]
+    return {
+        "checkins": weeks_chart(labels, [(w.on_time, w.late, w.missed) for w in weeks]),
+        "confidence": weeks_chart(labels, [], line=[w.median for w in weeks], scale=(1, 10)),
+        "priorities": weeks_chart(labels, [(w.done, w.dropped, w.carried) for w in weeks]),
+        "wins": weeks_chart(labels, [(w.wins,) for w in weeks]),
+        "rituals": weeks_chart(labels, [(w.posted, w.not_posted) for w in weeks]),
+    }
+
+
+async def stats(request: web.Request) -> web.Response:
+    """Ritual health: the week-by-week figures of `/okr stats` as charts and a table, for teams or the organization."""
+    identity = admit(request)
+    ctx = request.app[APP_CONTEXT]
+
+    def build() -> tuple[str, int]:
+        with ctx.sessions() as session:
+            who = _resolve(request, session, identity)
+            teams, missing = _named_teams(request, session, who.org.id)
+            if missing:
+                return page("message.html.j2", reason="no_team", given=", ".join(missing),
+                            chrome=chrome(request, who)), 404
+            view = stats_page(session, who.org, teams, ctx.clock.now())
+            return page("stats.html.j2", view=view, charts=_charts(view.health), query=request.query_string,
+                        chrome=chrome(request, who)), 200
+
+    body, status = await asyncio.to_thread(build)
+    return _html(body, status)
+
+
+async def stats_csv(request: web.Request) -> web.Response:
+    """The page's figures as CSV, one row per team and week (every team of the scope, each its own)."""
+    identity = admit(request)
+    ctx = request.app[APP_CONTEXT]
+
+    def build() -> tuple[str, str | None]:
+        with ctx.sessions() as session:
+            who = _resolve(request, session, identity)
+            teams, missing = _named_teams(request, session, who.org.id)
+            if missing:
+                return page("message.html.j2", reason="no_team", given=", ".join(missing),
+                            chrome=chrome(request, who)), None
+            now = ctx.clock.now()
+            name = "-".join(t.key for t in teams) if teams else f"org{who.org.id}"
+            return health_csv(*stats_rows(session, who.org, teams, now)), \
+                f"ritual-health-{name}-{local_week(now, who.org.timezone)}.csv"
+
+    body, filename = await asyncio.to_thread(build)
+    if filename is None:
+        return _html(body, 404)
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in filename)
+    return web.Response(text=body, content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+
+
 def mount(app: web.Application, ctx: Runtime, config: WebConfig) -> None:
     """Register the dashboard's routes on the shared web application."""
     install(app, ctx, config)
@@ -188,6 +254,8 @@ def mount(app: web.Application, ctx: Runtime, config: WebConfig) -> None:
     app.router.add_get("/kr/{code}", key_result)
     app.router.add_get("/report", report)
     app.router.add_get("/advice", advice)
+    app.router.add_get("/stats", stats)
+    app.router.add_get("/stats.csv", stats_csv)
     app.router.add_get("/cycles", cycles)
     app.router.add_get("/signin", signin)
     app.router.add_post("/signout", signout)

@@ -133,3 +133,70 @@ def _steps(points: list[tuple[float, float]], until: float) -> str:
     if out and until > out[-1][0]:
         out.append((until, out[-1][1]))
     return " ".join(f"{x},{y}" for x, y in out)
+
+
+# ------------------------------------------------------------------ ritual health, week by week
+
+WEEKS_WIDTH, WEEKS_HEIGHT, WEEKS_LEFT, WEEKS_RIGHT, WEEKS_TOP, WEEKS_BOTTOM = 560, 180, 40, 10, 10, 24
+
+
+@dataclass(frozen=True)
+class Segment:
+    y: float
+    height: float
+    part: int  # which of the stacked values (its colour and legend entry)
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    width: float
+    label: str  # the week, written under the bar
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class WeeksChart:
+    """Stacked bars, one a week (check-ins on time / late / missed, ...), or with `line` a line of values."""
+
+    width: int
+    height: int
+    bars: tuple[Bar, ...]
+    ticks: tuple[Mark, ...]  # y of 0, the middle and the top of the scale
+    line: str | None  # polyline points for a chart of one value a week (the median confidence)
+    dots: tuple[Mark, ...]
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+
+def weeks_chart(labels: list[str], stacks: list[tuple[int, ...]], line: list[float | None] | None = None,
+                scale: tuple[float, float] | None = None) -> WeeksChart:
+    """Geometry for one stack of counts a week (`stacks`, oldest first), or for `line`, one value or None a week
+    on `scale` (low, high). The scale of stacks runs from 0 to the highest stack."""
+    left, right, top, bottom = WEEKS_LEFT, WEEKS_WIDTH - WEEKS_RIGHT, WEEKS_TOP, WEEKS_HEIGHT - WEEKS_BOTTOM
+    low, high = scale or (0, max([sum(s) for s in stacks] + [1]))
+    slot = (right - left) / max(len(labels), 1)
+
+    def y_of(value: float) -> float:
+        return round(bottom - (value - low) * (bottom - top) / (high - low), 1)
+
+    bars, dots, points = [], [], []
+    for index, label in enumerate(labels):
+        x = round(left + index * slot + slot * 0.15, 1)
+        segments, base = [], 0
+        for part, count in enumerate(stacks[index] if stacks else ()):
+            if count:
+                segments.append(Segment(y_of(base + count), round(y_of(base) - y_of(base + count), 1), part))
+            base += count
+        bars.append(Bar(x, round(slot * 0.7, 1), label, tuple(segments)))
+        value = line[index] if line else None
+        if value is not None:
+            centre = round(x + slot * 0.35, 1)
+            points.append(f"{centre},{y_of(value)}")
+            dots.append(Mark(centre, y_of(value), f"{value:g}"))
+    middle = (low + high) / 2
+    ticks = tuple(Mark(left, y_of(v), f"{v:g}") for v in dict.fromkeys((low, round(middle, 1), high)))
+    return WeeksChart(WEEKS_WIDTH, WEEKS_HEIGHT, tuple(bars), ticks, " ".join(points) if line else None,
+                      tuple(dots), left, right, top, bottom)
