@@ -256,11 +256,37 @@ class Carry:
     subject: str
 
 
+@dataclass(frozen=True)
+class Propose:
+    """`propose TEXT`: an objective the company should pursue in the cycle being planned (bot.services.proposals)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Proposals:
+    """`proposals` lists the cycle's proposals; organizers (company leads) `shortlist N [N...]` and
+    `merge N into M` (a duplicate's votes go to the one it is merged into)."""
+
+    action: str | None = None  # None: list | shortlist | merge
+    numbers: tuple[int, ...] = ()  # shortlist: the proposals; merge: (duplicate, kept)
+
+
+@dataclass(frozen=True)
+class VoteCast:
+    """`vote` shows the ballot; `vote N` votes for proposal N; `vote close` (organizers) ends the voting and
+    posts the ranked result."""
+
+    number: int | None = None
+    close: bool = False
+
+
 Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
     | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
     | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd | Change | Score | Language | Carry
     | NoteAdd | HelpNeeded | NextAdd | Away | Stats
+    | Propose | Proposals | VoteCast
 )
 
 
@@ -622,6 +648,41 @@ def _carry(words: list[str]) -> Command | UsageError:
     return Carry(words[1][:64])
 
 
+def _propose(words: list[str]) -> Command | UsageError:
+    text = _text_arg(words, 1, "propose", "propose")
+    return text if isinstance(text, UsageError) else Propose(text)
+
+
+def _proposals(words: list[str]) -> Command | UsageError:
+    if len(words) == 1:
+        return Proposals()
+    action = words[1].lower()
+    if action == "shortlist":
+        numbers = [_position(w) for w in words[2:]]
+        if not numbers or None in numbers:
+            return _err("bad_proposal_number", "proposals", given=" ".join(words[2:])[:20])
+        return Proposals("shortlist", tuple(dict.fromkeys(n for n in numbers if n is not None)))
+    if action == "merge":
+        numbers = [_position(w) for w in words[2:] if w.lower() != "into"]
+        if len(words) != 5 or words[3].lower() != "into" or None in numbers:
+            return _err("bad_merge", "proposals")
+        if numbers[0] == numbers[1]:
+            return _err("merge_same", "proposals", number=numbers[0])
+        return Proposals("merge", tuple(n for n in numbers if n is not None))
+    return _err("unknown_subcommand_proposals", "proposals", given=words[1][:40])
+
+
+def _vote(words: list[str]) -> Command | UsageError:
+    if len(words) == 1:
+        return VoteCast()
+    if len(words) == 2 and words[1].lower() == "close":
+        return VoteCast(close=True)
+    number = _position(words[1])
+    if number is None or len(words) > 2:
+        return _err("bad_proposal_number", "vote", given=" ".join(words[1:])[:20])
+    return VoteCast(number)
+
+
 def _simple(cls):
     return lambda words: cls()
 
@@ -699,6 +760,10 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
     Verb("away", "away YYYY-MM-DD..YYYY-MM-DD [delegate @person]  ·  away off  ·  away", _away, (Away,), "checkin"),
     Verb("score", "score KR 0.0-1.0 [yes|no] [note]", _score, (Score,), "checkin"),
     Verb("carry", "carry KR", _carry, (Carry,), "checkin"),
+    Verb("propose", "propose TEXT", _propose, (Propose,), "plan"),
+    Verb("proposals", "proposals  ·  proposals shortlist N  ·  proposals merge N into N", _proposals, (Proposals,),
+         "plan"),
+    Verb("vote", "vote  ·  vote N  ·  vote close", _vote, (VoteCast,), "plan"),
     Verb("language", "language [zh-CN|es|en|auto]", _language, (Language,), "see"),
     Verb("help", "help", _help, (Help,), "see", ("?",), menu=("personal", "team")),
 )}

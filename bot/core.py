@@ -45,6 +45,7 @@ from bot.services import (
     mission,
     notes,
     priorities,
+    proposals,
     scores,
     settings,
     setup,
@@ -65,7 +66,7 @@ MAX_ASKS = 8  # questions to the platform one interaction may need answered (bot
 # The service modules whose marked functions handle commands, buttons, forms and thread messages
 # (bot.handlers): every command of the grammar must have its handler here, or no Core starts.
 SERVICES: tuple[ModuleType, ...] = (
-    advice, away, changes, checkins, dashboard_link, foursquare, general, language, mission, notes, priorities, scores,
+    advice, away, changes, checkins, dashboard_link, foursquare, general, language, mission, notes, priorities, proposals, scores,
     settings,
     setup,
     lessons,

@@ -645,3 +645,35 @@ class ConnectorRun(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class Proposal(Base):
+    """An objective someone thinks the company should pursue in a cycle being planned (the method's step 1:
+    "all employees submit goals"). Never deleted: a duplicate is merged into another (`merged_into_id`), so a
+    proposal's number (its place in the cycle's order) never shifts (bot.services.proposals)."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (Index("ix_proposals_cycle", "cycle_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(500))
+    author_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    shortlisted: Mapped[bool] = mapped_column(Boolean, default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Vote(Base):
+    """One of a person's votes in a cycle's planning. `slot` (1..the budget) is unique per person and cycle, so
+    two votes sent at once can never take more than the budget; (proposal, person) is unique: one vote each."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("cycle_id", "person_id", "slot"), UniqueConstraint("proposal_id", "person_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    slot: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -175,6 +175,8 @@ CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
     Ritual("warning", 0, "00:00", True, window="week",
            direct="bot.services.warnings:warning_messages",
            cadence="event", nothing_to_send="the team has no lead to warn"),
+    Ritual("votes", "vote result", 0, "00:00", True, window="week", post="bot.services.proposals:result_post",
+           cadence="event", teams="company"),
 )}
 
 

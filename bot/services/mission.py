@@ -67,14 +67,15 @@ def company_teams(session: Session, org: Organization) -> list[Team]:
     return [t for t in teams if t.level == "company"] or [t for t in teams if t.parent_id is None]
 
 
-def _require_company_lead(ctx: Ctx) -> None:
+def require_company_lead(ctx: Ctx, usage: str) -> None:
+    """Refuse, naming the company's leads, unless the person leads a company-level team (`company_teams`)."""
     teams = company_teams(ctx.session, ctx.org)
     if teams and ctx.session.scalar(select(TeamMember.person_id).where(
             TeamMember.team_id.in_([t.id for t in teams]), TeamMember.person_id == ctx.person.id,
             TeamMember.role == "lead").limit(1)) is not None:
         return
     leads = names(p for t in teams for p in team_leads(ctx.session, t))
-    raise Refusal("leads_only", "mission", team=teams[0].name if teams else ctx.org.name, leads=leads)
+    raise Refusal("leads_only", usage, team=teams[0].name if teams else ctx.org.name, leads=leads)
 
 
 def mission_card(org: Organization, prefix: str, headline: str = "") -> Card:
@@ -86,7 +87,7 @@ def mission_card(org: Organization, prefix: str, headline: str = "") -> Card:
 def mission(ctx: Ctx, cmd: c.Mission) -> Reply:
     if cmd.text is None:
         return Reply(card=mission_card(ctx.org, ctx.prefix))
-    _require_company_lead(ctx)
+    require_company_lead(ctx, "mission")
     missing = missing_parts(cmd.text)
     if missing:
         raise Refusal("mission_parts", "mission", missing=",".join(missing), given=cmd.text)
