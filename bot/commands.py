@@ -281,12 +281,26 @@ class VoteCast:
     close: bool = False
 
 
+@dataclass(frozen=True)
+class Draft:
+    """`draft [TEAM]`: a form for a new objective of the team's set for the cycle being planned (its leads)."""
+
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class SubmitSet:
+    """`submit [TEAM]`: the team's drafted set goes to the lead of the team above for approval."""
+
+    team: str | None = None
+
+
 Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
     | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
     | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd | Change | Score | Language | Carry
     | NoteAdd | HelpNeeded | NextAdd | Away | Stats
-    | Propose | Proposals | VoteCast
+    | Propose | Proposals | VoteCast | Draft | SubmitSet
 )
 
 
@@ -764,6 +778,8 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
     Verb("proposals", "proposals  ·  proposals shortlist N  ·  proposals merge N into N", _proposals, (Proposals,),
          "plan"),
     Verb("vote", "vote  ·  vote N  ·  vote close", _vote, (VoteCast,), "plan"),
+    Verb("draft", "draft [TEAM]", _team_arg(Draft), (Draft,), "plan"),
+    Verb("submit", "submit [TEAM]", _team_arg(SubmitSet), (SubmitSet,), "plan"),
     Verb("language", "language [zh-CN|es|en|auto]", _language, (Language,), "see"),
     Verb("help", "help", _help, (Help,), "see", ("?",), menu=("personal", "team")),
 )}

@@ -38,6 +38,7 @@ from bot.services import (
     changes,
     checkins,
     dashboard_link,
+    drafts,
     foursquare,
     general,
     language,
@@ -66,13 +67,8 @@ MAX_ASKS = 8  # questions to the platform one interaction may need answered (bot
 # The service modules whose marked functions handle commands, buttons, forms and thread messages
 # (bot.handlers): every command of the grammar must have its handler here, or no Core starts.
 SERVICES: tuple[ModuleType, ...] = (
-    advice, away, changes, checkins, dashboard_link, foursquare, general, language, mission, notes, priorities, proposals, scores,
-    settings,
-    setup,
-    lessons,
-    carry,
-    sources,
-    stats_reply, status_report, warnings, weekly, wrapup,
+    advice, away, carry, changes, checkins, dashboard_link, drafts, foursquare, general, language, lessons, mission,
+    notes, priorities, proposals, scores, settings, setup, sources, stats_reply, status_report, warnings, weekly, wrapup,
 )
 
 

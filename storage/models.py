@@ -677,3 +677,22 @@ class Vote(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     slot: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OkrSet(Base):
+    """A team's set of objectives for a cycle being planned, on its way to approval (bot.services.drafts):
+    drafting -> submitted -> approved, or returned (with a note) and submitted again. `round` counts the
+    submissions, so each one's request to the approver is its own run of the catalog's "approval" ritual."""
+
+    __tablename__ = "okr_sets"
+    __table_args__ = (UniqueConstraint("cycle_id", "team_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(12), default="drafting")  # drafting | submitted | returned | approved
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str | None] = mapped_column(Text)  # the approver's note when returned
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -29,6 +29,7 @@ from bot.model import Card, Context, KeyResultLine, Text
 from bot.render import render
 from bot.rituals.catalog import Occasion
 from bot.rituals.content import Outbound
+from bot.services.drafts import activate
 from bot.services.lessons import KINDS, lessons_of
 from bot.services.scores import scoring_button
 from bot.services.trends import week_change
@@ -78,6 +79,7 @@ def planning_post(o: Occasion) -> Card:
 def kickoff_post(o: Occasion) -> Card:
     """The cycle starts: the company's objectives with their key results, and the previous cycle's results."""
     session, org, cycle = o.session, o.org, _cycle(o)
+    activate(session, cycle)  # approved objectives become active as the cycle starts (bot.services.drafts)
     objectives = _objectives(session, org, cycle, o.team)
     elements: list = [Text(render("ritual_kickoff", team=o.team.name, cycle=cycle.name, count=len(objectives),
                                   end=i18n.weekday_day(cycle.end), mission=org.mission))]
