@@ -31,13 +31,13 @@ from bot.rituals.catalog import Occasion
 from bot.rituals.content import Outbound
 from bot.services.advice import ADVISED_KRS, alignment_report, lint
 from bot.services.proposals import planning_cycle
-from storage.models import Cycle, KeyResult, Objective, OkrSet, Organization, Person, Team, TeamMember
+from bot.services.setup import free_key
+from storage.models import Cycle, KeyResult, Objective, OkrSet, Person, Team, TeamMember
 
 DRAFT_FORM = "draft"
 RETURN_FORM = "draft_return"
 ROWS = ADVISED_KRS[-1]  # key-result rows in the form: the method's "3 to 4 key results"
 ASK, VERDICT = "approval", "verdict"  # the catalog's event rituals: the approver's message, the drafter's answer
-PENDING = "announce"  # the claimer of a run nobody has taken yet: stale at once, so the clock takes it
 MAX_OPTIONS = 99
 
 
@@ -212,17 +212,6 @@ def _key_results_from(form: dict, members: set[int], errors: dict[str, str]) -> 
     return rows
 
 
-def free_key(session: Session, org_id: int, key: str) -> str:
-    """`key`, or `key-2`, `key-3`…: the first one no objective or key result of the organization has."""
-    taken = set(session.scalars(select(Objective.key).where(Objective.org_id == org_id))) | set(
-        session.scalars(select(KeyResult.key).where(KeyResult.org_id == org_id)))
-    candidate, n = key, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{key}-{n}"
-    return candidate
-
-
 # Which field each of the lint's findings about a draft belongs by.
 _FIELD_OF = {"objective_metric": "title", "objective_no_owner": "title", "unaligned": "aligns",
              "aligned_below": "aligns"}
@@ -332,12 +321,6 @@ def _set_card(session: Session, cycle: Cycle, team: Team, intro: str, buttons: t
     return Card(title, tuple(elements), fallback=title)
 
 
-def _event(session: Session, org: Organization, team: Team, ritual: str, period: str, now) -> None:
-    runs.insert_runs(session, [{
-        "org_id": org.id, "team_id": team.id, "ritual": ritual, "period": period, "due_at": now, "state": "claimed",
-        "claimed_at": None, "claimed_by": PENDING, "attempts": 0, "lead_notified": False, "delivered": {}}])
-
-
 def _approve(ctx: Ctx, cycle: Cycle, team: Team, okr_set: OkrSet) -> None:
     okr_set.state, okr_set.decided_by_id, okr_set.note, okr_set.updated_at = "approved", ctx.person.id, None, ctx.now
     for objective in drafts_of(ctx.session, cycle, team):
@@ -358,7 +341,7 @@ def submit_set(ctx: Ctx, team: Team) -> Reply:
         return Reply(card=_set_card(ctx.session, cycle, team, text))
     if not people:
         raise Refusal("no_approver", "submit", team=team.name)
-    _event(ctx.session, ctx.org, team, ASK, f"ask-{okr_set.id}-{okr_set.round}", ctx.now)
+    runs.event_runs(ctx.session, ctx.org.id, [team.id], ASK, f"ask-{okr_set.id}-{okr_set.round}", ctx.now)
     text = words("submitted", team=team.name, approvers=_names(people))
     return Reply(card=_set_card(ctx.session, cycle, team, text))
 
@@ -398,7 +381,7 @@ def _submitted(ctx: Ctx, value: str) -> tuple[OkrSet, Cycle, Team]:
 def approve_button(ctx: Ctx, interaction: Interaction) -> Reply:
     okr_set, cycle, team = _submitted(ctx, interaction.value)
     _approve(ctx, cycle, team, okr_set)
-    _event(ctx.session, ctx.org, team, VERDICT, f"ans-{okr_set.id}-{okr_set.round}", ctx.now)
+    runs.event_runs(ctx.session, ctx.org.id, [team.id], VERDICT, f"ans-{okr_set.id}-{okr_set.round}", ctx.now)
     text = words("approved", team=team.name, cycle=cycle.name, start=f"{cycle.start:%a %d %b %Y}")
     return Reply(card=Card(None, (Text(text),), fallback=text))
 
@@ -420,7 +403,7 @@ def save_return(ctx: Ctx, interaction: Interaction) -> Reply:
     if len(note) > c.MAX_TEXT:
         return Reply(errors={"note": words("note_too_long", limit=c.MAX_TEXT)})
     okr_set.state, okr_set.note, okr_set.decided_by_id, okr_set.updated_at = "returned", note, ctx.person.id, ctx.now
-    _event(ctx.session, ctx.org, team, VERDICT, f"ans-{okr_set.id}-{okr_set.round}", ctx.now)
+    runs.event_runs(ctx.session, ctx.org.id, [team.id], VERDICT, f"ans-{okr_set.id}-{okr_set.round}", ctx.now)
     submitter = ctx.session.get(Person, okr_set.submitted_by_id) if okr_set.submitted_by_id else None
     text = words("returned", team=team.name, who=submitter.name if submitter else team.name)
     return Reply(card=Card(None, (Text(text),), fallback=text))

@@ -39,7 +39,6 @@ FINAL = 3  # the method: "finally the goals were reduced to three through voting
 MAX_SHOWN = 20  # proposals on one card (a platform's card holds about 50 blocks)
 BUTTONS_PER_ROW = 5
 RITUAL = "votes"  # the catalog's post of the ranked result (result_post)
-PENDING = "announce"  # the claimer of a run nobody has taken yet: stale at once, so the clock takes it
 
 
 @dataclass(frozen=True)
@@ -302,10 +301,7 @@ def _close(ctx: Ctx) -> Reply:
     if not items:
         raise Refusal("nothing_to_vote", "vote", cycle=cycle.name)
     teams = company_teams(ctx.session, ctx.org)
-    runs.insert_runs(ctx.session, [{
-        "org_id": ctx.org.id, "team_id": team.id, "ritual": RITUAL, "period": period_of(cycle), "due_at": ctx.now,
-        "state": "claimed", "claimed_at": None, "claimed_by": PENDING, "attempts": 0, "lead_notified": False,
-        "delivered": {}} for team in teams])
+    runs.event_runs(ctx.session, ctx.org.id, [team.id for team in teams], RITUAL, period_of(cycle), ctx.now)
     headline = render_macro("proposals", "closed", cycle=cycle.name, teams=", ".join(t.name for t in teams))
     return Reply(card=result_card(cycle, items, headline))
 

@@ -520,7 +520,7 @@ def save_objective(ctx: Ctx, interaction: Interaction) -> Reply:
             raise Refusal("setup_too_long", field=f"kr{n}", limit=300)
     cycle = quarter_cycle(ctx.session, ctx.org, ctx.now)
     count = ctx.session.scalar(select(func.count()).select_from(Objective).where(Objective.owner_team_id == team.id))
-    key = _free_key(ctx.session, ctx.org.id, f"{team.key}-o{count + 1}")
+    key = free_key(ctx.session, ctx.org.id, f"{team.key}-o{count + 1}")
     lead = (ctx.leads_of(team) or [ctx.person])[0]
     objective = Objective(org_id=ctx.org.id, cycle_id=cycle.id, key=key, title=title, level=team.level,
                           type="business", owner_team_id=team.id, status="active", position=count)
@@ -529,7 +529,7 @@ def save_objective(ctx: Ctx, interaction: Interaction) -> Reply:
     kr_keys = set()
     for position, text in enumerate(krs):
         start, target, unit = _measure(text)
-        kr_key = _free_key(ctx.session, ctx.org.id, f"{key}-kr{position + 1}")
+        kr_key = free_key(ctx.session, ctx.org.id, f"{key}-kr{position + 1}")
         kr_keys.add(kr_key)
         ctx.session.add(KeyResult(org_id=ctx.org.id, objective_id=objective.id, key=kr_key, title=text,
                                   owner_person_id=lead.id, start_value=start, target_value=target,
@@ -547,7 +547,8 @@ def save_objective(ctx: Ctx, interaction: Interaction) -> Reply:
     return Reply(card=Card(None, (Text(text), *advice, Actions(buttons)), fallback=text))
 
 
-def _free_key(session: Session, org_id: int, key: str) -> str:
+def free_key(session: Session, org_id: int, key: str) -> str:
+    """`key`, or `key-2`, `key-3`…: the first one no objective or key result of the organization has."""
     taken = set(session.scalars(select(Objective.key).where(Objective.org_id == org_id))) | set(
         session.scalars(select(KeyResult.key).where(KeyResult.org_id == org_id)))
     candidate, n = key, 1
