@@ -1,7 +1,7 @@
 """proposals for a cycle being planned, and the votes on them
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0023
+Revises: 0022
 
 `proposals`: an objective someone proposes while a cycle is planning (`/okr propose`), shortlisted or
 merged into another by the organizers; `votes`: each person's votes in the cycle, at most the budget
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0020'
-down_revision: Union[str, Sequence[str], None] = '0019'
+revision: str = '0023'
+down_revision: Union[str, Sequence[str], None] = '0022'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """a team's drafted OKRs for a cycle being planned, on their way to approval
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0024
+Revises: 0023
 
 `okr_sets`: one per team and cycle: drafting, submitted to the lead of the team above, returned with a
 note, approved (bot.services.drafts). The objectives themselves are `objectives` rows with status draft,
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0021'
-down_revision: Union[str, Sequence[str], None] = '0020'
+revision: str = '0024'
+down_revision: Union[str, Sequence[str], None] = '0023'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
