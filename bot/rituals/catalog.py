@@ -175,11 +175,11 @@ CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
     Ritual("warning", 0, "00:00", True, window="week",
            direct="bot.services.warnings:warning_messages",
            cadence="event", nothing_to_send="the team has no lead to warn"),
-    Ritual("approval", "OKR set to approve", 0, "00:00", True, window="week",
+    Ritual("approval", 0, "00:00", True, window="week",
            direct="bot.services.drafts:approval_messages", cadence="event", nothing_to_send="nobody to approve it"),
-    Ritual("verdict", "OKR set approved or returned", 0, "00:00", True, window="week",
+    Ritual("verdict", 0, "00:00", True, window="week",
            direct="bot.services.drafts:verdict_messages", cadence="event", nothing_to_send="nobody submitted it"),
-    Ritual("votes", "vote result", 0, "00:00", True, window="week", post="bot.services.proposals:result_post",
+    Ritual("votes", 0, "00:00", True, window="week", post="bot.services.proposals:result_post",
            cadence="event", teams="company"),
 )}
 
