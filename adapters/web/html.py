@@ -50,7 +50,10 @@ def local_time(moment: datetime, zone: str) -> datetime:
 
 
 def whole_numbers(options: list[dict]) -> bool:
-    return bool(options) and all(str(o["value"]).isdigit() for o in options)
+    """Options that are a scale of whole numbers (confidence 1-10: each labelled with its own number), so typed
+    rather than picked; options that only carry a number (a person's id, labelled with their name) are not."""
+    return bool(options) and all(str(o["value"]).isdigit() and str(o["label"]).strip() == str(o["value"])
+                                 for o in options)
 
 
 def unknown_element(kind: str) -> None:

@@ -4,9 +4,11 @@ the method's advice at /advice, the cycles at /cycles and one cycle's scores and
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlencode
 
 from aiohttp import web
 
+from adapters.web import forms
 from adapters.web.access import (
     ACCESS,
     APP_CONTEXT,
@@ -23,12 +25,14 @@ from adapters.web.access import (
     viewer,
 )
 from adapters.web.config import WebConfig
+from adapters.web.forms import open_form
 from adapters.web.html import page
 from adapters.web.svg import key_result_chart, weeks_chart
-from bot.context import team_timezone
+from bot.context import team_leads, team_timezone
 from bot.runtime import Runtime
 from bot.serialize import card_to_dict
 from bot.services.advice import alignment_report, lint
+from bot.services.proposals import planning_cycle
 from bot.services.stats import health_csv
 from bot.services.status_report import gather, report_card
 from bot.teams import team_by_key
@@ -72,12 +76,29 @@ async def dashboard(request: web.Request) -> web.Response:
                     return page("message.html.j2", reason="no_team", given=key,
                                 chrome=common["chrome"]), 404
                 return page("team.html.j2", view=team_page(session, who.org, team, who.person, now, cycle),
-                            **common), 200
+                            drafting=_drafting(session, who, team, now), **common), 200
             view = company_page(session, who.org, who.person, now, cycle, _page_number(request))
             return page("company.html.j2", view=view, **common), 200
 
     body, status = await asyncio.to_thread(build)
     return _html(body, status)
+
+
+def _drafting(session, who: Viewer, team, now) -> str | None:
+    """The cycle being planned, when the viewer leads this team (the drafting form is theirs to open)."""
+    if who.person is None:
+        return None
+    cycle = planning_cycle(session, who.org, now)
+    leads = {p.id for p in team_leads(session, team)} if cycle is not None else set()
+    return cycle.name if cycle is not None and who.person.id in leads else None
+
+
+async def draft(request: web.Request) -> web.Response:
+    """The drafting form of a team for its signed-in lead: `/okr draft TEAM`'s form (bot.services.drafts),
+    saved through the core; anyone else hears why not, as in chat."""
+    key = "".join(request.query.get("team", "").split())[:64]
+    back = f"/?{urlencode({'team': key})}" if key else "/"
+    return await open_form(request, f"draft {key}".strip(), back)
 
 
 def _resolve(request: web.Request, session, identity) -> Viewer:
@@ -257,5 +278,7 @@ def mount(app: web.Application, ctx: Runtime, config: WebConfig) -> None:
     app.router.add_get("/stats", stats)
     app.router.add_get("/stats.csv", stats_csv)
     app.router.add_get("/cycles", cycles)
+    app.router.add_get("/draft", draft)
+    forms.mount(app)
     app.router.add_get("/signin", signin)
     app.router.add_post("/signout", signout)
