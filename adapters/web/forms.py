@@ -29,7 +29,7 @@ from bot.serialize import card_to_dict, form_to_dict
 # The forms a page may send (form id -> the chat command that opens it), and the buttons of their replies a
 # page may press; OPENERS are the buttons among them that open a form (so open it again with its errors).
 FORMS = {"draft": "draft"}
-ACTIONS = {"draft_open", "draft_submit", "draft_remove"}
+ACTIONS = {"draft_open", "draft_submit", "draft_remove", "proposal_shortlist"}
 OPENERS = {"draft_open"}
 MAX_VALUE = 4000
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,43}$")
@@ -94,6 +94,13 @@ async def open_form(request: web.Request, command: str, back: str) -> web.Respon
     reply = await _ask(request, who, opener)
     assert reply is not None, command  # a page opens only the commands of FORMS
     return _answer(request, who, reply, back, opener)
+
+
+async def command(request: web.Request, text: str, back: str) -> web.Response:
+    """A page's control that is a chat command (`proposals merge 4 into 2`): the core's answer on a page."""
+    who = await _signed_in(request)
+    reply = await _handle(request, _interaction(request, who, "command", text=text))
+    return _answer(request, who, reply, back, "")
 
 
 async def send_form(request: web.Request) -> web.Response:

@@ -39,6 +39,7 @@ from bot.teams import team_by_key
 from bot.views.cycles import cycle_page, cycle_rows, find_cycle
 from bot.views.dashboard import company_page, cycles_of, pick_cycle, team_page, top_teams
 from bot.views.keyresult import find_key_result, key_result_page
+from bot.views.planning import proposals_page
 from bot.views.privacy import may_see
 from bot.views.stats import stats_page, stats_rows
 from bot.weeks import local_week
@@ -99,6 +100,28 @@ async def draft(request: web.Request) -> web.Response:
     key = "".join(request.query.get("team", "").split())[:64]
     back = f"/?{urlencode({'team': key})}" if key else "/"
     return await open_form(request, f"draft {key}".strip(), back)
+
+
+async def proposals(request: web.Request) -> web.Response:
+    """The cycle being planned: every proposal with its votes; its organizers merge and shortlist here."""
+    identity = admit(request)
+    ctx = request.app[APP_CONTEXT]
+
+    def build() -> str:
+        with ctx.sessions() as session:
+            who = _resolve(request, session, identity)
+            view = proposals_page(session, who.org, who.person, ctx.clock.now())
+            return page("proposals.html.j2", view=view, chrome=chrome(request, who))
+
+    return _html(await asyncio.to_thread(build))
+
+
+async def merge_proposals(request: web.Request) -> web.Response:
+    """`proposals merge N into M` from the page's form, through the core (which checks the organizer)."""
+    data = await request.post()
+    duplicate, kept = ("".join(c for c in str(data.get(name, "")) if c.isdigit())[:6] or "0"
+                       for name in ("duplicate", "kept"))
+    return await forms.command(request, f"proposals merge {duplicate} into {kept}", "/proposals")
 
 
 def _resolve(request: web.Request, session, identity) -> Viewer:
@@ -279,6 +302,8 @@ def mount(app: web.Application, ctx: Runtime, config: WebConfig) -> None:
     app.router.add_get("/stats.csv", stats_csv)
     app.router.add_get("/cycles", cycles)
     app.router.add_get("/draft", draft)
+    app.router.add_get("/proposals", proposals)
+    app.router.add_post("/proposals/merge", merge_proposals)
     forms.mount(app)
     app.router.add_get("/signin", signin)
     app.router.add_post("/signout", signout)

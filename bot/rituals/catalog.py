@@ -179,6 +179,8 @@ CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
            direct="bot.services.drafts:approval_messages", cadence="event", nothing_to_send="nobody to approve it"),
     Ritual("verdict", 0, "00:00", True, window="week",
            direct="bot.services.drafts:verdict_messages", cadence="event", nothing_to_send="nobody submitted it"),
+    Ritual("proposal_digest", 0, "09:00", True, direct="bot.services.digest:digest_messages",
+           cadence="event", teams="company", nothing_to_send="no new proposal, or no organizer to tell"),
     Ritual("votes", 0, "00:00", True, window="week", post="bot.services.proposals:result_post",
            cadence="event", teams="company"),
 )}

@@ -100,11 +100,13 @@ def insert_runs(session: Session, rows: list[dict], returning=RitualRun.id) -> l
 EVENT = "announce"  # the claimer of an event run nobody has taken yet: stale at once, so the clock takes it
 
 
-def event_runs(session: Session, org_id: int, team_ids: list[int], ritual: str, period: str, now: datetime) -> None:
-    """An event ritual's runs (catalog cadence "event"), one per team: the clock's next sweep takes each over
-    and carries it out exactly once, like a scheduled run."""
+def event_runs(session: Session, org_id: int, team_ids: list[int], ritual: str, period: str, now: datetime,
+               due_at: datetime | None = None) -> None:
+    """An event ritual's runs (catalog cadence "event"), one per team: the clock's first sweep from `due_at`
+    (now when not given) takes each over and carries it out exactly once, like a scheduled run."""
     insert_runs(session, [{
-        "org_id": org_id, "team_id": team_id, "ritual": ritual, "period": period, "due_at": now, "state": "claimed",
+        "org_id": org_id, "team_id": team_id, "ritual": ritual, "period": period, "due_at": due_at or now,
+        "state": "claimed",
         "claimed_at": None, "claimed_by": EVENT, "attempts": 0, "lead_notified": False, "delivered": {}}
         for team_id in team_ids])
 
@@ -142,6 +144,8 @@ def take_over_stale(session: Session, claimer: str, now: datetime, lease: timede
     ).all()
     taken = []
     for run in rows:
+        if run.claimed_by == EVENT and run.due_at > now:  # an event run for later (a digest): not yet
+            continue
         if is_stale(run, now, lease):
             attempted_at = run.claimed_at
             run.claimed_by, run.claimed_at = claimer, now

@@ -31,6 +31,7 @@ from bot.model import Actions, Button, Card, Context, Interaction, Reply, Text
 from bot.render import render, render_macro
 from bot.rituals import runs
 from bot.rituals.catalog import Occasion
+from bot.services import digest
 from bot.services.mission import company_teams, require_company_lead
 from storage.models import Cycle, Organization, Person, Proposal, RitualRun, Vote
 
@@ -143,6 +144,7 @@ def propose(ctx: Ctx, cmd: c.Propose) -> Reply:
     ctx.session.add(Proposal(org_id=ctx.org.id, cycle_id=cycle.id, text=cmd.text, author_person_id=ctx.person.id,
                              shortlisted=False, created_at=ctx.now))
     ctx.session.flush()
+    digest.schedule(ctx.session, ctx.org, ctx.now)  # the organizers hear of it the next morning
     number = len(numbered(ctx.session, cycle))
     text = render_macro("proposals", "saved", number=number, text=cmd.text, cycle=cycle.name, prefix=ctx.prefix)
     return Reply(card=Card(None, (Text(text),), fallback=text))
