@@ -121,7 +121,8 @@ async def merge_proposals(request: web.Request) -> web.Response:
     data = await request.post()
     duplicate, kept = ("".join(c for c in str(data.get(name, "")) if c.isdigit())[:6] or "0"
                        for name in ("duplicate", "kept"))
-    return await forms.command(request, f"proposals merge {duplicate} into {kept}", "/proposals")
+    command = " ".join(("proposals", "merge", duplicate, "into", kept))  # the grammar's words, never translated
+    return await forms.command(request, command, "/proposals")
 
 
 def _resolve(request: web.Request, session, identity) -> Viewer:
