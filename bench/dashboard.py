@@ -103,6 +103,15 @@ async def measure(url: str, org: int, team_requests: int, company_requests: int)
     return results
 
 
+def fresh_sqlite_url(kind: str, scale: float) -> str:
+    """An empty SQLite file in bench/out/ for this bench and scale (an earlier run's file and journals removed)."""
+    path = ROOT / "bench" / "out" / f"{kind}-{scale:g}.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 10,000 people (default)")
@@ -110,14 +119,7 @@ def main() -> int:
     parser.add_argument("--team-requests", type=int, default=200)
     parser.add_argument("--company-requests", type=int, default=30)
     args = parser.parse_args()
-    url = args.database_url
-    if url is None:
-        path = ROOT / "bench" / "out" / f"dashboard-{args.scale:g}.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    url = normalize_url(url)
+    url = normalize_url(args.database_url or fresh_sqlite_url("dashboard", args.scale))
     started = time.perf_counter()
     org = prepare(url, args.scale)
     print(f"generated the organization in {time.perf_counter() - started:.1f} s ({url.split('://')[0]})")

@@ -30,7 +30,7 @@ from sqlalchemy import event, insert, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from dashboard import percentile  # noqa: E402
+from dashboard import fresh_sqlite_url, percentile  # noqa: E402
 from generate import NOW, WEEKS, generate  # noqa: E402
 
 from bot.timesource import ManualClock  # noqa: E402
@@ -119,14 +119,7 @@ def main() -> int:
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file in bench/out/")
     parser.add_argument("--requests", type=int, default=100, help="requests per page (default 100)")
     args = parser.parse_args()
-    url = args.database_url
-    if url is None:
-        path = ROOT / "bench" / "out" / f"stats-{args.scale:g}.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    url = normalize_url(url)
+    url = normalize_url(args.database_url or fresh_sqlite_url("stats", args.scale))
     started = time.perf_counter()
     org = prepare(url, args.scale)
     print(f"generated the organization in {time.perf_counter() - started:.1f} s ({url.split('://')[0]})")
