@@ -127,6 +127,18 @@ class Away:
 
 
 @dataclass(frozen=True)
+class Subscribe:
+    """`subscribe TEAM` in a channel: the team's weekly report comes there; `subscribe` lists the channel's."""
+
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    team: str
+
+
+@dataclass(frozen=True)
 class Health:
     name: str
     status: str
@@ -300,7 +312,7 @@ Command = (
     | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
     | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd | Change | Score | Language | Carry
     | NoteAdd | HelpNeeded | NextAdd | Away | Stats
-    | Propose | Proposals | VoteCast | Draft | SubmitSet
+    | Propose | Proposals | VoteCast | Draft | SubmitSet | Subscribe | Unsubscribe
 )
 
 
@@ -559,6 +571,12 @@ def _mission(words: list[str]) -> Command | UsageError:
     return text if isinstance(text, UsageError) else Mission(text)
 
 
+def _unsubscribe(words: list[str]) -> Command | UsageError:
+    if len(words) < 2:
+        return _err("missing", "unsubscribe", what="unsubscribe")
+    return Unsubscribe(words[1][:64])
+
+
 def _bind(words: list[str]) -> Command | UsageError:
     if len(words) < 2:
         return _err("missing", "bind", what="bind")
@@ -763,6 +781,8 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
     Verb("align", "align", _simple(Align), (Align,), "see"),
     Verb("lint", "lint", _simple(Lint), (Lint,), "see"),
     Verb("mission", "mission  ·  mission We (value) in (field) (improving lives)", _mission, (Mission,), "see"),
+    Verb("subscribe", "subscribe TEAM  ·  subscribe", _team_arg(Subscribe), (Subscribe,), "see"),
+    Verb("unsubscribe", "unsubscribe TEAM", _unsubscribe, (Unsubscribe,), "see"),
     Verb("dashboard", "dashboard", _simple(Dashboard), (Dashboard,), "see", menu=("personal",)),
     Verb("bind", "bind TEAM", _bind, (Bind,), "leads", menu=("team",)),
     Verb("schedule", "schedule {rituals} [DAY] HH:MM|off|on  ·  schedule", _schedule, (Schedule, ScheduleShow),

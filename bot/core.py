@@ -53,6 +53,7 @@ from bot.services import (
     sources,
     stats_reply,
     status_report,
+    subscriptions,
     warnings,
     weekly,
     wrapup,
@@ -68,8 +69,8 @@ MAX_ASKS = 8  # questions to the platform one interaction may need answered (bot
 # (bot.handlers): every command of the grammar must have its handler here, or no Core starts.
 SERVICES: tuple[ModuleType, ...] = (
     advice, away, carry, changes, checkins, dashboard_link, drafts, foursquare, general, language, lessons, mission,
-    notes, priorities, proposals, scores, settings, setup, sources, stats_reply, status_report, warnings, weekly,
-    wrapup,
+    notes, priorities, proposals, scores, settings, setup, sources, stats_reply, status_report, subscriptions,
+    warnings, weekly, wrapup,
 )
 
 

@@ -425,6 +425,20 @@ class AwayPeriod(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class Subscription(Base):
+    """A channel that gets a team's rolled-up weekly report (`/okr subscribe TEAM`), by the `digest` ritual."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("team_id", "platform", "channel_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = _org_fk()
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(128))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))  # who subscribed it
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class EarlyWarning(Base):
     """A key result that dropped by 2 or more or into red, or a health metric that turned red: told to the team's
     leads at once ("immediately discuss and find a response plan"), once per subject and week, with the plan they

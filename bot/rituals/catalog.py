@@ -150,6 +150,9 @@ CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
            direct="bot.services.wrapup:why_messages", shows=frozenset({"wins"}), sandbox=True),
     Ritual("report", 4, "17:00", True, window="week", direct=f"{CONTENT}:report_messages",
            sandbox=True),
+    # Turned on for a team by `/okr subscribe TEAM` (bot.services.subscriptions), off by its last unsubscribe.
+    Ritual("subscriptions", 4, "17:00", False, window="week",
+           direct="bot.services.subscriptions:digest_messages", nothing_to_send="no channel is subscribed to it"),
     Ritual("nudge", 1, "10:00", False, direct=f"{CONTENT}:nudge_messages",
            nothing_to_send="everyone has checked in"),
     Ritual("planning", 0, "10:00", True, window="week", post=f"{QUARTER}:planning_post",

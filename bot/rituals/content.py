@@ -45,11 +45,13 @@ from storage.models import (
 
 @dataclass(frozen=True)
 class Outbound:
-    """One message of a run. `person_id` is set for direct messages."""
+    """One message of a run. `person_id` is set for direct messages; `channel` (platform, channel id) for a post
+    in a channel other than the team's own (a subscribed channel: bot.services.subscriptions)."""
 
     key: str
     card: Card
     person_id: int | None = None
+    channel: tuple[str, str] | None = None
 
     @property
     def direct(self) -> bool:

@@ -30,6 +30,7 @@ from bot.rituals.content import Outbound, lead_alert_card
 from bot.rituals.delivery import Deliverer, Failed
 from bot.rituals.routes import channel_of, person_of
 from bot.rituals.schedule import window_end
+from bot.workspaces import workspace_of
 from storage.db import transaction
 from storage.models import Organization, Person, RitualRun, Team, TeamMember
 
@@ -105,6 +106,14 @@ def prepare(session: Session, claim: runs.Claim, platforms: set[str], now: datet
         return prepared
     prefer = conversation.platform if conversation else None
     for outbound in outbounds:
+        if outbound.channel is not None:
+            platform, channel_id = outbound.channel
+            if platform not in platforms:
+                prepared.unreachable[outbound.key] = f"{platform} is not running here (for {channel_id})"
+                continue
+            to = Conversation(platform, workspace_of(session, org, platform), channel_id)
+            prepared.items.append(Item(outbound, platform, to.workspace, to))
+            continue
         person = session.get(Person, outbound.person_id)
         route = person_of(session, org, person, platforms, prefer)
         if route is None:

@@ -21,7 +21,7 @@ from bot.weeks import monday_of
 from storage.models import RitualSetting, SkippedWeek, Team
 
 
-def _every(weekday: int) -> str:
+def every(weekday: int) -> str:
     """"Mondays": the day a weekly ritual comes on, in the language spoken."""
     return (i18n.gettext("Mondays"), i18n.gettext("Tuesdays"), i18n.gettext("Wednesdays"), i18n.gettext("Thursdays"),
             i18n.gettext("Fridays"), i18n.gettext("Saturdays"), i18n.gettext("Sundays"))[weekday]
@@ -66,7 +66,7 @@ def schedule(ctx: Ctx, cmd: c.Schedule) -> Reply:
 
 def _day(ritual: catalog.Ritual, weekday: int) -> str:
     """"Mondays", or for a once-per-cycle ritual the day of the cycle it comes on."""
-    return render("ritual_cadence", cadence=ritual.cadence) if ritual.per_cycle else _every(weekday)
+    return render("ritual_cadence", cadence=ritual.cadence) if ritual.per_cycle else every(weekday)
 
 
 def _upcoming(ctx: Ctx, ritual: catalog.Ritual, setting: RitualSetting, zone: str) -> str | None:

@@ -71,9 +71,11 @@ def test_the_grammar_schedule_and_its_wording_know_it(chat, sessions):
         assert (row.weekday, row.time, row.enabled) == (3, "10:30", True)
     assert "midweek check" in card_text(chat.say("schedule", actor=LEAD))
     refused = card_text(chat.say("schedule lunch 10:00", actor=LEAD))
-    names = "monday, friday, wrapup, report, nudge, planning, kickoff, midreview, closing, retro and midweek"
+    names = ("monday, friday, wrapup, report, subscriptions, nudge, planning, kickoff, midreview, closing, retro "
+             "and midweek")
     assert f"The rituals are {names};" in refused
-    usage = "schedule monday|friday|wrapup|report|nudge|planning|kickoff|midreview|closing|retro|midweek [DAY]"
+    usage = ("schedule monday|friday|wrapup|report|subscriptions|nudge|planning|kickoff|midreview|closing|retro|"
+             "midweek [DAY]")
     assert usage in USAGE["schedule"]
     assert usage in card_text(chat.say("help schedule"))
 
@@ -98,8 +100,8 @@ def test_the_import_gives_its_default_and_the_export_carries_changes(sessions, o
     bad = EXAMPLE.read_text().replace("    rituals:", "    rituals:\n      lunch: MON 12:00", 1)
     with transaction(sessions) as s, pytest.raises(ImportFailed) as failed:
         import_text(s, bad, clock.now())
-    expected = ("expected monday, friday, wrapup, report, nudge, planning, kickoff, midreview, closing, retro, midweek "
-                "or skip")
+    expected = ("expected monday, friday, wrapup, report, subscriptions, nudge, planning, kickoff, midreview, closing, "
+                "retro, midweek or skip")
     assert expected in str(failed.value.errors)
 
 

@@ -86,3 +86,11 @@ async def test_away_in_the_sandbox_shows_on_the_four_square(client, sessions):
     assert "Zhou Qiang, away until 2026-11-27" in text
     text = visible_text(await (await say(client, "rd-efficiency", "/okr away 2026-11-01")).text())
     assert "That period ended on 2026-11-01" in text
+
+
+async def test_a_sandbox_channel_subscribes_to_a_team(client, sessions):
+    await sign_in_as(client, sessions, "engineer@example.com")
+    text = visible_text(await (await say(client, "retail", "/okr subscribe rd-efficiency")).text())
+    assert "This channel is now subscribed to R&D Efficiency" in text
+    text = visible_text(await (await say(client, "retail", "/okr subscribe")).text())
+    assert "R&D Efficiency ( rd-efficiency )" in text or "R&D Efficiency (rd-efficiency)" in text

@@ -163,3 +163,24 @@ async def test_away_with_a_delegate_who_checks_in_on_slack(slack, sessions, fake
     assert entered == "hr.lead@example.com"
     status, body = await slack.command("okrs rd-efficiency", user="U0HRLEAD")
     assert "Zhou Qiang, away until 2026-11-27" in str(body["blocks"])
+
+
+async def test_a_channel_subscribes_and_gets_the_report_once_a_week_on_slack(slack, fake_slack, app_ctx, clock):
+    import json
+    from datetime import timedelta
+
+    from bot.rituals.sweep import sweep
+    from tests.rituals.conftest import MONDAY_0900
+
+    status, body = await slack.command("subscribe rd-efficiency", channel="C0GENERAL")
+    assert status == 200 and "This channel is now subscribed to *R&amp;D Efficiency*" in body["text"]
+    await slack.command("subscribe rd-efficiency", channel="C0GENERAL")  # twice: one subscription
+    status, body = await slack.command("subscribe", channel="C0GENERAL")
+    assert "(`rd-efficiency`)" in body["text"]
+    for minutes in (0, 1):
+        clock.set(MONDAY_0900 + timedelta(days=4, hours=8, minutes=minutes))  # Friday 17:00 in Shanghai
+        await sweep(app_ctx, clock.now())
+    posted = [b for b in fake_slack.bodies("chat.postMessage") if b["channel"] == "C0GENERAL"]
+    assert len(posted) == 1 and "Weekly status report" in json.dumps(posted[0]), posted
+    status, body = await slack.command("unsubscribe rd-efficiency", channel="C0GENERAL")
+    assert "no longer gets the weekly report" in body["text"]

@@ -125,3 +125,23 @@ async def test_away_is_set_refused_kindly_and_shown_on_the_board_on_teams(teams,
     assert "Zhou Qiang, away until 2026-11-27" in teams.connector.of("reply")[-1].text
     await teams.say("away")
     assert "2026-11-18 to 2026-11-27 (now) · Zhao Lei checks in for you" in teams.connector.of("reply")[-1].text
+
+
+async def test_a_channel_subscribes_and_gets_the_report_once_a_week_on_teams(teams, clock):
+    from datetime import timedelta
+
+    from bot.rituals.sweep import sweep
+    from tests.rituals.conftest import MONDAY_0900
+    from tests.teams.conftest import CHANNEL
+
+    await teams.say("subscribe rd-efficiency", where="channel")
+    assert "This channel is now subscribed to" in teams.connector.of("reply")[-1].text
+    await teams.say("subscribe", where="channel")
+    assert "(rd-efficiency)" in teams.connector.of("reply")[-1].text.replace("`", "")
+    for minutes in (0, 1):
+        clock.set(MONDAY_0900 + timedelta(days=4, hours=8, minutes=minutes))  # Friday 17:00 in Shanghai
+        await sweep(teams.ctx, clock.now())
+    posts = [c for c in teams.connector.of("create") if "Weekly status report" in c.text]
+    assert len(posts) == 1 and posts[0].body["channelData"]["channel"] == {"id": CHANNEL}
+    await teams.say("unsubscribe rd-efficiency", where="channel")
+    assert "no longer gets the weekly report" in teams.connector.of("reply")[-1].text
