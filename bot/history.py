@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.safeyaml import shown
 from bot.services.lessons import KINDS
 from bot.spec import KEYS, ChangeSpec, LessonSpec
 from storage.models import Cycle, Lesson, Objective, OkrChange, Person, Team
@@ -65,14 +66,16 @@ def _moment(check, item: dict, path: tuple) -> datetime | None:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         except ValueError:
             pass
-    check.error((*path, "at"), "expected a moment like 2026-12-03T09:30:00+00:00")
+    check.problem((*path, "at"), "not_moment")
     return None
 
 
-def _known(check, item: dict, key: str, path: tuple, known: set[str], what: str, required: bool = True) -> str | None:
+def _known(check, item: dict, key: str, path: tuple, known: set[str], problem: str,
+           required: bool = True) -> str | None:
+    """A reference to an entry of the file; `problem` (prompts/import_errors.j2) says what it failed to name."""
     value = check.text(item, key, path, required=required, limit=254)
     if value is not None and value not in known:
-        check.error((*path, key), f"{value!r} is not {what}")
+        check.problem((*path, key), problem, value=shown(value))
     return value
 
 
@@ -82,13 +85,13 @@ def parse_changes(raw: Any, check, cycles: set[str], emails: set[str]) -> list[C
         path = ("changes", index)
         item = check.mapping(item_raw, path, keys=KEYS["change"])
         found.append(ChangeSpec(
-            at=_moment(check, item, path), cycle=_known(check, item, "cycle", path, cycles, "a cycle of this file"),
+            at=_moment(check, item, path), cycle=_known(check, item, "cycle", path, cycles, "not_cycle"),
             objective=check.text(item, "objective", path, required=False, limit=64),
             subject=check.text(item, "subject", path, limit=64), field=check.text(item, "field", path, limit=16),
             old=check.text(item, "old", path, required=False, limit=MAX_TEXT),
             new=check.text(item, "new", path, required=False, limit=MAX_TEXT),
             reason=check.text(item, "reason", path, limit=MAX_TEXT),
-            by=_known(check, item, "by", path, emails, "in people", required=False),
+            by=_known(check, item, "by", path, emails, "not_person", required=False),
             source=check.text(item, "source", path, required=False, limit=16) or "import"))
     return found
 
@@ -99,11 +102,11 @@ def parse_lessons(raw: Any, check, cycles: set[str], teams: set[str], emails: se
         path = ("lessons", index)
         item = check.mapping(item_raw, path, keys=KEYS["lesson"])
         found.append(LessonSpec(
-            at=_moment(check, item, path), cycle=_known(check, item, "cycle", path, cycles, "a cycle of this file"),
-            team=_known(check, item, "team", path, teams, "a team key"),
+            at=_moment(check, item, path), cycle=_known(check, item, "cycle", path, cycles, "not_cycle"),
+            team=_known(check, item, "team", path, teams, "not_team"),
             kind=check.choice(item, "kind", path, KINDS, "learned"),
             text=check.text(item, "text", path, limit=MAX_TEXT),
-            by=_known(check, item, "by", path, emails, "in people", required=False)))
+            by=_known(check, item, "by", path, emails, "not_person", required=False)))
     return found
 
 

@@ -23,10 +23,11 @@ from bot import changes, history, i18n, workspaces
 from bot import platforms as registry
 from bot.commands import WEEKDAYS, parse_time
 from bot.connectors.spec import parse_source, set_sources
+from bot.render import render_macro
 from bot.rituals import catalog
 from bot.safeyaml import MAX_BYTES, BoundedSafeLoader, TooLarge, shown
 from bot.services.checkins import record_checkin
-from bot.services.mission import SPOKEN_PARTS, missing_parts
+from bot.services.mission import missing_parts
 from bot.spec import (
     FORMAT_VERSION,
     KEYS,
@@ -62,8 +63,14 @@ from storage.models import (
 )
 
 
+def said(name: str, /, **values: object) -> str:
+    """One problem with a file, worded by prompts/import_errors.j2 in the language being spoken (a chat
+    person's for `/okr source`, OKRBOT_LANGUAGE's for `okrbot import`)."""
+    return render_macro("import_errors", name, **values)
+
+
 def too_big(size: int) -> str:
-    return f"the file has {size:,} bytes; okrbot imports files of at most {MAX_BYTES:,} bytes ({MAX_BYTES // 10**6} MB)"
+    return said("too_big", size=size, limit=MAX_BYTES, megabytes=MAX_BYTES // 10**6)
 
 
 class ImportFailed(Exception):
@@ -118,8 +125,8 @@ def _duplicate_keys(node: yaml.Node, out: list[str], seen: set | None = None) ->
             if isinstance(key, yaml.ScalarNode):
                 line = key.start_mark.line + 1
                 if key.value in first_line:
-                    out.append(f"line {line}: {key.value}: appears twice in the same mapping "
-                               f"(first on line {first_line[key.value]}); keep one")
+                    out.append(said("at", line=line, key=key.value,
+                                    message=said("duplicate_key", first=first_line[key.value])))
                 first_line.setdefault(key.value, line)
             _duplicate_keys(value, out, seen)
     elif isinstance(node, yaml.SequenceNode):
@@ -140,10 +147,9 @@ def load(text: str) -> tuple[Any, dict[tuple, int]]:
             loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
         problem = getattr(exc, "problem", exc)
-        raise ImportFailed([f"{where}{problem}" if isinstance(exc, TooLarge)
-                            else f"{where}this is not valid YAML ({problem})"]) from None
+        message = str(problem) if isinstance(exc, TooLarge) else said("not_yaml", problem=problem)
+        raise ImportFailed([said("at_line", line=mark.line + 1, message=message) if mark else message]) from None
     if node is not None and (duplicates := _duplicate_keys(node, [])):
         raise ImportFailed(duplicates)
     return data, (_lines(node) if node is not None else {})
@@ -163,7 +169,11 @@ class Checker:
             if line is not None:
                 break
         key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in path).replace(".[", "[")
-        self.errors.append(f"line {line or '?'}: {key or 'file'}: {message}")
+        self.errors.append(said("at", line=line, key=key, message=message))
+
+    def problem(self, path: tuple, name: str, /, **values: object) -> None:
+        """Record the problem `name` of prompts/import_errors.j2 at `path`."""
+        self.error(path, said(name, **values))
 
     def ref(self, item: dict, key: str, path: tuple) -> str | None:
         """A reference to another entry (a team key, an email): text, or None when absent."""
@@ -171,7 +181,7 @@ class Checker:
         if value is None:
             return None
         if isinstance(value, dict | list):
-            self.error((*path, key), "expected a single key or email, not a list or mapping")
+            self.problem((*path, key), "not_single")
             return None
         return str(value)
 
@@ -180,20 +190,19 @@ class Checker:
         if value is None and not required:
             return {}
         if not isinstance(value, dict):
-            self.error(path, "expected a mapping (key: value lines)")
+            self.problem(path, "not_mapping")
             return {}
         for key in value if keys is not None else ():
             if key not in keys:
                 close = difflib.get_close_matches(str(key), keys, n=1)
-                hint = f"did you mean {close[0]}? " if close else ""
-                self.error((*path, key), f"is not a key of this format; {hint}expected one of: {', '.join(keys)}")
+                self.problem((*path, key), "unknown_key", keys=keys, close=close[0] if close else None)
         return value
 
     def sequence(self, value: Any, path: tuple) -> list:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.error(path, "expected a list (lines starting with -)")
+            self.problem(path, "not_list")
             return []
         return value
 
@@ -201,14 +210,14 @@ class Checker:
         value = item.get(key)
         if value is None:
             if required:
-                self.error((*path, key), "is required")
+                self.problem((*path, key), "required")
             return None
         if not isinstance(value, str | int | float) or isinstance(value, bool) or not str(value).strip():
-            self.error((*path, key), "expected text")
+            self.problem((*path, key), "not_text")
             return None
         value = str(value).strip()
         if len(value) > limit:
-            self.error((*path, key), f"is longer than {limit} characters")
+            self.problem((*path, key), "too_long", limit=limit)
         return value
 
     def choice(self, item: dict, key: str, path: tuple, options: tuple, default: str | None) -> str | None:
@@ -216,7 +225,7 @@ class Checker:
         if value is None:  # absent or written as `key:` with nothing: the default
             return default
         if value not in options:
-            self.error((*path, key), f"is {shown(value)}; expected one of {', '.join(options)}")
+            self.problem((*path, key), "not_one_of", value=shown(value), options=options)
             return default
         return value
 
@@ -225,7 +234,7 @@ class Checker:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.error((*path, key), f"is {shown(value)}; expected a number")
+            self.problem((*path, key), "not_number", value=shown(value))
             return None
         return float(value)
 
@@ -236,7 +245,7 @@ class Checker:
         try:
             ZoneInfo(str(value))
         except (ZoneInfoNotFoundError, ValueError):
-            self.error((*path, key), f"{shown(value)} is not an IANA time zone (like Europe/Berlin)")
+            self.problem((*path, key), "not_zone", value=shown(value))
             return None
         return str(value)
 
@@ -247,8 +256,8 @@ class Checker:
             return None
         tag = i18n.supported(str(value)) if isinstance(value, str) else None
         if tag is None:
-            shipped = ", ".join(tag for tag, _name in i18n.languages())
-            self.error((*path, key), f"{shown(value)} is not a language okrbot speaks; expected one of {shipped}")
+            shipped = [tag for tag, _name in i18n.languages()]
+            self.problem((*path, key), "not_language", value=shown(value), languages=shipped)
         return tag
 
     def day(self, item: dict, key: str, path: tuple) -> date | None:
@@ -260,7 +269,7 @@ class Checker:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.error((*path, key), f"is {shown(value)}; expected a date like 2026-10-01")
+        self.problem((*path, key), "not_date", value=shown(value))
         return None
 
 
@@ -288,7 +297,7 @@ def import_text(session: Session, text: str, now: datetime, organization_id: int
     if check.errors:
         raise ImportFailed(check.errors)
     if doc.get("version") != FORMAT_VERSION:
-        check.error(("version",), f"is {shown(doc.get('version'))}; this okrbot reads version 1")
+        check.problem(("version",), "bad_version", value=shown(doc.get("version")), version=FORMAT_VERSION)
     spec = parse_document(doc, check)
     if check.errors:
         raise ImportFailed(check.errors)
@@ -319,8 +328,8 @@ def _carried_from(objectives: list[ObjectiveSpec], check: Checker) -> None:
     for i, ob in enumerate(objectives):
         for j, k in enumerate(ob.key_results):
             if k.carried_from is not None and k.carried_from not in keys:
-                check.error(("objectives", i, "key_results", j, "carried_from"), f"{shown(k.carried_from)} is not a "
-                            "key result key")
+                check.problem(("objectives", i, "key_results", j, "carried_from"), "not_key_result",
+                              value=shown(k.carried_from))
 
 
 def _organization(org: dict, check: Checker) -> OrganizationSpec:
@@ -334,13 +343,12 @@ def _organization(org: dict, check: Checker) -> OrganizationSpec:
     )
     missing = missing_parts(spec.mission) if spec.mission else []
     if missing:
-        check.error((*path, "mission"), f"lacks {' and '.join(SPOKEN_PARTS[p] for p in missing)} of the method's "
-                    "\"We (value) in (field) (improving lives)\"")
+        check.problem((*path, "mission"), "mission_lacks", missing=missing)
     workspaces = check.mapping(org.get("workspaces"), (*path, "workspaces"), required=False)
     known = registry.with_accounts()
     for platform in workspaces:
         if platform not in known:
-            check.error((*path, "workspaces", platform), f"expected {' or '.join(known)}")
+            check.problem((*path, "workspaces", platform), "expected", choices=list(known))
         else:
             spec.workspaces[platform] = check.text(workspaces, platform, (*path, "workspaces"), limit=64)
     colours = check.mapping(org.get("confidence_colors"), (*path, "confidence_colors"), required=False,
@@ -349,11 +357,11 @@ def _organization(org: dict, check: Checker) -> OrganizationSpec:
         if key in colours:
             value = colours[key]
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
-                check.error((*path, "confidence_colors", key), f"is {shown(value)}; expected 1-10")
+                check.problem((*path, "confidence_colors", key), "not_colour_bound", value=shown(value))
             else:
                 setattr(spec, key, value)
     if spec.red_max >= spec.green_min:
-        check.error((*path, "confidence_colors"), "red_max must be below green_min")
+        check.problem((*path, "confidence_colors"), "colours_crossed")
     return spec
 
 
@@ -367,14 +375,14 @@ def _cycles(doc: dict, check: Checker) -> list[CycleSpec]:
         item = check.mapping(raw, path, keys=KEYS["cycle"])
         start, end = check.day(item, "start", path), check.day(item, "end", path)
         if start and end and end <= start:
-            check.error((*path, "end"), "must be after start")
+            check.problem((*path, "end"), "end_before_start")
         planning = check.day(item, "planning_from", path) if item.get("planning_from") is not None else None
         if planning and start and planning >= start:
-            check.error((*path, "planning_from"), "must be before start: planning comes first")
+            check.problem((*path, "planning_from"), "planning_after_start")
         closed = check.day(item, "closed", path) if item.get("closed") is not None else None
         cycles.append(CycleSpec(check.text(item, "name", path, limit=64), start, end, planning, closed))
     if not cycles:
-        check.error(("cycle",), "is required (name, start, end)")
+        check.problem(("cycle",), "no_cycle")
     return cycles
 
 
@@ -387,7 +395,7 @@ def _people(raw_people: Any, check: Checker) -> tuple[list[PersonSpec], set[str]
         people.append(_person(raw, ("people", index), emails, accounts, check))
     for index, person in enumerate(people):
         if person.manager is not None and str(person.manager).lower() not in emails:
-            check.error(("people", index, "manager"), f"{shown(person.manager)} is not in people")
+            check.problem(("people", index, "manager"), "not_person", value=shown(person.manager))
     return people, emails
 
 
@@ -395,16 +403,16 @@ def _person(raw: Any, path: tuple, emails: set[str], accounts: dict, check: Chec
     item = check.mapping(raw, path, keys=person_keys())
     email = check.text(item, "email", path, limit=254)
     if email and "@" not in email:
-        check.error((*path, "email"), f"{shown(email)} is not an email address")
+        check.problem((*path, "email"), "not_email", value=shown(email))
     if email and email.lower() in emails:
-        check.error((*path, "email"), f"{email} appears twice")
+        check.problem((*path, "email"), "twice", value=email)
     if email:
         emails.add(email.lower())
     known = registry.with_accounts()
     for platform in known:
         account = check.ref(item, platform, path)
         if account is not None and (platform, account) in accounts:
-            check.error((*path, platform), f"{account} is already the account of {accounts[platform, account]}")
+            check.problem((*path, platform), "account_taken", account=account, person=accounts[platform, account])
         elif account is not None:
             accounts[platform, account] = email
     return PersonSpec(
@@ -421,7 +429,7 @@ def _teams(raw_teams: Any, emails: set[str], check: Checker) -> list[TeamSpec]:
         teams.append(_team(raw, ("teams", index), emails, keys, channel_owner, check))
     for index, team in enumerate(teams):
         if team.parent is not None and team.parent not in keys:
-            check.error(("teams", index, "parent"), f"{shown(team.parent)} is not a team key")
+            check.problem(("teams", index, "parent"), "not_team", value=shown(team.parent))
     _check_tree(teams, check)
     return teams
 
@@ -430,7 +438,7 @@ def _team(raw: Any, path: tuple, emails: set[str], keys: set[str], channel_owner
     item = check.mapping(raw, path, keys=KEYS["team"])
     key = check.text(item, "key", path, limit=64)
     if key in keys:
-        check.error((*path, "key"), f"{key} appears twice")
+        check.problem((*path, "key"), "twice", value=key)
     keys.add(key)
     leads, members = (_role(item, role, path, emails, check) for role in ("leads", "members"))
     channels = _channels(item, path, key, channel_owner, check)
@@ -448,7 +456,7 @@ def _team(raw: Any, path: tuple, emails: set[str], keys: set[str], channel_owner
 def _flag(item: dict, key: str, path: tuple, check: Checker) -> bool:
     value = item.get(key, False)
     if not isinstance(value, bool):
-        check.error((*path, key), f"is {shown(value)}; expected true or false")
+        check.problem((*path, key), "not_flag", value=shown(value))
         return False
     return value
 
@@ -458,7 +466,7 @@ def _role(item: dict, role: str, path: tuple, emails: set[str], check: Checker) 
     found = []
     for i, email in enumerate(check.sequence(item.get(role), (*path, role))):
         if isinstance(email, dict | list) or str(email).lower() not in emails:
-            check.error((*path, role, i), f"{shown(email)} is not in people")
+            check.problem((*path, role, i), "not_person", value=shown(email))
         else:
             found.append(str(email).lower())
     return found
@@ -471,14 +479,14 @@ def _channels(item: dict, path: tuple, key: str, channel_owner: dict, check: Che
     for platform, ids in channels.items():
         if not registry.is_registered(platform):  # a channel of any adapter can be bound (the sandbox's too)
             known = registry.names()
-            check.error((*path, "channels", platform), f"expected {', '.join(known[:-1])} or {known[-1]}")
+            check.problem((*path, "channels", platform), "expected", choices=list(known))
             continue
         for channel in ids if isinstance(ids, list) else [ids]:
             if channel is None or isinstance(channel, dict | list):
-                check.error((*path, "channels", platform), "expected a channel id or a list of them")
+                check.problem((*path, "channels", platform), "not_channel")
             elif (platform, str(channel)) in channel_owner:
-                check.error((*path, "channels", platform),
-                            f"{channel} is already the channel of team {channel_owner[platform, str(channel)]}")
+                check.problem((*path, "channels", platform), "channel_taken", channel=channel,
+                              team=channel_owner[platform, str(channel)])
             else:
                 channel_owner[platform, str(channel)] = key
                 bound.setdefault(platform, []).append(str(channel))
@@ -489,7 +497,7 @@ def _health_metrics(item: dict, path: tuple, check: Checker) -> list[str]:
     names = [str(m) for m in check.sequence(item.get("health_metrics"), (*path, "health_metrics"))]
     for i, name in enumerate(names):
         if name.lower() in (m.lower() for m in names[:i]):
-            check.error((*path, "health_metrics", i), f"{name} appears twice")
+            check.problem((*path, "health_metrics", i), "twice", value=name)
     return names
 
 
@@ -502,22 +510,20 @@ def _rituals(item: dict, path: tuple, check: Checker) -> tuple[dict[str, Schedul
         if name == "skip":
             weeks = [parse_week(str(w)) for w in check.sequence(when, (*path, "rituals", "skip"))]
             if None in weeks:
-                check.error((*path, "rituals", "skip"), "expected ISO weeks like 2026-W52")
+                check.problem((*path, "rituals", "skip"), "not_weeks")
             skip = [w for w in weeks if w]
         elif name not in catalog.names():
-            check.error((*path, "rituals", name), f"expected {', '.join(catalog.names())} or skip")
+            check.problem((*path, "rituals", name), "expected", choices=[*catalog.names(), "skip"])
         elif when in (False, "off", None):
             chosen[name] = None
         elif catalog.CATALOG[name].per_cycle:  # once per cycle: the cycle gives the day, the file the time
             at = parse_time(str(when))
             if at is None:
-                check.error((*path, "rituals", name), f"{shown(when)}: expected a time, like \"10:00\" "
-                            "(it comes on a day of the cycle, not of the week), or off")
+                check.problem((*path, "rituals", name), "not_cycle_time", value=shown(when))
             else:
                 chosen[name] = (catalog.CATALOG[name].weekday, at)
         elif parse_ritual_time(when) is None:
-            check.error((*path, "rituals", name),
-                        f"{shown(when)}: expected a day and a time, like \"MON 09:00\", or off")
+            check.problem((*path, "rituals", name), "not_ritual_time", value=shown(when))
         else:
             chosen[name] = parse_ritual_time(when)
     return chosen, skip
@@ -529,7 +535,7 @@ def _check_tree(teams: list[TeamSpec], check: Checker) -> None:
         seen, node = set(), team.key
         while node is not None and node in parents:
             if node in seen:
-                check.error(("teams", index, "parent"), "the team tree has a cycle here")
+                check.problem(("teams", index, "parent"), "team_loop")
                 break
             seen.add(node)
             node = parents[node]
@@ -546,10 +552,9 @@ def _objectives(
     for index, objective in enumerate(objectives):
         target = objective.aligns_to
         if target is not None and target not in keys.objectives and target not in keys.key_results:
-            check.error(("objectives", index, "aligns_to"),
-                        f"{shown(target)} is neither an objective nor a key result key")
+            check.problem(("objectives", index, "aligns_to"), "not_aligned_key", value=shown(target))
         if target == objective.key:
-            check.error(("objectives", index, "aligns_to"), "an objective cannot align to itself")
+            check.problem(("objectives", index, "aligns_to"), "aligned_to_itself")
     return objectives
 
 
@@ -566,12 +571,12 @@ def _objective(raw: Any, path: tuple, keys: _Keys, team_keys: set[str], emails: 
     item = check.mapping(raw, path, keys=KEYS["objective"])
     key = check.text(item, "key", path, limit=64)
     if key in keys.objectives or key in keys.key_results:
-        check.error((*path, "key"), f"{key} appears twice")
+        check.problem((*path, "key"), "twice", value=key)
     keys.objectives.add(key)
     owner_team, owner_person = _owner(item, path, team_keys, emails, check)
     cycle = check.ref(item, "cycle", path) or (cycle_names[0] if cycle_names else None)
     if cycle not in cycle_names:
-        check.error((*path, "cycle"), f"{shown(cycle)} is not a cycle of this file")
+        check.problem((*path, "cycle"), "not_cycle", value=shown(cycle))
     key_results = _key_results(item, path, keys, emails, check)
     individual = owner_person is not None  # an individual objective has a source: "aligned" unless given
     source = check.choice(item, "source", path, SOURCES, "aligned" if individual else None)
@@ -588,7 +593,7 @@ def _objective(raw: Any, path: tuple, keys: _Keys, team_keys: set[str], emails: 
 def _score(item: dict, path: tuple, check: Checker) -> float | None:
     score = check.number(item, "score", path)
     if score is not None and not 0 <= score <= 1:
-        check.error((*path, "score"), f"is {shown(score)}; expected a score from 0.0 to 1.0")
+        check.problem((*path, "score"), "not_score", value=shown(score))
     return score
 
 
@@ -598,11 +603,11 @@ def _owner(item: dict, path: tuple, team_keys: set[str], emails: set[str], check
     team = check.ref(owner, "team", (*path, "owner"))
     person = check.ref(owner, "person", (*path, "owner"))
     if (team is None) == (person is None):
-        check.error((*path, "owner"), "name exactly one of team: KEY or person: EMAIL")
+        check.problem((*path, "owner"), "not_one_owner")
     elif team is not None and team not in team_keys:
-        check.error((*path, "owner", "team"), f"{shown(team)} is not a team key")
+        check.problem((*path, "owner", "team"), "not_team", value=shown(team))
     elif person is not None and str(person).lower() not in emails:
-        check.error((*path, "owner", "person"), f"{shown(person)} is not in people")
+        check.problem((*path, "owner", "person"), "not_person", value=shown(person))
     return team, person
 
 
@@ -613,15 +618,15 @@ def _key_results(item: dict, path: tuple, keys: _Keys, emails: set[str], check: 
         kr = check.mapping(raw, kpath, keys=KEYS["key_result"])
         kr_key = check.text(kr, "key", kpath, limit=64)
         if kr_key in keys.key_results or kr_key in keys.objectives:
-            check.error((*kpath, "key"), f"{kr_key} appears twice")
+            check.problem((*kpath, "key"), "twice", value=kr_key)
         keys.key_results.add(kr_key)
         confidence = kr.get("confidence", 5)
         if isinstance(confidence, bool) or not isinstance(confidence, int) or not 1 <= confidence <= 10:
-            check.error((*kpath, "confidence"), f"is {shown(confidence)}; expected a whole number from 1 to 10")
+            check.problem((*kpath, "confidence"), "not_confidence", value=shown(confidence))
             confidence = 5
         owner = check.ref(kr, "owner", kpath)
         if owner is not None and str(owner).lower() not in emails:
-            check.error((*kpath, "owner"), f"{shown(owner)} is not in people")
+            check.problem((*kpath, "owner"), "not_person", value=shown(owner))
         source, problems = parse_source(kr["source"]) if kr.get("source") is not None else (None, [])
         for name, problem in problems:
             check.error((*kpath, "source", name) if name else (*kpath, "source"), problem)
@@ -653,7 +658,7 @@ def _target_organization(session: Session, o: OrganizationSpec, organization_id:
     if organization_id is not None:
         org = session.get(Organization, organization_id)
         if org is None:
-            raise ImportFailed([f"--org {organization_id}: there is no organization with that id"])
+            raise ImportFailed([said("no_organization", id=organization_id)])
     else:
         org = None
         for platform, workspace in o.workspaces.items():
@@ -663,10 +668,8 @@ def _target_organization(session: Session, o: OrganizationSpec, organization_id:
     for platform, workspace in o.workspaces.items():
         owner = workspaces.organization_of(session, platform, workspace)
         if owner is not None and (org is None or owner.id != org.id):
-            raise ImportFailed([
-                f"organization.workspaces.{platform}: {workspace} is already organization {owner.id} "
-                f"({owner.name}); import into it with --org {owner.id}"
-            ])
+            raise ImportFailed([said("workspace_taken", platform=platform, workspace=workspace, id=owner.id,
+                                     name=owner.name)])
     return org
 
 
@@ -677,10 +680,8 @@ def _write(session: Session, spec: Document, now: datetime, organization_id: int
     org = _write_organization(session, spec.organization, organization_id, now)
     changed = _running_changes(session, org, spec, now)
     if changed and not reason:
-        raise ImportFailed([
-            f"this file changes {len(changed)} thing{'s' if len(changed) != 1 else ''} in the OKRs of a running "
-            "cycle; the method says not to change OKRs midway, so such a change needs a reason, which is kept and "
-            'announced to the team: run it again with --reason "WHY"', *(f"  {c}" for c in changed)])
+        raise ImportFailed([said("needs_reason", count=len(changed)), *(
+            "  " + said("change", subject=c.subject, field=c.field, old=c.old, new=c.new) for c in changed)])
     rows = _Existing(session, org.id)
     cycles = {c.name: rows.upsert(Cycle, {"name": c.name}, start=c.start, end=c.end, planning_from=c.planning_from)
               for c in spec.cycles}

@@ -24,7 +24,6 @@ from bot.render import render_macro
 from storage.models import Organization, Team, TeamMember
 
 PARTS = ("value", "field", "lives")  # the three parts, in the order the statement has them
-SPOKEN_PARTS = {"value": "(value)", "field": "(field)", "lives": "(improving lives)"}  # for the import's errors
 _WE = re.compile(r"^we\b\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 _IN = re.compile(r"(?:^|\s+)in\s+", re.IGNORECASE)
 # What ties the field to the lives it improves: punctuation, or a linking word ("to", "so", "making"...).
