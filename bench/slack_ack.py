@@ -12,6 +12,7 @@ N concurrent senders, for throughput). Targets: p99 <= 100 ms at 100 requests/s;
 throughput at least half of bare's.
 
     .venv/bin/python bench/slack_ack.py [--rate 100] [--seconds 10] [--rounds 5] [--concurrency 16] [--no-postgres]
+    .venv/bin/python bench/slack_ack.py --cost 600 [--rate 10]    # the load-insensitive proxies only
 
 The servers run side by side and the loads are interleaved in rounds, so whatever else the machine
 does at the time weighs on every row alike. "CPU ms/req" is the server process's CPU time per request
@@ -20,6 +21,12 @@ commands acked empty ("late": recorded, done again, answered through the respons
 the server's fake Slack), at saturation measured once that work is done. Every request is a new
 command (a new trigger_id). Last, the core alone: the SQL
 statements and the CPU time of one `/okr confidence` through `Core.handle` in this process, no HTTP.
+
+`--cost N` measures only what a loaded machine does not change much: N requests to each server at a rate below
+saturation (`--rate`, 10/s by default) with an ack budget of a minute, so every command takes the in-time path
+whatever the load (a loaded host would otherwise put some off, and each of those is done twice), and for each
+server its CPU ms per request and, counted inside the server process, the SQL statements and transactions per
+request. Latency is not reported in this mode: on a busy host it says more about the other processes.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from databases import free_port, postgres_database, prepare  # noqa: E402
 
 SECRET = "bench-signing-secret"
+COST_ACK_BUDGET = 60.0  # --cost: every command is done in time, however loaded the host
 
 
 # ------------------------------------------------------------------ servers (child processes)
@@ -52,7 +60,24 @@ SECRET = "bench-signing-secret"
 
 
 
-async def _serve_okrbot(database_url: str, port: int, ready) -> None:
+def _count_sql(counts) -> None:
+    """Count every engine's statements and transactions of this process into counts[0] and counts[1] (shared)."""
+    from sqlalchemy import Engine, event
+
+    def statement(*_args) -> None:
+        with counts.get_lock():
+            counts[0] += 1
+
+    def begin(*_args) -> None:
+        with counts.get_lock():
+            counts[1] += 1
+
+    event.listen(Engine, "before_cursor_execute", statement)
+    event.listen(Engine, "begin", begin)
+
+
+async def _serve_okrbot(database_url: str, port: int, ready, counts=None) -> None:
+    """okrbot's real app; `counts` (the --cost mode) also counts its SQL and gives it a long ack budget."""
     from aiohttp import web
 
     from okrbot.app import build_context
@@ -60,9 +85,12 @@ async def _serve_okrbot(database_url: str, port: int, ready) -> None:
     from okrbot.settings import Settings
     from tests.fakes.slack_api import FakeSlack
 
+    if counts is not None:
+        _count_sql(counts)
     fake = await FakeSlack().start()
     settings = Settings(database_url=database_url, slack_bot_token="xoxb-bench", slack_signing_secret=SECRET,
-                        slack_api_url=fake.api_url, sandbox=False)
+                        slack_api_url=fake.api_url, sandbox=False,
+                        extra={} if counts is None else {"slack_ack_budget": str(COST_ACK_BUDGET)})
     runner = web.AppRunner(build_app(build_context(settings, migrate=False)), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -98,11 +126,11 @@ async def _serve_bare(port: int, ready) -> None:
     await asyncio.Event().wait()
 
 
-def _server_main(kind: str, database_url: str | None, port: int, ready) -> None:
+def _server_main(kind: str, database_url: str | None, port: int, ready, counts=None) -> None:
     if kind == "bare":
         asyncio.run(_serve_bare(port, ready))
     else:
-        asyncio.run(_serve_okrbot(database_url, port, ready))
+        asyncio.run(_serve_okrbot(database_url, port, ready, counts))
 
 
 # ------------------------------------------------------------------ databases
@@ -276,11 +304,11 @@ async def saturation(target: Target, concurrency: int, seconds: float) -> Result
 # ------------------------------------------------------------------ main
 
 
-def _run_server(kind: str, database_url: str | None) -> tuple[multiprocessing.Process, Target]:
+def _run_server(kind: str, database_url: str | None, counts=None) -> tuple[multiprocessing.Process, Target]:
     context = multiprocessing.get_context("spawn")
     ready = context.Queue()
     port = free_port()
-    process = context.Process(target=_server_main, args=(kind, database_url, port, ready), daemon=True)
+    process = context.Process(target=_server_main, args=(kind, database_url, port, ready, counts), daemon=True)
     process.start()
     try:
         response_url = ready.get(timeout=60)
@@ -290,6 +318,33 @@ def _run_server(kind: str, database_url: str | None) -> tuple[multiprocessing.Pr
     return process, Target(f"http://127.0.0.1:{port}/slack/events", response_url)
 
 
+def cost(servers: list[tuple[str, str | None]], requests: int, rate: float) -> None:
+    """Print each server's CPU ms, statements and transactions per request at `rate`, below saturation."""
+    context = multiprocessing.get_context("spawn")
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}; {requests} requests at {rate:g}/s each")
+    print(f"{'server':<20} {'CPU ms/req':>10} {'statements/req':>14} {'transactions/req':>16} {'late':>5} "
+          f"{'errors':>6}")
+    for name, database_url in servers:
+        counts = context.Array("q", 2)
+        process, target = _run_server("bare" if name == "bare" else "okrbot", database_url, counts)
+        try:
+            asyncio.run(fixed_rate(target, rate, max(1.0, 20 / rate)))  # warm-up: templates, caches, connections
+            _settle(process.pid)
+            started, before = _cpu_seconds(process.pid), tuple(counts)
+            result = asyncio.run(fixed_rate(target, rate, requests / rate))
+            ended = _settle(process.pid)  # the late ones' work included
+            sent = len(result.latencies) + result.errors + 1  # fixed_rate sends one request of its own first
+            cpu_ms = (ended - started) * 1000 / sent if started is not None and ended is not None else float("nan")
+            statements, transactions = ((counts[i] - before[i]) / sent for i in (0, 1))
+            late = "-" if name == "bare" else result.late
+            print(f"{name:<20} {cpu_ms:>10.2f} {statements:>14.2f} {transactions:>16.2f} {late:>5} {result.errors:>6}")
+        finally:
+            process.kill()
+            process.join()
+    print("statements and transactions: counted by SQLAlchemy in the server process (SQLite's BEGIN IMMEDIATE is a "
+          "statement; PostgreSQL's BEGIN, COMMIT and pool pre-ping are not)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second for the fixed-rate run")
@@ -297,7 +352,11 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent senders at saturation")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds the seconds are split into")
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--cost", type=int, metavar="N",
+                        help="only the proxies: N requests to each server at --rate (10/s unless given)")
     args = parser.parse_args()
+    if args.cost and "--rate" not in sys.argv:
+        args.rate = 10.0
 
     servers: list[tuple[str, str | None]] = [("bare", None)]
     cleanup = []
@@ -311,6 +370,15 @@ def main() -> int:
             prepare(found[0])
             servers.append(("okrbot postgresql", found[0]))
             cleanup.append(found[1])
+
+    if args.cost:
+        try:
+            cost(servers, args.cost, args.rate)
+        finally:
+            for drop in cleanup:
+                drop()
+            tmp.cleanup()
+        return 0
 
     processes, targets, pids = [], {}, {}
     rows: dict[str, tuple[Result, Result]] = {}
