@@ -67,10 +67,9 @@ def counting(engine, monkeypatch) -> Iterator[Cost]:
 
 @pytest.fixture
 async def patient(database_url, org_id, clock, fake_slack):
-    """The real app with a long ack budget: on a loaded host a command must not take the slow path (its record
-    is another transaction, counted in test_slow_core)."""
-    ctx, app, client = await start_app(slack_settings(database_url, fake_slack, extra={"slack_ack_budget": "60"}),
-                                       clock)
+    """The real app with the tests' long ack budget (tests/slack/conftest.py): a command must not take the slow
+    path (its record is another transaction, counted in test_slow_core)."""
+    ctx, app, client = await start_app(slack_settings(database_url, fake_slack), clock)
     yield ctx, app, SlackSender(client, fake_slack)
     await app[BRIDGE].drain()
     await client.close()

@@ -87,9 +87,8 @@ async def test_a_check_in_locks_its_key_result_only_for_the_claim_and_the_commit
     the commit, so check-ins of it run one at a time for as long as the lock is held. With the reply's reads (the
     team's zone, last week's value) after the UPDATE, four round trips to the server held it, and at 100 requests/s
     the queue grew past the ack budget: commands were given up, recorded and done again (p99 2.8 s, 14 req/s).
-    A long ack budget: on a loaded host the command must not take the slow path, which this test is not about."""
-    ctx, app, client = await start_app(
-        slack_settings(database_url, fake_slack, extra={"slack_ack_budget": "60"}), clock)
+    The tests' long ack budget (tests/slack/conftest.py): the command must not take the slow path here."""
+    ctx, app, client = await start_app(slack_settings(database_url, fake_slack), clock)
     slack = SlackSender(client, fake_slack)
     await slack.command("confidence 1 6")  # the first command links the account
     seen: list[str] = []
