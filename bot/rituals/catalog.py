@@ -41,7 +41,7 @@ Window = Literal["day", "week"]  # a missed run may still go out until the end o
 # and the clock carries it out like any other, exactly once.
 Cadence = Literal["weekly", "planning", "start", "midpoint", "end", "event"]
 Audience = Literal["all", "company"]  # the teams it runs for: every team, or company-level teams only
-Shows = Literal["priorities", "wins"]  # what a channel post lists, so a change there redraws it
+Shows = Literal["priorities", "wins", "away"]  # what a channel post lists, so a change there redraws it
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ NOTES = "bot.services.notes"
 CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
     Ritual("monday", 0, "09:00", True,
            post=f"{CONTENT}:four_square_post", direct=f"{CONTENT}:objectives_messages",
-           shows=frozenset({"priorities"}), sandbox=True),
+           shows=frozenset({"priorities", "away"}), sandbox=True),
     Ritual("friday", 4, "16:00", True, post=f"{CONTENT}:friday_post",
            shows=frozenset({"priorities", "wins"}), opens_wins_thread=True, sandbox=True),
     Ritual("wrapup", 4, "18:00", True, post=f"{CONTENT}:wrapup_post", reply_to="friday",

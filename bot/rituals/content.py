@@ -173,8 +173,9 @@ def report_messages(o: Occasion) -> list[Outbound]:
 
 def nudge_messages(o: Occasion) -> list[Outbound]:
     """A reminder to each owner of the team's key results who has not checked in since the Monday post, unless they
-    are away today (bot.away)."""
-    session, org, team, week, now, base = o.session, o.org, o.team, o.period, o.now, o.base
+    are away today (bot.away); the key results of an owner away are the delegate's to check in on, so a delegate
+    named (and not away too) is reminded of those of them nobody checked in on since."""
+    session, org, team, week, now = o.session, o.org, o.team, o.period, o.now
     since = monday_post_time(session, team, week, o.zone)
     cycle = current_cycle(session, org, now)
     if cycle is None:
@@ -188,26 +189,62 @@ def nudge_messages(o: Occasion) -> list[Outbound]:
     owners: dict[int, list[KeyResult]] = {}
     for kr in krs:
         owners.setdefault(kr.owner_person_id, []).append(kr)
-    for person_id in away_on(session, owners, local_day(now, o.zone)):
-        del owners[person_id]
+    day = local_day(now, o.zone)
+    away = away_on(session, owners, day)
+    delegated = {person_id: owners.pop(person_id) for person_id in away}
     checked_in = set(session.scalars(
         select(CheckIn.person_id).where(
             CheckIn.org_id == org.id, CheckIn.person_id.in_(owners), CheckIn.at >= since, CheckIn.source != "import"
         ).group_by(CheckIn.person_id).having(func.count() > 0)
     )) if owners else set()
+    stand_ins = _stand_ins(session, away, delegated, since, day)
     messages = []
-    for person_id, owned in owners.items():
-        if person_id in checked_in:
+    for person_id in [*owners, *(d for d in stand_ins if d not in owners)]:
+        owned = owners.get(person_id, []) if person_id not in checked_in else []
+        standing = stand_ins.get(person_id, [])
+        if not owned and not standing:
             continue
         person = session.get(Person, person_id)
         with i18n.speaking(person_language(session, org, person)):
-            elements: list = [Text(render("ritual_nudge", name=person.name, team=team.name, week=week,
-                                          count=len(owned)))]
-            elements.extend(kr_line(kr, org, base=base) for kr in owned)
+            elements = _nudge_elements(o, person, owned, standing)
             elements.append(Actions((Button(i18n.gettext("Check in"), "checkin_open", style="primary"),)))
             title = render("ritual_nudge_title", week=week)
         messages.append(Outbound(f"dm:{person_id}", Card(title, tuple(elements), fallback=title), person_id))
     return messages
+
+
+def _stand_ins(session: Session, away: dict, delegated: dict[int, list[KeyResult]], since: datetime,
+               day) -> dict[int, list[tuple[Person, str, list[KeyResult]]]]:
+    """delegate id -> (the owner away, until when, their key results nobody checked in on since `since`), for
+    the owners away who named a delegate who is not away too."""
+    named = {owner: period.delegate_person_id for owner, period in away.items() if period.delegate_person_id}
+    if not named:
+        return {}
+    also_away = away_on(session, named.values(), day)
+    wanted = [kr.id for owner in named for kr in delegated[owner]]
+    done = set(session.scalars(select(CheckIn.key_result_id).where(
+        CheckIn.key_result_id.in_(wanted), CheckIn.at >= since, CheckIn.source != "import").distinct()))
+    found: dict[int, list[tuple[Person, str, list[KeyResult]]]] = {}
+    for owner, delegate in named.items():
+        open_ = [kr for kr in delegated[owner] if kr.id not in done]
+        if open_ and delegate not in also_away:
+            found.setdefault(delegate, []).append((session.get(Person, owner), away[owner].end.isoformat(), open_))
+    return found
+
+
+def _nudge_elements(o: Occasion, person: Person, owned: list[KeyResult],
+                    standing: list[tuple[Person, str, list[KeyResult]]]) -> list:
+    """One's own key results not checked in on, then those of each colleague away one stands in for."""
+    elements: list = []
+    if owned:
+        elements.append(Text(render("ritual_nudge", name=person.name, team=o.team.name, week=o.period,
+                                    count=len(owned))))
+        elements.extend(kr_line(kr, o.org, base=o.base) for kr in owned)
+    for index, (owner, end, krs) in enumerate(standing):
+        elements.append(Text(render("ritual_nudge_delegate", name=person.name, greet=not owned and not index,
+                                    away=owner.name, end=end, team=o.team.name, count=len(krs))))
+        elements.extend(kr_line(kr, o.org, base=o.base) for kr in krs)
+    return elements
 
 
 def monday_post_time(session: Session, team: Team, week: str, zone: str) -> datetime:

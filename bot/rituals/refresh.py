@@ -46,16 +46,26 @@ MAX_AGE = timedelta(days=35)  # a post older than this is not redrawn any more (
 
 def mark_stale(session: Session, team_id: int, week: str, changed: Shows, now: datetime) -> None:
     """Mark the team's posts of `week` that show what `changed` as needing a redraw (in the caller's
-    transaction); the catalog says which posts show what (the four-square lists priorities, the Friday
-    post its P1s and the wins count, the wrap-up the wins).
+    transaction); the catalog says which posts show what (the four-square lists priorities and names the
+    owners, some away, the Friday post its P1s and the wins count, the wrap-up the wins).
 
     Runs not posted yet are marked too: a post being sent right now was drawn before the change.
     """
-    result = session.execute(update(RitualRun).where(
-        RitualRun.team_id == team_id, RitualRun.period == week, RitualRun.ritual.in_(catalog.showing(changed)),
-    ).values(stale_since=now))
-    if result.rowcount:
-        session.info[STALE] = True
+    mark_stale_teams(session, {team_id: week}, changed, now)
+
+
+def mark_stale_teams(session: Session, weeks: Mapping[int, str], changed: Shows, now: datetime) -> None:
+    """`mark_stale` for many teams, each with its own week (its zone's): one statement per distinct week."""
+    by_week: dict[str, list[int]] = {}
+    for team_id, week in weeks.items():
+        by_week.setdefault(week, []).append(team_id)
+    for week, team_ids in by_week.items():
+        result = session.execute(update(RitualRun).where(
+            RitualRun.team_id.in_(team_ids), RitualRun.period == week,
+            RitualRun.ritual.in_(catalog.showing(changed)),
+        ).values(stale_since=now))
+        if result.rowcount:
+            session.info[STALE] = True
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@
 changed plan is typed again, not undone first); `away` lists one's periods from today on; `away off` ends
 them (today's is kept up to yesterday, so what was true stays true). Each is one transaction; typing the same
 period twice stores it once.
+
+A change that touches today redraws this week's Monday four-squares that name the person (bot.rituals.refresh):
+those of the teams owning their key results, and of every team under those, whose boards show them.
 """
 
 from __future__ import annotations
@@ -14,13 +17,16 @@ from sqlalchemy import delete, select
 
 from bot import commands as c
 from bot.away import local_day, person_zone
-from bot.context import Ctx
+from bot.context import Ctx, current_cycle, team_zones
 from bot.errors import Refusal
 from bot.handlers import command
 from bot.model import Card, Reply, Text
 from bot.render import render
+from bot.rituals.refresh import mark_stale_teams
 from bot.services.notes import addressee
-from storage.models import AwayPeriod, Person, Team
+from bot.services.status_report import subtree
+from bot.weeks import local_week
+from storage.models import AwayPeriod, KeyResult, Objective, Person, Team
 
 
 @command(c.Away)
@@ -42,6 +48,8 @@ def away(ctx: Ctx, cmd: c.Away) -> Reply:
             ctx.session.delete(period)
         ctx.session.add(AwayPeriod(org_id=ctx.org.id, person_id=ctx.person.id, start=cmd.start, end=cmd.end,
                                    delegate_person_id=delegate_id, created_at=ctx.now))
+        if cmd.start <= today or any(p.start <= today for p in overlapping):
+            _redraw_posts(ctx)
     text = render("away_set", start=cmd.start.isoformat(), end=cmd.end.isoformat(),
                   delegate=delegate.name if delegate else None, replaced=len(overlapping) if not same else 0,
                   prefix=ctx.prefix)
@@ -84,5 +92,25 @@ def _off(ctx: Ctx, today) -> Reply:
             period.end = today - timedelta(days=1)
     ctx.session.execute(delete(AwayPeriod).where(
         AwayPeriod.person_id == ctx.person.id, AwayPeriod.start >= today))
+    if any(p.start <= today for p in running):
+        _redraw_posts(ctx)
     text = render("away_off", count=len(running))
     return Reply(card=Card(None, (Text(text),), fallback=text))
+
+
+def _redraw_posts(ctx: Ctx) -> None:
+    """Mark for a redraw this week's posts that say whether the person is away: the four-squares of the teams
+    owning their key results in the current cycle, and of the teams under those (a board shows its ancestors')."""
+    cycle = current_cycle(ctx.session, ctx.org, ctx.now)
+    if cycle is None:
+        return
+    roots = list(ctx.session.scalars(
+        select(Team).join(Objective, Objective.owner_team_id == Team.id)
+        .join(KeyResult, KeyResult.objective_id == Objective.id)
+        .where(Objective.org_id == ctx.org.id, Objective.cycle_id == cycle.id, Objective.status == "active",
+               KeyResult.owner_person_id == ctx.person.id, KeyResult.live).distinct()))
+    if not roots:
+        return
+    zones = team_zones(ctx.session, {ctx.org.id})
+    weeks = {team.id: local_week(ctx.now, zones[team.id]) for team, _depth in subtree(ctx.session, ctx.org, roots)}
+    mark_stale_teams(ctx.session, weeks, "away", ctx.now)

@@ -4,14 +4,16 @@ key results meanwhile (the check-in records who entered it); bad input is answer
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from bot.model import KeyResultLine
+from bot.rituals.refresh import refresh_posts
 from bot.rituals.sweep import sweep
 from storage.db import transaction
-from storage.models import AwayPeriod, CheckIn, KeyResult, Person, RitualSetting
+from storage.models import AwayPeriod, CheckIn, KeyResult, Person, RitualRun, RitualSetting
 from tests.conftest import card_text
 from tests.rituals.conftest import MONDAY_0900, runs_of, sandbox_messages, team_id
 
@@ -116,3 +118,62 @@ async def test_no_nudge_for_the_days_away_in_the_team_zone(app_ctx, clock, deliv
     nudged = {int(k.split(":")[1]) for k in nudge.delivered}
     assert nudge.state == "posted" and nudged and engineer not in nudged, (nudge.state, nudge.reason, nudged)
     assert sandbox_messages(sessions, f"dm:{engineer}") == []
+
+
+async def test_the_delegate_is_nudged_for_the_key_results_nobody_checked_in_on(app_ctx, clock, deliverer, sessions,
+                                                                              chat):
+    rd = team_id(sessions, "rd-efficiency")
+    with transaction(sessions) as s:
+        s.get(RitualSetting, (rd, "nudge")).enabled = True
+    chat.say("away 2026-11-23..2026-11-27 delegate @sunmei", actor=ENGINEER)
+    clock.set(MONDAY_0900)
+    await sweep(app_ctx, clock.now(), deliverer=deliverer)
+    clock.advance(hours=2)
+    chat.say("confidence rd-o1-kr3 6 vendor signed", actor=HR_LEAD)  # one of the two, checked in for him
+    clock.set(MONDAY_0900 + timedelta(days=1, hours=1))  # Tuesday 10:00 in Shanghai
+    await sweep(app_ctx, clock.now(), deliverer=deliverer)
+    nudge = next(r for r in runs_of(sessions, "nudge") if r.team_id == rd and r.period == "2026-W48")
+    engineer, hr_lead = _person(sessions, ENGINEER), _person(sessions, HR_LEAD)
+    nudged = {int(k.split(":")[1]) for k in nudge.delivered}
+    assert nudge.state == "posted" and hr_lead in nudged and engineer not in nudged, (nudge.reason, nudged)
+    [dm] = sandbox_messages(sessions, f"dm:{hr_lead}")
+    said = json.dumps(dm.card, ensure_ascii=False)
+    assert ("Hi Sun Mei. Zhou Qiang is away until 2026-11-27 and named you to check in meanwhile: nobody has "
+            "checked in on their key result for R&D Efficiency since Monday's meeting.") in said, said
+    assert "rd-o1-kr4" in said and "rd-o1-kr3" not in said
+
+
+async def test_the_delegate_away_too_is_not_nudged(app_ctx, clock, deliverer, sessions, chat):
+    rd = team_id(sessions, "rd-efficiency")
+    with transaction(sessions) as s:
+        s.get(RitualSetting, (rd, "nudge")).enabled = True
+    chat.say("away 2026-11-23..2026-11-27 delegate @sunmei", actor=ENGINEER)
+    chat.say("away 2026-11-20..2026-11-30", actor=HR_LEAD)
+    clock.set(MONDAY_0900 + timedelta(days=1, hours=1))
+    await sweep(app_ctx, clock.now(), deliverer=deliverer)
+    nudge = next(r for r in runs_of(sessions, "nudge") if r.team_id == rd and r.period == "2026-W48")
+    assert _person(sessions, HR_LEAD) not in {int(k.split(":")[1]) for k in nudge.delivered}
+
+
+async def test_going_away_and_coming_back_redraw_the_monday_post(app_ctx, clock, deliverer, sessions, chat):
+    rd = team_id(sessions, "rd-efficiency")
+    clock.set(MONDAY_0900)
+    await sweep(app_ctx, clock.now(), deliverer=deliverer)
+    monday = next(r for r in runs_of(sessions, "monday") if r.team_id == rd and r.period == "2026-W48")
+
+    def post() -> str:
+        [root] = [m for m in sandbox_messages(sessions, "rd-efficiency") if str(m.id) == monday.message_ref]
+        return json.dumps(root.card, ensure_ascii=False)
+
+    assert "away until" not in post()
+    chat.say("away 2026-12-21..2027-01-04", actor=ENGINEER)  # not today: the post stays as it is
+    with sessions() as s:
+        assert s.get(RitualRun, monday.id).stale_since is None
+    chat.say("away 2026-11-23..2026-11-27", actor=ENGINEER)
+    with sessions() as s:
+        assert s.get(RitualRun, monday.id).stale_since is not None  # marked in the change's transaction
+    assert await refresh_posts(sessions, app_ctx.messengers, clock.now, deliverer) >= 1
+    assert "Zhou Qiang, away until 2026-11-27" in post()
+    chat.say("away off", actor=ENGINEER)
+    assert await refresh_posts(sessions, app_ctx.messengers, clock.now, deliverer) >= 1
+    assert "away until" not in post()
