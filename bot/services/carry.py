@@ -20,6 +20,7 @@ from bot.cycles import cycles_of, phase, today_of
 from bot.errors import Refusal
 from bot.handlers import action, command
 from bot.model import Card, Interaction, Reply, Text
+from bot.okr_keys import free_key
 from bot.render import render
 from bot.services.changes import find_subject
 from bot.services.scores import leads_of
@@ -30,19 +31,6 @@ DRAFT = "draft"
 
 def _suffix(cycle: Cycle) -> str:
     return re.sub(r"[^a-z0-9]+", "", cycle.name.lower()) or str(cycle.id)
-
-
-def _free_key(ctx: Ctx, base: str, model: type) -> str:
-    """`base`, or `base-2`, `-3`… : keys are unique across an organization's objectives and key results."""
-    taken = set(ctx.session.scalars(select(Objective.key).where(Objective.org_id == ctx.org.id,
-                                                                Objective.key.like(f"{base[:56]}%"))))
-    taken |= set(ctx.session.scalars(select(KeyResult.key).where(KeyResult.org_id == ctx.org.id,
-                                                                 KeyResult.key.like(f"{base[:56]}%"))))
-    key, n = base[:64], 1
-    while key in taken:
-        n += 1
-        key = f"{base[:60]}-{n}"
-    return key
 
 
 def carry_key_result(ctx: Ctx, ref: str) -> Reply:
@@ -68,15 +56,15 @@ def carry_key_result(ctx: Ctx, ref: str) -> Reply:
     draft = ctx.session.scalar(select(Objective).where(Objective.org_id == ctx.org.id, Objective.key == draft_key,
                                                        Objective.cycle_id == target.id))
     if draft is None:
-        draft = Objective(org_id=ctx.org.id, cycle_id=target.id, key=_free_key(ctx, draft_key, Objective),
+        draft = Objective(org_id=ctx.org.id, cycle_id=target.id, key=free_key(ctx.session, ctx.org.id, draft_key),
                           title=objective.title, level=objective.level, type=objective.type, source=objective.source,
                           owner_team_id=objective.owner_team_id, owner_person_id=objective.owner_person_id,
                           status=DRAFT, why=objective.why, position=objective.position)
         ctx.session.add(draft)
         ctx.session.flush()
     start = kr.current_value if kr.current_value is not None else kr.start_value
-    carried = KeyResult(org_id=ctx.org.id, objective_id=draft.id, key=_free_key(ctx, f"{kr.key}-{_suffix(target)}",
-                                                                                  KeyResult),
+    carried = KeyResult(org_id=ctx.org.id, objective_id=draft.id, key=free_key(ctx.session, ctx.org.id,
+                                                                                 f"{kr.key}-{_suffix(target)}"),
                         title=kr.title, owner_person_id=kr.owner_person_id, start_value=start,
                         target_value=kr.target_value, current_value=start, unit=kr.unit, milestone=kr.milestone,
                         confidence=5, position=kr.position, updated_at=ctx.now, carried_from_id=kr.id)

@@ -25,13 +25,13 @@ from bot.errors import Refusal
 from bot.handlers import action, command, submit
 from bot.i18n import speaking
 from bot.model import Actions, Button, Card, Form, FormField, Interaction, Option, Reply, Text
+from bot.okr_keys import free_key
 from bot.render import render, render_macro
 from bot.rituals import runs
 from bot.rituals.catalog import Occasion
 from bot.rituals.content import Outbound
 from bot.services.advice import ADVISED_KRS, alignment_report, lint
 from bot.services.proposals import planning_cycle
-from bot.services.setup import free_key
 from storage.models import Cycle, KeyResult, Objective, OkrSet, Person, Team, TeamMember
 
 DRAFT_FORM = "draft"

@@ -28,6 +28,7 @@ from bot.errors import Refusal
 from bot.handlers import action, command, submit
 from bot.importer import apply_rituals, parse_ritual_time
 from bot.model import Actions, Button, Card, Context, Divider, Form, FormField, Interaction, Option, Reply, Text
+from bot.okr_keys import free_key
 from bot.render import render_macro
 from bot.rituals import catalog
 from bot.rituals.schedule import describe, next_due
@@ -545,17 +546,6 @@ def save_objective(ctx: Ctx, interaction: Interaction) -> Reply:
     buttons = (Button(words("step_rituals"), "setup_rituals", str(team.id), style="primary"),
                Button(words("another_objective"), "setup_objective", str(team.id)))
     return Reply(card=Card(None, (Text(text), *advice, Actions(buttons)), fallback=text))
-
-
-def free_key(session: Session, org_id: int, key: str) -> str:
-    """`key`, or `key-2`, `key-3`…: the first one no objective or key result of the organization has."""
-    taken = set(session.scalars(select(Objective.key).where(Objective.org_id == org_id))) | set(
-        session.scalars(select(KeyResult.key).where(KeyResult.org_id == org_id)))
-    candidate, n = key, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{key}-{n}"
-    return candidate
 
 
 # ------------------------------------------------------------------ 4. the rituals
