@@ -115,9 +115,9 @@ def _closing_cycle(ctx: Ctx, value: str) -> Cycle:
         raise Refusal("stale_action")
     now_phase = phase(cycle, today_of(ctx.org, ctx.now))
     if now_phase == "closed":
-        raise Refusal("score_closed", "score", code=cycle.name, cycle=cycle.name)
+        raise Refusal("scoring_closed", cycle=cycle.name)
     if now_phase != "closing":
-        raise Refusal("score_too_early", "score", code=cycle.name, cycle=cycle.name, end=i18n.weekday_day(cycle.end))
+        raise Refusal("scoring_too_early", cycle=cycle.name, end=i18n.weekday_day(cycle.end))
     return cycle
 
 

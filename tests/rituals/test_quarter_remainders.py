@@ -3,10 +3,12 @@ each with the test that failed before its fix."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select, update
 
 from storage.db import transaction
-from storage.models import KeyResult, Objective, Person, Team
+from storage.models import Cycle, KeyResult, Objective, Person, Team
 from tests.conftest import card_text
 from tests.rituals.test_drafts import CEO, form_values, ids
 from tests.rituals.test_proposals import plan_q1
@@ -29,4 +31,20 @@ def test_draft_codes_fit_their_column_for_a_long_team_key(chat, sessions, org_id
         codes = list(s.scalars(select(Objective.key))) + list(s.scalars(select(KeyResult.key)))
         assert s.scalar(select(func.count()).select_from(Objective).where(Objective.status == "draft")) == 2
     assert max(len(code) for code in codes) <= 64 and len(codes) == len(set(codes))
+
+
+def test_score_them_outside_the_closing_window_speaks_of_the_cycle(chat, sessions, clock, org_id):
+    """The closing DM's "Score them" button names a cycle, not a key result: its refusal says so, rather than
+    "*2026-Q4* belongs to 2026-Q4" (the cycle put where a key result's code goes)."""
+    with sessions() as s:
+        q4 = s.scalar(select(Cycle).where(Cycle.name == "2026-Q4"))
+    early = card_text(chat.click("score_open", str(q4.id), actor=LEAD))
+    assert "2026-Q4 runs until Thu 31 Dec 2026: its key results are scored once it has ended" in early, early
+    assert "*2026-Q4*" not in early
+    with transaction(sessions) as s:
+        s.get(Cycle, q4.id).closed_at = clock.now()
+    clock.set(datetime(2027, 1, 2, 2, 0, tzinfo=UTC))
+    closed = card_text(chat.click("score_open", str(q4.id), actor=LEAD))
+    assert "2026-Q4 is closed, and its key results' scores stay as they were given" in closed, closed
+    assert "*2026-Q4*" not in closed
 
