@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from bot import commands as c
 from bot.commands import parse_number
 from bot.context import Ctx, person_language, row_id, team_leads
+from bot.cycles import phase, today_of
 from bot.errors import Refusal
 from bot.handlers import action, command, submit
 from bot.i18n import speaking
@@ -321,10 +322,14 @@ def _set_card(session: Session, cycle: Cycle, team: Team, intro: str, buttons: t
     return Card(title, tuple(elements), fallback=title)
 
 
-def _approve(ctx: Ctx, cycle: Cycle, team: Team, okr_set: OkrSet) -> None:
+def _approve(ctx: Ctx, cycle: Cycle, team: Team, okr_set: OkrSet) -> bool:
+    """Approve the set; its objectives become active when the cycle starts (the kickoff, `activate`), or at once
+    when it has started already (a set approved late). Returns whether they are active now."""
     okr_set.state, okr_set.decided_by_id, okr_set.note, okr_set.updated_at = "approved", ctx.person.id, None, ctx.now
+    started = phase(cycle, today_of(ctx.org, ctx.now)) not in ("planning", None)
     for objective in drafts_of(ctx.session, cycle, team):
-        objective.status = "approved"
+        objective.status = "active" if started else "approved"
+    return started
 
 
 def submit_set(ctx: Ctx, team: Team) -> Reply:
@@ -380,9 +385,9 @@ def _submitted(ctx: Ctx, value: str) -> tuple[OkrSet, Cycle, Team]:
 @action("set_approve")
 def approve_button(ctx: Ctx, interaction: Interaction) -> Reply:
     okr_set, cycle, team = _submitted(ctx, interaction.value)
-    _approve(ctx, cycle, team, okr_set)
+    started = _approve(ctx, cycle, team, okr_set)
     runs.event_runs(ctx.session, ctx.org.id, [team.id], VERDICT, f"ans-{okr_set.id}-{okr_set.round}", ctx.now)
-    text = words("approved", team=team.name, cycle=cycle.name, start=f"{cycle.start:%a %d %b %Y}")
+    text = words("approved", team=team.name, cycle=cycle.name, start=f"{cycle.start:%a %d %b %Y}", started=started)
     return Reply(card=Card(None, (Text(text),), fallback=text))
 
 
@@ -448,7 +453,8 @@ def verdict_messages(o: Occasion) -> list[Outbound]:
     decider = o.session.get(Person, okr_set.decided_by_id) if okr_set.decided_by_id else None
     with speaking(person_language(o.session, o.org, person)):
         text = words("verdict", state=okr_set.state, team=o.team.name, cycle=cycle.name, note=okr_set.note,
-                     who=decider.name if decider else "", key=o.team.key, start=f"{cycle.start:%a %d %b %Y}")
+                     who=decider.name if decider else "", key=o.team.key, start=f"{cycle.start:%a %d %b %Y}",
+                     started=phase(cycle, today_of(o.org, okr_set.updated_at)) not in ("planning", None))
         buttons = (Button(words("another"), "draft_open", str(o.team.id)),) if okr_set.state == "returned" else ()
         card = Card(words("verdict_title", team=o.team.name, state=okr_set.state),
                     (Text(text), *((Actions(buttons),) if buttons else ())), fallback=text)

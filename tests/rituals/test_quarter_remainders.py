@@ -3,14 +3,17 @@ each with the test that failed before its fix."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
+from bot.rituals.sweep import sweep
 from storage.db import transaction
-from storage.models import Cycle, KeyResult, Objective, Person, Team
+from storage.models import Cycle, KeyResult, Objective, OkrSet, Person, Team
 from tests.conftest import card_text
-from tests.rituals.test_drafts import CEO, form_values, ids
+from tests.rituals.conftest import runs_of, sandbox_messages
+from tests.rituals.test_drafts import CEO, VP, form_values, ids
 from tests.rituals.test_proposals import plan_q1
 
 LEAD = "director.rd@example.com"  # leads rd-efficiency; owns rd-o1-kr1, rd-o1-kr2 and ecology-o7-kr1
@@ -47,4 +50,43 @@ def test_score_them_outside_the_closing_window_speaks_of_the_cycle(chat, session
     closed = card_text(chat.click("score_open", str(q4.id), actor=LEAD))
     assert "2026-Q4 is closed, and its key results' scores stay as they were given" in closed, closed
     assert "*2026-Q4*" not in closed
+
+
+def statuses(sessions) -> dict[str, str]:
+    """The drafted objectives of 2027-Q1 and their status."""
+    with sessions() as s:
+        return dict(s.execute(select(Objective.title, Objective.status).where(Objective.key.like("%2027-q1%"))).all())
+
+
+async def test_approved_objectives_become_active_at_the_kickoff_not_at_approval(chat, sessions, app_ctx, clock,
+                                                                                 deliverer, org_id):
+    """Step 4 then step 7: an approved set waits for its cycle; the kickoff makes it active. A set approved after
+    the cycle started (its kickoff already posted) is active at once, not left "approved" for good."""
+    plan_q1(sessions, org_id)
+    [ceo, vp] = ids(sessions, Person, Person.email, CEO, VP)
+    [retail, ecology] = ids(sessions, Team, Team.key, "retail", "ecology")
+    chat.submit("draft", form_values(ceo), str(retail), actor=CEO)
+    assert "approved" in card_text(chat.say("submit retail", actor=CEO))
+    assert statuses(sessions) == {"Win the lower-tier cities": "approved"}
+    chat.submit("draft", form_values(vp, "Open the platform to merchants", aligns="retail-2027-q1-o1-kr1"),
+                str(ecology), actor=VP)
+    chat.say("submit ecology", actor=VP)
+    clock.advance(days=30)  # still planning (the cycle starts on 1 Jan): approved is not active yet
+    assert statuses(sessions)["Win the lower-tier cities"] == "approved"
+    assert "Win the lower-tier cities" not in card_text(chat.say("mine", actor=CEO))
+
+    clock.set(datetime(2027, 1, 1, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai on the first day: the kickoff
+    await sweep(app_ctx, clock.now(), deliverer=deliverer)
+    assert [r.state for r in runs_of(sessions, "kickoff")] == ["posted"]
+    assert statuses(sessions) == {"Win the lower-tier cities": "active", "Open the platform to merchants": "draft"}
+
+    clock.advance(days=1)  # the CEO approves the department's set after the kickoff
+    with sessions() as s:
+        okr_set = s.scalar(select(OkrSet).where(OkrSet.team_id == ecology))
+    approved = card_text(chat.click("set_approve", f"{okr_set.id}:{okr_set.round}", actor=CEO))
+    assert "active at once: 2027-Q1 started on Fri 01 Jan 2027" in approved, approved
+    assert statuses(sessions)["Open the platform to merchants"] == "active"
+    await sweep(app_ctx, clock.now(), deliverer=deliverer)  # the drafting lead hears it the same way
+    told = [json.dumps(m.card) for m in sandbox_messages(sessions, f"dm:{vp}") if "approved" in json.dumps(m.card)]
+    assert len(told) == 1 and "They are active at once" in told[0], told
 
