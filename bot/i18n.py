@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_day_names
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_percent, parse_pattern
@@ -235,3 +236,8 @@ def weekday_day(value: date | datetime, year: bool = True) -> str:
     if catalog_of(current()) in (None, ENGLISH):
         return value.strftime("%a %d %b %Y" if year else "%a %d %b")
     return format_skeleton("yMMMEd" if year else "MMMEd", value, locale=babel_locale())
+
+
+def listing(items: list[str]) -> str:
+    """Names in a sentence, in the language: "A, B and C" · "A、B和C" · "A, B y C"."""
+    return format_list(items, locale=babel_locale()) if items else ""

@@ -162,7 +162,8 @@ CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
     Ritual("midreview", 0, "10:00", True, window="week", post=f"{QUARTER}:midreview_post",
            cadence="midpoint"),
     Ritual("closing", 0, "10:00", True, window="week", direct=f"{QUARTER}:scoring_messages",
-           cadence="end", nothing_to_send="nobody owns a key result of the team"),
+           cadence="end", nothing_to_send="nobody owns a key result of the team, or its owners are asked in another "
+                                           "team's closing"),
     Ritual("retro", 0, "11:00", True, window="week", post=f"{QUARTER}:retro_post",
            cadence="end", keeps_lessons=True),
     Ritual("summary", 0, "00:00", True, window="week", post=f"{QUARTER}:summary_post",

@@ -42,6 +42,7 @@ from storage.models import (
     OkrChange,
     Organization,
     Person,
+    RitualSetting,
     Team,
     TeamMember,
 )
@@ -150,18 +151,34 @@ def change_post(o: Occasion) -> Card:
 
 
 def scoring_messages(o: Occasion) -> list[Outbound]:
-    """The cycle has ended: each owner of the team's key results is asked, directly, for their scores."""
+    """The cycle has ended: each owner of the team's key results is asked, directly, for their scores.
+
+    One message per person, with all their key results of the cycle whatever team's objectives hold them: it
+    comes from the run of the first of those teams (company first, down the tree) whose closing is on, so someone
+    owning key results in two teams is asked once (each team's run is claimed once: bot.rituals.runs)."""
     session, org, cycle = o.session, o.org, _cycle(o)
-    owned: dict[int, list[KeyResult]] = {}
-    for objective in _objectives(session, org, cycle, o.team):
-        for kr in _key_results(session, objective):
-            if kr.owner_person_id is not None:
-                owned.setdefault(kr.owner_person_id, []).append(kr)
+    set_ = (Objective.org_id == org.id, Objective.cycle_id == cycle.id, Objective.status != "draft", KeyResult.live)
+    owners = (select(KeyResult.owner_person_id).join(Objective, Objective.id == KeyResult.objective_id)
+              .where(*set_, Objective.owner_team_id == o.team.id, KeyResult.owner_person_id.is_not(None)))
+    owned: dict[int, list[tuple[Team, KeyResult]]] = {}
+    for kr, team in session.execute(
+            select(KeyResult, Team).join(Objective, Objective.id == KeyResult.objective_id)
+            .join(Team, Team.id == Objective.owner_team_id).where(*set_, KeyResult.owner_person_id.in_(owners))
+            .order_by(Level.sql_rank(Team.level), Team.name, Team.id, Objective.position, Objective.id,
+                      KeyResult.position, KeyResult.id)):
+        owned.setdefault(kr.owner_person_id, []).append((team, kr))
+    teams = {team.id for rows in owned.values() for team, _ in rows}
+    asking = {o.team.id, *session.scalars(select(RitualSetting.team_id).where(
+        RitualSetting.team_id.in_(teams), RitualSetting.ritual == "closing", RitualSetting.enabled.is_(True)))}
+    mine = {person_id: rows for person_id, rows in owned.items()
+            if next(team for team, _ in rows if team.id in asking).id == o.team.id}
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(mine)))} if mine else {}
     messages = []
-    for person_id, krs in owned.items():
-        person = session.get(Person, person_id)
+    for person_id, rows in mine.items():
+        person, krs = people[person_id], [kr for _, kr in rows]
         with i18n.speaking(person_language(session, org, person)):
-            elements: list = [Text(render("ritual_closing", name=person.name, cycle=cycle.name, team=o.team.name,
+            team = i18n.listing(list(dict.fromkeys(team.name for team, _ in rows)))
+            elements: list = [Text(render("ritual_closing", name=person.name, cycle=cycle.name, team=team,
                                           count=len(krs), code=krs[0].key))]
             elements.extend(kr_line(kr, org, base=o.base) for kr in krs)
             elements.append(scoring_button(cycle))

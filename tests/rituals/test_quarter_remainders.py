@@ -90,3 +90,42 @@ async def test_approved_objectives_become_active_at_the_kickoff_not_at_approval(
     told = [json.dumps(m.card) for m in sandbox_messages(sessions, f"dm:{vp}") if "approved" in json.dumps(m.card)]
     assert len(told) == 1 and "They are active at once" in told[0], told
 
+
+def closing_dms(sessions, person_id: int) -> tuple[list[str], list[str]]:
+    """The teams whose closing runs sent the person a scoring DM, and the DMs."""
+    by_run = {}
+    for run in runs_of(sessions, "closing"):
+        if f"dm:{person_id}" in (run.delivered or {}):
+            by_run[run.team_id] = run
+    with sessions() as s:
+        keys = dict(s.execute(select(Team.id, Team.key)).all())
+    cards = [json.dumps(m.card, ensure_ascii=False) for m in sandbox_messages(sessions, f"dm:{person_id}")
+             if "your scores" in json.dumps(m.card)]
+    return [keys[team_id] for team_id in by_run], cards
+
+
+async def test_one_scoring_dm_per_person_even_with_key_results_in_two_teams(sessions, app_ctx, clock, deliverer,
+                                                                            org_id):
+    """Zhao Lei owns key results of Platform Ecology and of R&D Efficiency: the closing asks once, from the first
+    of those teams' runs, listing all of them; with that team's closing off, the next team's run asks."""
+    [lead, engineer] = ids(sessions, Person, Person.email, LEAD, "engineer@example.com")
+    clock.set(datetime(2027, 1, 1, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai, the day after 2026-Q4's last
+    for _ in range(2):
+        await sweep(app_ctx, clock.now(), deliverer=deliverer)
+        clock.advance(minutes=1)
+    assert {r.state for r in runs_of(sessions, "closing")} == {"posted"}
+    teams, cards = closing_dms(sessions, lead)
+    assert teams == ["ecology"] and len(cards) == 1, (teams, cards)
+    assert all(code in cards[0] for code in ("ecology-o7-kr1", "rd-o1-kr1", "rd-o1-kr2")), cards[0]
+    assert "for Platform Ecology Department and R&D Efficiency" in cards[0]
+    assert closing_dms(sessions, engineer)[0] == ["rd-efficiency"]
+
+
+async def test_the_next_team_asks_when_the_first_ones_closing_is_off(chat, sessions, app_ctx, clock, deliverer,
+                                                                     org_id):
+    [lead] = ids(sessions, Person, Person.email, LEAD)
+    assert "off" in card_text(chat.say("schedule closing off", actor=VP, conversation="ecology"))
+    clock.set(datetime(2027, 1, 1, 2, 0, tzinfo=UTC))
+    await sweep(app_ctx, clock.now(), deliverer=deliverer)
+    teams, cards = closing_dms(sessions, lead)
+    assert teams == ["rd-efficiency"] and len(cards) == 1 and "ecology-o7-kr1" in cards[0], (teams, cards)
