@@ -28,6 +28,7 @@ from bot.rituals import catalog
 from bot.services.keyresults import colour
 from bot.spec import (
     FORMAT_VERSION,
+    AwaySpec,
     CycleSpec,
     Document,
     KeyResultSpec,
@@ -40,6 +41,7 @@ from bot.spec import (
 from bot.spreadsheet import csv_text
 from bot.workspaces import workspaces_of
 from storage.models import (
+    AwayPeriod,
     ChannelBinding,
     CheckIn,
     Cycle,
@@ -182,9 +184,13 @@ def _people(session: Session, oid: int) -> tuple[list[PersonSpec], dict[int, str
     ):
         if a.platform in with_accounts:  # sandbox accounts are made on the fly, not set up
             accounts[a.person_id].setdefault(a.platform, a.account_id)
+    away: dict[int, list[AwaySpec]] = defaultdict(list)
+    for a in session.scalars(select(AwayPeriod).where(AwayPeriod.org_id == oid)
+                             .order_by(AwayPeriod.person_id, AwayPeriod.start, AwayPeriod.id)):
+        away[a.person_id].append(AwaySpec(a.start, a.end, email.get(a.delegate_person_id)))
     people = [
         PersonSpec(email=p.email, name=p.name, manager=email.get(p.manager_id) if p.manager_id else None,
-                   timezone=p.timezone, accounts=accounts.get(p.id, {}))
+                   timezone=p.timezone, accounts=accounts.get(p.id, {}), away=away.get(p.id, []))
         for p in rows
     ]
     return people, email
@@ -291,7 +297,8 @@ def document_data(doc: Document) -> dict:
     else:
         data["cycles"] = cycle_items
     data["people"] = [
-        _Flow(_compact(email=p.email, name=p.name, manager=p.manager, timezone=p.timezone, **p.accounts))
+        _Flow(_compact(email=p.email, name=p.name, manager=p.manager, timezone=p.timezone, **p.accounts,
+                       away=[_compact(start=a.start, end=a.end, delegate=a.delegate) for a in p.away] or None))
         for p in doc.people
     ]
     data["teams"] = [_team_data(t) for t in doc.teams]

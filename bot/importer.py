@@ -35,6 +35,7 @@ from bot.spec import (
     OBJECTIVE_TYPES,
     SOURCES,
     STATUSES,
+    AwaySpec,
     CycleSpec,
     Document,
     KeyResultSpec,
@@ -47,6 +48,7 @@ from bot.spec import (
 )
 from bot.weeks import parse_week
 from storage.models import (
+    AwayPeriod,
     ChannelBinding,
     CheckIn,
     Cycle,
@@ -396,6 +398,9 @@ def _people(raw_people: Any, check: Checker) -> tuple[list[PersonSpec], set[str]
     for index, person in enumerate(people):
         if person.manager is not None and str(person.manager).lower() not in emails:
             check.problem(("people", index, "manager"), "not_person", value=shown(person.manager))
+        for n, period in enumerate(person.away):
+            if period.delegate is not None and period.delegate.lower() not in emails:
+                check.problem(("people", index, "away", n, "delegate"), "not_person", value=shown(period.delegate))
     return people, emails
 
 
@@ -418,7 +423,22 @@ def _person(raw: Any, path: tuple, emails: set[str], accounts: dict, check: Chec
     return PersonSpec(
         email=email, name=check.text(item, "name", path, limit=200), manager=check.ref(item, "manager", path),
         timezone=check.zone(item, "timezone", path), accounts={p: str(item[p]) for p in known if item.get(p)},
+        away=_away(item, path, check),
     )
+
+
+def _away(item: dict, path: tuple, check: Checker) -> list[AwaySpec]:
+    """`away:` a person's periods, each `{start: DAY, end: DAY, delegate: EMAIL}` (bot.away; `/okr away`)."""
+    periods = []
+    for index, raw in enumerate(check.sequence(item.get("away"), (*path, "away"))):
+        at = (*path, "away", index)
+        entry = check.mapping(raw, at, keys=KEYS["away"])
+        start, end = check.day(entry, "start", at), check.day(entry, "end", at)
+        if start and end and end < start:
+            check.problem((*at, "end"), "end_before_start")
+        if start and end:
+            periods.append(AwaySpec(start, end, check.ref(entry, "delegate", at)))
+    return periods
 
 
 def _teams(raw_teams: Any, emails: set[str], check: Checker) -> list[TeamSpec]:
@@ -688,7 +708,7 @@ def _write(session: Session, spec: Document, now: datetime, organization_id: int
     for c in spec.cycles:  # a closed cycle stays closed; the file closes one on the day it names
         if c.closed is not None and cycles[c.name].closed_at is None:
             cycles[c.name].closed_at = datetime.combine(c.closed, time(0), tzinfo=UTC)
-    people = _write_people(session, rows, spec.people)
+    people = _write_people(session, rows, spec.people, now)
     teams = _write_teams(session, rows, org, spec.teams, people)
     levels = {t.key: t.level for t in spec.teams}
     objectives = {}
@@ -798,7 +818,7 @@ class _Existing:
         return row
 
 
-def _write_people(session: Session, rows: _Existing, specs: list[PersonSpec]) -> dict[str, Person]:
+def _write_people(session: Session, rows: _Existing, specs: list[PersonSpec], now: datetime) -> dict[str, Person]:
     """People by email in lower case, with their managers and chat accounts."""
     people = {}
     for p in specs:
@@ -809,6 +829,9 @@ def _write_people(session: Session, rows: _Existing, specs: list[PersonSpec]) ->
         row.manager_id = people[str(p.manager).lower()].id if p.manager else None
         for platform, account in p.accounts.items():
             rows.upsert(PlatformAccount, {"platform": platform, "account_id": account}, person_id=row.id)
+        for a in p.away:  # the file's periods; others the organization has stay
+            rows.upsert(AwayPeriod, {"person_id": row.id, "start": a.start, "end": a.end}, created_at=now,
+                        delegate_person_id=people[a.delegate.lower()].id if a.delegate else None)
     return people
 
 

@@ -34,7 +34,8 @@ KEYS = {
     "organization": ("name", "timezone", "language", "multiple_business_lines", "confidence_colors", "workspaces",
                      "mission"),
     "cycle": ("name", "start", "end", "planning_from", "closed"),
-    "person": ("email", "name", "manager", "timezone"),  # and a key per platform with accounts (person_keys)
+    "person": ("email", "name", "manager", "timezone", "away"),  # and a key per platform with accounts (person_keys)
+    "away": ("start", "end", "delegate"),  # a person's holiday (`/okr away`), both days included
     "team": ("key", "name", "level", "parent", "timezone", "language", "leads", "members", "channels",
              "health_metrics", "rituals", "follow_channel"),
     "objective": ("key", "owner", "type", "source", "title", "aligns_to", "status", "score", "cycle",
@@ -79,12 +80,22 @@ class CycleSpec:
 
 
 @dataclass
+class AwaySpec:
+    """One away period (storage.models.AwayPeriod): dates in the person's own team's zone (bot.away)."""
+
+    start: date
+    end: date
+    delegate: str | None = None  # the email of who checks in meanwhile, as written
+
+
+@dataclass
 class PersonSpec:
     email: str
     name: str
     manager: str | None = None  # the manager's email, as written
     timezone: str | None = None
     accounts: dict[str, str] = field(default_factory=dict)  # platform -> account id
+    away: list[AwaySpec] = field(default_factory=list)
 
 
 @dataclass

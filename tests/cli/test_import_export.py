@@ -327,3 +327,28 @@ def test_checkin_history_export_has_every_checkin_with_its_note(monkeypatch, cap
     code, _, err = okrbot(monkeypatch, capsys, database_url, "export", "--format", "yaml", "--checkins")
     assert code == 2 and "--format csv" in err
     assert okrbot(monkeypatch, capsys, database_url, "export", "--checkins")[1] == out
+
+
+def test_away_periods_round_trip(monkeypatch, capsys, database_url, tmp_path, sqlite_template, chat):
+    """`/okr away` periods are part of the set-up: exported under the person, imported back the same."""
+    chat.say("away 2026-12-21..2027-01-04 delegate @sunmei", actor="engineer@example.com")
+    chat.say("away 2026-11-20", actor="hr.lead@example.com")
+    before, after, first, second = _round_trip(monkeypatch, capsys, database_url, tmp_path, sqlite_template)
+    assert "away: [{start: 2026-12-21, end: 2027-01-04, delegate: hr.lead@example.com}]" in first, first
+    assert "away: [{start: 2026-11-20, end: 2026-11-20}]" in first
+    assert second == first and after == before  # the second export is of the database the first was imported into
+
+
+def test_a_bad_away_period_is_refused_whole(monkeypatch, capsys, database_url, tmp_path):
+    text = EXAMPLE.read_text().replace(
+        "  - {email: engineer@example.com,",
+        "  - {away: [{start: 2027-01-04, end: 2026-12-21, delegate: nobody@example.com}],"
+        " email: engineer@example.com,", 1)
+    assert "nobody@example.com" in text
+    path = tmp_path / "okrs.yaml"
+    path.write_text(text)
+    code, out, err = okrbot(monkeypatch, capsys, database_url, "import", str(path))
+    assert code == 1 and "nothing was imported" in err
+    assert "away[0].end: must be after start" in err
+    assert "away[0].delegate: 'nobody@example.com' is not in people" in err
+    assert count_rows(database_url, Organization) == 0
