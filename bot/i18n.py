@@ -26,7 +26,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, negotiate_locale
+from babel.core import LOCALE_ALIASES
 from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_day_names
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
@@ -44,6 +45,9 @@ SHIPPED: dict[str, tuple[str, str]] = {
     "es": ("es", "Español"),
 }
 
+UNSPACED = {"zh", "ja"}  # languages that write sentences one after another with no space between them
+# Babel's aliases (`no` -> `nb-NO`), and Simplified Chinese however a browser names it (`zh-TW` is not it)
+_ALIASES = {**LOCALE_ALIASES, "zh": "zh_CN", "zh-hans": "zh_CN", "zh-hans-cn": "zh_CN"}
 _DECIMAL = parse_pattern("#,##0.##")  # `number`'s pattern, parsed once (format_decimal parses it on every call)
 
 _speaking: ContextVar[str] = ContextVar("okrbot_language", default=ENGLISH)
@@ -88,6 +92,29 @@ def choose(*candidates: str | None) -> str:
     """The first candidate a shipped language speaks, in its canonical form; English when none does.
     Pass them in the order of the rule: own choice, platform locale, team, organization."""
     return next((tag for tag in map(supported, candidates) if tag), ENGLISH)
+
+
+def negotiate(accept_language: str | None) -> str | None:
+    """The shipped language an HTTP Accept-Language header (RFC 9110) prefers, or None when it names none.
+    Its tags are ranked by their quality (`q`), then by order; Babel's negotiation matches each against the
+    shipped languages (`es-CL` -> `es`, `zh` -> `zh-CN`; `zh-TW` matches nothing). A caller with no header,
+    or only languages okrbot does not speak, falls back to whatever its own rule says next."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate((accept_language or "").split(",")[:32]):
+        tag, _, parameters = part.partition(";")
+        quality = 1.0
+        for parameter in parameters.split(";"):
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag.strip() and tag.strip() != "*" and quality > 0:
+            ranked.append((-quality, index, tag.strip()))
+    found = negotiate_locale([tag for *_, tag in sorted(ranked)], [tag for tag, _ in languages()], sep="-",
+                             aliases=_ALIASES)
+    return supported(found) if found else None
 
 
 def languages() -> list[tuple[str, str]]:
@@ -235,6 +262,12 @@ def week(value: str) -> str:
 def weekday(index: int, width: str = "wide") -> str:
     """Monday (0) to Sunday (6) in the language (Monday · lunes · 星期一)."""
     return get_day_names(width, locale=babel_locale())[index]
+
+
+def sentence_gap() -> str:
+    """What goes between two sentences of one paragraph: a space, or nothing in Chinese, whose full stop (。)
+    is as wide as a character and is never followed by a space."""
+    return "" if babel_locale().language in UNSPACED else " "
 
 
 def weekday_day(value: date | datetime, year: bool = True) -> str:

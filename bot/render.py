@@ -64,6 +64,7 @@ def install_i18n(env: Environment) -> None:
     env.filters["moment"] = i18n.moment
     env.filters["clock_time"] = i18n.clock_time
     env.globals["language"] = i18n.current
+    env.globals["sentence_gap"] = i18n.sentence_gap
 
 
 @cache

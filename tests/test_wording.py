@@ -1,7 +1,8 @@
 """Human wording lives in prompts/*.j2: the card and form renderers hold symbols and markup, never words, and
 neither do the dashboard's routes (page titles), the Slack and Teams manifests, the Teams delivery's
 failure reasons or the card model (a form's submit label), nor the importer and the command line, whose
-raised messages are read by people too.
+raised messages are read by people too, nor the REST API and the sandbox, whose raised problems and HTTP
+answers are.
 
 A string of two or more words in those modules' code (docstrings, the messages of raised errors and of
 log calls, which are for developers, aside) or in the text of the card and form HTML templates fails here: it
@@ -42,8 +43,18 @@ RENDERERS = [
 SPEAKERS = [
     "bot/importer.py",
     "bot/history.py",
+    "bot/api/problems.py",
+    "bot/api/keyresults.py",
+    "bot/api/idempotency.py",
+    "bot/api/service.py",
+    "adapters/api/__init__.py",
+    "adapters/sandbox/routes.py",
 ]
-STORED = {"changed by import"}  # a check-in's note as the database keeps it: data, not a message
+STORED = {
+    "changed by import",  # a check-in's note as the database keeps it: data, not a message
+    'Bearer realm="okrbot"',  # protocol text (WWW-Authenticate) that happens to look like words
+}
+GETTEXT = {"gettext", "ngettext", "pgettext"}  # words through the catalogs (bot.i18n) are where they belong
 LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical"}
 TEMPLATES = ["card.html.j2", "form.html.j2"]
 WORDS = re.compile(r"[A-Za-z]{2,} [a-z]{2,}")
@@ -59,6 +70,8 @@ def _code_strings(source: str, raises_speak: bool = False) -> list[str]:
             skipped.add(id(first.value))  # a docstring
         if (isinstance(node, ast.Raise) and not raises_speak) or (
                 isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOG_CALLS):
+            skipped.update(id(inner) for inner in ast.walk(node))
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) in GETTEXT:
             skipped.update(id(inner) for inner in ast.walk(node))
     return [node.value for node in ast.walk(tree)
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skipped]
@@ -99,3 +112,6 @@ def test_the_check_finds_words():
     assert _code_strings('log.warning("a Slack reply failed")\nForm(label="Save it now")') == ["Save it now"]
     assert [t for t in _template_text("card.html.j2") if "confidence" in t] == []
     assert " is not a date" in _code_strings('raise SystemExit(f"--at {t} is not a date")', raises_speak=True)
+    raised = 'raise web.HTTPNotFound(text="No such channel.")'
+    assert _code_strings(raised) == [] and _code_strings(raised, raises_speak=True) == ["No such channel."]
+    assert _code_strings('name = i18n.gettext("New organization")') == []

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from adapters.api.openapi import document
 from adapters.web.access import ACCESS
 from adapters.web.guard import hostname, served_name
+from bot import i18n
 from bot.api import keyresults
 from bot.api.problems import Problem
 from bot.api.ratelimit import RateLimiter
@@ -43,9 +44,13 @@ def setup(app: web.Application, ctx: Runtime, requests_per_minute: float) -> Non
     app.add_subapp(PREFIX, api)
 
 
-def _problem(problem: Problem, path: str) -> web.Response:
-    return web.Response(text=json.dumps(problem.as_dict(path)), status=problem.status, headers=problem.headers,
-                        content_type=PROBLEM_TYPE)
+def _problem(problem: Problem, request: web.Request) -> web.Response:
+    """The problem worded in the language the caller's Accept-Language prefers, else its organization's, else
+    English (Content-Language says which)."""
+    with i18n.speaking(i18n.negotiate(request.headers.get("Accept-Language")) or problem.language) as language:
+        body = problem.as_dict(request.path)
+    return web.Response(text=json.dumps(body), status=problem.status,
+                        headers={**problem.headers, "Content-Language": language}, content_type=PROBLEM_TYPE)
 
 
 @web.middleware
@@ -59,16 +64,16 @@ async def problems(request: web.Request, handler):
             raise Problem(421, "wrong_host", {"given": hostname(host) or host[:80]})
         return await handler(request)
     except Problem as problem:
-        return _problem(problem, request.path)
+        return _problem(problem, request)
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
         return _problem(Problem(exc.status, "no_route", {"method": request.method, "path": request.path[:200]}),
-                        request.path)
+                        request)
     except DBAPIError:
         log.exception("%s %s: the database failed", request.method, request.path)
-        return _problem(Problem(503, "unavailable", headers={"Retry-After": "60"}), request.path)
+        return _problem(Problem(503, "unavailable", headers={"Retry-After": "60"}), request)
     except Exception:  # noqa: BLE001 - a bug: a problem answer, the trace in the log only
         log.exception("%s %s failed", request.method, request.path)
-        return _problem(Problem(500, "internal"), request.path)
+        return _problem(Problem(500, "internal"), request)
 
 
 def _json(answer: Answer) -> web.Response:

@@ -33,9 +33,10 @@ from adapters.web.access import (
 )
 from adapters.web.config import WebConfig
 from adapters.web.html import page
+from bot import i18n
 from bot.context import names, row_id, team_leads
 from bot.model import Interaction, Reply
-from bot.render import render_error
+from bot.render import render_error, render_macro
 from bot.rituals import catalog
 from bot.runtime import Runtime
 from bot.serialize import card_to_dict, form_to_dict
@@ -58,6 +59,12 @@ def _html(body: str, status: int = 200) -> web.Response:
     return web.Response(text=body, status=status, content_type="text/html")
 
 
+def _refused(status: type[web.HTTPException], reason: str) -> web.HTTPException:
+    """A plain-text answer to a request the sandbox cannot serve (prompts/sandbox.j2), in the language of the
+    page (the person's, once `viewer` knows them)."""
+    return status(text=render_macro("sandbox", reason))
+
+
 def channel_url(channel: str, **query: str | int) -> str:
     url = "/sandbox/c/" + quote("dm" if channel.startswith("dm:") else channel, safe="")
     return url + ("?" + "&".join(f"{k}={quote(str(v))}" for k, v in query.items()) if query else "")
@@ -68,7 +75,7 @@ async def posted(request: web.Request):
     try:
         return await request.post()
     except ValueError as exc:
-        raise web.HTTPBadRequest(text="That form could not be read; send it again from the page.") from exc
+        raise _refused(web.HTTPBadRequest, "unreadable_form") from exc
 
 
 def _channel(who: Viewer, name: str) -> str:
@@ -107,8 +114,9 @@ async def pick(request: web.Request) -> web.Response:
 
 async def pick_submit(request: web.Request) -> web.Response:
     access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
+    speak_page(request, None)  # nobody yet: the language switch's, else English
     if not access.open:
-        raise web.HTTPForbidden(text="Choosing who you are is for a sandbox on this machine only.")
+        raise _refused(web.HTTPForbidden, "pick_local_only")
     data = await posted(request)
     raw = row_id(str(data.get("person", "")))
 
@@ -155,8 +163,9 @@ async def start_empty(request: web.Request) -> web.Response:
     """A new, empty organization with you as its installer: the set-up walk of Slack and Teams, here (the
     welcome is in your direct messages). Local sandbox only, like choosing who you are."""
     access, ctx = request.app[ACCESS], request.app[APP_CONTEXT]
+    speak_page(request, None)
     if not access.open:
-        raise web.HTTPForbidden(text="Starting an organization is for a sandbox on this machine only.")
+        raise _refused(web.HTTPForbidden, "start_local_only")
     data = await posted(request)
     email = str(data.get("email", "")).strip().lower()[:254] or "you@example.com"
     if "@" not in email:
@@ -164,7 +173,7 @@ async def start_empty(request: web.Request) -> web.Response:
 
     def create() -> int:
         with transaction(ctx.sessions) as session:
-            org = Organization(name="New organization", timezone="UTC", created_at=ctx.clock.now())
+            org = Organization(name=i18n.gettext("New organization"), timezone="UTC", created_at=ctx.clock.now())
             session.add(org)
             session.flush()
             return org.id
@@ -293,7 +302,7 @@ async def say(request: web.Request) -> web.Response:
             return True
 
     if not await asyncio.to_thread(keep):
-        raise web.HTTPNotFound(text="No such channel.")
+        raise _refused(web.HTTPNotFound, "no_channel")
     form = None
     if command is not None:
         reply = await asyncio.to_thread(_handle, ctx, _interaction(request, who, chan, "command", text=command))
@@ -322,7 +331,7 @@ async def click(request: web.Request) -> web.Response:
 
     thread = await asyncio.to_thread(check)
     if thread == -1:
-        raise web.HTTPNotFound(text="That message is not in this channel.")
+        raise _refused(web.HTTPNotFound, "no_message")
     interaction = _interaction(request, who, chan, "action", name=str(data.get("action_id", ""))[:200],
                                value=str(data.get("value", ""))[:2000], message_id=message)
     reply = await asyncio.to_thread(_handle, ctx, interaction)
@@ -351,7 +360,7 @@ async def submit(request: web.Request) -> web.Response:
 
     loaded = await asyncio.to_thread(load)
     if loaded is None:
-        raise web.HTTPNotFound(text="That form is not yours or no longer exists.")
+        raise _refused(web.HTTPNotFound, "no_form")
     dialog, chan = loaded
     form = dialog["form"]
     values = {f["name"]: str(data.get(f["name"], ""))[:MAX_MESSAGE] for f in form["fields"]}
@@ -394,7 +403,7 @@ async def reply_in_thread(request: web.Request) -> web.Response:
         raise web.HTTPSeeOther(channel_url(chan))
     reply_id = await asyncio.to_thread(keep)
     if reply_id is None:
-        raise web.HTTPNotFound(text="That thread is not in this channel.")
+        raise _refused(web.HTTPNotFound, "no_thread")
     command = _command_text(text)
     kind, said = ("command", command) if command is not None else ("message", text)
     interaction = _interaction(request, who, chan, kind, text=said, thread_id=str(root), message_id=str(reply_id))
@@ -421,7 +430,7 @@ async def run_ritual(request: web.Request) -> web.Response:
         with ctx.sessions() as session:
             team = store.channel_team(session, who.org.id, chan)
             if team is None:
-                raise web.HTTPNotFound(text="No such channel.")
+                raise _refused(web.HTTPNotFound, "no_channel")
             leads = team_leads(session, team)
             if any(lead.id == who.person.id for lead in leads):
                 return None

@@ -48,7 +48,7 @@ def slack_manifest(url: str | None, socket_mode: bool = False, name: str = "okrb
     command: dict[str, Any] = {
         "command": COMMAND,
         "description": render_macro("manifests", "slack_command"),
-        "usage_hint": "help | mine | checkin | confidence N 1-10 [note] | priorities | win TEXT",
+        "usage_hint": render_macro("manifests", "slack_usage_hint"),
         "should_escape": False,
     }
     events: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}

@@ -28,11 +28,10 @@ class Raced(Exception):
 
 def check_key(key: str | None) -> str:
     if key is None or not key.strip():
-        raise invalid(FieldError("Idempotency-Key", "a header with a unique value per check-in (e.g. a UUID), "
-                                 "the same on every retry of it"))
+        raise invalid(FieldError("Idempotency-Key", "expect_idempotency_key"))
     key = key.strip()
     if len(key) > MAX_KEY or not key.isascii() or not key.isprintable():
-        raise invalid(FieldError("Idempotency-Key", f"printable ASCII of at most {MAX_KEY} characters", key[:40]))
+        raise invalid(FieldError("Idempotency-Key", "expect_printable_key", key[:40], {"limit": MAX_KEY}))
     return key
 
 
@@ -49,7 +48,8 @@ def stored(session: Session, token_id: int, key: str, print_: str) -> tuple[int,
     if row is None:
         return None
     if row.fingerprint != print_:
-        raise Problem(422, "idempotency_key_reused", errors=(FieldError("Idempotency-Key", "a new key", key[:40]),))
+        raise Problem(422, "idempotency_key_reused",
+                      errors=(FieldError("Idempotency-Key", "expect_new_key", key[:40]),))
     return row.status, row.body
 
 

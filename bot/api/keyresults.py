@@ -66,7 +66,7 @@ def _int_param(query: dict[str, str], name: str, default: int, low: int, high: i
     if raw is None or raw == "":
         return default
     if not (raw.isascii() and raw.isdigit() and len(raw) < 8 and low <= int(raw) <= high):
-        raise invalid(FieldError(name, f"a whole number from {low} to {high}", raw))
+        raise invalid(FieldError(name, "expect_whole_number", raw, {"low": low, "high": high}))
     return int(raw)
 
 
@@ -81,7 +81,7 @@ def list_key_results(session: Session, org: Organization, query: dict[str, str],
         team = team_by_key(session, org.id, team_key)
         team_id = team.id if team else None
         if team_id is None:
-            errors.append(FieldError("team", "the key of a team of this organization", team_key))
+            errors.append(FieldError("team", "expect_team", team_key))
         statement = statement.where(Objective.owner_team_id == team_id)
     cycle_name = (query.get("cycle") or "current").strip()
     if cycle_name.lower() == "current":
@@ -90,15 +90,14 @@ def list_key_results(session: Session, org: Organization, query: dict[str, str],
     elif cycle_name.lower() != "all":
         cycle_id = session.scalar(select(Cycle.id).where(Cycle.org_id == org.id, Cycle.name == cycle_name))
         if cycle_id is None:
-            errors.append(FieldError("cycle", "the name of a cycle of this organization, `current` or `all`",
-                                     cycle_name))
+            errors.append(FieldError("cycle", "expect_cycle", cycle_name))
         statement = statement.where(Objective.cycle_id == cycle_id)
     owner = (query.get("owner") or "").strip()
     if owner:
         person_id = session.scalar(select(Person.id).where(Person.org_id == org.id,
                                                            func.lower(Person.email) == owner.lower()))
         if person_id is None:
-            errors.append(FieldError("owner", "the email of a person of this organization", owner))
+            errors.append(FieldError("owner", "expect_owner", owner))
         statement = statement.where(KeyResult.owner_person_id == person_id)
     try:
         limit = _int_param(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
@@ -120,7 +119,7 @@ def find(session: Session, org: Organization, code: str):
     row = session.execute(_ROWS.where(KeyResult.org_id == org.id, func.lower(KeyResult.key) == code.strip().lower())
                           .limit(1)).first()
     if row is None:
-        raise Problem(404, "not_found", {"what": f"key result `{code[:64]}`"})
+        raise Problem(404, "not_found", {"code": code[:64]})
     return row
 
 
@@ -147,25 +146,24 @@ def checkin_dict(checkin: CheckIn, person: str | None) -> dict:
 def parse_checkin(body: object, kr: KeyResult) -> tuple[float | None, int | None, str | None]:
     """(value, confidence, note) from a POSTed body, or a 422 problem naming every field that is wrong."""
     if not isinstance(body, dict):
-        raise invalid(FieldError("", "a JSON object like {\"value\": 42, \"confidence\": 7, \"note\": \"why\"}"))
-    errors = [FieldError(f"/{name}", f"no such field; the fields are {', '.join(BODY_FIELDS)}")
+        raise invalid(FieldError("", "expect_json_object"))
+    errors = [FieldError(f"/{name}", "expect_known_field", context={"fields": ", ".join(BODY_FIELDS)})
               for name in body if name not in BODY_FIELDS]
     value, confidence, note = body.get("value"), body.get("confidence"), body.get("note")
     if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
                               or not math.isfinite(value) or abs(value) > 1e15):
-        errors.append(FieldError("/value", "a number, like 42 or 42.5", value))
+        errors.append(FieldError("/value", "expect_number", value))
         value = None
     elif value is not None and kr.target_value is None:
-        errors.append(FieldError("/value", f"no value: {kr.key} is a milestone; send a confidence", value))
+        errors.append(FieldError("/value", "expect_no_value", value, {"code": kr.key}))
     if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, int)
                                    or not c.CONFIDENCE_MIN <= confidence <= c.CONFIDENCE_MAX):
-        errors.append(FieldError("/confidence", f"a whole number from {c.CONFIDENCE_MIN} to {c.CONFIDENCE_MAX}",
-                                 confidence))
+        errors.append(FieldError("/confidence", "expect_whole_number", confidence,
+                                 {"low": c.CONFIDENCE_MIN, "high": c.CONFIDENCE_MAX}))
     if note is not None and (not isinstance(note, str) or len(note) > c.MAX_TEXT):
-        errors.append(FieldError("/note", f"text of at most {c.MAX_TEXT} characters",
-                                 note if not isinstance(note, str) else f"{len(note)} characters"))
+        errors.append(FieldError("/note", "expect_text", note, {"limit": c.MAX_TEXT}))
     if "value" not in body and "confidence" not in body and not errors:
-        errors.append(FieldError("/value", "a value or a confidence (or both)"))
+        errors.append(FieldError("/value", "expect_value_or_confidence"))
     if errors:
         raise invalid(*errors)
     return (float(value) if value is not None else None, confidence,

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from adapters.web.access import LANGUAGE_COOKIE
 from storage.db import transaction
-from storage.models import Organization, Person
+from storage.models import Objective, Organization, Person
 from tests.sandbox.conftest import say, sign_in_as, visible_text
 
 
@@ -110,3 +110,22 @@ async def test_the_demo_sandbox_speaks_chinese_with_a_switch(client, sessions, c
     assert [tag for _url, tag in links] == ["en", "zh-CN", "es"]
     english = await (await client.get(links[0][0].replace("&amp;", "&"))).text()
     assert _html_lang(english) == "en" and "okrbot sandbox" in visible_text(english)
+
+
+async def test_the_sandbox_answers_a_bad_address_in_the_persons_language(client, sessions):
+    """The sandbox's short plain-text answers (no channel, no form) speak the person's language too."""
+    _set(sessions, Person, Person.email == "engineer@example.com", language="es")
+    await sign_in_as(client, sessions, "engineer@example.com")
+    response = await say(client, "no-such-team", "hola")
+    assert response.status == 404 and await response.text() == "No existe ese canal."
+    response = await client.post("/sandbox/forms/999999", data={"x": "1"})
+    assert response.status == 404 and await response.text() == "Ese formulario no es tuyo o ya no existe."
+
+
+async def test_the_advice_page_names_an_objectives_level_in_the_language(client, sessions, org_id):
+    _set(sessions, Organization, Organization.id == org_id, language="zh-CN")
+    _set(sessions, Objective, Objective.key == "rd-o1", aligns_to_objective_id=None, aligns_to_kr_id=None)
+    text = visible_text(await (await client.get("/advice")).text())
+    levels = re.findall(r"\((company|department|team|individual)\)", text)
+    assert not levels, f"raw levels on the advice page: {levels}"
+    assert re.search(r"\((部门|团队|个人)\)", text), text[:2000]
