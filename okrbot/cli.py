@@ -12,7 +12,21 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
+from bot import i18n
+from bot.render import render_macro
 from okrbot.settings import ConfigurationError, Settings
+
+LANGUAGE = "OKRBOT_LANGUAGE"  # what the command line speaks (README: Languages); English when unset
+
+
+def say(name: str, /, **values: object) -> str:
+    """One message of prompts/cli.j2 in the language being spoken: what the command line tells the administrator."""
+    return render_macro("cli", name, **values)
+
+
+def helped(command: str, part: str = "") -> str:
+    """The help of `command` (a macro of prompts/cli_help.j2) or of its action or option `part`."""
+    return render_macro("cli_help", command.replace("-", "_"), part=part)
 
 
 def _context(args: argparse.Namespace, migrate: bool | None = None):
@@ -44,11 +58,11 @@ def run_server(settings: Settings, ctx, reuse_port: bool = False, announce: bool
         if not announce:  # a worker (okrbot.workers): its parent announced the address
             logging.getLogger("okrbot.workers").info("worker listening on %s:%s", settings.host, settings.port)
             return
-        print(f"okrbot is serving on {settings.base_url}/", flush=True)
+        print(say("serving", url=settings.base_url), flush=True)
         if settings.sandbox_enabled:
-            print(f"Sandbox: {settings.base_url}/sandbox", flush=True)
+            print(say("sandbox", url=settings.base_url), flush=True)
         if not open_locally(settings.web_config()):
-            print(SIGN_IN_HINT if settings.secret_key else NO_KEY_HINT, flush=True)
+            print(say("sign_in_hint" if settings.secret_key else "no_key_hint"), flush=True)
 
     try:
         # access_log=None: okrbot.observe logs one line per request, with its request id
@@ -57,19 +71,11 @@ def run_server(settings: Settings, ctx, reuse_port: bool = False, announce: bool
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
             raise
-        reason = {errno.EADDRINUSE: "is already in use", errno.EACCES: "needs privileges okrbot does not have",
-                  errno.EADDRNOTAVAIL: "is not an address of this machine"}[exc.errno]
-        what = "HOST" if exc.errno == errno.EADDRNOTAVAIL else "PORT"
-        print(f"okrbot serve: {settings.host}:{settings.port} {reason}; set {what} to another one "
-              f"(e.g. PORT={settings.port + 1})", file=sys.stderr)
+        problem = {errno.EADDRINUSE: "port_in_use", errno.EACCES: "port_forbidden",
+                   errno.EADDRNOTAVAIL: "host_unknown"}[exc.errno]
+        print(say(problem, address=f"{settings.host}:{settings.port}", port=settings.port + 1), file=sys.stderr)
         return 1
     return 0
-
-
-SIGN_IN_HINT = ("The dashboard and sandbox need a sign-in on this address: run `okrbot signin-link EMAIL` "
-                "(same SECRET_KEY) or type /okr dashboard in chat, and open the link.")
-NO_KEY_HINT = ("The dashboard and sandbox are locked on this address: set SECRET_KEY to a long random value, "
-               "restart, then run `okrbot signin-link EMAIL` to get in.")
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -78,7 +84,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     upgrade(make_engine(settings.database_url))
-    print("database is up to date")
+    print(say("database_upgraded"))
     return 0
 
 
@@ -96,42 +102,40 @@ def cmd_import(args: argparse.Namespace) -> int:
         with transaction(ctx.sessions) as session:
             result = import_text(session, text, ctx.clock.now(), args.org, args.reason)
     except OSError as exc:
-        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+        print(say("cannot_read", path=path, reason=exc.strerror), file=sys.stderr)
         return 2
     except ImportFailed as failed:
         if len(failed.errors) == 1:
-            print(f"{path}: nothing was imported: {failed.errors[0]}", file=sys.stderr)
+            print(say("not_imported", path=path, error=failed.errors[0]), file=sys.stderr)
         else:
-            print(f"{path}: nothing was imported; fix these and run again:", file=sys.stderr)
+            print(say("not_imported_many", path=path), file=sys.stderr)
             for error in failed.errors:
                 print(f"  {error}", file=sys.stderr)
         return 1
     refresh_statistics(ctx.engine)
-    counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
-    print(f"imported {path} into organization {result.organization_id}: {counts}")
+    print(say("imported", path=path, organization=result.organization_id, counts_=result.counts))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="okrbot", description="Run the weekly OKR rituals in Slack and Microsoft Teams."
+        prog="okrbot", description=helped("okrbot", "(about)")
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("serve", help="run the web server (Slack, Teams, sandbox, dashboard)")
+    p = sub.add_parser("serve", help=helped("serve"))
     p.set_defaults(func=cmd_serve)
 
-    db = sub.add_parser("db", help="database maintenance")
+    db = sub.add_parser("db", help=helped("db"))
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    p = db_sub.add_parser("upgrade", help="apply the migrations to DATABASE_URL")
+    p = db_sub.add_parser("upgrade", help=helped("db", "upgrade"))
     p.set_defaults(func=cmd_db_upgrade)
 
-    p = sub.add_parser("import", help="import an organization's OKRs from a YAML file")
-    p.add_argument("file", help="path to the YAML file (see README, 'Import format')")
+    p = sub.add_parser("import", help=helped("import_"))
+    p.add_argument("file", help=helped("import_", "file"))
     p.add_argument("--org", type=int, metavar="ID",
-                   help="update this organization (e.g. the empty one a Slack workspace got at install)")
-    p.add_argument("--reason", help="why the file changes OKRs of a running cycle (required when it does; "
-                                    "kept in their history and announced to the teams)")
+                   help=helped("import_", "--org"))
+    p.add_argument("--reason", help=helped("import_", "--reason"))
     p.set_defaults(func=cmd_import)
 
     for module in EXTENSIONS:
@@ -155,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
-    args = build_parser().parse_args(argv)
+    with i18n.speaking(os.environ.get(LANGUAGE)):  # known before parsing, so --help speaks it too
+        return _run(build_parser().parse_args(argv))
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler below, not at interpreter exit
@@ -163,16 +171,15 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return _reader_went_away()
     except ConfigurationError as exc:
-        print(f"okrbot {args.command}: {exc}", file=sys.stderr)
+        print(say("command_failed", command=args.command, problem=exc), file=sys.stderr)
         return 2
     except DBAPIError as exc:
         # An admin's first PostgreSQL run is often before `okrbot db upgrade` (SQLite migrates itself), or
         # against a server that is not there: say which, not a page of SQL.
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        print(f"okrbot {args.command}: the database at DATABASE_URL failed: {reason}", file=sys.stderr)
+        print(say("database_failed", command=args.command, reason=reason), file=sys.stderr)
         if exc.statement is not None:  # connected, and a statement failed
-            print("If okrbot's tables are missing or older than this okrbot, run `okrbot db upgrade` first.",
-                  file=sys.stderr)
+            print(say("database_hint"), file=sys.stderr)
         return 2
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from okrbot.cli import helped, say
 from okrbot.settings import Settings
 
 
@@ -29,11 +30,11 @@ def cmd_token_create(args: argparse.Namespace) -> int:
             token, secret = create_token(session, args.org, args.name, args.scope, ctx.clock.now())
             token_id = token.id
     except TokenRefused as refused:
-        print(f"okrbot token create: {refused}", file=sys.stderr)
+        print(say("command_failed", command=f"token {args.token_command}", problem=refused), file=sys.stderr)
         return 1
     print(secret)
-    print(f"token {token_id} ({args.scope}) for organization {args.org}, named {args.name.strip()!r}: copy it now, "
-          "it is not shown again. Use it as `Authorization: Bearer TOKEN`.", file=sys.stderr)
+    print(say("token_created", id=token_id, scope=args.scope, organization=args.org, name=repr(args.name.strip())),
+          file=sys.stderr)
     return 0
 
 
@@ -44,12 +45,13 @@ def cmd_token_list(args: argparse.Namespace) -> int:
     with ctx.sessions() as session:
         rows = list_tokens(session)
     if not rows:
-        print("no API tokens yet; create one with `okrbot token create --org ID --name NAME`")
+        print(say("no_tokens"))
         return 0
-    print("id\torg\tname\tscope\ttoken\tcreated\tlast used\tstate")
+    print(say("token_header"))
     for token, org_name in rows:
-        state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "active"
-        used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+        state = say("token_revoked_at", when=f"{token.revoked_at:%Y-%m-%d %H:%M}") if token.revoked_at \
+            else say("token_active")
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else say("never_used")
         print(f"{token.id}\t{token.org_id} {org_name}\t{token.name}\t{token.scope}\t{token.hint}…\t"
               f"{token.created_at:%Y-%m-%d %H:%M}\t{used}\t{state}")
     return 0
@@ -65,9 +67,9 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
             token = revoke_token(session, args.id, ctx.clock.now())
             name = token.name
     except TokenRefused as refused:
-        print(f"okrbot token revoke: {refused}", file=sys.stderr)
+        print(say("command_failed", command=f"token {args.token_command}", problem=refused), file=sys.stderr)
         return 1
-    print(f"token {args.id} ({name}) is revoked: calls with it now get 401")
+    print(say("token_revoked", id=args.id, name=name))
     return 0
 
 
@@ -89,55 +91,54 @@ def cmd_connector_test(args: argparse.Namespace) -> int:
         try:
             org = choose_organization(session, args.org)
         except ExportFailed as failed:
-            print(f"okrbot connector test: {failed}", file=sys.stderr)
+            print(say("command_failed", command=f"connector {args.connector_command}", problem=failed),
+                  file=sys.stderr)
             return 1
         row = session.execute(select(KeyResult.key, Connector).join(Connector, Connector.key_result_id == KeyResult.id)
                               .where(KeyResult.org_id == org.id, func.lower(KeyResult.key) == args.kr.lower())).first()
         if row is None:
-            print(f"okrbot connector test: {org.name} has no key result {args.kr!r} with a source; give it one with "
-                  "`source:` in the import file or `/okr source KR …`", file=sys.stderr)
+            print(say("command_failed", command=f"connector {args.connector_command}",
+                      problem=say("no_source", organization=org.name, kr=repr(args.kr))), file=sys.stderr)
             return 1
         code, connector = row
         source = from_row(connector.kind, connector.spec, connector.schedule)
-        status = f"; the last run failed {connector.failures} time(s) in a row: {connector.last_error}" \
-            if connector.failures else ""
+        failures, last_error = connector.failures, connector.last_error
 
     async def read() -> float:
         async with aiohttp.ClientSession() as http:
             return await read_value(source, os.environ, http)
 
-    print(f"{code}: {source.describe()} (schedule {source.schedule}){status}", file=sys.stderr)
+    print(say("source_line", code=code, source=source.describe(), schedule=source.schedule, failures=failures,
+              error=last_error), file=sys.stderr)
     try:
         value = asyncio.run(read())
     except ConnectorError as error:
-        print(f"{code}: failed: {error.message}", file=sys.stderr)
+        print(say("source_failed", code=code, problem=error.message), file=sys.stderr)
         return 1
-    print(f"{code}: read {value:g}")
+    print(say("source_read", code=code, value=f"{value:g}"))
     return 0
 
 
 def register(sub) -> None:
-    token = sub.add_parser("token", help="REST API tokens: create, list, revoke",
-                           description="Tokens for the REST API under /api/v1 (see README, REST API). Each belongs "
-                           "to one organization; only its hash is stored.")
+    token = sub.add_parser("token", help=helped("token"),
+                           description=helped("token", "(about)"))
     actions = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
-    p = actions.add_parser("create", help="create a token and print it (once)")
-    p.add_argument("--org", type=int, required=True, metavar="ID", help="the organization (`okrbot ritual status`)")
-    p.add_argument("--name", required=True, help="what will use it, e.g. jira-sync")
+    p = actions.add_parser("create", help=helped("token", "create"))
+    p.add_argument("--org", type=int, required=True, metavar="ID", help=helped("token", "create --org"))
+    p.add_argument("--name", required=True, help=helped("token", "create --name"))
     p.add_argument("--scope", choices=("read", "write"), default="read",
-                   help="read (default): read key results; write: also post check-ins")
+                   help=helped("token", "create --scope"))
     p.set_defaults(func=cmd_token_create)
-    p = actions.add_parser("list", help="list tokens: organization, name, scope, first characters, last use")
+    p = actions.add_parser("list", help=helped("token", "list"))
     p.set_defaults(func=cmd_token_list)
-    p = actions.add_parser("revoke", help="revoke a token by its id (calls with it get 401 from then on)")
-    p.add_argument("id", type=int, help="the token's id (`okrbot token list`)")
+    p = actions.add_parser("revoke", help=helped("token", "revoke"))
+    p.add_argument("id", type=int, help=helped("token", "revoke id"))
     p.set_defaults(func=cmd_token_revoke)
 
-    connector = sub.add_parser("connector", help="pull connectors: test one now",
-                               description="Key results whose value is pulled from SQL, HTTP or CSV (see README, "
-                               "Connectors).")
+    connector = sub.add_parser("connector", help=helped("connector"),
+                               description=helped("connector", "(about)"))
     actions = connector.add_subparsers(dest="connector_command", required=True, metavar="ACTION")
-    p = actions.add_parser("test", help="read a key result's connector now and print the number (writes nothing)")
-    p.add_argument("kr", metavar="KR", help="the key result's code")
-    p.add_argument("--org", type=int, metavar="ID", help="organization id (needed when there are several)")
+    p = actions.add_parser("test", help=helped("connector", "test"))
+    p.add_argument("kr", metavar="KR", help=helped("connector", "test kr"))
+    p.add_argument("--org", type=int, metavar="ID", help=helped("connector", "test --org"))
     p.set_defaults(func=cmd_connector_test)

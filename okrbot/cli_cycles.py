@@ -6,6 +6,7 @@ import argparse
 import sys
 from datetime import date
 
+from okrbot.cli import helped, say
 from okrbot.settings import Settings
 
 
@@ -19,7 +20,7 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it like 2027-01-01") from None
+        raise argparse.ArgumentTypeError(say("not_a_date", text=repr(text))) from None
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -32,11 +33,11 @@ def cmd_new(args: argparse.Namespace) -> int:
         with transaction(ctx.sessions) as session:
             org = choose_organization(session, args.org)
             cycle = new_cycle(session, org, args.name, args.start, args.end, args.planning_from)
-            now_phase = phase(cycle, today_of(org, ctx.clock.now())) or "not open yet"
-            print(f"added cycle {cycle.name} to {org.name}: {cycle.start} to {cycle.end}, planning opens "
-                  f"{planning_opens(cycle)}; now {now_phase}")
+            now_phase = phase(cycle, today_of(org, ctx.clock.now())) or say("not_open_yet")
+            print(say("cycle_added", cycle=cycle.name, organization=org.name, start=cycle.start, end=cycle.end,
+                      planning=planning_opens(cycle), phase=now_phase))
     except (CycleProblem, ExportFailed) as problem:
-        print(f"no cycle was added: {problem}", file=sys.stderr)
+        print(say("no_cycle_added", problem=problem), file=sys.stderr)
         return 1
     return 0
 
@@ -52,10 +53,9 @@ def cmd_close(args: argparse.Namespace) -> int:
         with transaction(ctx.sessions) as session:
             org = choose_organization(session, args.org)
             cycle = close(session, org, args.name, ctx.clock.now())
-            print(f"closed cycle {cycle.name} of {org.name}; the clock posts its summary to the company channel "
-                  "and every lead")
+            print(say("cycle_closed", cycle=cycle.name, organization=org.name))
     except (CycleProblem, ExportFailed) as problem:
-        print(f"nothing was closed: {problem}", file=sys.stderr)
+        print(say("nothing_closed", problem=problem), file=sys.stderr)
         return 1
     return 0
 
@@ -64,15 +64,15 @@ def status_lines(session, org, now) -> list[str]:
     """One line per cycle, oldest first: its dates, its phase today and the days its rituals come on."""
     from bot.cycles import anchor_day, statuses
 
-    lines = [f"{org.name} (organization {org.id})"]
+    lines = [say("organization_heading", name=org.name, id=org.id)]
     rows = statuses(session, org, now)
     for s in rows:
         c = s.cycle
-        closed = f", closed {c.closed_at:%Y-%m-%d}" if c.closed_at else ""
-        lines.append(f"  {c.name:<12} {s.phase or 'not open yet':<12} {c.start} to {c.end}{closed}; planning opens "
-                     f"{s.planning_opens}, mid-quarter review {s.midpoint}, closing from {anchor_day(c, 'end')}")
+        lines.append("  " + say("cycle_line", name=c.name, phase=s.phase or say("not_open_yet"), start=c.start,
+                                end=c.end, closed=f"{c.closed_at:%Y-%m-%d}" if c.closed_at else None,
+                                planning=s.planning_opens, midpoint=s.midpoint, closing=anchor_day(c, "end")))
     if not rows:
-        lines.append("  no cycle yet: add one with `okrbot cycle new NAME --start DATE --end DATE`")
+        lines.append("  " + say("no_cycle_yet"))
     return lines
 
 
@@ -89,25 +89,25 @@ def cmd_status(args: argparse.Namespace) -> int:
             query = query.where(Organization.id == args.org)
         orgs = session.scalars(query).all()
         lines = [line for org in orgs for line in status_lines(session, org, ctx.clock.now())]
-    print("\n".join(lines) if lines else "no organization yet: import one with `okrbot import FILE`")
+    print("\n".join(lines) if lines else say("no_organization_yet"))
     return 0
 
 
 def register(sub) -> None:
     """Add `okrbot cycle ...` to the `okrbot` parser."""
-    cycle = sub.add_parser("cycle", help="add a cycle, see each cycle's phase, close one")
+    cycle = sub.add_parser("cycle", help=helped("cycle"))
     actions = cycle.add_subparsers(dest="cycle_command", required=True, metavar="ACTION")
-    p = actions.add_parser("new", help="add a cycle: planning, then active from --start to --end, then closing")
-    p.add_argument("name", help="its name, like 2027-Q1")
-    p.add_argument("--start", type=_day, required=True, help="its first day, like 2027-01-01")
-    p.add_argument("--end", type=_day, required=True, help="its last day, like 2027-03-31")
-    p.add_argument("--planning-from", type=_day, help="when planning opens (default: three weeks before --start)")
-    p.add_argument("--org", type=int, metavar="ID", help="organization id (needed when there are several)")
+    p = actions.add_parser("new", help=helped("cycle", "new"))
+    p.add_argument("name", help=helped("cycle", "new name"))
+    p.add_argument("--start", type=_day, required=True, help=helped("cycle", "new --start"))
+    p.add_argument("--end", type=_day, required=True, help=helped("cycle", "new --end"))
+    p.add_argument("--planning-from", type=_day, help=helped("cycle", "new --planning-from"))
+    p.add_argument("--org", type=int, metavar="ID", help=helped("cycle", "new --org"))
     p.set_defaults(func=cmd_new)
-    p = actions.add_parser("status", help="every cycle with its dates and its phase today")
-    p.add_argument("--org", type=int, metavar="ID", help="only this organization")
+    p = actions.add_parser("status", help=helped("cycle", "status"))
+    p.add_argument("--org", type=int, metavar="ID", help=helped("cycle", "status --org"))
     p.set_defaults(func=cmd_status)
-    p = actions.add_parser("close", help="end a cycle's closing phase (after its last day)")
+    p = actions.add_parser("close", help=helped("cycle", "close"))
     p.add_argument("name")
-    p.add_argument("--org", type=int, metavar="ID", help="organization id (needed when there are several)")
+    p.add_argument("--org", type=int, metavar="ID", help=helped("cycle", "close --org"))
     p.set_defaults(func=cmd_close)

@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from okrbot.cli import helped, say
 from okrbot.settings import Settings
 
 
@@ -21,8 +22,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from storage.db import transaction
 
     if args.checkins and args.format == "yaml":
-        print("--checkins writes the check-in history as CSV; use it with --format csv (or leave --format out)",
-              file=sys.stderr)
+        print(say("checkins_are_csv"), file=sys.stderr)
         return 2
     fmt = "csv" if args.checkins else args.format or "yaml"
     write = export_checkins_csv if args.checkins else export_csv if fmt == "csv" else export_yaml
@@ -32,7 +32,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             org = choose_organization(session, args.org)
             text = write(session, org)
     except ExportFailed as failed:
-        print(f"nothing was exported: {failed}", file=sys.stderr)
+        print(say("not_exported", problem=failed), file=sys.stderr)
         return 1
     if args.out in (None, "-"):
         sys.stdout.write(text)
@@ -40,10 +40,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         Path(args.out).write_text(text, encoding="utf-8")
     except OSError as exc:
-        print(f"cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        print(say("cannot_write", path=args.out, reason=exc.strerror), file=sys.stderr)
         return 2
-    what = "check-in history, csv" if args.checkins else fmt
-    print(f"exported {org.name} to {args.out} ({what})", file=sys.stderr)
+    print(say("exported", organization=org.name, path=args.out, format="checkins" if args.checkins else fmt),
+          file=sys.stderr)
     return 0
 
 
@@ -58,21 +58,21 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
     language = i18n.supported(args.language or DEMO_LANGUAGE)
     if language is None:
-        shipped = ", ".join(tag for tag, _name in i18n.languages())
-        print(f"okrbot does not speak {args.language!r}; --language takes one of {shipped}", file=sys.stderr)
+        shipped = [tag for tag, _name in i18n.languages()]
+        print(say("unknown_language", language=repr(args.language), languages=shipped), file=sys.stderr)
         return 2
     ctx = _context()
     with transaction(ctx.sessions) as session:
         if args.refresh and (loaded := demo_organization(session)) is not None:
             weeks = refresh_demo(session, session.get(Organization, loaded), ctx.clock.now())
-            print(f"moved the demo organization {loaded} {weeks} week{'s' * (weeks != 1)} forward: its last week "
-                  "is this week again" if weeks else f"the demo organization {loaded} is current; nothing changed")
+            print(say("demo_moved", id=loaded, weeks=weeks) if weeks else say("demo_current", id=loaded))
             return 0
         if args.if_empty and session.scalar(select(Organization.id).limit(1)) is not None:
-            print("the database already holds an organization; demo data not loaded (--if-empty)")
+            print(say("demo_not_empty"))
             return 0
         summary = seed_demo(session, ctx.clock.now(), weeks=args.weeks, language=language)
-    print(summary.describe())
+    print(say("demo_already_loaded", id=summary.organization_id) if summary.already_loaded
+          else say("demo_loaded", id=summary.organization_id, counts_=summary.counts))
     return 0
 
 
@@ -103,20 +103,17 @@ class ViewRefused(Exception):
 
 
 def _cycle(session, org, now):
-    from bot import i18n
     from bot.context import current_cycle
 
     cycle = current_cycle(session, org, now)
     if cycle is None:
-        raise ViewRefused(i18n.gettext("%(organization)s has no OKR cycle yet; import one with `okrbot import FILE`")
-                          % {"organization": org.name})
+        raise ViewRefused(say("view_without_cycle", organization=org.name))
     return cycle
 
 
 def _team(session, org, key: str | None):
     from sqlalchemy import select
 
-    from bot import i18n
     from bot.teams import team_by_key, team_keys
     from storage.models import Team
 
@@ -126,8 +123,7 @@ def _team(session, org, key: str | None):
         team = team_by_key(session, org.id, key)
     if team is None:
         keys = team_keys(session, org.id)
-        raise ViewRefused(i18n.gettext("there is no team '%(team)s' in %(organization)s; teams: %(teams)s")
-                          % {"team": key, "organization": org.name, "teams": ", ".join(keys) or "—"})
+        raise ViewRefused(say("view_without_team", team=key, organization=org.name, teams=keys))
     return team
 
 
@@ -168,44 +164,40 @@ def register(sub) -> None:
     """Add this module's subcommands to the `okrbot` parser."""
     p = sub.add_parser(
         "export",
-        help="write an organization as an import file (YAML), a key-result sheet or its check-in history (CSV)",
-        description="Export an organization. YAML is the `okrbot import` format, so export then import "
-        "reproduces the same data; CSV has one row per key result, or with --checkins one row per check-in "
-        "(columns in the README). CSV cells a spreadsheet would run as a formula start with a quote.",
+        help=helped("export"),
+        description=helped("export", "(about)"),
     )
-    p.add_argument("--format", choices=("yaml", "csv"), help="yaml (default) or csv")
+    p.add_argument("--format", choices=("yaml", "csv"), help=helped("export", "--format"))
     p.add_argument("--checkins", action="store_true",
-                   help="the whole check-in history as CSV (who, when, value, confidence, note, source)")
-    p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
-    p.add_argument("--org", type=int, metavar="ID", help="organization id (needed when there are several)")
+                   help=helped("export", "--checkins"))
+    p.add_argument("--out", metavar="FILE", help=helped("export", "--out"))
+    p.add_argument("--org", type=int, metavar="ID", help=helped("export", "--org"))
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(
         "demo-data",
-        help="load the example organization with weeks of check-ins, priorities, health and wins",
-        description="Load bot/demo/example.yaml plus recent weeks of ritual data, relative to today. "
-        "Running it again changes nothing.",
+        help=helped("demo-data"),
+        description=helped("demo-data", "(about)"),
     )
-    p.add_argument("--weeks", type=int, default=6, help="weeks of history to create (default 6)")
-    p.add_argument("--if-empty", action="store_true", help="load only into a database with no organization yet")
+    p.add_argument("--weeks", type=int, default=6, help=helped("demo-data", "--weeks"))
+    p.add_argument("--if-empty", action="store_true", help=helped("demo-data", "--if-empty"))
     p.add_argument("--language", metavar="TAG",
-                   help="the organization's language: zh-CN (the default, the retailer's own), en or es")
+                   help=helped("demo-data", "--language"))
     p.add_argument("--refresh", action="store_true",
-                   help="when the demo is already loaded, move its history forward by the weeks that passed, so "
-                   "its last week is this week again (what people added moves along); otherwise load it")
+                   help=helped("demo-data", "--refresh"))
     p.set_defaults(func=cmd_demo_data)
 
-    p = sub.add_parser("report", help="print the weekly status report as text")
-    p.add_argument("--team", metavar="KEY", help="team key (default: the top of the team tree, rolled up)")
+    p = sub.add_parser("report", help=helped("report"))
+    p.add_argument("--team", metavar="KEY", help=helped("report", "--team"))
     p.add_argument("--all", action="store_true",
-                   help="everything: every team and line, whole titles (by default long parts end in '…and N more')")
-    p.add_argument("--org", type=int, metavar="ID", help="organization id (needed when there are several)")
+                   help=helped("report", "--all"))
+    p.add_argument("--org", type=int, metavar="ID", help=helped("report", "--org"))
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("lint", help="print the method's advice about this cycle's OKRs")
-    p.add_argument("--org", type=int, metavar="ID", help="organization id (needed when there are several)")
+    p = sub.add_parser("lint", help=helped("lint"))
+    p.add_argument("--org", type=int, metavar="ID", help=helped("lint", "--org"))
     p.set_defaults(func=cmd_lint)
 
-    p = sub.add_parser("align", help="print the alignment report: business objectives aligned to nothing above")
-    p.add_argument("--org", type=int, metavar="ID", help="organization id (needed when there are several)")
+    p = sub.add_parser("align", help=helped("align"))
+    p.add_argument("--org", type=int, metavar="ID", help=helped("align", "--org"))
     p.set_defaults(func=cmd_align)

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.rituals import catalog
+from okrbot.cli import helped, say
 
 
 def _context():
@@ -31,9 +32,9 @@ def _parse_at(text: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise SystemExit(f"--at {text!r} is not an ISO date-time; use e.g. 2026-11-23T09:00+08:00") from None
+        raise SystemExit(say("not_a_moment", text=repr(text))) from None
     if moment.tzinfo is None:
-        raise SystemExit(f"--at {text!r} has no time zone offset; use e.g. 2026-11-23T09:00+08:00")
+        raise SystemExit(say("moment_without_zone", text=repr(text)))
     return moment
 
 
@@ -61,7 +62,7 @@ def status_lines(session, now: datetime, recent: int = 3) -> list[str]:
     orgs = session.scalars(select(Organization).order_by(Organization.id)).all()
     zone_of = team_zones(session, {o.id for o in orgs}) if orgs else {}
     for org in orgs:
-        lines.append(f"{org.name} (organization {org.id})")
+        lines.append(say("organization_heading", name=org.name, id=org.id))
         cycles = cycles_of(session, org.id)
         for team in session.scalars(select(Team).where(Team.org_id == org.id).order_by(Team.key)):
             lines.append(f"  {team.key} ({zone_of[team.id]})")
@@ -72,18 +73,17 @@ def status_lines(session, now: datetime, recent: int = 3) -> list[str]:
                     continue
                 setting = settings.get(ritual)
                 if setting is None or not setting.enabled:
-                    lines.append(f"    {ritual:<7} off")
+                    lines.append("    " + say("ritual_off", ritual=ritual))
                     continue
                 due = upcoming(ritual, setting.weekday, setting.time, zone_of[team.id], now, cycles)
-                lines.append(f"    {ritual:<7} next {describe(due) if due else 'when a next cycle is added'}")
+                lines.append("    " + say("ritual_next", ritual=ritual, due=describe(due) if due else None))
                 for run in session.scalars(
                     select(RitualRun).where(RitualRun.team_id == team.id, RitualRun.ritual == ritual)
                     .order_by(RitualRun.period.desc()).limit(recent)
                 ):
-                    where = f" in {run.platform} {run.channel_id}" if run.channel_id else ""
-                    when = f" at {run.posted_at:%Y-%m-%d %H:%M} UTC" if run.posted_at else ""
-                    reason = f": {run.reason}" if run.reason else ""
-                    lines.append(f"      {run.period} {run.state}{when}{where}{reason}")
+                    posted = f"{run.posted_at:%Y-%m-%d %H:%M}" if run.posted_at else None
+                    lines.append("      " + say("ritual_run", period=run.period, state=run.state, posted=posted,
+                                                 platform=run.platform, channel=run.channel_id, reason=run.reason))
     return lines
 
 
@@ -93,24 +93,24 @@ def cmd_status(args: argparse.Namespace) -> int:
     ctx = _context()
     with transaction(ctx.sessions) as session:
         lines = status_lines(session, ctx.clock.now(), args.recent)
-    print("\n".join(lines) if lines else "no organization yet: import one with `okrbot import FILE`")
+    print("\n".join(lines) if lines else say("no_organization_yet"))
     return 0
 
 
 def register(sub) -> None:
     """Add this module's subcommands to the `okrbot` parser."""
-    p = sub.add_parser("clock", help="run the scheduler that posts every team's rituals on time")
+    p = sub.add_parser("clock", help=helped("clock"))
     p.set_defaults(func=cmd_clock)
 
-    ritual = sub.add_parser("ritual", help="run a ritual now, or see what ran and what is next")
+    ritual = sub.add_parser("ritual", help=helped("ritual"))
     actions = ritual.add_subparsers(dest="ritual_command", required=True, metavar="ACTION")
-    p = actions.add_parser("run", help="post one ritual of one team now (once per week unless --force)")
+    p = actions.add_parser("run", help=helped("ritual", "run"))
     p.add_argument("ritual", choices=catalog.names())
-    p.add_argument("--team", required=True, help="the team's key (or id)")
-    p.add_argument("--at", help="a moment in the week to run for, ISO with offset (default: now)")
-    p.add_argument("--force", action="store_true", help="post again even if this week's was already posted")
-    p.add_argument("--org", type=int, help="organization id, when several have a team with this key")
+    p.add_argument("--team", required=True, help=helped("ritual", "run --team"))
+    p.add_argument("--at", help=helped("ritual", "run --at"))
+    p.add_argument("--force", action="store_true", help=helped("ritual", "run --force"))
+    p.add_argument("--org", type=int, help=helped("ritual", "run --org"))
     p.set_defaults(func=cmd_run)
-    p = actions.add_parser("status", help="upcoming and recent runs per team, with state and reason")
-    p.add_argument("--recent", type=int, default=3, help="runs shown per ritual (default 3)")
+    p = actions.add_parser("status", help=helped("ritual", "status"))
+    p.add_argument("--recent", type=int, default=3, help=helped("ritual", "status --recent"))
     p.set_defaults(func=cmd_status)

@@ -13,18 +13,17 @@ import sys
 
 from sqlalchemy import func, select
 
+from okrbot.cli import helped, say
 from okrbot.settings import Settings
 
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
 
 def register(sub) -> None:
-    p = sub.add_parser("signin-link", help="print a one-time sign-in link for the dashboard and sandbox",
-                       description="Print a sign-in link for the person with this email: it opens the dashboard "
-                       "and the sandbox as them, works once, within 15 minutes, and signs in for 12 hours. "
-                       "Needs the server's SECRET_KEY.")
-    p.add_argument("email", help="the person's email, as in the imported organization")
-    p.add_argument("--org", type=int, metavar="ID", help="the organization, when the email is in several")
+    p = sub.add_parser("signin-link", help=helped("signin-link"),
+                       description=helped("signin-link", "(about)"))
+    p.add_argument("email", help=helped("signin-link", "email"))
+    p.add_argument("--org", type=int, metavar="ID", help=helped("signin-link", "--org"))
     p.set_defaults(func=cmd_signin_link)
 
 
@@ -43,8 +42,7 @@ def cmd_signin_link(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     if not settings.secret_key:
-        print("okrbot signin-link: set SECRET_KEY to the server's own value: links are signed with it",
-              file=sys.stderr)
+        print(say("signin_needs_key"), file=sys.stderr)
         return 2
     ctx = build_context(settings)
     with ctx.sessions() as session:
@@ -54,20 +52,16 @@ def cmd_signin_link(args: argparse.Namespace) -> int:
             query = query.where(Person.org_id == args.org)
         found = session.execute(query.order_by(Person.org_id)).all()
     if not found:
-        where = f" in organization {args.org}" if args.org is not None else ""
-        print(f"okrbot signin-link: nobody has the email {args.email}{where}", file=sys.stderr)
+        print(say("signin_nobody", email=args.email, organization=args.org), file=sys.stderr)
         return 1
     if len(found) > 1:
-        orgs = ", ".join(f"{p.org_id} ({name})" for p, name in found)
-        print(f"okrbot signin-link: {args.email} is in several organizations: {orgs}; give --org ID",
-              file=sys.stderr)
+        orgs = [f"{p.org_id} ({name})" for p, name in found]
+        print(say("signin_several", email=args.email, organizations=orgs), file=sys.stderr)
         return 1
     person, org_name = found[0]
     token = link_token(settings.secret_key, person.org_id, person.id, ctx.clock.now())
     print(f"{base_url(settings)}/signin?t={token}")
-    print(f"Signs in {person.name} ({org_name}) to the dashboard and sandbox for 12 hours; "
-          "the link works once, within 15 minutes.", file=sys.stderr)
+    print(say("signin_link_for", person=person.name, organization=org_name), file=sys.stderr)
     if not settings.public_url and settings.host in WILDCARD_HOSTS:
-        print("From another machine, use this server's address instead of localhost (or set PUBLIC_URL).",
-              file=sys.stderr)
+        print(say("signin_elsewhere"), file=sys.stderr)
     return 0

@@ -20,6 +20,7 @@ import sys
 import tempfile
 from multiprocessing.connection import wait
 
+from okrbot.cli import say
 from okrbot.settings import Settings
 
 
@@ -34,7 +35,7 @@ def serve_workers(settings: Settings) -> int:
                for n in range(settings.web_concurrency)]
     for worker in workers:
         worker.start()
-    print(f"okrbot is serving on {settings.base_url}/ with {len(workers)} workers", flush=True)
+    print(say("serving_workers", url=settings.base_url, count=len(workers)), flush=True)
 
     def stop(_signum, _frame) -> None:
         for worker in workers:

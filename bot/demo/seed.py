@@ -135,12 +135,6 @@ class SeedSummary:
     already_loaded: bool = False
     counts: dict[str, int] = field(default_factory=dict)
 
-    def describe(self) -> str:
-        if self.already_loaded:
-            return f"demo data is already loaded (organization {self.organization_id}); nothing changed"
-        counts = ", ".join(f"{n} {what}" for what, n in self.counts.items())
-        return f"loaded the demo organization {self.organization_id}: {counts}"
-
 
 def example_text() -> str:
     return resources.files("bot.demo").joinpath("example.yaml").read_text(encoding="utf-8")

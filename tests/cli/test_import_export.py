@@ -44,7 +44,7 @@ def _round_trip(monkeypatch, capsys, database_url, tmp_path, sqlite_template) ->
 def test_the_example_imports_unchanged_and_round_trips(monkeypatch, capsys, database_url, tmp_path, sqlite_template):
     code, out, err = okrbot(monkeypatch, capsys, database_url, "import", str(EXAMPLE))
     assert code == 0, err
-    assert "7 people, 4 teams, 11 objectives, 14 key_results" in out
+    assert "7 people, 4 teams, 11 objectives, 14 key results" in out
     before, after, first, second = _round_trip(monkeypatch, capsys, database_url, tmp_path, sqlite_template)
     assert after == before
     assert second == first
@@ -289,7 +289,7 @@ def test_importing_again_updates_in_place_and_appends_changes(monkeypatch, capsy
     path.write_text(changed)
     code, out, err = okrbot(monkeypatch, capsys, database_url, "import", str(path))
     assert code == 0, err
-    assert "1 check-ins" in out
+    assert "1 check-in" in out
     after = snapshot(database_url)
     assert after["people"]["engineer@example.com"][0] == "Zhou Qiang Jr"
     assert after["key_results"]["ecology-o6-kr1"][8] == 8
