@@ -139,6 +139,11 @@ class Unsubscribe:
 
 
 @dataclass(frozen=True)
+class NextForm:
+    """`next` alone: the lead's top-three form for next week (bot.services.wrapup)."""
+
+
+@dataclass(frozen=True)
 class Health:
     name: str
     status: str
@@ -311,7 +316,7 @@ Command = (
     Help | Mine | Confidence | Progress | CheckinForm | PrioritiesForm | PriorityAdd | PriorityDone
     | PriorityDrop | PriorityReopen | PlanAdd | Health | WinAdd | Wins | Report | Okrs | Align | Lint | Bind | Schedule
     | ScheduleShow | Skip | Dashboard | SourceSet | Mission | TeamAdd | Change | Score | Language | Carry
-    | NoteAdd | HelpNeeded | NextAdd | Away | Stats
+    | NoteAdd | HelpNeeded | NextAdd | Away | Stats | NextForm
     | Propose | Proposals | VoteCast | Draft | SubmitSet | Subscribe | Unsubscribe
 )
 
@@ -500,7 +505,9 @@ def _help_needed(words: list[str]) -> Command | UsageError:
 
 
 def _next(words: list[str]) -> Command | UsageError:
-    if len(words) < 2 or words[1].upper() not in ("P1", "P2"):
+    if len(words) == 1:
+        return NextForm()
+    if words[1].upper() not in ("P1", "P2"):
         return _err("bad_priority_level", "next", given=(words[1] if len(words) > 1 else "")[:20])
     text = _text_arg(words, 2, "next", "next.text")
     return text if isinstance(text, UsageError) else NextAdd(words[1].upper(), text)
@@ -774,7 +781,7 @@ GRAMMAR: dict[str, Verb] = {verb.name: verb for verb in (
          (Health,), "week", menu=("team",)),
     Verb("win", "win TEXT", _win, (WinAdd,), "friday", menu=("team",)),
     Verb("wins", "wins", _simple(Wins), (Wins,), "friday", menu=("team",)),
-    Verb("next", "next P1|P2 [KR|none] TEXT", _next, (NextAdd,), "friday"),
+    Verb("next", "next P1|P2 [KR|none] TEXT  ·  next", _next, (NextAdd, NextForm), "friday"),
     Verb("okrs", "okrs [TEAM]", _team_arg(Okrs), (Okrs,), "see", ("okr",), menu=("personal", "team")),
     Verb("report", "report [TEAM]", _team_arg(Report), (Report,), "see", ("status",), menu=("personal", "team")),
     Verb("stats", "stats [TEAM]", _team_arg(Stats), (Stats,), "see"),

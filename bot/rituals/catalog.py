@@ -147,11 +147,13 @@ CATALOG: dict[str, Ritual] = {ritual.name: ritual for ritual in (
     Ritual("friday", 4, "16:00", True, post=f"{CONTENT}:friday_post",
            shows=frozenset({"priorities", "wins"}), opens_wins_thread=True, sandbox=True),
     Ritual("wrapup", 4, "18:00", True, post=f"{CONTENT}:wrapup_post", reply_to="friday",
-           direct="bot.services.wrapup:why_messages", shows=frozenset({"wins"}), sandbox=True),
-    Ritual("report", 4, "17:00", True, window="week", direct=f"{CONTENT}:report_messages",
+           direct="bot.services.wrapup:wrapup_messages", shows=frozenset({"wins"}), sandbox=True),
+    # After the wrap-up (18:00), so the "why" answers and the top three written there reach it (and the channels
+    # subscribed to it below).
+    Ritual("report", 4, "18:30", True, window="week", direct=f"{CONTENT}:report_messages",
            sandbox=True),
     # Turned on for a team by `/okr subscribe TEAM` (bot.services.subscriptions), off by its last unsubscribe.
-    Ritual("subscriptions", 4, "17:00", False, window="week",
+    Ritual("subscriptions", 4, "18:30", False, window="week",
            direct="bot.services.subscriptions:digest_messages", nothing_to_send="no channel is subscribed to it"),
     Ritual("nudge", 1, "10:00", False, direct=f"{CONTENT}:nudge_messages",
            nothing_to_send="everyone has checked in"),

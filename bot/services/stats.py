@@ -4,7 +4,8 @@ The method's loop only works when people do it every week, so per team and ISO w
 
 - **check-ins**: each key result of the team's active objectives in the current cycle is due one check-in a week.
   *On time*: someone checked it in that week before the weekly status report was due (the team's `report`
-  setting, FRI 17:00 by default), so the report shows it; *late*: later that week; *missed*: not that week.
+  setting, FRI 18:30 by default, after the wrap-up), so the report shows it; *late*: later that week; *missed*:
+  not that week.
   Imports and pull connectors do not count (nobody looked).
 - **median confidence**: the median of the key results' latest confidence checked in that week; *red*: how many
   of those were red by the organization's colours.

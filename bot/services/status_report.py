@@ -64,11 +64,15 @@ class TeamWeek:
     next_week: list[Priority] = field(default_factory=list)  # what its lead wrote for next week (`/okr next`)
 
     @property
+    def written(self) -> list[Priority]:
+        """What the lead wrote for next week (`/okr next`, the wrap-up's top-three form)."""
+        return [p for p in self.next_week if p.status != "dropped"]
+
+    @property
     def top(self) -> list[Priority]:
-        """Next week's top three: what the lead wrote for next week (`/okr next`), else the week's open items, P1
-        before P2, in the order they were set."""
-        written = [p for p in self.next_week if p.status != "dropped"]
-        return written[:TOP] if written else [p for p in self.priorities if p.status == "open"][:TOP]
+        """Next week's top three: what the lead wrote, else the week's open items (they carry over), P1 before P2,
+        in the order they were set."""
+        return self.written[:TOP] if self.written else [p for p in self.priorities if p.status == "open"][:TOP]
 
     @property
     def risky_okrs(self) -> list[OkrStatus]:
@@ -237,7 +241,10 @@ def _last_week_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
 
 
 def _top_lines(tw: TeamWeek, cut: Cut) -> list[Line]:
-    return [partial(render, "report_top", p=p, text=cut(p.text, 200)) for p in tw.top]
+    lines: list[Line] = [partial(render, "report_top", p=p, text=cut(p.text, 200)) for p in tw.top]
+    if lines and not tw.written:  # guessed from this week, not the lead's words: say so
+        lines.insert(0, partial(render, "report_top_derived"))
+    return lines
 
 
 def _risk_lines(tw: TeamWeek, cut: Cut) -> list[Line]:

@@ -5,6 +5,10 @@ for next week (part 3), which become next week's first priorities.
   message, a button per P1; the answer is kept on the priority and shown under it in part 2.
 - `/okr next P1|P2 [KR|none] TEXT` (leads) writes one of next week's priorities now. Next week's list is then
   the lead's: last week's open priorities are carried over only into a week nobody wrote anything for.
+- The lead's top-three form (`/okr next` alone, or the button of the wrap-up's direct message to each lead): three
+  lines, prefilled with what is written for next week already, else the week's leftovers; saved, they are next
+  week's open priorities (what was there is replaced), so part 3 of the report and Monday's list are the lead's
+  words. The report is due after the wrap-up (bot.rituals.catalog), so what is written there reaches it.
 """
 
 from __future__ import annotations
@@ -21,13 +25,36 @@ from bot.model import Actions, Button, Card, Form, FormField, Interaction, Reply
 from bot.render import render
 from bot.rituals.catalog import Occasion
 from bot.rituals.refresh import mark_stale
-from bot.services.keyresults import served_key_result
+from bot.services.keyresults import NO_KR, by_code, served_key_result
 from bot.services.priorities import MAX_PRIORITIES, week_priorities
 from bot.typed_text import typed_text
-from bot.weeks import shift
-from storage.models import Person, Priority, Team
+from bot.weeks import parse_week, shift
+from storage.models import KeyResult, Person, Priority, Team
 
 WHY_FORM = "why"
+NEXT_FORM = "next"
+TOP_LINES = 3  # "Just list three important items"
+
+
+def wrapup_messages(o: Occasion) -> list:
+    """The wrap-up's direct messages: "why?" to the owners of open P1s, and the top-three form to the leads."""
+    return why_messages(o) + top_three_messages(o)
+
+
+def top_three_messages(o: Occasion) -> list:
+    """To each lead of the team: write next week's top three now, before the report is due."""
+    from bot.rituals.content import Outbound
+
+    week = shift(o.period, 1)
+    messages = []
+    for lead in team_leads(o.session, o.team):
+        with i18n.speaking(person_language(o.session, o.org, lead)):
+            title = render("next_words", which="title")
+            card = Card(title, (Text(render("next_words", which="ask", name=lead.name, team=o.team.name, week=week)),
+                                Actions((Button(render("next_words", which="button"), "next_open",
+                                                f"{o.team.id}:{week}", style="primary"),))), fallback=title)
+        messages.append(Outbound(f"top:{lead.id}", card, lead.id))
+    return messages
 
 
 def why_messages(o: Occasion) -> list:
@@ -96,6 +123,106 @@ def _next_week_count(session: Session, team: Team, week: str) -> int:
         Priority.team_id == team.id, Priority.week == week, Priority.status != "dropped")) or 0
 
 
+def _line(priority: Priority, codes: dict[int, str]) -> str:
+    """A priority as the form shows it, the way `/okr next` takes it: "P1 rd-o1-kr3 Ship the vendor API"."""
+    code = codes.get(priority.key_result_id) if priority.key_result_id else None
+    return " ".join(part for part in (priority.level, code, priority.text) if part)
+
+
+def next_form(ctx: Ctx, team: Team, week: str) -> Form:
+    """The lead's three lines for `week` (next week), prefilled with its list, else this week's leftovers."""
+    ctx.require_lead(team, "next")
+    written = list(ctx.session.scalars(select(Priority).where(  # read only: a week not begun carries nothing yet
+        Priority.team_id == team.id, Priority.week == week, Priority.status == "open").order_by(Priority.id)))
+    shown = written or [p for p in week_priorities(ctx.session, team, shift(week, -1), ctx.now) if p.status == "open"]
+    ids = {p.key_result_id for p in shown if p.key_result_id}
+    codes = dict(ctx.session.execute(select(KeyResult.id, KeyResult.key).where(KeyResult.id.in_(ids))).all()) \
+        if ids else {}
+    lines = [_line(p, codes) for p in shown[:TOP_LINES]]
+    fields = tuple(
+        FormField(f"line:{n}", render("next_words", which="line", number=n), "text",
+                  initial=lines[n - 1] if n <= len(lines) else None, optional=n > 1, max_length=c.MAX_TEXT,
+                  hint=render("next_words", which="hint") if n == 1 else None)
+        for n in range(1, TOP_LINES + 1))
+    return Form(NEXT_FORM, render("next_words", which="title"), fields, render("next_words", which="save"),
+                render("next_words", which="intro", team=team.name, week=week), f"{team.id}:{week}")
+
+
+@command(c.NextForm)
+def open_next_form(ctx: Ctx, _cmd: c.NextForm) -> Reply:
+    team = ctx.team()
+    return Reply(form=next_form(ctx, team, shift(ctx.week(team), 1)))
+
+
+def _target(ctx: Ctx, value: str) -> tuple[Team, str]:
+    """The team and the week a top-three button or form is for ("TEAM_ID:WEEK"). A week that has begun is refused:
+    its list is being worked on (`/okr priorities` changes it), replacing it would drop what people set."""
+    team_id, _, raw = value.partition(":")
+    team, week = ctx.session.get(Team, row_id(team_id) or 0), parse_week(raw)
+    if team is None or team.org_id != ctx.org.id or week is None:
+        raise Refusal("stale_action")
+    ctx.choose_team(team)
+    if week <= ctx.week(team):  # ISO week strings sort in time order
+        raise Refusal("next_week_begun", "next", team=team.name, week=week)
+    return team, week
+
+
+@action("next_open")
+def next_button(ctx: Ctx, interaction: Interaction) -> Reply:
+    return Reply(form=next_form(ctx, *_target(ctx, interaction.value)))
+
+
+@submit(NEXT_FORM)
+def submit_next(ctx: Ctx, interaction: Interaction) -> Reply:
+    """Every line checked first; then next week's open priorities are replaced by the lines, in one transaction
+    (the same form sent twice leaves the same list)."""
+    team, week = _target(ctx, interaction.value)
+    ctx.require_lead(team, "next")
+    typed: list[tuple[str, int | None, str]] = []
+    errors: dict[str, str] = {}
+    for n in range(1, TOP_LINES + 1):
+        name = f"line:{n}"
+        raw = (interaction.form.get(name) or "").strip()
+        first, _, rest = raw.partition(" ")
+        level, line = (first.upper(), rest.strip()) if first.upper() in ("P1", "P2") else ("P1", raw)
+        key_result_id, text = served_key_result(ctx, line)
+        if len(raw) > c.MAX_TEXT:
+            errors[name] = render("field_too_long", limit=c.MAX_TEXT)
+        elif raw and (not line or _names_only_a_key_result(ctx, line)):
+            errors[name] = render("next_words", which="empty", level=level)
+        elif text:
+            typed.append((level, key_result_id, text))
+    if not typed and not errors:
+        errors["line:1"] = render("next_words", which="required")
+    if errors:
+        return Reply(errors=errors)
+    _next_week_count(ctx.session, team, week)  # takes the team's lock, as every writer of its priorities does
+    for old in ctx.session.scalars(select(Priority).where(Priority.team_id == team.id, Priority.week == week,
+                                                          Priority.status == "open")):
+        ctx.session.delete(old)  # a week that has not begun: nobody has numbered its list yet
+    ctx.session.flush()
+    for level, key_result_id, text in typed:
+        ctx.session.add(Priority(org_id=ctx.org.id, team_id=team.id, week=week, level=level, text=text,
+                                 owner_person_id=ctx.person.id, status="open", created_at=ctx.now,
+                                 key_result_id=key_result_id))
+    ctx.session.flush()
+    mark_stale(ctx.session, team.id, week, "priorities", ctx.now)
+    return _next_reply(ctx, team, week)
+
+
+def _names_only_a_key_result(ctx: Ctx, line: str) -> bool:
+    """"P1 none" or "P1 rd-o1-kr3": which key result, but not the work."""
+    return " " not in line and (line.lower() == NO_KR or by_code(ctx, line) is not None)
+
+
+def _next_reply(ctx: Ctx, team: Team, week: str) -> Reply:
+    rows = list(ctx.session.scalars(select(Priority).where(Priority.team_id == team.id, Priority.week == week,
+                                                           Priority.status != "dropped").order_by(Priority.id)))
+    text = render("next_added", team=team.name, week=week, items=[(p.level, p.text) for p in rows],
+                  limit=MAX_PRIORITIES)
+    return Reply(card=Card(None, (Text(text),), fallback=text))
+
+
 @command(c.NextAdd)
 def next_add(ctx: Ctx, cmd: c.NextAdd) -> Reply:
     team = ctx.team()
@@ -109,8 +236,4 @@ def next_add(ctx: Ctx, cmd: c.NextAdd) -> Reply:
                              key_result_id=key_result_id))
     ctx.session.flush()
     mark_stale(ctx.session, team.id, week, "priorities", ctx.now)
-    rows = list(ctx.session.scalars(select(Priority).where(Priority.team_id == team.id, Priority.week == week,
-                                                           Priority.status != "dropped").order_by(Priority.id)))
-    text = render("next_added", team=team.name, week=week, items=[(p.level, p.text) for p in rows],
-                  limit=MAX_PRIORITIES)
-    return Reply(card=Card(None, (Text(text),), fallback=text))
+    return _next_reply(ctx, team, week)

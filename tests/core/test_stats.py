@@ -32,7 +32,7 @@ def _week_of(sessions, clock, key: str, *, per_team: bool = False) -> WeekHealth
 
 
 def test_one_week_of_rd_efficiency_counted_by_each_definition(chat, sessions, clock):
-    # On time: before Friday 17:00 in Shanghai, the status report's default time.
+    # On time: before Friday 18:30 in Shanghai, the status report's default time.
     chat.say("confidence rd-o1-kr3 2 vendor slipped")
     chat.say("confidence rd-o1-kr3 3 a second look")  # the latest check-in of the week counts, once
     chat.say("confidence liu-o1-kr1 4", actor="liu.liu@example.com")  # an individual objective: never a team's figure

@@ -15,7 +15,7 @@ from tests.conftest import card_text
 from tests.rituals.conftest import MONDAY_0900, runs_of, sandbox_messages
 
 ENGINEER = "engineer@example.com"
-FRIDAY_1700 = MONDAY_0900 + timedelta(days=4, hours=8)  # Friday 2026-11-27 17:00 in Shanghai
+FRIDAY_1830 = MONDAY_0900 + timedelta(days=4, hours=9, minutes=30)  # Friday 2026-11-27 18:30 in Shanghai
 
 
 def _words(message) -> str:
@@ -57,7 +57,7 @@ async def test_the_report_reaches_each_subscribed_channel_once_a_week(chat, sess
     chat.say("subscribe rd-efficiency", actor=ENGINEER, conversation="ecology-hr")
     before = {c: len(sandbox_messages(sessions, c)) for c in ("retail", "ecology-hr")}
     for minutes in (0, 1, 30):
-        clock.set(FRIDAY_1700 + timedelta(minutes=minutes))
+        clock.set(FRIDAY_1830 + timedelta(minutes=minutes))
         await sweep(app_ctx, clock.now(), deliverer=deliverer)
     digests = runs_of(sessions, "subscriptions")
     assert sorted(r.state for r in digests) == ["posted", "posted"], [(r.state, r.reason) for r in digests]
@@ -68,7 +68,7 @@ async def test_the_report_reaches_each_subscribed_channel_once_a_week(chat, sess
 
     chat.say("unsubscribe rd-efficiency", actor=ENGINEER, conversation="retail")
     chat.say("unsubscribe rd-efficiency", actor=ENGINEER, conversation="ecology-hr")
-    clock.set(FRIDAY_1700 + timedelta(days=7))
+    clock.set(FRIDAY_1830 + timedelta(days=7))
     await sweep(app_ctx, clock.now(), deliverer=deliverer)
     weeks = {(r.team_id, r.period) for r in runs_of(sessions, "subscriptions")}
     assert len(weeks) == 3  # next week: ecology's only

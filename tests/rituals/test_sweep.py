@@ -201,12 +201,13 @@ async def test_friday_lists_p1s_with_a_done_button(app_ctx, clock, deliverer, se
 
 
 async def test_report_goes_to_each_lead_once(app_ctx, clock, deliverer, sessions):
-    clock.set(MONDAY_0900 + timedelta(days=4, hours=8))  # Friday 17:00
+    clock.set(MONDAY_0900 + timedelta(days=4, hours=9, minutes=30))  # Friday 18:30, after the wrap-up
     await sweep(app_ctx, clock.now(), deliverer=deliverer)
     reports = runs_of(sessions, "report")
     assert {r.state for r in reports if r.period == "2026-W48"} == {"posted"}
     for email in ("ceo@example.com", "vp.ecology@example.com", "director.rd@example.com", "hr.lead@example.com"):
-        assert len(sandbox_messages(sessions, f"dm:{person_id(sessions, email)}")) == 1, email
+        dms = sandbox_messages(sessions, f"dm:{person_id(sessions, email)}")  # the wrap-up's top-three form too
+        assert len([m for m in dms if m.card["title"].startswith("Weekly status report")]) == 1, email
     assert sandbox_messages(sessions, f"dm:{person_id(sessions, 'engineer@example.com')}") == []
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
-from storage.models import Organization
+from storage.models import Organization, Priority
 from tests.sandbox.conftest import say, sign_in_as, visible_text
 
 MISSION = "We make fresh food affordable in city retail, so every family eats well"
@@ -94,3 +96,14 @@ async def test_a_sandbox_channel_subscribes_to_a_team(client, sessions):
     assert "This channel is now subscribed to R&D Efficiency" in text
     text = visible_text(await (await say(client, "retail", "/okr subscribe")).text())
     assert "R&D Efficiency ( rd-efficiency )" in text or "R&D Efficiency (rd-efficiency)" in text
+
+
+async def test_the_leads_top_three_form_in_the_sandbox(client, sessions):
+    await sign_in_as(client, sessions, "director.rd@example.com")
+    html = await (await say(client, "rd-efficiency", "/okr next")).text()
+    assert "Next week's top three" in visible_text(html)
+    action = re.search(r'action="(/sandbox/forms/\d+)"', html).group(1)
+    response = await client.post(action, data={"line:1": "P1 none Write the runbook"})
+    assert response.status == 200
+    with sessions() as s:
+        assert s.scalars(select(Priority.text).where(Priority.week == "2026-W48")).all() == ["Write the runbook"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.models import Organization
+from storage.models import Organization, Priority
 from tests.slack.conftest import ENGINEER
 
 MISSION = "We make fresh food affordable in city retail, so every family eats well"
@@ -84,8 +84,6 @@ async def test_help_needed_names_a_slack_mention_who_answers_with_a_button(slack
 
 async def test_why_modal_and_the_leads_next_week_on_slack(slack, sessions, fake_slack):
     import json
-
-    from storage.models import Priority
 
     await slack.command("priority add P1 none Ship the vendor API")
     with sessions() as s:
@@ -178,9 +176,24 @@ async def test_a_channel_subscribes_and_gets_the_report_once_a_week_on_slack(sla
     status, body = await slack.command("subscribe", channel="C0GENERAL")
     assert "(`rd-efficiency`)" in body["text"]
     for minutes in (0, 1):
-        clock.set(MONDAY_0900 + timedelta(days=4, hours=8, minutes=minutes))  # Friday 17:00 in Shanghai
+        clock.set(MONDAY_0900 + timedelta(days=4, hours=9, minutes=30 + minutes))  # Friday 18:30 in Shanghai
         await sweep(app_ctx, clock.now())
     posted = [b for b in fake_slack.bodies("chat.postMessage") if b["channel"] == "C0GENERAL"]
     assert len(posted) == 1 and "Weekly status report" in json.dumps(posted[0]), posted
     status, body = await slack.command("unsubscribe rd-efficiency", channel="C0GENERAL")
     assert "no longer gets the weekly report" in body["text"]
+
+
+async def test_the_leads_top_three_form_on_slack(slack, sessions, fake_slack):
+    fake_slack.add_user("U0DIRECTOR", "director.rd@example.com", "Zhao Lei")
+    await slack.command("priority add P1 rd-o1-kr3 Ship the vendor API")
+    status, _ = await slack.command("next", user="U0DIRECTOR")
+    assert status == 200
+    view = (await fake_slack.wait_for("views.open"))[-1].body["view"]
+    assert view["callback_id"] == "next" and "P1 rd-o1-kr3 Ship the vendor API" in str(view)
+    status, body = await slack.submit(view, {"line:1": "P1 rd-o1-kr3 Ship the vendor API to all",
+                                             "line:2": "P2 Write the runbook"}, user="U0DIRECTOR")
+    assert status == 200
+    with sessions() as s:
+        rows = s.execute(select(Priority.level, Priority.text).where(Priority.week == "2026-W48")).all()
+    assert sorted(rows) == [("P1", "Ship the vendor API to all"), ("P2", "Write the runbook")]

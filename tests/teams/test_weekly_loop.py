@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.models import Organization
+from storage.models import Organization, Priority, Team
 
 MISSION = "We make fresh food affordable in city retail, so every family eats well"
 
@@ -59,8 +59,6 @@ async def test_help_needed_reaches_the_addressee_who_answers_on_teams(teams, ses
 
 
 async def test_why_dialog_and_the_leads_next_week_on_teams(teams, sessions):
-    from storage.models import Priority
-
     await teams.say("priority add P1 none Ship the vendor API", where="channel")
     with sessions() as s:
         priority_id = s.scalar(select(Priority.id))
@@ -139,9 +137,27 @@ async def test_a_channel_subscribes_and_gets_the_report_once_a_week_on_teams(tea
     await teams.say("subscribe", where="channel")
     assert "(rd-efficiency)" in teams.connector.of("reply")[-1].text.replace("`", "")
     for minutes in (0, 1):
-        clock.set(MONDAY_0900 + timedelta(days=4, hours=8, minutes=minutes))  # Friday 17:00 in Shanghai
+        clock.set(MONDAY_0900 + timedelta(days=4, hours=9, minutes=30 + minutes))  # Friday 18:30 in Shanghai
         await sweep(teams.ctx, clock.now())
     posts = [c for c in teams.connector.of("create") if "Weekly status report" in c.text]
     assert len(posts) == 1 and posts[0].body["channelData"]["channel"] == {"id": CHANNEL}
     await teams.say("unsubscribe rd-efficiency", where="channel")
     assert "no longer gets the weekly report" in teams.connector.of("reply")[-1].text
+
+
+async def test_the_leads_top_three_dialog_on_teams(teams, sessions):
+    await teams.say("priority add P1 none Ship the vendor API", where="channel")
+    with sessions() as s:
+        team_id = s.scalar(select(Team.id).where(Team.key == "rd-efficiency"))
+    # The wrap-up's direct message to the lead carries the button (tests/rituals/test_top_three.py sends it).
+    opened = {"okrbot": {"action": "next_open", "value": f"{team_id}:2026-W48"}}
+    response = await teams.post(teams.invoke("task/fetch", opened, who="director"))
+    body = await response.json()
+    card = body["task"]["value"]["card"]["content"]
+    assert body["task"]["value"]["title"] == "Next week's top three" and "Ship the vendor API" in str(card)
+    [submit] = card["actions"]
+    response = await teams.post(teams.invoke("task/submit", {**submit["data"], "line:1": "P1 Ship it for real"},
+                                             who="director"))
+    assert "Ship it for real" in str(await response.json())
+    with sessions() as s:
+        assert s.scalars(select(Priority.text).where(Priority.week == "2026-W48")).all() == ["Ship it for real"]
