@@ -511,11 +511,21 @@ class Bridge:
         await self.answer(client, interaction)
 
     async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab", "home") == "home":
-            await self.publish_home(client, _team(body), event["user"])
-
-    async def publish_home(self, client: AsyncWebClient, workspace: str, user: str) -> None:
+        """The Home tab; a stranger opening it first in a workspace with an empty organization (a one-token
+        install has no OAuth redirect to welcome them) is its installer: the welcome, which publishes it."""
+        if event.get("tab", "home") != "home":
+            return
+        workspace, user = _team(body), event["user"]
         email, _name, _locale = await self.email_if_unknown(client, workspace, user)
+        if email and await self.welcome(client, workspace, user):
+            return
+        await self.publish_home(client, workspace, user, email)
+
+    async def publish_home(self, client: AsyncWebClient, workspace: str, user: str,
+                           email: str | None = None) -> None:
+        """`email`: the stranger's, when the caller asked Slack already."""
+        if email is None:
+            email, _name, _locale = await self.email_if_unknown(client, workspace, user)
         card = await asyncio.to_thread(self.core.home, SLACK, workspace, user, email)
         try:
             await client.views_publish(user_id=user, view=blocks.home_view(card))

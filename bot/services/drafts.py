@@ -15,6 +15,9 @@ become active when the cycle starts.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -40,6 +43,7 @@ RETURN_FORM = "draft_return"
 ROWS = ADVISED_KRS[-1]  # key-result rows in the form: the method's "3 to 4 key results"
 ASK, VERDICT = "approval", "verdict"  # the catalog's event rituals: the approver's message, the drafter's answer
 MAX_OPTIONS = 99
+NUMBERS = re.compile(r"from\s+(-?[\d.,]+)\s*(\S*)\s+to\s+(-?[\d.,]+)\s*(\S*)\s*$", re.IGNORECASE)
 
 
 def words(macro: str, /, **context: object) -> str:
@@ -187,6 +191,17 @@ def draft_button(ctx: Ctx, interaction: Interaction) -> Reply:
     return Reply(form=draft_form(ctx, cycle, team))
 
 
+def measured(title: str, unit: str | None) -> tuple[float | None, float | None, str | None]:
+    """"NPS from 30 to 45", "Weekly active teams from 20 to 40 %": a key result written with its numbers is
+    measured by them when its start and target fields are left empty."""
+    match = NUMBERS.search(title)
+    start = parse_number(match.group(1)) if match else None
+    target = parse_number(match.group(3)) if match else None
+    if start is None or target is None:
+        return None, None, unit
+    return start, target, unit or (match.group(4) or match.group(2))[:32] or None
+
+
 def _key_results_from(form: dict, members: set[int], errors: dict[str, str]) -> list[dict]:
     rows = []
     for n in range(1, ROWS + 1):
@@ -198,15 +213,19 @@ def _key_results_from(form: dict, members: set[int], errors: dict[str, str]) -> 
         if (form.get(f"kr{n}_measure") or "number") == "milestone":
             row["milestone"] = title[:300]
         else:
+            typed = False
             for name in ("start", "target"):
                 raw = (form.get(f"kr{n}_{name}") or "").strip()
                 value = parse_number(raw) if raw else None
                 if raw and value is None:
                     errors[f"kr{n}_{name}"] = render("field_number", given=raw[:20])
-                row[name] = value
+                row[name], typed = value, typed or bool(raw)
+            unit = (form.get(f"kr{n}_unit") or "").strip()[:32] or None
+            if not typed:
+                row["start"], row["target"], unit = measured(title, unit)
             if row["target"] is not None and row["start"] is None:
                 row["start"] = 0.0
-            row["unit"] = (form.get(f"kr{n}_unit") or "").strip()[:32] or None
+            row["unit"] = unit
         owner = row_id((form.get(f"kr{n}_owner") or "").strip())
         row["owner"] = owner if owner in members else None
         rows.append(row)
@@ -218,34 +237,44 @@ _FIELD_OF = {"objective_metric": "title", "objective_no_owner": "title", "unalig
              "aligned_below": "aligns"}
 
 
-@submit(DRAFT_FORM)
-def save_draft(ctx: Ctx, interaction: Interaction) -> Reply:
-    cycle = _cycle(ctx, "draft")
-    team = _team_of_value(ctx, interaction.value)
-    okr_set = _may_draft(ctx, cycle, team, "draft") or set_of(ctx.session, cycle, team, create=True)
-    form = dict(interaction.form)
+@dataclass(frozen=True)
+class Written:
+    """What the drafting form wrote: the objective and its key-result count, or the lint's findings by field
+    (then the caller answers with them and the core rolls everything back), and the advice to show."""
+
+    objective: Objective | None
+    count: int
+    errors: dict[str, str]
+    advice: list[str]
+
+
+def write_objective(ctx: Ctx, cycle: Cycle, team: Team, form: dict, status: str) -> Written:
+    """The drafting form's answers as an objective of `team` in `cycle` with its key results, then the method's
+    lint on it: one definition of the rules for every form that writes a team's OKR (a draft here, the first
+    objective of the set-up in chat, bot.services.setup, with status "active")."""
     errors: dict[str, str] = {}
     title = (form.get("title") or "").strip()
     if not title:
         errors["title"] = words("required")
     kind = form.get("type") if form.get("type") in ("business", "capability") else "business"
     aligns = None
+    above = _parent_key_results(ctx.session, cycle, team)
     raw = (form.get("aligns") or "none").strip()
     if raw.lower() != "none":
-        aligns = next((kr for kr in _parent_key_results(ctx.session, cycle, team) if kr.key == raw), None)
+        aligns = next((kr for kr in above if kr.key == raw), None)
         if aligns is None:
             errors["aligns"] = words("bad_aligns")
     rows = _key_results_from(form, {p.id for p in _members(ctx.session, team)}, errors)
     if not rows:
         errors["kr1"] = words("required")
     if errors:
-        return Reply(errors=errors)
+        return Written(None, 0, errors, [])
     count = ctx.session.scalar(select(func.count()).select_from(Objective).where(
         Objective.cycle_id == cycle.id, Objective.owner_team_id == team.id)) or 0
     key = free_key(ctx.session, ctx.org.id, f"{team.key}-{cycle.name}-o{count + 1}".lower()[:60])
     objective = Objective(org_id=ctx.org.id, cycle_id=cycle.id, key=key, title=title[:300], level=team.level,
                           type=kind, source="aligned" if aligns else None, owner_team_id=team.id,
-                          aligns_to_kr_id=aligns.id if aligns else None, status="draft", position=count)
+                          aligns_to_kr_id=aligns.id if aligns else None, status=status, position=count)
     ctx.session.add(objective)
     ctx.session.flush()
     field_of = {key: "title"}
@@ -257,29 +286,46 @@ def save_draft(ctx: Ctx, interaction: Interaction) -> Reply:
                                   current_value=row["start"], unit=row["unit"], milestone=row["milestone"],
                                   confidence=5, position=position, updated_at=ctx.now))
     ctx.session.flush()
-    errors = _lint_errors(ctx, cycle, field_of, rows)
-    if errors:
-        return Reply(errors=errors)  # the core rolls the draft back: nothing is kept until the advice is answered
+    errors, advice = _lint(ctx, cycle, field_of, rows, aligns_offered=bool(above))
+    return Written(objective, len(rows), errors, advice)
+
+
+@submit(DRAFT_FORM)
+def save_draft(ctx: Ctx, interaction: Interaction) -> Reply:
+    cycle = _cycle(ctx, "draft")
+    team = _team_of_value(ctx, interaction.value)
+    okr_set = _may_draft(ctx, cycle, team, "draft") or set_of(ctx.session, cycle, team, create=True)
+    written = write_objective(ctx, cycle, team, dict(interaction.form), "draft")
+    if written.errors or written.objective is None:
+        return Reply(errors=written.errors)  # the core rolls the draft back: nothing is kept until they are answered
+    objective = written.objective
     okr_set.updated_at = ctx.now
-    advice = [a.message for a in lint(ctx.session, ctx.org, cycle, ctx.now)
-              if a.subject in field_of and a.severity == "info"]
-    text = words("saved", key=key, title=objective.title, count=len(rows), team=team.name, advice=advice,
-                 prefix=ctx.prefix, team_key=team.key)
+    text = words("saved", key=objective.key, title=objective.title, count=written.count, team=team.name,
+                 advice=written.advice, prefix=ctx.prefix, team_key=team.key)
     buttons = (Button(words("another"), "draft_open", str(team.id)),
                Button(words("submit_button"), "draft_submit", str(team.id), style="primary"),
                Button(words("remove_button"), "draft_remove", str(objective.id), style="danger"))
     return Reply(card=Card(None, (Text(text), Actions(buttons)), fallback=text))
 
 
-def _lint_errors(ctx: Ctx, cycle: Cycle, field_of: dict[str, str], rows: list[dict]) -> dict[str, str]:
-    """The lint's warnings about the new draft, by the field each is about (the first one per field)."""
+_ALIGNMENT = frozenset({"unaligned", "aligned_below"})
+
+
+def _lint(ctx: Ctx, cycle: Cycle, field_of: dict[str, str], rows: list[dict],
+          aligns_offered: bool) -> tuple[dict[str, str], list[str]]:
+    """The lint's warnings about the new objective, by the field each is about (the first one per field), and
+    its advice. A warning the form gives no way to answer (an alignment when nothing above has a key result
+    yet: a set-up writing a team's objective before the company's) is advice too."""
     by_kr_field = {"kr_unmeasured": "_target", "kr_no_owner": "_owner"}
     errors: dict[str, str] = {}
-    found = [(a.code, a.subject, a.message) for a in lint(ctx.session, ctx.org, cycle, ctx.now)
-             if a.severity == "warning"]
-    found += [(m.code, m.subject, m.message) for m in alignment_report(ctx.session, ctx.org, cycle)]
-    for code, subject, message in found:
+    advice: list[str] = []
+    found = [(a.code, a.severity, a.subject, a.message) for a in lint(ctx.session, ctx.org, cycle, ctx.now)]
+    found += [(m.code, "warning", m.subject, m.message) for m in alignment_report(ctx.session, ctx.org, cycle)]
+    for code, severity, subject, message in found:
         if subject not in field_of:
+            continue
+        if severity == "info" or (code in _ALIGNMENT and not aligns_offered):
+            advice.append(message)
             continue
         if code in by_kr_field and field_of[subject] != "title":
             field = field_of[subject] + by_kr_field[code]
@@ -288,7 +334,7 @@ def _lint_errors(ctx: Ctx, cycle: Cycle, field_of: dict[str, str], rows: list[di
         else:
             field = _FIELD_OF.get(code, field_of[subject])
         errors.setdefault(field, message)
-    return errors
+    return errors, advice
 
 
 @action("draft_remove")

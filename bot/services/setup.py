@@ -14,6 +14,7 @@ Who may: the installer, and the company team's leads; a team's lead may add team
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,7 +33,6 @@ from bot.okr_keys import free_key
 from bot.render import render_macro
 from bot.rituals import catalog
 from bot.rituals.schedule import describe, next_due
-from bot.services.advice import MAX_KRS, MIN_KRS, WRITING, lint  # the method's rules, one definition
 from storage.models import (
     ChannelBinding,
     Cycle,
@@ -47,7 +47,6 @@ from storage.models import (
     TeamMember,
 )
 
-NUMBERS = re.compile(r"from\s+(-?[\d.,]+)\s*(\S*)\s+to\s+(-?[\d.,]+)\s*(\S*)\s*$", re.IGNORECASE)
 LEVELS = ("team", "department", "company")
 
 
@@ -453,32 +452,34 @@ def _chosen_team(ctx: Ctx, raw: str) -> Team | None:
     return team if team is not None and team.org_id == ctx.org.id else None
 
 
-def objective_form(ctx: Ctx, team: Team | None) -> Form:
-    teams = ctx.session.scalars(select(Team).where(Team.org_id == ctx.org.id).order_by(Team.id).limit(100)).all()
-    if team is None:
-        team = next((t for t in teams if t.level == "team"), teams[0] if teams else None)
-    fields = [
-        FormField("team", words("objective_team"), kind="select",
-                  options=tuple(Option(t.name, str(t.id)) for t in teams), initial=str(team.id) if team else None),
-        FormField("title", words("objective_title_field"), max_length=300, hint=words("objective_hint")),
-    ]
-    fields.extend(FormField(f"kr{n}", words("kr_field", n=n), optional=n > MIN_KRS, max_length=300,
-                            hint=words("kr_hint") if n == 1 else None) for n in range(1, MAX_KRS + 1))
-    return Form("setup_objective", words("objective_title"), tuple(fields), submit_label=words("save"),
-                intro=words("objective_intro", low=MIN_KRS, high=MAX_KRS))
+def objective_form(ctx: Ctx, team: Team) -> Form:
+    """The quarter's drafting form (bot.services.drafts), for the quarter running now: one form and one set of
+    rules for writing a team's OKR, whether drafted for the next cycle or set up for this one."""
+    from bot.services import drafts  # drafts keys its objectives with free_key, below
+
+    form = drafts.draft_form(ctx, running_cycle(ctx.session, ctx.org, ctx.now), team)
+    return replace(form, form_id="setup_objective", title=words("objective_title"), submit_label=words("save"))
 
 
 @action("setup_objective")
 def open_objective(ctx: Ctx, interaction: Interaction) -> Reply:
-    team = _chosen_team(ctx, interaction.value)
-    if team is None and not ctx.session.scalar(select(Team.id).where(Team.org_id == ctx.org.id).limit(1)):
+    """The team the button names; else this channel's team; else the company's (the method starts at the top)
+    for whoever sets the organization up, or the first team a lead leads."""
+    team = _chosen_team(ctx, interaction.value) or ctx.channel_team()
+    if team is None and may_set_up(ctx):
+        team = company_team(ctx.session, ctx.org.id)
+    if team is None:
+        team = next((t for t in ctx.my_teams() if ctx.is_lead(t)), None)
+    if team is None:
+        _require(ctx, may_set_up(ctx))
         raise Refusal("setup_teams_first")
-    _require(ctx, may_set_up(ctx) or (team is not None and ctx.is_lead(team)) or leads_a_team(ctx))
+    _require_team_step(ctx, team)
     return Reply(form=objective_form(ctx, team))
 
 
-def quarter_cycle(session: Session, org: Organization, now: datetime) -> Cycle:
-    """The cycle running now, else this calendar quarter (in the organization's zone), added."""
+def running_cycle(session: Session, org: Organization, now: datetime) -> Cycle:
+    """The cycle running now, else this calendar quarter (in the organization's zone), not stored yet (a form
+    that is only opened writes nothing): `quarter_cycle` stores it."""
     cycle = current_cycle(session, org, now)
     today = now.astimezone(ZoneInfo(org.timezone)).date()
     if cycle is not None and cycle.start <= today <= cycle.end:
@@ -486,63 +487,36 @@ def quarter_cycle(session: Session, org: Organization, now: datetime) -> Cycle:
     quarter = (today.month - 1) // 3
     start = date(today.year, quarter * 3 + 1, 1)
     end = date(today.year + (quarter == 3), (quarter * 3 + 3) % 12 + 1, 1).toordinal() - 1
-    cycle = Cycle(org_id=org.id, name=f"{today.year}-Q{quarter + 1}", start=start, end=date.fromordinal(end))
-    session.add(cycle)
-    session.flush()
+    return Cycle(org_id=org.id, name=f"{today.year}-Q{quarter + 1}", start=start, end=date.fromordinal(end))
+
+
+def quarter_cycle(session: Session, org: Organization, now: datetime) -> Cycle:
+    """The cycle running now, else this calendar quarter, added."""
+    cycle = running_cycle(session, org, now)
+    if cycle.id is None:
+        session.add(cycle)
+        session.flush()
     return cycle
-
-
-def _measure(title: str) -> tuple[float | None, float | None, str | None]:
-    """"… from 20 to 40 %" -> (20, 40, "%"): a key result typed with its numbers is measured by them."""
-    match = NUMBERS.search(title)
-    if not match:
-        return None, None, None
-    try:
-        start, target = float(match.group(1).replace(",", "")), float(match.group(3).replace(",", ""))
-    except ValueError:
-        return None, None, None
-    return start, target, (match.group(4) or match.group(2) or None)
 
 
 @submit("setup_objective")
 def save_objective(ctx: Ctx, interaction: Interaction) -> Reply:
-    form = dict(interaction.form)
-    team = _chosen_team(ctx, form.get("team") or "")
+    """Written by the drafting code path and its lint (a warning comes back by its field and nothing is kept),
+    but active at once: the quarter is running, and the people setting the organization up decide it."""
+    from bot.services import drafts
+
+    team = _chosen_team(ctx, interaction.value)
     if team is None:
-        raise Refusal("setup_required", field="team")
+        raise Refusal("stale_action")
     _require_team_step(ctx, team)
-    title = _required(form, "title", 300)
-    krs = [(form.get(f"kr{n}") or "").strip() for n in range(1, MAX_KRS + 1)]
-    krs = [kr for kr in krs if kr]
-    if len(krs) < MIN_KRS:
-        raise Refusal("kr_too_few", field=f"kr{len(krs) + 1}", low=MIN_KRS, high=MAX_KRS)
-    for n, kr in enumerate(krs, 1):
-        if len(kr) > 300:
-            raise Refusal("setup_too_long", field=f"kr{n}", limit=300)
     cycle = quarter_cycle(ctx.session, ctx.org, ctx.now)
-    count = ctx.session.scalar(select(func.count()).select_from(Objective).where(Objective.owner_team_id == team.id))
-    key = free_key(ctx.session, ctx.org.id, f"{team.key}-o{count + 1}")
-    lead = (ctx.leads_of(team) or [ctx.person])[0]
-    objective = Objective(org_id=ctx.org.id, cycle_id=cycle.id, key=key, title=title, level=team.level,
-                          type="business", owner_team_id=team.id, status="active", position=count)
-    ctx.session.add(objective)
-    ctx.session.flush()
-    kr_keys = set()
-    for position, text in enumerate(krs):
-        start, target, unit = _measure(text)
-        kr_key = free_key(ctx.session, ctx.org.id, f"{key}-kr{position + 1}")
-        kr_keys.add(kr_key)
-        ctx.session.add(KeyResult(org_id=ctx.org.id, objective_id=objective.id, key=kr_key, title=text,
-                                  owner_person_id=lead.id, start_value=start, target_value=target,
-                                  current_value=start, unit=unit[:32] if unit else None, confidence=5,
-                                  position=position, updated_at=ctx.now))
-    ctx.session.flush()
-    text = words("objective_saved", team=team.name, key=key, title=title, count=len(krs), cycle=cycle.name,
-                 owner=lead.name, prefix=ctx.prefix)
-    # The method's lint on how what was just written is written (advice.WRITING): an objective that reads as a
-    # number, a key result without one, a count outside 3 to 4. Saved all the same: advice, never a refusal.
-    advice = [Context("💡 " + a.message) for a in lint(ctx.session, ctx.org, cycle, ctx.now)
-              if a.code in WRITING and (a.subject == key or a.subject in kr_keys)]
+    written = drafts.write_objective(ctx, cycle, team, dict(interaction.form), "active")
+    if written.errors or written.objective is None:
+        return Reply(errors=written.errors)
+    objective = written.objective
+    text = words("objective_saved", team=team.name, key=objective.key, title=objective.title, count=written.count,
+                 cycle=cycle.name, prefix=ctx.prefix)
+    advice = [Context("💡 " + line) for line in written.advice]
     buttons = (Button(words("step_rituals"), "setup_rituals", str(team.id), style="primary"),
                Button(words("another_objective"), "setup_objective", str(team.id)))
     return Reply(card=Card(None, (Text(text), *advice, Actions(buttons)), fallback=text))

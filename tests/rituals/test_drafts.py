@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from bot.rituals.sweep import sweep
+from storage.db import transaction
 from storage.models import KeyResult, Objective, OkrSet, Person, Team
 from tests.conftest import card_text
 from tests.rituals.conftest import runs_of, sandbox_messages
@@ -148,3 +149,22 @@ async def test_top_down_drafting_return_resubmit_and_approval(chat, sessions, ap
         statuses = dict(s.execute(select(Objective.title, Objective.status).where(
             Objective.key.in_(("retail-2027-q1-o1", "ecology-2027-q1-o1")))).all())
     assert statuses == {"Win the lower-tier cities": "active", "Open the platform to merchants": "active"}
+
+
+async def test_a_warning_the_form_cannot_answer_is_advice_and_numbers_typed_in_a_title_count(chat, sessions,
+                                                                                              org_id):
+    """A department with nothing above it has no "supports" field: its objective aligning to nothing is advice,
+    not a refusal nobody could answer. A key result written "from 20 to 35 %" is measured by those numbers."""
+    plan_q1(sessions, org_id)
+    with transaction(sessions) as s:
+        s.scalar(select(Team).where(Team.key == "ecology")).parent_id = None
+    vp, ecology = ids(sessions, Person, Person.email, VP)[0], ids(sessions, Team, Team.key, "ecology")[0]
+    form = chat.say("draft ecology", actor=VP).form
+    assert "aligns" not in {f.name for f in form.fields}
+    values = form_values(vp, kr3="Repeat buyers from 20 to 35 %", kr3_start="", kr3_target="", kr3_unit="")
+    saved = chat.submit("draft", values, str(ecology), actor=VP)
+    assert saved.errors is None or not saved.errors, saved.errors
+    assert "aligns to nothing above it" in card_text(saved)
+    with sessions() as s:
+        kr3 = s.scalar(select(KeyResult).where(KeyResult.title == "Repeat buyers from 20 to 35 %"))
+        assert (kr3.start_value, kr3.target_value, kr3.unit) == (20, 35, "%")

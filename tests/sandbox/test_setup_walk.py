@@ -62,7 +62,9 @@ async def empty_sandbox(database_url, clock):
 
 async def test_an_empty_database_walks_the_same_set_up_in_the_sandbox(empty_sandbox, sessions):
     page = await (await empty_sandbox.get("/sandbox")).text()
-    assert "Start an empty organization" in page  # the walk, beside the pointer to the full demo
+    shown = visible_text(page)
+    assert "Start an empty organization" in shown and "Set up your organization" in shown  # the walk leads
+    assert "Load the example" not in shown  # `okrbot demo-data` stays the full demo, not the way to start
     response = await empty_sandbox.post("/sandbox/new", data={"email": "ada.boss@acme.example"})
     page = await response.text()
     assert response.status == 200 and "Set up your organization" in visible_text(page)
@@ -76,9 +78,9 @@ async def test_an_empty_database_walks_the_same_set_up_in_the_sandbox(empty_sand
         design = s.scalar(select(Team).where(Team.key == "design"))
         assert s.scalar(select(func.count()).select_from(Organization)) == 1
     status, page = await fill(empty_sandbox, await click(empty_sandbox, page, "setup_objective", str(design.id)), {
-        "team": str(design.id), "title": "Be loved", "kr1": "NPS from 30 to 45", "kr2": "Reviews from 1 to 4",
-        "kr3": "Ship the design system"})
-    assert status == 200 and "design-o1" in visible_text(page)
+        "title": "Be loved", "kr1": "NPS from 30 to 45", "kr2": "Reviews from 1 to 4",
+        "kr3": "Ship the design system", "kr3_measure": "milestone"})
+    assert status == 200 and "design-2026-q4-o1" in visible_text(page)
     status, page = await fill(empty_sandbox, await click(empty_sandbox, page, "setup_rituals", str(design.id)), {})
     assert status == 200 and "Preview" in visible_text(page)
 
@@ -104,9 +106,9 @@ async def test_an_empty_organization_is_set_up_step_by_step_in_the_sandbox(sandb
         assert design is not None and design.parent_id is not None
 
     status, page = await fill(sandbox, await click(sandbox, page, "setup_objective", str(design.id)), {
-        "team": str(design.id), "title": "Be loved", "kr1": "NPS from 30 to 45", "kr2": "Reviews from 1 to 4",
-        "kr3": "Ship the design system"})
-    assert status == 200 and "design-o1" in visible_text(page)
+        "title": "Be loved", "kr1": "NPS from 30 to 45", "kr2": "Reviews from 1 to 4",
+        "kr3": "Ship the design system", "kr3_measure": "milestone"})
+    assert status == 200 and "design-2026-q4-o1" in visible_text(page)
     status, page = await fill(sandbox, await click(sandbox, page, "setup_rituals", str(design.id)), {})
     assert status == 200 and "Preview" in visible_text(page)
     with sessions() as s:

@@ -58,6 +58,17 @@ async def empty_oauth_app(database_url, clock, fake_slack):
     ctx.engine.dispose()
 
 
+@pytest.fixture
+async def empty_token_app(database_url, clock, fake_slack):
+    """The real app, one workspace through a bot token (no OAuth redirect), on an empty database."""
+    people(fake_slack)
+    ctx, app, client = await start_app(slack_settings(database_url, fake_slack), clock)
+    yield ctx, SlackSender(client, fake_slack)
+    await app[BRIDGE].drain()
+    await client.close()
+    ctx.engine.dispose()
+
+
 async def install(slack: SlackSender, installer: str = BOSS) -> None:
     slack.fake.installs[TEAM] = {"access_token": "xoxb-acme", "scope": "commands,chat:write", "user": installer}
     page = await slack.client.get("/slack/install")
@@ -132,14 +143,19 @@ async def set_up(slack: SlackSender, sessions) -> None:
 
     design = team_of(sessions, "design")
     view = await open_form(slack, "setup_objective", str(design.id))
-    assert await send(slack, view, {
-        "title": "Make design the reason people choose us",
-        "kr1": "Design reviews per week from 1 to 4", "kr2": "NPS from 30 to 45",
-        "kr3": "Ship the new design system"}) is None
+    assert {"kr1_measure", "kr1_owner", "kr4_target", "type"} <= {b.get("block_id") for b in view["blocks"]}
+    objective = {"title": "Make design the reason people choose us",
+                 "kr1": "Design reviews per week from 1 to 4", "kr2": "NPS from 30 to 45",
+                 "kr3": "Ship the new design system"}
+    # The drafting form's lint: a key result without a number or a milestone is answered by its field first
+    answer = await send(slack, view, objective)
+    assert "has no number and no milestone" in answer["errors"]["kr3_target"]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Objective)) == 0
+    assert await send(slack, view, {**objective, "kr3_measure": "milestone"}) is None
     said = last_said(fake)
-    assert "design-o1" in said
-    assert "design-o1-kr3* has no number and no milestone" in said  # the method's lint, on what was written
-    assert "design-o1-kr1" not in said, said
+    assert "design-2026-q4-o1" in said and "active in 2026-Q4" in said
+    assert "aligns to nothing above it" in said  # nothing above has a key result yet: advice, not a refusal
 
     view = await open_form(slack, "setup_rituals", str(design.id))
     monday = next(b for b in view["blocks"] if b.get("block_id") == "monday")
@@ -160,8 +176,10 @@ async def test_from_install_to_the_first_monday_post_through_slack_only(empty_oa
         assert s.scalar(select(func.count()).select_from(KeyResult)) == 3
         objective = s.scalar(select(Objective))
         assert objective.title == "Make design the reason people choose us"
-        kr1 = s.scalar(select(KeyResult).where(KeyResult.key == "design-o1-kr1"))
+        assert objective.status == "active"  # the quarter is running: no approval round at set-up
+        kr1 = s.scalar(select(KeyResult).where(KeyResult.key == "design-2026-q4-o1-kr1"))
         assert (kr1.start_value, kr1.target_value) == (1, 4)
+        assert s.get(Person, kr1.owner_person_id).email == "ana@acme.example"  # the lead, first of the owners
     assert members(sessions, "Acme") == {"boss@acme.example": "lead"}
     assert members(sessions, "design") == {"ana@acme.example": "lead", "ben@acme.example": "member",
                                            "boss@acme.example": "member"}  # the guest has no email: left out
@@ -189,7 +207,7 @@ async def test_from_install_to_the_first_monday_post_through_slack_only(empty_oa
         exported = export_yaml(s, org)
     for expected in ("name: Acme", "timezone: Europe/Paris", "slack: C0DESIGN", "slack: C0SALES",
                      "ben@acme.example", "follow_channel: true", "timezone: America/New_York",
-                     "design-o1-kr3", "Ship the new design system"):
+                     "design-2026-q4-o1-kr3", "Ship the new design system"):
         assert expected in exported
     with transaction(sessions) as s:
         import_text(s, exported, clock.now(), org.id)
@@ -236,7 +254,10 @@ async def test_bad_input_is_answered_kindly_and_nothing_is_half_written(empty_oa
 
     view = await open_form(slack, "setup_objective", str(design.id))
     answer = await send(slack, view, {"title": "Be loved", "kr1": "NPS from 30 to 45"})
-    assert "2 to 5 key results" in answer["errors"]["kr2"]
+    assert "keep between 2 and 5" in answer["errors"]["kr2"]
+    answer = await send(slack, view, {"title": "Grow revenue 30%", "kr1": "NPS from 30 to 45",
+                                      "kr2": "Reviews from 1 to 4", "kr3": "Ship it", "kr3_measure": "milestone"})
+    assert "reads as a number" in answer["errors"]["title"]
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Objective)) == 0
 
@@ -322,3 +343,26 @@ async def test_the_rituals_step_names_the_rituals_in_the_installers_language(emp
     view = await open_form(slack, "setup_rituals", str(team_of(sessions, "design").id))
     monday = next(b for b in view["blocks"] if b.get("block_id") == "monday")
     assert monday["label"]["text"] == "cuatro cuadrantes del lunes"
+
+
+async def test_a_one_token_install_welcomes_whoever_opens_the_home_tab_first(empty_token_app, sessions):
+    """No OAuth redirect says who installed okrbot: the first person to open its Home tab (or to use it) is."""
+    _ctx, slack = empty_token_app
+    fake = slack.fake
+    status, _ = await slack.event({"type": "app_home_opened", "user": BOSS, "channel": DM, "tab": "home",
+                                   "event_ts": "1700000000.000001"})
+    assert status == 200
+    await fake.wait_for("views.publish", 1, timeout=10)
+    home = fake.calls_to("views.publish")[-1].body
+    assert home["user_id"] == BOSS and "Set up your organization" in str(home["view"]), home
+    welcome = [c.body for c in fake.calls_to("chat.postMessage") if c.body.get("channel") == BOSS]
+    assert len(welcome) == 1 and "Set up your organization" in str(welcome[0])
+    with sessions() as s:
+        org = s.scalar(select(Organization))
+        assert s.get(Person, org.installer_id).email == "boss@acme.example"
+
+    status, _ = await slack.event({"type": "app_home_opened", "user": ANA, "channel": "D0ANA", "tab": "home",
+                                   "event_ts": "1700000000.000002"})
+    await fake.wait_for("views.publish", 2, timeout=10)
+    assert "Set up your organization" not in str(fake.calls_to("views.publish")[-1].body["view"])  # one installer
+    assert len([c for c in fake.calls_to("chat.postMessage") if c.body.get("channel") == ANA]) == 0

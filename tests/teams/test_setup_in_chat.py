@@ -159,10 +159,11 @@ async def install_and_set_up(teams, sessions) -> None:
     with sessions() as s:
         design = s.scalar(select(Team).where(Team.name == "design"))
     card = await dialog(teams, "setup_objective", str(design.id))
-    done = await submit(teams, card, {"team": str(design.id), "title": "Make design the reason people choose us",
+    assert {"kr1_measure", "kr1_owner", "type"} <= set(_inputs(card))  # the quarter's drafting form
+    done = await submit(teams, card, {"title": "Make design the reason people choose us",
                                       "kr1": "Design reviews per week from 1 to 4", "kr2": "NPS from 30 to 45",
-                                      "kr3": "Ship the new design system"})
-    assert "design-o1" in text(done)
+                                      "kr3": "Ship the new design system", "kr3_measure": "milestone"})
+    assert "design-2026-q4-o1" in text(done) and "active in 2026-Q4" in text(done)
 
 
 async def test_from_adding_okrbot_to_the_first_monday_post_through_teams_only(acme, sessions, clock):
