@@ -34,7 +34,7 @@ from bot.render import render, render_macro
 from bot.rituals import runs
 from bot.rituals.catalog import Occasion
 from bot.rituals.content import Outbound
-from bot.services.advice import ADVISED_KRS, alignment_report, lint
+from bot.services.advice import ADVISED_KRS, WRITING, alignment_report, lint
 from bot.services.proposals import planning_cycle
 from storage.models import Cycle, KeyResult, Objective, OkrSet, Person, Team, TeamMember
 
@@ -322,8 +322,8 @@ def _lint(ctx: Ctx, cycle: Cycle, field_of: dict[str, str], rows: list[dict],
     found = [(a.code, a.severity, a.subject, a.message) for a in lint(ctx.session, ctx.org, cycle, ctx.now)]
     found += [(m.code, "warning", m.subject, m.message) for m in alignment_report(ctx.session, ctx.org, cycle)]
     for code, severity, subject, message in found:
-        if subject not in field_of:
-            continue
+        if subject not in field_of or (code not in WRITING and code not in _ALIGNMENT):
+            continue  # how it is written, and where it aligns; never how it was kept (a new one is not stale)
         if severity == "info" or (code in _ALIGNMENT and not aligns_offered):
             advice.append(message)
             continue

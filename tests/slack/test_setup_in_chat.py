@@ -156,6 +156,7 @@ async def set_up(slack: SlackSender, sessions) -> None:
     said = last_said(fake)
     assert "design-2026-q4-o1" in said and "active in 2026-Q4" in said
     assert "aligns to nothing above it" in said  # nothing above has a key result yet: advice, not a refusal
+    assert "Nobody updated the confidence" not in said  # how it is written, never "stale" when just written
 
     view = await open_form(slack, "setup_rituals", str(design.id))
     monday = next(b for b in view["blocks"] if b.get("block_id") == "monday")
