@@ -29,14 +29,13 @@ from bot.errors import Refusal
 from bot.handlers import action, command, submit
 from bot.importer import apply_rituals, parse_ritual_time
 from bot.model import Actions, Button, Card, Context, Divider, Form, FormField, Interaction, Option, Reply, Text
-from bot.okr_keys import free_key
 from bot.render import render_macro
 from bot.rituals import catalog
 from bot.rituals.schedule import describe, next_due
+from bot.services import drafts
 from storage.models import (
     ChannelBinding,
     Cycle,
-    KeyResult,
     Objective,
     Organization,
     Person,
@@ -455,8 +454,6 @@ def _chosen_team(ctx: Ctx, raw: str) -> Team | None:
 def objective_form(ctx: Ctx, team: Team) -> Form:
     """The quarter's drafting form (bot.services.drafts), for the quarter running now: one form and one set of
     rules for writing a team's OKR, whether drafted for the next cycle or set up for this one."""
-    from bot.services import drafts  # drafts keys its objectives with free_key, below
-
     form = drafts.draft_form(ctx, running_cycle(ctx.session, ctx.org, ctx.now), team)
     return replace(form, form_id="setup_objective", title=words("objective_title"), submit_label=words("save"))
 
@@ -503,8 +500,6 @@ def quarter_cycle(session: Session, org: Organization, now: datetime) -> Cycle:
 def save_objective(ctx: Ctx, interaction: Interaction) -> Reply:
     """Written by the drafting code path and its lint (a warning comes back by its field and nothing is kept),
     but active at once: the quarter is running, and the people setting the organization up decide it."""
-    from bot.services import drafts
-
     team = _chosen_team(ctx, interaction.value)
     if team is None:
         raise Refusal("stale_action")
