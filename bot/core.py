@@ -112,9 +112,12 @@ class Core:
         if not platforms.is_registered(interaction.platform):
             return Reply(card=unknown_platform(interaction.platform))
         answers: dict[str, object] = {}  # the platform's answers, asked between attempts (bot.directory.Ask)
+        raced = False
         while True:
             try:
-                return self._attempt(interaction, keep, answers)
+                return self._attempt(interaction, keep, answers, raced)
+            except _Raced:
+                raced = True  # once: the row another request just committed is there to be read this time
             except Ask as ask:
                 if len(answers) >= MAX_ASKS:
                     log.error("%s %s asked the platform more than %d times", interaction.kind, interaction.name,
@@ -123,8 +126,10 @@ class Core:
                     return apology(interaction)
                 answers[ask.key] = ask.answer(self.directories.get(interaction.platform))
 
-    def _attempt(self, interaction: Interaction, keep: Callable[[], bool] | None, answers: dict[str, object]) -> Reply:
-        """One transaction of `_handle`; raises Ask, rolled back, when the handler needs the platform first."""
+    def _attempt(self, interaction: Interaction, keep: Callable[[], bool] | None, answers: dict[str, object],
+                 raced: bool) -> Reply:
+        """One transaction of `_handle`; raises Ask, rolled back, when the handler needs the platform first, and
+        _Raced when a different request committed a row this one was about to create (unless it `raced` already)."""
         prefix = platforms.spec(interaction.platform).prefix
         try:
             with transaction(self.sessions) as session:
@@ -157,6 +162,10 @@ class Core:
                 # Two deliveries of one thread message raced; the other one stored it (unique message id).
                 log.info("duplicate delivery of message %s ignored", interaction.message_id)
                 return Reply()
+            if not raced:
+                # Another request created the same row first (a new workspace's first two commands both link
+                # it): done again, this one reads that row instead of creating it.
+                raise _Raced from None
             log.exception("failed to handle %s %s", interaction.kind, interaction.name or interaction.text[:40])
             self._settle(interaction, keep)
             return apology(interaction)
@@ -329,6 +338,10 @@ class Core:
 def _kept(keep: Callable[[], bool] | None) -> None:
     if keep is not None and not keep():
         raise inbox.GaveUp
+
+
+class _Raced(Exception):
+    """Rolls back a transaction that lost a race to create a row, to be done once more (Core._handle)."""
 
 
 class _Refused(Exception):
