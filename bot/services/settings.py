@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot import commands as c
 from bot import i18n
@@ -37,6 +38,17 @@ def _reply(text: str) -> Reply:
     return Reply(card=Card(None, (Text(text),), fallback=text), visibility="channel")
 
 
+def ritual_setting(session: Session, team: Team, ritual: catalog.Ritual) -> RitualSetting:
+    """The team's setting of a ritual; a team that never had one gets the catalog's day and time, turned off, so
+    whoever turns it on (a lead's `schedule`, a first `subscribe`) starts from the defaults README lists."""
+    setting = session.get(RitualSetting, (team.id, ritual.name))
+    if setting is None:
+        setting = RitualSetting(team_id=team.id, ritual=ritual.name, org_id=team.org_id, weekday=ritual.weekday,
+                                time=ritual.time, enabled=False)
+        session.add(setting)
+    return setting
+
+
 @command(c.Schedule)
 def schedule(ctx: Ctx, cmd: c.Schedule) -> Reply:
     team = _lead_team(ctx, "schedule")
@@ -46,11 +58,7 @@ def schedule(ctx: Ctx, cmd: c.Schedule) -> Reply:
     if ritual.per_cycle and cmd.weekday is not None:
         raise Refusal("cycle_ritual_day", "schedule", title=ritual.spoken_title, ritual=ritual.name,
                       day=render("ritual_cadence", cadence=ritual.cadence))
-    setting = ctx.session.get(RitualSetting, (team.id, ritual.name))
-    if setting is None:
-        setting = RitualSetting(team_id=team.id, ritual=ritual.name, org_id=team.org_id, weekday=ritual.weekday,
-                                time=ritual.time, enabled=False)
-        ctx.session.add(setting)
+    setting = ritual_setting(ctx.session, team, ritual)
     if cmd.weekday is not None:
         setting.weekday = cmd.weekday
     if cmd.time is not None:

@@ -19,11 +19,11 @@ from bot.model import Card, Reply, Text
 from bot.render import render
 from bot.rituals import catalog
 from bot.rituals.catalog import Occasion
-from bot.services.settings import every
+from bot.services.settings import every, ritual_setting
 from bot.services.status_report import team_status_report
-from storage.models import RitualSetting, Subscription, Team
+from storage.models import Subscription, Team
 
-DIGEST = "subscriptions"  # the catalog's ritual that posts a team's report to the channels subscribed to it
+RITUAL = "subscriptions"  # the catalog's ritual that posts a team's report to the channels subscribed to it
 
 
 def _channel(ctx: Ctx, usage: str) -> str:
@@ -32,14 +32,9 @@ def _channel(ctx: Ctx, usage: str) -> str:
     return ctx.conversation
 
 
-def _setting(ctx: Ctx, team: Team) -> RitualSetting:
-    setting = ctx.session.get(RitualSetting, (team.id, DIGEST))
-    if setting is None:
-        ritual = catalog.CATALOG[DIGEST]
-        setting = RitualSetting(team_id=team.id, ritual=DIGEST, org_id=team.org_id, weekday=ritual.weekday,
-                                time=ritual.time, enabled=False)
-        ctx.session.add(setting)
-    return setting
+def _subscription(ctx: Ctx, team: Team, channel: str) -> Subscription | None:
+    return ctx.session.scalar(select(Subscription).where(
+        Subscription.team_id == team.id, Subscription.platform == ctx.platform, Subscription.channel_id == channel))
 
 
 @command(c.Subscribe)
@@ -48,12 +43,11 @@ def subscribe(ctx: Ctx, cmd: c.Subscribe) -> Reply:
     if cmd.team is None:
         return _list(ctx, channel)
     team = ctx.find_team(cmd.team)
-    existing = ctx.session.scalar(select(Subscription).where(
-        Subscription.team_id == team.id, Subscription.platform == ctx.platform, Subscription.channel_id == channel))
+    existing = _subscription(ctx, team, channel)
     if existing is None:  # subscribing twice (a retry, a double click) keeps one subscription
         ctx.session.add(Subscription(org_id=ctx.org.id, team_id=team.id, platform=ctx.platform, channel_id=channel,
                                      person_id=ctx.person.id, created_at=ctx.now))
-    setting = _setting(ctx, team)
+    setting = ritual_setting(ctx.session, team, catalog.CATALOG[RITUAL])
     setting.enabled = True
     text = render("subscribed", team=team.name, already=existing is not None, weekday=every(setting.weekday),
                   time=setting.time, key=team.key, prefix=ctx.prefix)
@@ -64,15 +58,14 @@ def subscribe(ctx: Ctx, cmd: c.Subscribe) -> Reply:
 def unsubscribe(ctx: Ctx, cmd: c.Unsubscribe) -> Reply:
     channel = _channel(ctx, "unsubscribe")
     team = ctx.find_team(cmd.team)
-    existing = ctx.session.scalar(select(Subscription).where(
-        Subscription.team_id == team.id, Subscription.platform == ctx.platform, Subscription.channel_id == channel))
+    existing = _subscription(ctx, team, channel)
     if existing is not None:
         ctx.session.delete(existing)
         ctx.session.flush()
         left = ctx.session.scalar(select(func.count()).select_from(Subscription).where(
             Subscription.team_id == team.id))
         if not left:  # nobody reads it any more: the clock stops claiming its runs
-            _setting(ctx, team).enabled = False
+            ritual_setting(ctx.session, team, catalog.CATALOG[RITUAL]).enabled = False
     text = render("unsubscribed", team=team.name, was=existing is not None, key=team.key, prefix=ctx.prefix)
     return Reply(card=Card(None, (Text(text),), fallback=text), visibility="channel")
 
